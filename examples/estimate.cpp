@@ -1,0 +1,44 @@
+// estimate: TTFT, decode step time, throughput, memory and bound of a model on an accelerator.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "roofline/io.hpp"
+#include "roofline/report.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Roofline estimate of prefill (time to first token) and decode (step time) of an LLM."};
+  std::string model_path = ROOFLINE_SOURCE_DIR "/model_specs/xlstm_7b.yaml";
+  std::string hw_path = ROOFLINE_SOURCE_DIR "/hw_profiles/h100_sxm.yaml";
+  roofline::workload w{.batch = 8, .prefill = 16384, .generate = 100};
+  std::string overlap, format = "table";
+  bool layers = false;
+  app.add_option("--model", model_path, "model spec YAML")->capture_default_str();
+  app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
+  app.add_option("--batch", w.batch, "sequences in the batch (B)")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--prefill", w.prefill, "prompt tokens per sequence (P)")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--generate", w.generate, "generated tokens per sequence (G)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the profile's")
+      ->check(CLI::IsMember({"perfect", "none", "smooth"}));
+  app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json", "csv"}));
+  app.add_flag("--layers", layers, "table: one row per op instead of per layer");
+  CLI11_PARSE(app, argc, argv);
+
+  try {
+    const auto model = roofline::load_model(model_path);
+    const auto hw = roofline::load_hardware(hw_path);
+    std::optional<roofline::overlap> policy;
+    if (!overlap.empty()) policy = roofline::parse_overlap(overlap, "--overlap");
+    const auto f = format == "json" ? roofline::report_format::json
+                   : format == "csv" ? roofline::report_format::csv
+                                     : roofline::report_format::table;
+    std::cout << roofline::render(roofline::make_report(model, hw, w, policy), f, layers);
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,121 @@
+/// Estimate: TTFT, decode step time, throughput, memory footprint and bound of a workload.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "roofline/error.hpp"
+#include "roofline/graph.hpp"
+#include "roofline/timing.hpp"
+
+namespace roofline {
+
+/// Totals of one forward pass (the whole prefill, or one mean decode step) of the batch.
+struct phase_estimate {
+  flops work{};
+  traffic moved{};
+  seconds time{};          ///< under the chosen policy, with overheads
+  seconds time_perfect{};  ///< under `perfect` (the lower bound), with overheads
+  seconds time_none{};     ///< under `none` (the upper bound), with overheads
+  seconds compute_bound_time{};  ///< part of `time` spent in compute-bound ops
+  seconds memory_bound_time{};   ///< part of `time` spent in memory-bound ops
+  seconds overhead{};            ///< per-op and per-forward overheads in `time`
+  enum bound bound = bound::memory;  ///< the largest of the three parts above
+};
+
+struct estimate_result {
+  enum overlap overlap;
+  phase_estimate prefill;
+  phase_estimate decode;
+  seconds ttft{};                  ///< prefill of P tokens plus last-token logits
+  seconds step_time{};             ///< mean over the G decode steps
+  double throughput_tokens_per_s;  ///< decode: B / step time
+  double end_to_end_tokens_per_s;  ///< B G / (TTFT + G step time)
+  footprint memory;
+  bytes capacity{};
+  bool fits;               ///< memory.total() <= capacity
+  intensity ridge_point{}; ///< of the matrix units in the weights' dtype
+};
+
+/// Throws input_error if the hardware lacks a peak the model needs, or the spec or
+/// workload is invalid (for specs built in code; io checks files with positions).
+inline void check_supported(const model_spec& m, const hardware& hw, const workload& w) {
+  if (auto v = check(m)) throw input_error(fmt::format("model '{}': {}", m.name, v->message));
+  if (w.batch < 1 || w.prefill < 1 || w.generate < 1)
+    throw input_error(fmt::format("workload: batch ({}), prefill ({}) and generate ({}) must be positive",
+                                  w.batch, w.prefill, w.generate));
+  const auto where = [&] { return hw.file.empty() ? fmt::format("hardware '{}'", hw.name) : hw.file; };
+  for (dtype d : {m.dtypes.weights, m.dtypes.activations})
+    if (!peak_of(hw.matrix, d))
+      throw input_error(fmt::format("{}: no matrix peak for {} (model '{}' computes in it); add 'matrix_tflops.{}'",
+                                    where(), name(d), m.name, name(d)));
+  if (!peak_of(hw.vector, dtype::fp32))
+    throw input_error(fmt::format("{}: no vector peak for fp32; add 'vector_tflops.fp32'", where()));
+}
+
+/// Totals of one pass. Allocates nothing: fitting and sweeps call it in tight loops.
+inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, const pass& p, overlap policy) {
+  phase_estimate e{};
+  const double smooth = hw.timing.smooth_exponent;
+  for_each_op(m, p, [&](const op& o) {
+    const double n = o.layers.count;
+    const op_time t = time_op(o, hw, policy);
+    e.work += o.work * n;
+    e.moved += o.moved * n;
+    e.time += t.total * n;
+    e.time_perfect += (max(t.compute, t.memory) + hw.timing.overhead_per_op) * n;
+    e.time_none += (t.compute + t.memory + hw.timing.overhead_per_op) * n;
+    (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) +=
+        combine(t.compute, t.memory, policy, smooth) * n;
+    e.overhead += hw.timing.overhead_per_op * n;
+  });
+  const seconds fwd = hw.timing.overhead_per_forward;
+  e.time += fwd;
+  e.time_perfect += fwd;
+  e.time_none += fwd;
+  e.overhead += fwd;
+  const seconds top = max(max(e.compute_bound_time, e.memory_bound_time), e.overhead);
+  e.bound = top == e.overhead ? bound::overhead : top == e.compute_bound_time ? bound::compute : bound::memory;
+  return e;
+}
+
+/// The estimate of a workload, under `policy` or else the profile's default.
+/// TTFT = time of the prefill pass; step time = time of the mean decode pass.
+inline estimate_result estimate(const model_spec& m, const hardware& hw, const workload& w,
+                                std::optional<overlap> policy = std::nullopt) {
+  check_supported(m, hw, w);
+  const overlap pol = policy.value_or(hw.timing.overlap);
+  estimate_result r{.overlap = pol,
+                    .prefill = estimate_pass(m, hw, prefill_pass(w), pol),
+                    .decode = estimate_pass(m, hw, decode_pass(w), pol),
+                    .throughput_tokens_per_s = 0,
+                    .end_to_end_tokens_per_s = 0,
+                    .memory = memory_footprint(m, w),
+                    .capacity = hw.capacity,
+                    .fits = false};
+  r.ttft = r.prefill.time;
+  r.step_time = r.decode.time;
+  const double b = double(w.batch), g = double(w.generate);
+  r.throughput_tokens_per_s = b / r.step_time.value();
+  r.end_to_end_tokens_per_s = b * g / (r.ttft + g * r.step_time).value();
+  r.fits = r.memory.total() <= hw.capacity;
+  r.ridge_point = ridge_point(hw, m.dtypes.weights);
+  return r;
+}
+
+/// One op with its time, for per-op reports.
+struct op_row {
+  roofline::op op;
+  op_time time;
+};
+
+/// Every op of one pass with its time (one row per group of identical layers).
+inline std::vector<op_row> op_rows(const model_spec& m, const hardware& hw, const pass& p, overlap policy) {
+  std::vector<op_row> rows;
+  for_each_op(m, p, [&](const op& o) { rows.push_back({o, time_op(o, hw, policy)}); });
+  return rows;
+}
+
+}  // namespace roofline

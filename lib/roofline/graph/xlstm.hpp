@@ -1,0 +1,94 @@
+/// Ops of an xLSTM block: the mLSTM layer of xLSTM-7B and a SwiGLU FFN.
+#pragma once
+
+#include "roofline/graph/common.hpp"
+
+namespace roofline::detail {
+
+/// Chunks of a prefill of T tokens with chunk size L (see accounting::partial_chunk).
+constexpr double chunk_count(const model_spec& m, double tokens) {
+  const double t_over_l = tokens / m.mlstm.chunk_size;
+  return m.accounting.partial_chunk == partial_chunk::fraction ? t_over_l : std::ceil(t_over_l);
+}
+
+/// FLOPs of one head over one chunk of L tokens in the chunkwise-parallel mLSTM
+/// (Beck et al., App. D.1, "mLSTMexp" chunkwise):
+///   inter-chunk recurrence  2L + L(L+1)/2 + L(1+exp+log+sig) + 3 + max + exp
+///                           + 2 d_qk d_v + 2 L d_qk d_v + L d_qk + 2 d_qk + 2 L d_qk
+///   intra-chunk outputs     L(L+1)/2 + L(log+sig) + c (L^2 (3+exp+max) + L(1+max))
+///                           + c (2 L^2 (d_qk+d_v) + 3 L^2)
+///   inter-chunk outputs     2 L d_qk d_v + 3 L d_qk
+///   combination             2 L d_v + L(1+max+abs+exp)
+constexpr double mlstm_chunk_flops(const accounting& a, double l, double dqk, double dv) {
+  const double c = a.mlstm_causal_factor;
+  const double recurrence = 2 * l + 0.5 * l * (l + 1) + l * (1 + a.exp_flops + a.log_flops + a.sigmoid_flops) +
+                            3 + a.max_flops + a.exp_flops + 2 * dqk * dv + 2 * l * dqk * dv + l * dqk + 2 * dqk +
+                            2 * l * dqk;
+  const double intra = 0.5 * l * (l + 1) + l * (a.log_flops + a.sigmoid_flops) +
+                       c * (l * l * (3 + a.exp_flops + a.max_flops) + l * (1 + a.max_flops)) +
+                       c * (2 * l * l * (dqk + dv) + 3 * l * l);
+  const double inter = 2 * l * dqk * dv + 3 * l * dqk;
+  const double combine = 2 * l * dv + l * (1 + a.max_flops + a.abs_flops + a.exp_flops);
+  return recurrence + intra + inter + combine;
+}
+
+/// FLOPs of one head for one recurrent step (App. D.1, recurrent):
+///   gates 4 + 2 exp + log + sig + max; C update 4 d_qk d_v;
+///   denominator 6 d_qk + d_v + 1 + abs + max; output 2 d_v d_qk + d_qk.
+constexpr double mlstm_step_flops(const accounting& a, double dqk, double dv) {
+  return 4 + 2 * a.exp_flops + a.log_flops + a.sigmoid_flops + a.max_flops + 4 * dqk * dv + 6 * dqk + dv + 1 +
+         a.abs_flops + a.max_flops + 2 * dv * dqk + dqk;
+}
+
+/// Elements of the state of one head: C (d_qk x d_v), n (d_qk), m (1).
+constexpr double mlstm_state_elements(double dqk, double dv) { return dqk * dv + dqk + 1; }
+
+/// The mLSTM cell of one layer.
+/// Prefill, per head and chunk: the recurrence loads k, v (L (d_qk + d_v) b_a) and the
+///   gates (2 L b_a) and stores the chunk's state; the parallel part loads q, k, v
+///   (L (2 d_qk + d_v) b_a), the gates and the state, and stores h (L d_v b_a) and the
+///   per-token n, m (2 L b_s). State traffic: 2 (d_qk d_v + d_qk + 1) b_s.
+/// Decode, per head: loads q, k, v, gates and the state, stores h and the state.
+constexpr op mlstm_cell_op(const counting& c) {
+  const head_dims h = heads(c.m);
+  const double dqk = h.d_qk, dv = h.d_v, bs = size_bytes(c.m.dtypes.state), ba = c.ba;
+  const double state_io = 2 * mlstm_state_elements(dqk, dv) * bs;
+  const double heads_b = c.p.batch * h.n_q;
+  if (c.p.phase == phase::prefill) {
+    const double l = c.m.mlstm.chunk_size, n = chunk_count(c.m, c.p.tokens);
+    const double acts = l * (dqk + dv) * ba + 2 * l * ba + l * (2 * dqk + dv) * ba + 2 * l * ba + l * dv * ba +
+                        2 * l * bs;
+    return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.blocks(),
+            heads_b * n * mlstm_chunk_flops(c.m.accounting, l, dqk, dv) * flop,
+            {.activations = heads_b * n * acts * byte, .state = heads_b * n * state_io * byte}};
+  }
+  return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.blocks(),
+          heads_b * mlstm_step_flops(c.m.accounting, dqk, dv) * flop,
+          {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte}};
+}
+
+template <class Sink>
+constexpr void emit_xlstm(const counting& c, Sink&& sink) {
+  const head_dims h = heads(c.m);
+  const double d = c.m.d_model, nh = h.n_q, hv = nh * h.d_v;
+  const accounting& a = c.m.accounting;
+  emit_embedding(c, sink);
+  sink(c.pre_norm("mlstm_norm"));
+  sink(c.linear("qkv_proj", d, nh * (2.0 * h.d_qk + h.d_v), c.blocks()));
+  // Input and forget gate pre-activations, d -> 2H with bias: FLOPs B T (2 d H + 2 H),
+  // bytes 2 B T (d + H) b_a (the paper counts each gate's input read), weights (2dH + 2H) b_w.
+  sink(op{"if_gates", op_class::matrix, c.m.dtypes.weights, c.blocks(), c.rows() * (2 * d * nh + 2 * nh) * flop,
+          {.weights = (2 * d * nh + 2 * nh) * c.bw * byte, .activations = 2 * c.rows() * (d + nh) * c.ba * byte}});
+  sink(mlstm_cell_op(c));
+  sink(c.linear("o_gate", d, hv, c.blocks()));
+  // Per-head norm of h and the sigmoid output gate, one fused vector op:
+  // FLOPs B T H d_v (norm + sig), bytes B T H d_v b_a + H d_v b_w.
+  sink(op{"out_norm_gate", op_class::vector, dtype::fp32, c.blocks(),
+          c.rows() * hv * (a.norm_flops + a.sigmoid_flops) * flop,
+          {.weights = hv * c.bw * byte, .activations = c.rows() * hv * c.ba * byte}});
+  sink(c.linear("out_proj", hv, d, c.blocks()));
+  emit_ffn(c, sink);
+  emit_lm_head(c, sink);
+}
+
+}  // namespace roofline::detail

@@ -1,0 +1,27 @@
+/// io: reads model specs and hardware profiles from YAML, strictly, with file:line:col errors.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "roofline/error.hpp"
+#include "roofline/hardware.hpp"
+#include "roofline/model_spec.hpp"
+
+namespace roofline {
+
+/// Reads a model spec. Throws input_error "file:line:col: ..." for a file that does not
+/// open or parse, a missing, unknown, duplicate, mistyped or out-of-range key.
+model_spec load_model(const std::string& path);
+
+/// Reads a hardware profile; errors as load_model.
+hardware load_hardware(const std::string& path);
+
+/// The same from YAML text; `name` stands for the file in messages.
+model_spec parse_model(std::string_view yaml, const std::string& name);
+hardware parse_hardware(std::string_view yaml, const std::string& name);
+
+/// Parses "perfect", "none" or "smooth"; throws input_error naming `what` otherwise.
+overlap parse_overlap(std::string_view s, std::string_view what);
+
+}  // namespace roofline

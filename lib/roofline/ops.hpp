@@ -1,0 +1,59 @@
+/// One operation of a forward pass: what it computes and moves, no time.
+#pragma once
+
+#include <array>
+#include <string_view>
+
+#include "roofline/dtype.hpp"
+#include "roofline/units.hpp"
+
+namespace roofline {
+
+/// Which unit of the accelerator an op runs on, and so which peak and efficiency time it.
+enum class op_class {
+  matrix,     ///< GEMMs on the tensor/matrix units
+  attention,  ///< fused softmax attention (flash): tensor units, KV-cache traffic
+  recurrent,  ///< the mLSTM cell: chunkwise (prefill) or step (decode), state traffic
+  vector,     ///< norms, gates, activations, embedding gather: vector units
+};
+
+inline constexpr std::array all_op_classes{op_class::matrix, op_class::attention, op_class::recurrent,
+                                           op_class::vector};
+
+constexpr std::string_view name(op_class c) {
+  constexpr std::array<std::string_view, 4> names{"matrix", "attention", "recurrent", "vector"};
+  return names[static_cast<std::size_t>(c)];
+}
+
+/// Bytes an op moves to or from device memory, by kind of tensor.
+struct traffic {
+  bytes weights{};
+  bytes activations{};
+  bytes kv_cache{};
+  bytes state{};  ///< recurrent state (C, n, m of the mLSTM)
+
+  constexpr bytes total() const { return weights + activations + kv_cache + state; }
+  constexpr traffic& operator+=(const traffic& o) {
+    weights += o.weights; activations += o.activations; kv_cache += o.kv_cache; state += o.state;
+    return *this;
+  }
+  constexpr traffic operator*(double k) const { return {weights * k, activations * k, kv_cache * k, state * k}; }
+};
+
+/// Where in the model an op sits. Identical layers are emitted once with a count.
+struct layer_span {
+  int first = -1;  ///< 0-based index of the first layer; -1 for the embedding and the LM head
+  int count = 1;   ///< how many identical layers this op stands for
+};
+
+/// One op of one layer, for the whole batch: its FLOPs and bytes per layer.
+struct op {
+  std::string_view name;  ///< static string, e.g. "qkv_proj"
+  op_class cls;
+  dtype compute;  ///< dtype of its arithmetic (selects the peak)
+  layer_span layers;
+  flops work;
+  traffic moved;
+};
+
+}  // namespace roofline

@@ -1,0 +1,237 @@
+// report: tables, JSON and CSV of an estimate.
+#include "roofline/report.hpp"
+
+#include <array>
+#include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+namespace roofline {
+namespace {
+
+// A value with an SI prefix chosen for people: 1.23 TFLOP, 45.6 GB, 7.89 ms.
+std::string si(double v, std::string_view unit) {
+  static constexpr std::array<std::pair<double, const char*>, 7> big{
+      {{1e18, "E"}, {1e15, "P"}, {1e12, "T"}, {1e9, "G"}, {1e6, "M"}, {1e3, "k"}, {1, ""}}};
+  if (v == 0) return fmt::format("0 {}", unit);
+  for (auto [scale, prefix] : big)
+    if (std::abs(v) >= scale) return fmt::format("{:.4g} {}{}", v / scale, prefix, unit);
+  return fmt::format("{:.4g} {}", v, unit);
+}
+
+std::string duration(seconds t) {
+  const double s = t.value();
+  if (s >= 1) return fmt::format("{:.4g} s", s);
+  if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
+  if (s >= 1e-6) return fmt::format("{:.4g} us", s * 1e6);
+  return fmt::format("{:.4g} ns", s * 1e9);
+}
+
+// Arithmetic intensity, FLOP/B; undefined (nullopt) for an op that moves no bytes.
+std::optional<double> ratio(flops f, bytes b) {
+  if (b.value() == 0) return std::nullopt;
+  return f.value() / b.value();
+}
+std::string ratio_text(flops f, bytes b, std::string_view none) {
+  const auto r = ratio(f, b);
+  return r ? fmt::format("{:.1f}", *r) : std::string(none);
+}
+
+std::string layer_label(const layer_span& l, int n_layers) {
+  if (l.first < 0) return "embedding";
+  if (l.first >= n_layers) return "head";
+  if (l.count == 1) return fmt::format("{}", l.first);
+  return fmt::format("{}-{} (x{})", l.first, l.first + l.count - 1, l.count);
+}
+
+// One table row: a layer group (per layer) or an op.
+struct row {
+  std::string layer, name, cls;
+  flops work{};
+  traffic moved{};
+  seconds compute{}, memory{}, time{};
+  int count = 1;
+  int ops = 0;
+};
+
+std::vector<row> table_rows(const report& r, const std::vector<op_row>& ops, bool per_op) {
+  std::vector<row> rows;
+  for (const op_row& o : ops) {
+    const auto label = layer_label(o.op.layers, r.model.n_layers);
+    if (per_op || rows.empty() || rows.back().layer != label)
+      rows.push_back({label, per_op ? std::string(o.op.name) : std::string(), per_op ? std::string(name(o.op.cls)) : "",
+                      {}, {}, {}, {}, {}, o.op.layers.count});
+    row& w = rows.back();
+    if (!per_op) {
+      ++w.ops;
+      w.name = fmt::format("{} op{}", w.ops, w.ops > 1 ? "s" : "");
+    }
+    w.work += o.op.work;
+    w.moved += o.op.moved;
+    w.compute += o.time.compute;
+    w.memory += o.time.memory;
+    w.time += o.time.total;
+  }
+  return rows;
+}
+
+void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,
+                 const std::vector<op_row>& ops, bool per_op) {
+  fmt::format_to(std::back_inserter(out), "\n{}; a row of identical layers (xN) shows one layer, its share all N\n", title);
+  const auto header = fmt::format("{:<16} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>6} {:<7}\n",
+                                  "layer", per_op ? "op (class)" : "ops (--layers lists them)", "FLOPs", "weights", "activations",
+                                  "KV cache", "state", "FLOP/B", "compute", "memory", "time", "share", "bound");
+  out += header;
+  out += std::string(header.size() - 1, '-') + "\n";
+  for (const row& w : table_rows(r, ops, per_op)) {
+    auto label = per_op ? fmt::format("{} ({})", w.name, w.cls) : w.name;
+    if (label.size() > 28) label = label.substr(0, 25) + "...";
+    fmt::format_to(std::back_inserter(out), "{:<16} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:<7}\n",
+                   w.layer, label, si(w.work.value(), "FLOP"), si(w.moved.weights.value(), "B"),
+                   si(w.moved.activations.value(), "B"), si(w.moved.kv_cache.value(), "B"),
+                   si(w.moved.state.value(), "B"), ratio_text(w.work, w.moved.total(), "-"), duration(w.compute),
+                   duration(w.memory), duration(w.time), 100 * (w.time * double(w.count)).value() / e.time.value(),
+                   w.compute >= w.memory ? "compute" : "memory");
+  }
+  fmt::format_to(std::back_inserter(out),
+                 "total: {}, {} ({} weights, {} activations, {} KV cache, {} state), {} FLOP/B; "
+                 "{} with overlap {} [perfect {}, none {}], {} of it overheads; {}-bound\n",
+                 si(e.work.value(), "FLOP"), si(e.moved.total().value(), "B"), si(e.moved.weights.value(), "B"),
+                 si(e.moved.activations.value(), "B"), si(e.moved.kv_cache.value(), "B"),
+                 si(e.moved.state.value(), "B"), ratio_text(e.work, e.moved.total(), "-"), duration(e.time),
+                 name(r.result.overlap), duration(e.time_perfect), duration(e.time_none), duration(e.overhead),
+                 name(e.bound));
+}
+
+std::string table(const report& r, bool per_op) {
+  const estimate_result& e = r.result;
+  std::string out = fmt::format("{} ({}, {} parameters) on {}\nbatch {}, prefill {} tokens, generate {} tokens, overlap {}\n",
+                                r.model.name, name(r.model.architecture), fmt::format("{:.3f} billion", parameters(r.model) / 1e9), r.hw.name,
+                                r.work.batch, r.work.prefill, r.work.generate, name(e.overlap));
+  phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
+  phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops, per_op);
+  const auto line = [&](std::string_view what, const phase_estimate& p) {
+    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   perfect overlap {}, no overlap {}; {}-bound\n", what,
+                   duration(p.time), duration(p.time_perfect), duration(p.time_none), name(p.bound));
+  };
+  out += "\nsummary\n";
+  line("time to first token", e.prefill);
+  line("decode step", e.decode);
+  fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   tokens/s of the batch; end to end (TTFT + G steps) {:.5g} tokens/s\n",
+                 "decode throughput", fmt::format("{:.5g}", e.throughput_tokens_per_s), e.end_to_end_tokens_per_s);
+  const footprint& m = e.memory;
+  fmt::format_to(std::back_inserter(out),
+                 "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}; capacity {}: {}\n", "memory",
+                 si(m.total().value(), "B"), si(m.weights.value(), "B"), si(m.kv_cache.value(), "B"),
+                 si(m.state.value(), "B"), si(m.activations.value(), "B"), si(e.capacity.value(), "B"),
+                 e.fits ? "fits" : "DOES NOT FIT");
+  fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {} matrix peak / memory bandwidth\n", "ridge point",
+                 fmt::format("{:.1f} FLOP/B", e.ridge_point.value()), name(r.model.dtypes.weights));
+  return out;
+}
+
+// Calls f(layer index, op_row) for every op of every layer, in order.
+template <class F>
+void each_layer_op(const std::vector<op_row>& ops, F&& f) {
+  for (const op_row& o : ops)
+    for (int i = 0; i < o.op.layers.count; ++i) f(o.op.layers.first < 0 ? -1 : o.op.layers.first + i, o);
+}
+
+nlohmann::json phase_json(const phase_estimate& e, const std::vector<op_row>& ops) {
+  nlohmann::json list = nlohmann::json::array();
+  each_layer_op(ops, [&](int layer, const op_row& o) {
+    list.push_back({{"layer", layer},
+                    {"name", o.op.name},
+                    {"class", name(o.op.cls)},
+                    {"flops", o.op.work.value()},
+                    {"bytes", o.op.moved.total().value()},
+                    {"weight_bytes", o.op.moved.weights.value()},
+                    {"activation_bytes", o.op.moved.activations.value()},
+                    {"kv_cache_bytes", o.op.moved.kv_cache.value()},
+                    {"state_bytes", o.op.moved.state.value()},
+                    {"intensity", ratio(o.op.work, o.op.moved.total()) ? nlohmann::json(*ratio(o.op.work, o.op.moved.total())) : nlohmann::json()},
+                    {"compute_s", o.time.compute.value()},
+                    {"memory_s", o.time.memory.value()},
+                    {"time_s", o.time.total.value()},
+                    {"bound", name(o.time.bound)}});
+  });
+  return {{"flops", e.work.value()},
+          {"bytes", e.moved.total().value()},
+          {"weight_bytes", e.moved.weights.value()},
+          {"activation_bytes", e.moved.activations.value()},
+          {"kv_cache_bytes", e.moved.kv_cache.value()},
+          {"state_bytes", e.moved.state.value()},
+          {"time_s", e.time.value()},
+          {"time_s_perfect_overlap", e.time_perfect.value()},
+          {"time_s_no_overlap", e.time_none.value()},
+          {"overhead_s", e.overhead.value()},
+          {"bound", name(e.bound)},
+          {"ops", std::move(list)}};
+}
+
+std::string json(const report& r) {
+  const estimate_result& e = r.result;
+  const footprint& m = e.memory;
+  const nlohmann::json j = {
+      {"model", {{"name", r.model.name}, {"architecture", name(r.model.architecture)}, {"parameters", parameters(r.model)}}},
+      {"hardware", {{"name", r.hw.name}}},
+      {"workload", {{"batch", r.work.batch}, {"prefill", r.work.prefill}, {"generate", r.work.generate}}},
+      {"overlap", name(e.overlap)},
+      {"prefill", phase_json(e.prefill, r.prefill_ops)},
+      {"decode", phase_json(e.decode, r.decode_ops)},
+      {"ttft_s", e.ttft.value()},
+      {"step_time_s", e.step_time.value()},
+      {"throughput_tokens_per_s", e.throughput_tokens_per_s},
+      {"end_to_end_tokens_per_s", e.end_to_end_tokens_per_s},
+      {"ridge_point_flop_per_byte", e.ridge_point.value()},
+      {"memory",
+       {{"weights_bytes", m.weights.value()},
+        {"kv_cache_bytes", m.kv_cache.value()},
+        {"state_bytes", m.state.value()},
+        {"activation_bytes", m.activations.value()},
+        {"total_bytes", m.total().value()},
+        {"capacity_bytes", e.capacity.value()},
+        {"fits", e.fits}}}};
+  return j.dump(2) + "\n";
+}
+
+std::string csv(const report& r) {
+  std::string out =
+      "phase,layer,op,class,flops,weight_bytes,activation_bytes,kv_cache_bytes,state_bytes,intensity,compute_s,"
+      "memory_s,time_s,bound\n";
+  const auto phase = [&](std::string_view ph, const phase_estimate& e, const std::vector<op_row>& ops) {
+    each_layer_op(ops, [&](int layer, const op_row& o) {
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},{:.6g},{:.6g},{:.6g},{}\n",
+                     ph, layer, o.op.name, name(o.op.cls), o.op.work.value(), o.op.moved.weights.value(),
+                     o.op.moved.activations.value(), o.op.moved.kv_cache.value(), o.op.moved.state.value(),
+                     ratio_text(o.op.work, o.op.moved.total(), ""), o.time.compute.value(), o.time.memory.value(),
+                     o.time.total.value(), name(o.time.bound));
+    });
+    fmt::format_to(std::back_inserter(out), "{},all,total,,{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},,,{:.6g},{}\n", ph,
+                   e.work.value(), e.moved.weights.value(), e.moved.activations.value(), e.moved.kv_cache.value(),
+                   e.moved.state.value(), ratio_text(e.work, e.moved.total(), ""), e.time.value(), name(e.bound));
+  };
+  phase("prefill", r.result.prefill, r.prefill_ops);
+  phase("decode", r.result.decode, r.decode_ops);
+  return out;
+}
+
+}  // namespace
+
+report make_report(const model_spec& m, const hardware& hw, const workload& w, std::optional<overlap> policy) {
+  estimate_result e = estimate(m, hw, w, policy);
+  return {m, hw, w, e, op_rows(m, hw, prefill_pass(w), e.overlap), op_rows(m, hw, decode_pass(w), e.overlap)};
+}
+
+std::string render(const report& r, report_format f, bool per_op) {
+  switch (f) {
+    case report_format::table: return table(r, per_op);
+    case report_format::json: return json(r);
+    case report_format::csv: return csv(r);
+  }
+  return {};
+}
+
+}  // namespace roofline

@@ -1,0 +1,31 @@
+/// report: the only code that formats output (tables for people, JSON and CSV for tools).
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "roofline/estimate.hpp"
+
+namespace roofline {
+
+enum class report_format { table, json, csv };
+
+/// Everything a report shows: the inputs, the estimate and the ops of both phases.
+struct report {
+  const model_spec& model;
+  const hardware& hw;
+  workload work;
+  estimate_result result;
+  std::vector<op_row> prefill_ops;
+  std::vector<op_row> decode_ops;
+};
+
+/// Estimates a workload and collects the per-op rows of both phases.
+report make_report(const model_spec& m, const hardware& hw, const workload& w, std::optional<overlap> policy);
+
+/// Renders a report. `per_op`: the table lists every op; else one row per layer group.
+/// JSON and CSV always list every op of every layer.
+std::string render(const report& r, report_format f, bool per_op);
+
+}  // namespace roofline

@@ -1,0 +1,122 @@
+// Estimate: totals, overheads, bounds and memory of whole workloads.
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "roofline/estimate.hpp"
+#include "roofline/io.hpp"
+
+using namespace roofline;
+
+namespace {
+
+model_spec tiny_transformer() {
+  return {.name = "tiny", .architecture = architecture::transformer, .d_model = 8, .n_layers = 3, .n_heads = 2,
+          .ffn_dim = 16, .vocab_size = 32, .attention = {.n_kv_heads = 1, .head_dim = 4}};
+}
+
+// Compute so fast that every op is memory-bound: time = bytes / bandwidth + overheads.
+hardware memory_only() {
+  hardware hw{.name = "memory only"};
+  hw.matrix[std::size_t(dtype::bf16)] = 1e30 * flop_per_second;
+  hw.vector[std::size_t(dtype::fp32)] = 1e30 * flop_per_second;
+  hw.bandwidth = 1000 * byte_per_second;
+  hw.capacity = 1e6 * byte;
+  return hw;
+}
+
+}  // namespace
+
+TEST_CASE("a memory-bound estimate is bytes over bandwidth plus the overheads") {
+  const model_spec m = tiny_transformer();
+  hardware hw = memory_only();
+  hw.timing.overhead_per_op = 1 * second;
+  hw.timing.overhead_per_forward = 10 * second;
+  const workload w{.batch = 2, .prefill = 4, .generate = 3};
+  const estimate_result r = estimate(m, hw, w);
+  // 8 ops per layer x 3 layers + embedding + final norm + LM head = 27 ops, + 1 forward
+  const double overhead = 27 * 1 + 10;
+  CHECK(r.prefill.overhead.value() == overhead);
+  CHECK(r.ttft.value() == doctest::Approx(count(m, prefill_pass(w)).moved.total().value() / 1000 + overhead).epsilon(1e-12));
+  CHECK(r.step_time.value() ==
+        doctest::Approx(count(m, decode_pass(w)).moved.total().value() / 1000 + overhead).epsilon(1e-12));
+  CHECK(r.throughput_tokens_per_s == doctest::Approx(2 / r.step_time.value()).epsilon(1e-12));
+  CHECK(r.end_to_end_tokens_per_s == doctest::Approx(2 * 3 / (r.ttft.value() + 3 * r.step_time.value())).epsilon(1e-12));
+  CHECK(r.prefill.bound == bound::overhead);  // 37 s of overheads against well under 1 s of memory
+}
+
+TEST_CASE("perfect and no overlap bound the smooth estimate") {
+  const model_spec m = load_model(test::source_dir + "/model_specs/xlstm_7b.yaml");
+  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const workload w{.batch = 8, .prefill = 2048, .generate = 100};
+  const estimate_result r = estimate(m, hw, w, overlap::smooth);
+  CHECK(r.overlap == overlap::smooth);
+  CHECK(r.prefill.time_perfect < r.ttft);
+  CHECK(r.ttft < r.prefill.time_none);
+  CHECK(r.decode.time_perfect < r.step_time);
+  CHECK(r.step_time < r.decode.time_none);
+  CHECK(estimate(m, hw, w).overlap == overlap::perfect);  // the profile's default
+}
+
+TEST_CASE("Llama-2-7B decode on the pure H100 roofline is the weights and cache over 3.35 TB/s") {
+  const model_spec m = load_model(test::source_dir + "/model_specs/llama2_7b.yaml");
+  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  // Batch 1, P 1, G 1: weights read = (6,738,415,616 - 32000 x 4096) x 2 B = 13,214,687,232 B; every
+  // op is memory-bound at batch 1, so the step takes at least 13.2147e9 / 3.35e12 = 3.9447 ms,
+  // plus a cache of a few tokens and activations (under 0.1%).
+  const estimate_result r = estimate(m, hw, {.batch = 1, .prefill = 1, .generate = 1});
+  CHECK(r.step_time.value() == doctest::Approx(3.9447e-3).epsilon(1e-3));
+  CHECK(r.decode.bound == bound::memory);
+  // A prefill of 8 x 4096 tokens is compute-bound: 2 N per token at 989.4 TFLOP/s is at least
+  // 2 x 6.74e9 x 32768 / 989.4e12 = 0.446 s.
+  const estimate_result big = estimate(m, hw, {.batch = 8, .prefill = 4096, .generate = 1});
+  CHECK(big.prefill.bound == bound::compute);
+  CHECK(big.ttft.value() > 0.446);
+  CHECK(r.ridge_point.value() == doctest::Approx(989.4e12 / 3.35e12).epsilon(1e-12));
+}
+
+TEST_CASE("the memory footprint decides whether a workload fits") {
+  const model_spec m = load_model(test::source_dir + "/model_specs/llama3_70b.yaml");
+  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  // 70.55e9 parameters x 2 B = 141.1 GB of weights > 80 GB
+  const estimate_result r = estimate(m, hw, {.batch = 1, .prefill = 128, .generate = 1});
+  CHECK(r.memory.weights.value() == 70'553'706'496.0 * 2);
+  CHECK_FALSE(r.fits);
+  const hardware mi = load_hardware(test::source_dir + "/hw_profiles/mi300x.yaml");
+  CHECK(estimate(m, mi, {.batch = 1, .prefill = 128, .generate = 1}).fits);  // 192 GB
+}
+
+TEST_CASE("an estimate rejects what the hardware or the workload cannot take") {
+  const model_spec m = tiny_transformer();
+  SUBCASE("a dtype without a matrix peak") {
+    model_spec fp8 = m;
+    fp8.dtypes.weights = dtype::fp8;
+    CHECK_THROWS_WITH_AS(estimate(fp8, memory_only(), {}),
+                         "hardware 'memory only': no matrix peak for fp8 (model 'tiny' computes in it); add "
+                         "'matrix_tflops.fp8'",
+                         input_error);
+  }
+  SUBCASE("a non-positive workload") {
+    CHECK_THROWS_WITH_AS(estimate(m, memory_only(), {.batch = 0}),
+                         "workload: batch (0), prefill (1) and generate (1) must be positive", input_error);
+  }
+  SUBCASE("a spec built in code with heads that do not divide") {
+    model_spec bad = m;
+    bad.attention.n_kv_heads = 3;
+    CHECK_THROWS_WITH_AS(estimate(bad, memory_only(), {}), "model 'tiny': 'n_kv_heads' (3) must divide 'n_heads' (2)",
+                         input_error);
+  }
+}
+
+TEST_CASE("every shipped model runs on every shipped accelerator") {
+  for (const char* model : {"xlstm_7b", "llama2_7b", "llama3_8b", "llama3_70b", "mistral_7b", "qwen2.5_7b"})
+    for (const char* hw : {"h100_sxm", "h100_pcie", "h200", "b200", "a100_80gb_sxm", "a100_40gb", "l40s", "l4",
+                           "rtx_4090", "mi300x", "mi325x", "gaudi3"}) {
+      CAPTURE(model);
+      CAPTURE(hw);
+      const auto r = estimate(load_model(test::source_dir + "/model_specs/" + model + ".yaml"),
+                              load_hardware(test::source_dir + "/hw_profiles/" + hw + ".yaml"),
+                              {.batch = 4, .prefill = 1024, .generate = 64});
+      CHECK(r.ttft.value() > 0);
+      CHECK(r.step_time < r.ttft);
+    }
+}

@@ -1,0 +1,98 @@
+// io: shipped files load; every file of the bad-input catalogue fails with its exact message.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+
+#include "helpers.hpp"
+#include "roofline/io.hpp"
+
+using namespace roofline;
+namespace fs = std::filesystem;
+
+TEST_CASE("each bad input fails with the message its first line expects") {
+  // test/bad_inputs/{model,hw}_*.yaml; line 1: "# expect: MESSAGE", {file} standing for the path.
+  std::vector<fs::path> files;
+  for (const auto& e : fs::directory_iterator(test::test_dir + "/bad_inputs")) files.push_back(e.path());
+  std::sort(files.begin(), files.end());
+  REQUIRE(files.size() >= 30);
+  for (const fs::path& f : files) {
+    std::ifstream in(f);
+    std::string first;
+    std::getline(in, first);
+    const std::string prefix = "# expect: ";
+    REQUIRE(first.rfind(prefix, 0) == 0);
+    std::string expected = first.substr(prefix.size());
+    const auto at = expected.find("{file}");
+    REQUIRE(at != std::string::npos);
+    expected.replace(at, 6, f.string());
+    const bool is_model = f.filename().string().rfind("model_", 0) == 0;
+    CAPTURE(f.filename().string());
+    if (is_model)
+      CHECK_THROWS_WITH_AS(load_model(f.string()), expected.c_str(), input_error);
+    else
+      CHECK_THROWS_WITH_AS(load_hardware(f.string()), expected.c_str(), input_error);
+  }
+}
+
+TEST_CASE("a file that does not exist is named in the error") {
+  CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml: cannot open file", input_error);
+  CHECK_THROWS_WITH_AS(load_hardware("no/such/hw.yaml"), "no/such/hw.yaml: cannot open file", input_error);
+}
+
+TEST_CASE("every shipped spec and profile loads") {
+  int models = 0, profiles = 0;
+  for (const auto& e : fs::recursive_directory_iterator(test::source_dir + "/model_specs")) {
+    if (e.path().extension() != ".yaml") continue;
+    CAPTURE(e.path().string());
+    const model_spec m = load_model(e.path().string());
+    CHECK(m.name == (e.path().stem() == "example" ? "example_gqa_transformer" : e.path().stem().string()));
+    ++models;
+  }
+  for (const auto& e : fs::directory_iterator(test::source_dir + "/hw_profiles")) {
+    CAPTURE(e.path().string());
+    const hardware hw = load_hardware(e.path().string());
+    CHECK(hw.bandwidth.value() > 0);
+    CHECK(hw.vector[std::size_t(dtype::fp32)].has_value());
+    ++profiles;
+  }
+  CHECK(models >= 12 + 6 + 1);
+  CHECK(profiles >= 12 + 1);
+}
+
+TEST_CASE("a model spec's values reach the struct") {
+  const model_spec m = parse_model(R"(name: gqa
+architecture: transformer
+d_model: 4096
+n_layers: 32
+n_heads: 32
+ffn_dim: 14336
+vocab_size: 128256
+tied_embeddings: true
+attention: {n_kv_heads: 8, head_dim: 128, qkv_bias: true}
+dtypes: {weights: fp8, kv_cache: fp8}
+accounting: {attention_causal_factor: 0.5, partial_chunk: fraction, final_norm_flops_prefill: true}
+)", "inline.yaml");
+  CHECK(m.attention.n_kv_heads == 8);
+  CHECK(m.attention.qkv_bias);
+  CHECK(m.tied_embeddings);
+  CHECK(m.dtypes.weights == dtype::fp8);
+  CHECK(m.dtypes.activations == dtype::bf16);  // documented default
+  CHECK(m.dtypes.kv_cache == dtype::fp8);
+  CHECK(m.accounting.attention_causal_factor == 0.5);
+  CHECK(m.accounting.mlstm_causal_factor == 0.75);  // the paper's default
+  CHECK(m.accounting.partial_chunk == partial_chunk::fraction);
+  CHECK(m.accounting.final_norm_flops_prefill);
+}
+
+TEST_CASE("a hardware profile's values reach the struct in SI units") {
+  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  CHECK(hw.matrix[std::size_t(dtype::bf16)]->value() == doctest::Approx(989.4e12).epsilon(1e-12));
+  CHECK_FALSE(hw.matrix[std::size_t(dtype::fp4)].has_value());
+  CHECK(hw.vector[std::size_t(dtype::fp32)]->value() == doctest::Approx(66.9e12).epsilon(1e-12));
+  CHECK(hw.bandwidth.value() == doctest::Approx(3.35e12).epsilon(1e-12));
+  CHECK(hw.capacity.value() == doctest::Approx(80e9).epsilon(1e-12));
+  CHECK(hw.tdp_watts == 700);
+  CHECK(hw.timing.overlap == overlap::perfect);
+}

@@ -1,0 +1,118 @@
+// report and the estimate program: JSON/CSV that tools parse, tables, and bad command lines.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+
+#include <array>
+#include <cstdio>
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+#include "roofline/io.hpp"
+#include "roofline/report.hpp"
+
+using namespace roofline;
+
+namespace {
+
+struct run_result {
+  int status;
+  std::string out;
+};
+
+// Runs the estimate program with `args` and shell redirections `redirect`; returns what it printed.
+run_result run(const std::string& args, const std::string& redirect) {
+  const std::string cmd = std::string(ROOFLINE_ESTIMATE) + " " + args + " " + redirect;
+  FILE* p = popen(cmd.c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out};
+}
+
+run_result run_estimate(const std::string& args) { return run(args, "2>/dev/null"); }
+std::string estimate_stderr(const std::string& args) { return run(args, "2>&1 >/dev/null").out; }
+
+const std::string xlstm = test::source_dir + "/model_specs/xlstm_7b.yaml";
+const std::string h100 = test::source_dir + "/hw_profiles/h100_sxm.yaml";
+
+}  // namespace
+
+TEST_CASE("the JSON report has the documented keys and its ops add up to the phase totals") {
+  const run_result r = run_estimate("--model " + xlstm + " --hw " + h100 +
+                                    " --batch 8 --prefill 4096 --generate 100 --overlap none --format json");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  CHECK(j["model"]["name"] == "xlstm_7b");
+  CHECK(j["model"]["parameters"] == 6865424896.0);
+  CHECK(j["hardware"]["name"] == "NVIDIA H100 SXM5 80GB");
+  CHECK(j["workload"]["batch"] == 8);
+  CHECK(j["workload"]["prefill"] == 4096);
+  CHECK(j["workload"]["generate"] == 100);
+  CHECK(j["overlap"] == "none");
+  for (const char* phase : {"prefill", "decode"}) {
+    CAPTURE(phase);
+    const auto& p = j[phase];
+    double flops = 0, bytes = 0, time = 0;
+    for (const auto& op : p["ops"]) {
+      for (const char* key : {"layer", "name", "class", "flops", "bytes", "intensity", "time_s", "bound"})
+        CHECK(op.contains(key));
+      flops += op["flops"].get<double>();
+      bytes += op["bytes"].get<double>();
+      time += op["time_s"].get<double>();
+    }
+    // 11 ops per block (norm, qkv, gates, cell, o gate, head norm, out proj, FFN norm, gate-up, act,
+    // down), embedding, final norm, LM head
+    CHECK(p["ops"].size() == 32 * 11 + 3);
+    CHECK(flops == doctest::Approx(p["flops"].get<double>()).epsilon(1e-12));
+    CHECK(bytes == doctest::Approx(p["bytes"].get<double>()).epsilon(1e-12));
+    CHECK(time == doctest::Approx(p["time_s"].get<double>()).epsilon(1e-12));  // no overheads in this profile
+    CHECK(p["time_s"] == p["time_s_no_overlap"]);
+    CHECK(p["time_s_perfect_overlap"].get<double>() < p["time_s"].get<double>());
+  }
+  CHECK(j["ttft_s"] == j["prefill"]["time_s"]);
+  CHECK(j["step_time_s"] == j["decode"]["time_s"]);
+  CHECK(j["throughput_tokens_per_s"].get<double>() == doctest::Approx(8 / j["step_time_s"].get<double>()).epsilon(1e-12));
+  const auto& m = j["memory"];
+  CHECK(m["weights_bytes"] == 6865424896.0 * 2);
+  CHECK(m["kv_cache_bytes"] == 0);
+  // 8 sequences x 32 layers x 8 heads x (256 x 512 + 256 + 1) x 4 B
+  CHECK(m["state_bytes"] == 8.0 * 32 * 8 * (256 * 512 + 256 + 1) * 4);
+  CHECK(m["capacity_bytes"] == 80e9);
+  CHECK(m["fits"] == true);
+}
+
+TEST_CASE("the CSV report lists every op of every layer and the phase totals") {
+  const run_result r = run_estimate("--model " + xlstm + " --hw " + h100 + " --format csv");
+  REQUIRE(r.status == 0);
+  const auto lines = std::count(r.out.begin(), r.out.end(), '\n');
+  CHECK(lines == 1 + 2 * (32 * 11 + 3 + 1));  // header, ops and a total per phase
+  CHECK(r.out.rfind("phase,layer,op,class,flops,", 0) == 0);
+  CHECK(r.out.find("\nprefill,31,mlstm_cell,recurrent,") != std::string::npos);
+  CHECK(r.out.find("\ndecode,all,total,") != std::string::npos);
+}
+
+TEST_CASE("the table names the overlap policy, both bounds and the ridge point") {
+  const run_result r = run_estimate("--model " + xlstm + " --hw " + h100 + " --layers");
+  REQUIRE(r.status == 0);
+  CHECK(r.out.find("overlap perfect") != std::string::npos);
+  CHECK(r.out.find("time to first token") != std::string::npos);
+  CHECK(r.out.find("no overlap") != std::string::npos);
+  CHECK(r.out.find("mlstm_cell (recurrent)") != std::string::npos);
+  CHECK(r.out.find("ridge point") != std::string::npos);
+  CHECK(r.out.find("295.3 FLOP/B") != std::string::npos);  // 989.4e12 / 3.35e12
+}
+
+TEST_CASE("bad command lines and bad files exit non-zero with nothing on stdout") {
+  for (const std::string& args : std::vector<std::string>{"--batch 0", "--prefill -5", "--generate x", "--overlap partial", "--format xml",
+                                 "--model no_such.yaml", "--unknown-flag",
+                                 "--model " + test::test_dir + "/bad_inputs/model_zero_layers.yaml"}) {
+    CAPTURE(args);
+    const run_result r = run_estimate(args);
+    CHECK(r.status != 0);
+    CHECK(r.out.empty());
+  }
+  CHECK(estimate_stderr("--model no_such.yaml") == "error: no_such.yaml: cannot open file\n");
+}
