@@ -49,9 +49,10 @@ TEST_CASE("the parameter count of each paper model equals its measured num_param
   for (const auto& row : test::read_csv(test::test_dir + "/data/h100_paper_inference.csv"))
     measured[row.at("model_tag")] = std::stod(row.at("num_params"));
   REQUIRE(measured.size() == 12);
-  for (const auto& [tag, n] : measured) {
+  for (const auto& entry : measured) {
+    const std::string& tag = entry.first;  // clang 14 cannot capture structured bindings
     CAPTURE(tag);
-    CHECK(parameters(paper_model(tag)) == n);
+    CHECK(parameters(paper_model(tag)) == entry.second);
   }
 }
 
@@ -60,9 +61,10 @@ TEST_CASE("the parameter counts of the released models equal their published tot
   const std::map<std::string, double> published{
       {"xlstm_7b", 6'865'424'896},   {"llama2_7b", 6'738'415'616},  {"llama3_8b", 8'030'261'248},
       {"llama3_70b", 70'553'706'496}, {"mistral_7b", 7'241'732'096}, {"qwen2.5_7b", 7'615'616'512}};
-  for (const auto& [name, n] : published) {
+  for (const auto& entry : published) {
+    const std::string& name = entry.first;
     CAPTURE(name);
-    CHECK(parameters(load_model(test::source_dir + "/model_specs/" + name + ".yaml")) == n);
+    CHECK(parameters(load_model(test::source_dir + "/model_specs/" + name + ".yaml")) == entry.second);
   }
 }
 
