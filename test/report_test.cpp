@@ -5,6 +5,8 @@
 
 #include <array>
 #include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
@@ -115,4 +117,22 @@ TEST_CASE("bad command lines and bad files exit non-zero with nothing on stdout"
     CHECK(r.out.empty());
   }
   CHECK(estimate_stderr("--model no_such.yaml") == "error: no_such.yaml: cannot open file\n");
+}
+
+TEST_CASE("the tables match the golden reports (ROOFLINE_UPDATE_GOLDEN=1 rewrites them)") {
+  const std::vector<std::pair<std::string, std::string>> cases{
+      {"estimate_default.txt", ""},
+      {"estimate_llama3_8b_layers.txt", "--model " + test::source_dir + "/model_specs/llama3_8b.yaml --batch 4 "
+                                        "--prefill 2048 --generate 64 --overlap smooth --layers"}};
+  const bool update = std::getenv("ROOFLINE_UPDATE_GOLDEN") != nullptr;
+  for (const auto& [file, args] : cases) {
+    const std::string path = test::test_dir + "/golden/" + file;
+    const run_result r = run_estimate(args);
+    REQUIRE(r.status == 0);
+    if (update) std::ofstream(path) << r.out;
+    std::ifstream in(path);
+    const std::string golden((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    CAPTURE(path);
+    CHECK(r.out == golden);
+  }
 }
