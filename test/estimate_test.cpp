@@ -29,7 +29,7 @@ hardware memory_only() {
 TEST_CASE("a memory-bound estimate is bytes over bandwidth plus the overheads") {
   const model_spec m = tiny_transformer();
   hardware hw = memory_only();
-  hw.timing.overhead_per_op = 1 * second;
+  for (op_class c : all_op_classes) hw.timing.of(c).overhead = 1 * second;
   hw.timing.overhead_per_forward = 10 * second;
   const workload w{.batch = 2, .prefill = 4, .generate = 3};
   const estimate_result r = estimate(m, hw, w);

@@ -44,8 +44,7 @@ TEST_CASE("an op's time under each overlap policy") {
     CHECK(time_op(gemm, hw, overlap::smooth).total.value() == doctest::Approx(10).epsilon(1e-12));
   }
   SUBCASE("efficiencies scale the peaks and the overhead is added once per op") {
-    hw.timing.efficiency[std::size_t(op_class::matrix)] = {.compute = 0.5, .memory = 0.25};
-    hw.timing.overhead_per_op = 2 * second;
+    hw.timing.of(op_class::matrix) = {.compute = 0.5, .memory = 0.25, .overhead = 2 * second};
     const op_time t = time_op(gemm, hw, overlap::perfect);
     CHECK(t.compute.value() == doctest::Approx(20).epsilon(1e-12));  // 1000 / (100 x 0.5)
     CHECK(t.memory.value() == doctest::Approx(20).epsilon(1e-12));   // 50 / (10 x 0.25)
@@ -67,4 +66,41 @@ TEST_CASE("an op's time under each overlap policy") {
 
 TEST_CASE("the ridge point is the matrix peak over the bandwidth") {
   CHECK(ridge_point(toy_hardware(), dtype::bf16).value() == doctest::Approx(10).epsilon(1e-12));
+}
+
+TEST_CASE("GEMM tiles are padded and run in waves over the compute units") {
+  hardware hw = toy_hardware();
+  hw.compute_units = 132;
+  const gemm_shape full{256, 128 * 132, 4096};
+  SUBCASE("no tile size: no padding, no waves") { CHECK(gemm_utilisation({1, 256, 4096}, hw) == 1); }
+  hw.timing.gemm_tile_m = 128;
+  hw.timing.gemm_tile_n = 128;
+  SUBCASE("2 x 132 whole tiles fill exactly two waves") { CHECK(gemm_utilisation(full, hw) == doctest::Approx(1).epsilon(1e-12)); }
+  SUBCASE("2 x 133 tiles need a third, nearly empty wave: 266 / 396") {
+    CHECK(gemm_utilisation({256, 128 * 133, 4096}, hw) == doctest::Approx(266.0 / 396).epsilon(1e-12));
+  }
+  SUBCASE("one row pads its tiles to 128 rows, and 2 tiles leave 130 units idle") {
+    CHECK(gemm_utilisation({1, 256, 4096}, hw) == doctest::Approx(1.0 / 128 * 2.0 / 132).epsilon(1e-12));
+  }
+  SUBCASE("utilisation slows the compute time of a matrix op, not its memory time") {
+    const op g{"gemm", op_class::matrix, dtype::bf16, {0, 1}, 1000 * flop, {.weights = 50 * byte},
+               {256, 128 * 133, 4096}, 256};
+    const op_time t = time_op(g, hw, overlap::none);
+    CHECK(t.compute.value() == doctest::Approx(10 * 396.0 / 266).epsilon(1e-12));
+    CHECK(t.memory.value() == doctest::Approx(5).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("scarce parallel work slows attention and recurrent ops: p / (p + p_half)") {
+  CHECK(occupancy(100, 300) == doctest::Approx(0.25).epsilon(1e-12));
+  CHECK(occupancy(100, 0) == 1);
+  hardware hw = toy_hardware();
+  hw.timing.of(op_class::attention) = {.compute = 1, .memory = 0.5, .half_parallel = 300};
+  hw.timing.chunk_step = 0.5 * second;
+  // 1000 FLOP at 100 x 0.25 FLOP/s = 40 s; 50 B at 10 x 0.5 x 0.25 B/s = 40 s; 3 serial steps of 0.5 s
+  const op att{"attention", op_class::attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 100, 3};
+  const op_time t = time_op(att, hw, overlap::perfect);
+  CHECK(t.compute.value() == doctest::Approx(40).epsilon(1e-12));
+  CHECK(t.memory.value() == doctest::Approx(40).epsilon(1e-12));
+  CHECK(t.total.value() == doctest::Approx(41.5).epsilon(1e-12));
 }

@@ -58,18 +58,17 @@ inline void check_supported(const model_spec& m, const hardware& hw, const workl
 /// Totals of one pass. Allocates nothing: fitting and sweeps call it in tight loops.
 inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, const pass& p, overlap policy) {
   phase_estimate e{};
-  const double smooth = hw.timing.smooth_exponent;
   for_each_op(m, p, [&](const op& o) {
     const double n = o.layers.count;
     const op_time t = time_op(o, hw, policy);
+    const seconds extra = op_overhead(o, hw);
     e.work += o.work * n;
     e.moved += o.moved * n;
     e.time += t.total * n;
-    e.time_perfect += (max(t.compute, t.memory) + hw.timing.overhead_per_op) * n;
-    e.time_none += (t.compute + t.memory + hw.timing.overhead_per_op) * n;
-    (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) +=
-        combine(t.compute, t.memory, policy, smooth) * n;
-    e.overhead += hw.timing.overhead_per_op * n;
+    e.time_perfect += (max(t.compute, t.memory) + extra) * n;
+    e.time_none += (t.compute + t.memory + extra) * n;
+    (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) += (t.total - extra) * n;
+    e.overhead += extra * n;
   });
   const seconds fwd = hw.timing.overhead_per_forward;
   e.time += fwd;

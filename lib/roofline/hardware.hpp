@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "roofline/dtype.hpp"
 #include "roofline/ops.hpp"
@@ -26,34 +27,59 @@ constexpr std::string_view name(overlap o) {
   return names[static_cast<std::size_t>(o)];
 }
 
-/// Achieved fraction of a peak, in (0, 1]: 1 is the pure roofline.
-struct class_efficiency {
-  double compute = 1;  ///< of the peak FLOP/s of the op's class and dtype
-  double memory = 1;   ///< of the memory bandwidth
+/// How the ops of one class reach the peaks. Pure roofline: 1, 1, 0, 0.
+struct class_timing {
+  double compute = 1;        ///< achieved fraction of the peak FLOP/s, (0, 1]
+  double memory = 1;         ///< achieved fraction of the bandwidth, (0, 1]
+  double half_parallel = 0;  ///< attention, recurrent: work items at which half of both is reached; 0: off
+  seconds overhead{};        ///< added to every op of the class in every layer (kernel launches)
 };
 
-/// Parameters that turn counts into time; the pure roofline is efficiency 1, overhead 0.
+/// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
 struct timing_params {
   enum overlap overlap = overlap::perfect;  ///< the profile's default policy
   double smooth_exponent = 2;               ///< p of the smooth policy, >= 1
-  std::array<class_efficiency, all_op_classes.size()> efficiency{};  ///< indexed by op_class
-  seconds overhead_per_op{};       ///< added to every op of every layer (kernel launch)
+  std::array<class_timing, all_op_classes.size()> classes{};  ///< indexed by op_class
   seconds overhead_per_forward{};  ///< added once per prefill and once per decode step
+  seconds chunk_step{};            ///< latency of one step of a recurrence over chunks (mLSTM prefill)
+  double gemm_tile_m = 0;          ///< GEMM output tile rows for padding and wave quantization; 0: off
+  double gemm_tile_n = 0;          ///< GEMM output tile columns
 
-  constexpr const class_efficiency& of(op_class c) const { return efficiency[static_cast<std::size_t>(c)]; }
+  constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
+  constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
 };
 
 using peak_table = std::array<std::optional<flop_rate>, all_dtypes.size()>;
 
+/// Prediction errors of one architecture and phase, in percent (absolute percentage error).
+struct error_cell {
+  std::string architecture;  ///< transformer | xlstm
+  std::string phase;         ///< ttft | step
+  int n = 0;                 ///< measured points
+  double median_ape = 0, mean_ape = 0, p90_ape = 0, max_ape = 0;
+};
+
+/// Where a profile's timing parameters come from, as `calibrate` records it.
+struct calibration_record {
+  std::string dataset;  ///< measurement file, relative to the repository root
+  std::string date;     ///< of the fit, YYYY-MM-DD
+  std::string method;   ///< loss, optimiser, what was fitted
+  std::vector<error_cell> in_sample;
+  std::vector<error_cell> held_out;  ///< leave-one-model-out; empty if not run
+};
+
 struct hardware {
   std::string name{};
   std::string file{};  ///< where it was read from (for messages); empty when built in code
+  std::vector<std::string> sources{};  ///< documents the numbers come from
   peak_table matrix{}; ///< dense tensor/matrix-unit peak per dtype (no sparsity)
   peak_table vector{}; ///< vector-unit (CUDA core, SIMD) peak per dtype
   byte_rate bandwidth{};
   bytes capacity{};
+  int compute_units = 0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
   double tdp_watts = 0;
   timing_params timing{};
+  std::optional<calibration_record> calibration{};  ///< absent: timing not fitted to measurements
 };
 
 constexpr std::optional<flop_rate> peak_of(const peak_table& t, dtype d) {

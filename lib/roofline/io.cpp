@@ -62,6 +62,7 @@ class reader {
   }
 
   bool has(const std::string& key) const { return bool(node_[key]); }
+  const std::string& file() const { return file_; }
   std::string dotted(const std::string& key) const { return path_.empty() ? key : path_ + "." + key; }
 
   YAML::Node required(const std::string& key) {
@@ -294,38 +295,77 @@ peak_table read_peaks(reader r) {
   return t;
 }
 
+std::vector<error_cell> read_cells(const reader& r, const YAML::Node& list, const std::string& key) {
+  if (!list.IsSequence()) r.fail(list, fmt::format("'{}' must be a list of error cells", r.dotted(key)));
+  std::vector<error_cell> cells;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    reader c(r.file(), list[i], fmt::format("{}[{}]", r.dotted(key), i));
+    error_cell e;
+    e.architecture = c.string("architecture");
+    e.phase = c.string("phase");
+    e.n = int(c.integer(c.required("n"), "n", 0));
+    e.median_ape = c.number("median_ape", 0, false);
+    e.mean_ape = c.number("mean_ape", 0, false);
+    e.p90_ape = c.number("p90_ape", 0, false);
+    e.max_ape = c.number("max_ape", 0, false);
+    c.finish();
+    cells.push_back(std::move(e));
+  }
+  return cells;
+}
+
 hardware read_hardware(const YAML::Node& root, const std::string& file) {
   reader r(file, root, "",
            {"name", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
-            "tdp_w", "timing"});
+            "tdp_w", "compute_units", "timing", "calibration"});
   hardware hw;
   hw.file = file;
   hw.name = r.string("name");
   const auto sources = r.required("sources");
   if (!sources.IsSequence() || sources.size() == 0)
     r.fail(sources, "'sources' must be a list of the documents the numbers come from");
+  for (const auto& s : sources) hw.sources.push_back(r.text(s, "sources"));
   hw.matrix = read_peaks(r.child("matrix_tflops"));
   hw.vector = read_peaks(r.child("vector_tflops"));
   hw.bandwidth = r.number("memory_bandwidth_gb_s", 0, true) * 1e9 * byte_per_second;
   hw.capacity = r.number("memory_capacity_gb", 0, true) * 1e9 * byte;
   hw.tdp_watts = r.number("tdp_w", 0, true);
+  hw.compute_units = r.positive_int("compute_units");
 
   reader t = r.child("timing");
   timing_params& tp = hw.timing;
   tp.overlap = t.choice<overlap>(t.required("overlap"), "overlap", "overlap policy", "perfect, none, smooth", overlap_of);
   tp.smooth_exponent = t.number("smooth_exponent", 1, false);
-  reader e = t.child("efficiency");
+  reader tile = t.child("gemm_tile");
+  tp.gemm_tile_m = double(tile.integer(tile.required("m"), "m", 0));
+  tp.gemm_tile_n = double(tile.integer(tile.required("n"), "n", 0));
+  tile.finish();
+  reader cls = t.child("classes");
   for (op_class c : all_op_classes) {
-    reader ec = e.child(std::string(name(c)));
-    auto& eff = tp.efficiency[std::size_t(c)];
-    eff.compute = ec.number("compute", 0, true, 1);
-    eff.memory = ec.number("memory", 0, true, 1);
+    reader ec = cls.child(std::string(name(c)));
+    class_timing& ct = tp.of(c);
+    ct.compute = ec.number("compute", 0, true, 1);
+    ct.memory = ec.number("memory", 0, true, 1);
+    ct.half_parallel = ec.number("half_parallel", 0, false);
+    ct.overhead = ec.number("overhead_us", 0, false) * 1e-6 * second;
     ec.finish();
   }
-  e.finish();
-  tp.overhead_per_op = t.number("overhead_per_op_us", 0, false) * 1e-6 * second;
+  cls.finish();
   tp.overhead_per_forward = t.number("overhead_per_forward_us", 0, false) * 1e-6 * second;
+  tp.chunk_step = t.number("chunk_step_us", 0, false) * 1e-6 * second;
   t.finish();
+
+  if (auto n = r.optional("calibration")) {
+    reader c(file, n, "calibration");
+    calibration_record rec;
+    rec.dataset = c.string("dataset");
+    rec.date = c.string("date");
+    rec.method = c.string("method");
+    rec.in_sample = read_cells(c, c.required("in_sample"), "in_sample");
+    if (auto h = c.optional("held_out")) rec.held_out = read_cells(c, h, "held_out");
+    c.finish();
+    hw.calibration = std::move(rec);
+  }
   r.finish();
   return hw;
 }

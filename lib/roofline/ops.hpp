@@ -46,7 +46,14 @@ struct layer_span {
   int count = 1;   ///< how many identical layers this op stands for
 };
 
+/// Shape of a GEMM: m rows (tokens) times n outputs, summed over k inputs.
+struct gemm_shape {
+  double m = 0, n = 0, k = 0;
+};
+
 /// One op of one layer, for the whole batch: its FLOPs and bytes per layer.
+/// The last three fields describe how the work can be spread, for timing models that
+/// go beyond the pure roofline; they never change the counts.
 struct op {
   std::string_view name;  ///< static string, e.g. "qkv_proj"
   op_class cls;
@@ -54,6 +61,9 @@ struct op {
   layer_span layers;
   flops work;
   traffic moved;
+  gemm_shape gemm{};        ///< matrix ops: the GEMM it is
+  double parallel = 0;      ///< independent work items (attention: sequences x heads x query tiles)
+  double serial_steps = 0;  ///< steps that must run one after another (chunks of a recurrence)
 };
 
 }  // namespace roofline

@@ -36,13 +36,41 @@ struct op_time {
   enum bound bound; ///< compute if t_c >= t_m, else memory
 };
 
-/// Time of one op for one layer: t = overlap(t_c, t_m) + overhead_per_op.
+/// Fraction of the tensor units a GEMM keeps busy: its m x n outputs are cut into tiles of
+/// t_m x t_n, padded (a 1-row GEMM still computes whole tiles), and the tiles run in waves
+/// of U compute units, the last wave partly idle:
+///   (m n / (ceil(m/t_m) t_m ceil(n/t_n) t_n)) x tiles / (ceil(tiles / U) U).
+/// 1 when the profile has no tile size or no unit count.
+constexpr double gemm_utilisation(const gemm_shape& g, const hardware& hw) {
+  const double tm = hw.timing.gemm_tile_m, tn = hw.timing.gemm_tile_n, units = hw.compute_units;
+  if (tm <= 0 || tn <= 0 || units <= 0 || g.m <= 0 || g.n <= 0) return 1;
+  const double rows = std::ceil(g.m / tm), cols = std::ceil(g.n / tn), tiles = rows * cols;
+  return g.m * g.n / (rows * tm * cols * tn) * tiles / (std::ceil(tiles / units) * units);
+}
+
+/// Share of the efficiency an op with p parallel work items reaches: p / (p + p_half).
+constexpr double occupancy(double p, double half) { return half > 0 ? p / (p + half) : 1; }
+
+/// Time of one op for one layer:
+///   t = overlap(t_c, t_m) + overhead of its class + serial steps x chunk step latency,
+///   t_c = FLOPs / (peak(class, dtype) e_c u),  t_m = bytes / (bandwidth e_m o),
+/// u = gemm_utilisation (matrix ops), o = occupancy (attention and recurrent ops; it
+/// scales t_c too). With the pure roofline (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw).
 inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
-  const class_efficiency& e = hw.timing.of(o.cls);
-  const seconds tc = o.work.value() == 0 ? 0 * second : o.work / (peak(hw, o.cls, o.compute) * e.compute);
-  const seconds tm = o.moved.total() / (hw.bandwidth * e.memory);
-  return {tc, tm, combine(tc, tm, policy, hw.timing.smooth_exponent) + hw.timing.overhead_per_op,
+  const class_timing& e = hw.timing.of(o.cls);
+  const double occ = o.cls == op_class::attention || o.cls == op_class::recurrent ? occupancy(o.parallel, e.half_parallel) : 1;
+  const double util = o.cls == op_class::matrix ? gemm_utilisation(o.gemm, hw) : 1;
+  const seconds tc =
+      o.work.value() == 0 ? 0 * second : o.work / (peak(hw, o.cls, o.compute) * (e.compute * occ * util));
+  const seconds tm = o.moved.total() / (hw.bandwidth * (e.memory * occ));
+  const seconds extra = e.overhead + o.serial_steps * hw.timing.chunk_step;
+  return {tc, tm, combine(tc, tm, policy, hw.timing.smooth_exponent) + extra,
           tc >= tm ? bound::compute : bound::memory};
+}
+
+/// Overheads an op adds to its time (part of op_time::total).
+inline seconds op_overhead(const op& o, const hardware& hw) {
+  return hw.timing.of(o.cls).overhead + o.serial_steps * hw.timing.chunk_step;
 }
 
 }  // namespace roofline

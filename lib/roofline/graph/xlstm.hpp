@@ -49,6 +49,8 @@ constexpr double mlstm_state_elements(double dqk, double dv) { return dqk * dv +
 ///   (L (2 d_qk + d_v) b_a), the gates and the state, and stores h (L d_v b_a) and the
 ///   per-token n, m (2 L b_s). State traffic: 2 (d_qk d_v + d_qk + 1) b_s.
 /// Decode, per head: loads q, k, v, gates and the state, stores h and the state.
+/// Parallel work: B H chunks (prefill), B H (decode); the inter-chunk recurrence runs its
+/// chunks one after another (serial steps).
 constexpr op mlstm_cell_op(const counting& c) {
   const head_dims h = heads(c.m);
   const double dqk = h.d_qk, dv = h.d_v, bs = size_bytes(c.m.dtypes.state), ba = c.ba;
@@ -60,11 +62,13 @@ constexpr op mlstm_cell_op(const counting& c) {
                         2 * l * bs;
     return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.blocks(),
             heads_b * n * mlstm_chunk_flops(c.m.accounting, l, dqk, dv) * flop,
-            {.activations = heads_b * n * acts * byte, .state = heads_b * n * state_io * byte}};
+            {.activations = heads_b * n * acts * byte, .state = heads_b * n * state_io * byte},
+            {}, heads_b * n, n};
   }
   return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.blocks(),
           heads_b * mlstm_step_flops(c.m.accounting, dqk, dv) * flop,
-          {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte}};
+          {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte},
+          {}, heads_b};
 }
 
 template <class Sink>
@@ -78,14 +82,15 @@ constexpr void emit_xlstm(const counting& c, Sink&& sink) {
   // Input and forget gate pre-activations, d -> 2H with bias: FLOPs B T (2 d H + 2 H),
   // bytes 2 B T (d + H) b_a (the paper counts each gate's input read), weights (2dH + 2H) b_w.
   sink(op{"if_gates", op_class::matrix, c.m.dtypes.weights, c.blocks(), c.rows() * (2 * d * nh + 2 * nh) * flop,
-          {.weights = (2 * d * nh + 2 * nh) * c.bw * byte, .activations = 2 * c.rows() * (d + nh) * c.ba * byte}});
+          {.weights = (2 * d * nh + 2 * nh) * c.bw * byte, .activations = 2 * c.rows() * (d + nh) * c.ba * byte},
+          {c.rows(), 2 * nh, d}, c.rows()});
   sink(mlstm_cell_op(c));
   sink(c.linear("o_gate", d, hv, c.blocks()));
   // Per-head norm of h and the sigmoid output gate, one fused vector op:
   // FLOPs B T H d_v (norm + sig), bytes B T H d_v b_a + H d_v b_w.
   sink(op{"out_norm_gate", op_class::vector, dtype::fp32, c.blocks(),
           c.rows() * hv * (a.norm_flops + a.sigmoid_flops) * flop,
-          {.weights = hv * c.bw * byte, .activations = c.rows() * hv * c.ba * byte}});
+          {.weights = hv * c.bw * byte, .activations = c.rows() * hv * c.ba * byte}, {}, c.rows()});
   sink(c.linear("out_proj", hv, d, c.blocks()));
   emit_ffn(c, sink);
   emit_lm_head(c, sink);
