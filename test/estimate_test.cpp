@@ -54,12 +54,12 @@ TEST_CASE("perfect and no overlap bound the smooth estimate") {
   CHECK(r.ttft < r.prefill.time_none);
   CHECK(r.decode.time_perfect < r.step_time);
   CHECK(r.step_time < r.decode.time_none);
-  CHECK(estimate(m, hw, w).overlap == overlap::perfect);  // the profile's default
+  CHECK(estimate(m, hw, w).overlap == hw.timing.overlap);  // the profile's default
 }
 
 TEST_CASE("Llama-2-7B decode on the pure H100 roofline is the weights and cache over 3.35 TB/s") {
   const model_spec m = load_model(test::source_dir + "/model_specs/llama2_7b.yaml");
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = load_hardware(test::test_dir + "/data/h100_sxm_roofline.yaml");
   // Batch 1, P 1, G 1: weights read = (6,738,415,616 - 32000 x 4096) x 2 B = 13,214,687,232 B; every
   // op is memory-bound at batch 1, so the step takes at least 13.2147e9 / 3.35e12 = 3.9447 ms,
   // plus a cache of a few tokens and activations (under 0.1%).

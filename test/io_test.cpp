@@ -94,5 +94,10 @@ TEST_CASE("a hardware profile's values reach the struct in SI units") {
   CHECK(hw.bandwidth.value() == doctest::Approx(3.35e12).epsilon(1e-12));
   CHECK(hw.capacity.value() == doctest::Approx(80e9).epsilon(1e-12));
   CHECK(hw.tdp_watts == 700);
-  CHECK(hw.timing.overlap == overlap::perfect);
+  CHECK(hw.compute_units == 132);
+  CHECK(hw.timing.gemm_tile_m == 128);  // calibrated: smooth overlap and a calibration record
+  CHECK(hw.timing.overlap == overlap::smooth);
+  REQUIRE(hw.calibration.has_value());
+  CHECK(hw.calibration->dataset == "measurements/h100_paper.csv");
+  CHECK(hw.calibration->held_out.size() == 4);
 }

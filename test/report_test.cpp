@@ -38,7 +38,7 @@ run_result run_estimate(const std::string& args) { return run(args, "2>/dev/null
 std::string estimate_stderr(const std::string& args) { return run(args, "2>&1 >/dev/null").out; }
 
 const std::string xlstm = test::source_dir + "/model_specs/xlstm_7b.yaml";
-const std::string h100 = test::source_dir + "/hw_profiles/h100_sxm.yaml";
+const std::string h100 = test::test_dir + "/data/h100_sxm_roofline.yaml";  // pure roofline
 
 }  // namespace
 

@@ -79,8 +79,11 @@ TEST_CASE("GEMM tiles are padded and run in waves over the compute units") {
   SUBCASE("2 x 133 tiles need a third, nearly empty wave: 266 / 396") {
     CHECK(gemm_utilisation({256, 128 * 133, 4096}, hw) == doctest::Approx(266.0 / 396).epsilon(1e-12));
   }
-  SUBCASE("one row pads its tiles to 128 rows, and 2 tiles leave 130 units idle") {
-    CHECK(gemm_utilisation({1, 256, 4096}, hw) == doctest::Approx(1.0 / 128 * 2.0 / 132).epsilon(1e-12));
+  SUBCASE("one row pads its tiles to 128 rows; 2 tiles split k 16 ways (4096 / 256) onto 32 of 132 units") {
+    CHECK(gemm_utilisation({1, 256, 4096}, hw) == doctest::Approx(1.0 / 128 * 32.0 / 132).epsilon(1e-12));
+  }
+  SUBCASE("split-K stops at what fills the units: 48 tiles split 2 ways, 96 of 132 units") {
+    CHECK(gemm_utilisation({8, 6144, 4096}, hw) == doctest::Approx(8.0 / 128 * 96.0 / 132).epsilon(1e-12));
   }
   SUBCASE("utilisation slows the compute time of a matrix op, not its memory time") {
     const op g{"gemm", op_class::matrix, dtype::bf16, {0, 1}, 1000 * flop, {.weights = 50 * byte},

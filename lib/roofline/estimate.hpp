@@ -61,7 +61,7 @@ inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, con
   for_each_op(m, p, [&](const op& o) {
     const double n = o.layers.count;
     const op_time t = time_op(o, hw, policy);
-    const seconds extra = op_overhead(o, hw);
+    const seconds extra = t.overhead;
     e.work += o.work * n;
     e.moved += o.moved * n;
     e.time += t.total * n;
@@ -70,7 +70,7 @@ inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, con
     (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) += (t.total - extra) * n;
     e.overhead += extra * n;
   });
-  const seconds fwd = hw.timing.overhead_per_forward;
+  const seconds fwd = hw.timing.overhead_per_forward + (p.batch > 1 ? hw.timing.overhead_per_batched_forward : 0 * second);
   e.time += fwd;
   e.time_perfect += fwd;
   e.time_none += fwd;

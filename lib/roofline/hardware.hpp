@@ -33,6 +33,8 @@ struct class_timing {
   double memory = 1;         ///< achieved fraction of the bandwidth, (0, 1]
   double half_parallel = 0;  ///< attention, recurrent: work items at which half of both is reached; 0: off
   seconds overhead{};        ///< added to every op of the class in every layer (kernel launches)
+  seconds per_item{};        ///< attention, recurrent: time of one work item on one compute unit,
+                             ///< beyond its bytes and FLOPs (setup of a thread block): items / units x this
 };
 
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
@@ -41,6 +43,7 @@ struct timing_params {
   double smooth_exponent = 2;               ///< p of the smooth policy, >= 1
   std::array<class_timing, all_op_classes.size()> classes{};  ///< indexed by op_class
   seconds overhead_per_forward{};  ///< added once per prefill and once per decode step
+  seconds overhead_per_batched_forward{};  ///< added too when the batch has more than one sequence
   seconds chunk_step{};            ///< latency of one step of a recurrence over chunks (mLSTM prefill)
   double gemm_tile_m = 0;          ///< GEMM output tile rows for padding and wave quantization; 0: off
   double gemm_tile_n = 0;          ///< GEMM output tile columns

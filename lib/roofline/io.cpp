@@ -2,6 +2,8 @@
 #include "roofline/io.hpp"
 
 #include <algorithm>
+#include <array>
+#include <cmath>
 #include <fstream>
 #include <limits>
 #include <map>
@@ -348,10 +350,12 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
     ct.memory = ec.number("memory", 0, true, 1);
     ct.half_parallel = ec.number("half_parallel", 0, false);
     ct.overhead = ec.number("overhead_us", 0, false) * 1e-6 * second;
+    ct.per_item = ec.number("per_item_us", 0, false) * 1e-6 * second;
     ec.finish();
   }
   cls.finish();
   tp.overhead_per_forward = t.number("overhead_per_forward_us", 0, false) * 1e-6 * second;
+  tp.overhead_per_batched_forward = t.number("overhead_per_batched_forward_us", 0, false) * 1e-6 * second;
   tp.chunk_step = t.number("chunk_step_us", 0, false) * 1e-6 * second;
   t.finish();
 
@@ -370,7 +374,133 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
   return hw;
 }
 
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream ss(line);
+  while (std::getline(ss, cell, ',')) out.push_back(cell);
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+
 }  // namespace
+
+std::vector<measurement> load_measurements(const std::string& path) {
+  std::istringstream in(slurp(path));
+  std::string line;
+  if (!std::getline(in, line)) throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  const auto header = split_fields(line);
+  static const std::array<std::string, 6> required{"model", "batch", "prefill", "generate", "ttft_ms", "step_ms"};
+  std::array<std::size_t, 6> col{};
+  for (std::size_t i = 0; i < required.size(); ++i) {
+    const auto it = std::find(header.begin(), header.end(), required[i]);
+    if (it == header.end())
+      throw input_error(fmt::format("{}:1:1: missing column '{}'; required: model, batch, prefill, generate, "
+                                    "ttft_ms, step_ms",
+                                    path, required[i]));
+    col[i] = std::size_t(it - header.begin());
+  }
+  std::vector<measurement> rows;
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto f = split_fields(line);
+    if (f.size() != header.size())
+      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), header.size()));
+    // 1-based column of field i, for messages
+    const auto at = [&](std::size_t i) {
+      std::size_t c = 1;
+      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
+      return c;
+    };
+    const auto count = [&](std::size_t k) {
+      const std::string& s = f[col[k]];
+      std::size_t used = 0;
+      long long v = 0;
+      try { v = std::stoll(s, &used); } catch (const std::exception&) { used = 0; }
+      if (used == 0 || used != s.size() || v < 1)
+        throw input_error(fmt::format("{}:{}:{}: '{}' must be a positive integer, got '{}'", path, n, at(col[k]),
+                                      required[k], s));
+      return std::int64_t(v);
+    };
+    const auto time = [&](std::size_t k) -> std::optional<double> {
+      const std::string& s = f[col[k]];
+      if (s.empty()) return std::nullopt;
+      std::size_t used = 0;
+      double v = 0;
+      try { v = std::stod(s, &used); } catch (const std::exception&) { used = 0; }
+      if (used == 0 || used != s.size() || !(v > 0) || !std::isfinite(v))
+        throw input_error(fmt::format("{}:{}:{}: '{}' must be a positive number of milliseconds or empty, got '{}'",
+                                      path, n, at(col[k]), required[k], s));
+      return v;
+    };
+    if (f[col[0]].empty()) throw input_error(fmt::format("{}:{}:{}: 'model' is empty", path, n, at(col[0])));
+    rows.push_back({f[col[0]], {.batch = count(1), .prefill = count(2), .generate = count(3)}, time(4), time(5), n});
+  }
+  return rows;
+}
+
+std::string hardware_yaml(const hardware& hw) {
+  YAML::Emitter y;
+  y.SetDoublePrecision(6);
+  y << YAML::BeginMap;
+  y << YAML::Key << "name" << YAML::Value << hw.name;
+  y << YAML::Key << "sources" << YAML::Value << hw.sources;
+  const auto peaks = [&](const char* key, const peak_table& t) {
+    y << YAML::Key << key << YAML::Value << YAML::BeginMap;
+    for (dtype d : all_dtypes)
+      if (auto p = peak_of(t, d)) y << YAML::Key << std::string(name(d)) << YAML::Value << p->value() / 1e12;
+    y << YAML::EndMap;
+  };
+  peaks("matrix_tflops", hw.matrix);
+  peaks("vector_tflops", hw.vector);
+  y << YAML::Key << "memory_bandwidth_gb_s" << YAML::Value << hw.bandwidth.value() / 1e9;
+  y << YAML::Key << "memory_capacity_gb" << YAML::Value << hw.capacity.value() / 1e9;
+  y << YAML::Key << "tdp_w" << YAML::Value << hw.tdp_watts;
+  y << YAML::Key << "compute_units" << YAML::Value << hw.compute_units;
+  const timing_params& t = hw.timing;
+  y << YAML::Key << "timing" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "overlap" << YAML::Value << std::string(name(t.overlap));
+  y << YAML::Key << "smooth_exponent" << YAML::Value << t.smooth_exponent;
+  y << YAML::Key << "gemm_tile" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "m" << YAML::Value
+    << int(t.gemm_tile_m) << YAML::Key << "n" << YAML::Value << int(t.gemm_tile_n) << YAML::EndMap;
+  y << YAML::Key << "classes" << YAML::Value << YAML::BeginMap;
+  for (op_class c : all_op_classes) {
+    const class_timing& ct = t.of(c);
+    y << YAML::Key << std::string(name(c)) << YAML::Value << YAML::Flow << YAML::BeginMap;
+    y << YAML::Key << "compute" << YAML::Value << ct.compute << YAML::Key << "memory" << YAML::Value << ct.memory;
+    y << YAML::Key << "half_parallel" << YAML::Value << ct.half_parallel;
+    y << YAML::Key << "overhead_us" << YAML::Value << ct.overhead.value() * 1e6;
+    y << YAML::Key << "per_item_us" << YAML::Value << ct.per_item.value() * 1e6 << YAML::EndMap;
+  }
+  y << YAML::EndMap;
+  y << YAML::Key << "overhead_per_forward_us" << YAML::Value << t.overhead_per_forward.value() * 1e6;
+  y << YAML::Key << "overhead_per_batched_forward_us" << YAML::Value << t.overhead_per_batched_forward.value() * 1e6;
+  y << YAML::Key << "chunk_step_us" << YAML::Value << t.chunk_step.value() * 1e6;
+  y << YAML::EndMap;
+  if (hw.calibration) {
+    const calibration_record& c = *hw.calibration;
+    const auto cells = [&](const char* key, const std::vector<error_cell>& v) {
+      y << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+      for (const error_cell& e : v)
+        y << YAML::Flow << YAML::BeginMap << YAML::Key << "architecture" << YAML::Value << e.architecture
+          << YAML::Key << "phase" << YAML::Value << e.phase << YAML::Key << "n" << YAML::Value << e.n << YAML::Key
+          << "median_ape" << YAML::Value << e.median_ape << YAML::Key << "mean_ape" << YAML::Value << e.mean_ape
+          << YAML::Key << "p90_ape" << YAML::Value << e.p90_ape << YAML::Key << "max_ape" << YAML::Value << e.max_ape
+          << YAML::EndMap;
+      y << YAML::EndSeq;
+    };
+    y << YAML::Key << "calibration" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "dataset" << YAML::Value << c.dataset << YAML::Key << "date" << YAML::Value << c.date;
+    y << YAML::Key << "method" << YAML::Value << c.method;
+    cells("in_sample", c.in_sample);
+    if (!c.held_out.empty()) cells("held_out", c.held_out);
+    y << YAML::EndMap;
+  }
+  y << YAML::EndMap;
+  return std::string(y.c_str()) + "\n";
+}
 
 model_spec parse_model(std::string_view yaml, const std::string& name) { return read_model(parse(yaml, name), name); }
 hardware parse_hardware(std::string_view yaml, const std::string& name) {

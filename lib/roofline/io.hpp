@@ -5,7 +5,10 @@
 #include <string_view>
 
 #include "roofline/error.hpp"
+#include <vector>
+
 #include "roofline/hardware.hpp"
+#include "roofline/measurement.hpp"
 #include "roofline/model_spec.hpp"
 
 namespace roofline {
@@ -20,6 +23,15 @@ hardware load_hardware(const std::string& path);
 /// The same from YAML text; `name` stands for the file in messages.
 model_spec parse_model(std::string_view yaml, const std::string& name);
 hardware parse_hardware(std::string_view yaml, const std::string& name);
+
+/// Reads a measurement CSV: a header naming at least model, batch, prefill, generate,
+/// ttft_ms and step_ms (in any order; other columns are ignored), then one run a line;
+/// fields hold no commas or quotes. Throws input_error "file:line:col: ..." for a missing
+/// column, a non-positive size, a time that is not a positive number.
+std::vector<measurement> load_measurements(const std::string& path);
+
+/// The hardware profile as YAML, in the format load_hardware reads (with its calibration).
+std::string hardware_yaml(const hardware& hw);
 
 /// Parses "perfect", "none" or "smooth"; throws input_error naming `what` otherwise.
 overlap parse_overlap(std::string_view s, std::string_view what);

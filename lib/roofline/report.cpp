@@ -234,4 +234,38 @@ std::string render(const report& r, report_format f, bool per_op) {
   return {};
 }
 
+std::string render_cells(const std::vector<error_cell>& cells, report_format f, std::string_view title) {
+  if (f == report_format::json) {
+    nlohmann::json list = nlohmann::json::array();
+    for (const error_cell& c : cells)
+      list.push_back({{"architecture", c.architecture}, {"phase", c.phase}, {"n", c.n}, {"median_ape", c.median_ape},
+                      {"mean_ape", c.mean_ape}, {"p90_ape", c.p90_ape}, {"max_ape", c.max_ape}});
+    return nlohmann::json{{"cells", list}}.dump(2) + "\n";
+  }
+  if (f == report_format::csv) {
+    std::string out = "architecture,phase,n,median_ape,mean_ape,p90_ape,max_ape\n";
+    for (const error_cell& c : cells)
+      fmt::format_to(std::back_inserter(out), "{},{},{},{:.4g},{:.4g},{:.4g},{:.4g}\n", c.architecture, c.phase, c.n,
+                     c.median_ape, c.mean_ape, c.p90_ape, c.max_ape);
+    return out;
+  }
+  std::string out = fmt::format("{}\n{:<12} {:<6} {:>5} {:>9} {:>9} {:>9} {:>9}\n", title, "architecture", "phase",
+                                "n", "median %", "mean %", "p90 %", "max %");
+  for (const error_cell& c : cells)
+    fmt::format_to(std::back_inserter(out), "{:<12} {:<6} {:>5} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n", c.architecture,
+                   c.phase, c.n, c.median_ape, c.mean_ape, c.p90_ape, c.max_ape);
+  return out;
+}
+
+std::string predictions_csv(std::span<const sample> samples, std::span<const prediction> predicted) {
+  std::string out = "model,batch,prefill,generate,ttft_ms,step_ms,predicted_ttft_ms,predicted_step_ms\n";
+  const auto ms = [](double s) { return std::isnan(s) ? std::string() : fmt::format("{:.6g}", s * 1e3); };
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const sample& s = samples[i];
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{}\n", s.model_path, s.work.batch, s.work.prefill,
+                   s.work.generate, ms(s.ttft_s), ms(s.step_s), ms(predicted[i].ttft_s), ms(predicted[i].step_s));
+  }
+  return out;
+}
+
 }  // namespace roofline

@@ -5,6 +5,7 @@
 #include <string_view>
 #include <vector>
 
+#include "roofline/calibrate.hpp"
 #include "roofline/estimate.hpp"
 
 namespace roofline {
@@ -27,5 +28,13 @@ report make_report(const model_spec& m, const hardware& hw, const workload& w, s
 /// Renders a report. `per_op`: the table lists every op; else one row per layer group.
 /// JSON and CSV always list every op of every layer.
 std::string render(const report& r, report_format f, bool per_op);
+
+/// Error cells as a table, or as JSON {"cells": [{architecture, phase, n, median_ape,
+/// mean_ape, p90_ape, max_ape}]} with errors in percent. `title` heads the table.
+std::string render_cells(const std::vector<error_cell>& cells, report_format f, std::string_view title);
+
+/// Measured and predicted times of each sample, CSV: model, batch, prefill, generate,
+/// ttft_ms, step_ms, predicted_ttft_ms, predicted_step_ms (empty where not measured).
+std::string predictions_csv(std::span<const sample> samples, std::span<const prediction> predicted);
 
 }  // namespace roofline

@@ -1,6 +1,7 @@
 /// Timing: the roofline time of one op under an overlap policy.
 #pragma once
 
+#include <algorithm>
 #include <cmath>
 
 #include "roofline/hardware.hpp"
@@ -20,10 +21,12 @@ inline seconds combine(seconds tc, seconds tm, overlap policy, double p) {
     case overlap::perfect: return max(tc, tm);
     case overlap::none: return tc + tm;
     case overlap::smooth: {
-      const double c = tc.value(), m = tm.value(), hi = std::max(c, m);
-      if (hi == 0) return 0 * second;
-      // hi (1 + (lo/hi)^p)^(1/p), which is the p-norm without overflow for large p
-      return hi * std::pow(1 + std::pow(std::min(c, m) / hi, p), 1 / p) * second;
+      const double c = tc.value(), m = tm.value(), hi = std::max(c, m), lo = std::min(c, m);
+      if (lo == 0) return hi * second;
+      // hi (1 + (lo/hi)^p)^(1/p): the p-norm without overflow for large p; below 1e-16 the
+      // correction is lost in rounding, so the exponentials are skipped (estimates are hot)
+      const double log_r = p * std::log(lo / hi);  // log((lo/hi)^p); -36.8 = log(1e-16)
+      return (log_r < -36.8 ? hi : hi * std::exp(std::log1p(std::exp(log_r)) / p)) * second;
     }
   }
   return 0 * second;
@@ -32,27 +35,41 @@ inline seconds combine(seconds tc, seconds tm, overlap policy, double p) {
 struct op_time {
   seconds compute;  ///< t_c = FLOPs / (peak(class, dtype) e_c)
   seconds memory;   ///< t_m = bytes / (bandwidth e_m)
-  seconds total;    ///< overlap(t_c, t_m) + overhead per op, for one layer
+  seconds total;    ///< overlap(t_c, t_m) + overhead, for one layer
   enum bound bound; ///< compute if t_c >= t_m, else memory
+  seconds overhead; ///< op_overhead, the part of `total` that is neither compute nor memory
 };
 
 /// Fraction of the tensor units a GEMM keeps busy: its m x n outputs are cut into tiles of
-/// t_m x t_n, padded (a 1-row GEMM still computes whole tiles), and the tiles run in waves
-/// of U compute units, the last wave partly idle:
-///   (m n / (ceil(m/t_m) t_m ceil(n/t_n) t_n)) x tiles / (ceil(tiles / U) U).
+/// t_m x t_n, padded (a 1-row GEMM still computes whole tiles); when there are fewer tiles
+/// than compute units U, the k dimension is split (split-K, as cuBLAS does for small
+/// GEMMs) into s = min(floor(U / tiles), k / 256) parts; the tiles x s pieces run in waves
+/// of U, the last wave partly idle:
+///   (m n / (ceil(m/t_m) t_m ceil(n/t_n) t_n)) x pieces / (ceil(pieces / U) U).
 /// 1 when the profile has no tile size or no unit count.
 constexpr double gemm_utilisation(const gemm_shape& g, const hardware& hw) {
   const double tm = hw.timing.gemm_tile_m, tn = hw.timing.gemm_tile_n, units = hw.compute_units;
   if (tm <= 0 || tn <= 0 || units <= 0 || g.m <= 0 || g.n <= 0) return 1;
   const double rows = std::ceil(g.m / tm), cols = std::ceil(g.n / tn), tiles = rows * cols;
-  return g.m * g.n / (rows * tm * cols * tn) * tiles / (std::ceil(tiles / units) * units);
+  const double splits = tiles < units ? std::max(1.0, std::min(std::floor(units / tiles), std::floor(g.k / 256))) : 1;
+  const double pieces = tiles * splits;
+  return g.m * g.n / (rows * tm * cols * tn) * pieces / (std::ceil(pieces / units) * units);
 }
 
 /// Share of the efficiency an op with p parallel work items reaches: p / (p + p_half).
 constexpr double occupancy(double p, double half) { return half > 0 ? p / (p + half) : 1; }
 
+/// Overheads an op adds to its time: the overhead of its class, serial steps x chunk step
+/// latency and, for attention and recurrent ops, parallel items / compute units x per-item time.
+inline seconds op_overhead(const op& o, const hardware& hw) {
+  const class_timing& e = hw.timing.of(o.cls);
+  const bool items = (o.cls == op_class::attention || o.cls == op_class::recurrent) && hw.compute_units > 0;
+  return e.overhead + o.serial_steps * hw.timing.chunk_step +
+         (items ? o.parallel / hw.compute_units * e.per_item : 0 * second);
+}
+
 /// Time of one op for one layer:
-///   t = overlap(t_c, t_m) + overhead of its class + serial steps x chunk step latency,
+///   t = overlap(t_c, t_m) + op_overhead,
 ///   t_c = FLOPs / (peak(class, dtype) e_c u),  t_m = bytes / (bandwidth e_m o),
 /// u = gemm_utilisation (matrix ops), o = occupancy (attention and recurrent ops; it
 /// scales t_c too). With the pure roofline (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw).
@@ -63,14 +80,9 @@ inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
   const seconds tc =
       o.work.value() == 0 ? 0 * second : o.work / (peak(hw, o.cls, o.compute) * (e.compute * occ * util));
   const seconds tm = o.moved.total() / (hw.bandwidth * (e.memory * occ));
-  const seconds extra = e.overhead + o.serial_steps * hw.timing.chunk_step;
+  const seconds extra = op_overhead(o, hw);
   return {tc, tm, combine(tc, tm, policy, hw.timing.smooth_exponent) + extra,
-          tc >= tm ? bound::compute : bound::memory};
-}
-
-/// Overheads an op adds to its time (part of op_time::total).
-inline seconds op_overhead(const op& o, const hardware& hw) {
-  return hw.timing.of(o.cls).overhead + o.serial_steps * hw.timing.chunk_step;
+          tc >= tm ? bound::compute : bound::memory, extra};
 }
 
 }  // namespace roofline

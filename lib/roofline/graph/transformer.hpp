@@ -6,7 +6,8 @@
 namespace roofline::detail {
 
 /// Fused causal attention of one layer (FlashAttention: scores stay on chip).
-/// Parallel work: prefill B H ceil(T / 128) query tiles of 128 rows; decode B H.
+/// Parallel work, in head elements: (d_qk + d_v) for each of B H ceil(T / 128) query tiles
+/// of 128 rows (prefill) or B H query rows (decode): a wider head is more work per item.
 /// Prefill: FLOPs 2 c T^2 H (d_qk + d_v + softmax/2) per sequence, c the causal factor;
 ///   bytes: q read and o written, B T H (d_qk + d_v) b_a; k and v, B T H_kv (d_qk + d_v) b_kv.
 /// Decode: FLOPs 2 H (d_qk + d_v + softmax/2) K per sequence with K keys attended (no
@@ -23,10 +24,10 @@ constexpr op attention_op(const counting& c) {
             p.batch * a.attention_causal_factor * p.tokens * p.tokens * per_key * flop,
             {.activations = c.rows() * h.n_q * (h.d_qk + h.d_v) * c.ba * byte,
              .kv_cache = c.rows() * kv_width * byte},
-            {}, p.batch * h.n_q * std::ceil(p.tokens / 128)};
+            {}, p.batch * h.n_q * std::ceil(p.tokens / 128) * (h.d_qk + h.d_v)};
   return {"attention", op_class::attention, c.m.dtypes.activations, c.blocks(),
           p.batch * p.keys_attended * per_key * flop,
-          {.kv_cache = p.batch * (p.cache_read + 1) * kv_width * byte}, {}, p.batch * h.n_q};
+          {.kv_cache = p.batch * (p.cache_read + 1) * kv_width * byte}, {}, p.batch * h.n_q * (h.d_qk + h.d_v)};
 }
 
 template <class Sink>

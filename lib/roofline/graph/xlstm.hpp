@@ -48,7 +48,8 @@ constexpr double mlstm_state_elements(double dqk, double dv) { return dqk * dv +
 ///   gates (2 L b_a) and stores the chunk's state; the parallel part loads q, k, v
 ///   (L (2 d_qk + d_v) b_a), the gates and the state, and stores h (L d_v b_a) and the
 ///   per-token n, m (2 L b_s). State traffic: 2 (d_qk d_v + d_qk + 1) b_s.
-/// Decode, per head: loads q, k, v, gates and the state, stores h and the state.
+/// Decode (and a one-token prefill, see below), per head: loads q, k, v, gates and the
+/// state, stores h and the state.
 /// Parallel work: B H chunks (prefill), B H (decode); the inter-chunk recurrence runs its
 /// chunks one after another (serial steps).
 constexpr op mlstm_cell_op(const counting& c) {
@@ -56,7 +57,11 @@ constexpr op mlstm_cell_op(const counting& c) {
   const double dqk = h.d_qk, dv = h.d_v, bs = size_bytes(c.m.dtypes.state), ba = c.ba;
   const double state_io = 2 * mlstm_state_elements(dqk, dv) * bs;
   const double heads_b = c.p.batch * h.n_q;
-  if (c.p.phase == phase::prefill) {
+  // A one-token prompt runs the recurrent step, as xLSTM implementations do; only the
+  // paper's fractional accounting counts it as 1/L of a chunk.
+  const bool step = c.p.phase == phase::decode ||
+                    (c.p.tokens == 1 && c.m.accounting.partial_chunk == partial_chunk::pad);
+  if (!step) {
     const double l = c.m.mlstm.chunk_size, n = chunk_count(c.m, c.p.tokens);
     const double acts = l * (dqk + dv) * ba + 2 * l * ba + l * (2 * dqk + dv) * ba + 2 * l * ba + l * dv * ba +
                         2 * l * bs;

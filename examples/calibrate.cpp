@@ -1,0 +1,72 @@
+// calibrate: fits a profile's timing parameters to measured times and writes the calibrated
+// profile; --cross-validate also reports how well it predicts models it was not fitted on.
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "roofline/report.hpp"
+#include "samples.hpp"
+
+int main(int argc, char** argv) {
+  CLI::App app{"Fit the timing parameters of a hardware profile to measured TTFT and step times."};
+  std::string hw_path, csv, out_path, format = "table", root = ROOFLINE_SOURCE_DIR;
+  bool cross = false;
+  roofline::fit_options options;
+  app.add_option("--hw", hw_path, "hardware profile YAML to start from (its peaks are kept)")->required();
+  app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)")->required();
+  app.add_option("--out", out_path, "write the calibrated profile here")->required();
+  app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
+  app.add_flag("--cross-validate", cross, "also hold out each model in turn, fit on the rest, predict it");
+  app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")->capture_default_str();
+  app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
+  CLI11_PARSE(app, argc, argv);
+  const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+  try {
+    std::map<std::string, roofline::model_spec> specs;
+    const auto start = roofline::load_hardware(hw_path);
+    const auto samples = examples::load_samples(csv, root, specs);
+    const auto t0 = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "fitting %zu measured workloads...\n", samples.size());
+    const roofline::fit_report fit = roofline::fit_timing(start, samples, options);
+    std::fprintf(stderr, "fit: cost %.4g -> %.4g in %d iterations (%s), %.1f s\n", fit.initial_cost, fit.final_cost,
+                 fit.iterations, fit.converged ? "converged" : "not converged",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    roofline::hardware hw = fit.fitted;
+    const auto in_sample = roofline::error_cells(samples, roofline::predict(hw, samples));
+    std::vector<roofline::error_cell> held_out;
+    if (cross) {
+      const auto predicted = roofline::cross_validate(start, samples, options, [](int i, int n, const std::string& m) {
+        std::fprintf(stderr, "cross-validation %d/%d: holding out %s\n", i + 1, n, m.c_str());
+      });
+      held_out = roofline::error_cells(samples, predicted);
+    }
+    const std::time_t now = std::time(nullptr);
+    char date[16];
+    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+    hw.calibration = roofline::calibration_record{
+        csv, date,
+        fmt::format("build/examples/calibrate: Huber({}) loss on log(predicted/measured) of every measured TTFT and "
+                    "step time, Ceres Levenberg-Marquardt with bounds; held_out: each model left out in turn",
+                    options.huber_delta),
+        in_sample, held_out};
+    std::ofstream out(out_path);
+    if (!(out << roofline::hardware_yaml(hw))) throw roofline::input_error(out_path + ": cannot write file");
+    if (f == roofline::report_format::json) {
+      std::cout << "{\"in_sample\": " << roofline::render_cells(in_sample, f, "")
+                << ", \"held_out\": " << roofline::render_cells(held_out, f, "") << "}\n";
+    } else {
+      std::cout << roofline::render_cells(in_sample, f, "in sample (fitted on every model)");
+      if (cross) std::cout << "\n" << roofline::render_cells(held_out, f, "held out (each model predicted by a fit on the others)");
+      std::cout << "\nparameters:\n";
+      for (const auto& p : roofline::fit_parameters()) std::cout << fmt::format("  {:<32} {:.5g}\n", p.name, p.get(hw.timing));
+    }
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

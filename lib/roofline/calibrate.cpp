@@ -1,0 +1,139 @@
+// calibrate: fitting with Ceres. The only code that includes Ceres.
+#include "roofline/calibrate.hpp"
+
+#include <ceres/ceres.h>
+
+#include <set>
+
+namespace roofline {
+namespace {
+
+double& field(timing_params& t, op_class c, double class_timing::*member) { return t.of(c).*member; }
+
+// One class's four parameters.
+void add_class(std::vector<fit_parameter>& out, op_class c, const char* compute, const char* memory,
+               const char* half, const char* overhead, const char* item = nullptr, double compute_floor = 0.001) {
+  out.push_back({compute, compute_floor, 1, 0.5, [c](const timing_params& t) { return t.of(c).compute; },
+                 [c](timing_params& t, double v) { field(t, c, &class_timing::compute) = v; }});
+  out.push_back({memory, 0.001, 1, 0.5, [c](const timing_params& t) { return t.of(c).memory; },
+                 [c](timing_params& t, double v) { field(t, c, &class_timing::memory) = v; }});
+  if (half)  // log10 of the work items for half efficiency: 1 to 1e7
+    out.push_back({half, 0, 9, 4, [c](const timing_params& t) { return std::log10(t.of(c).half_parallel); },
+                   [c](timing_params& t, double v) { field(t, c, &class_timing::half_parallel) = std::pow(10, v); }});
+  out.push_back({overhead, 0, 200, 5, [c](const timing_params& t) { return t.of(c).overhead.value() * 1e6; },
+                 [c](timing_params& t, double v) { t.of(c).overhead = v * 1e-6 * second; }});
+  if (half)  // classes with work items also get a per-item time
+    out.push_back({item, 0, 100, 1, [c](const timing_params& t) { return t.of(c).per_item.value() * 1e6; },
+                   [c](timing_params& t, double v) { t.of(c).per_item = v * 1e-6 * second; }});
+}
+
+// Residuals log(predicted / measured) of one sample's measured phases.
+struct sample_residuals {
+  const sample* s;
+  hardware hw;  // own copy: the parameters are written into it
+  const std::vector<fit_parameter>* params;
+  int count() const { return int(!std::isnan(s->ttft_s)) + int(!std::isnan(s->step_s)); }
+  bool operator()(double const* const* x, double* r) const {
+    hardware& h = const_cast<hardware&>(hw);
+    for (std::size_t i = 0; i < params->size(); ++i) (*params)[i].set(h.timing, x[0][i]);
+    int k = 0;
+    if (!std::isnan(s->ttft_s))
+      r[k++] = std::log(estimate_pass(*s->model, h, prefill_pass(s->work), h.timing.overlap).time.value() / s->ttft_s);
+    if (!std::isnan(s->step_s))
+      r[k++] = std::log(estimate_pass(*s->model, h, decode_pass(s->work), h.timing.overlap).time.value() / s->step_s);
+    return true;
+  }
+};
+
+}  // namespace
+
+std::vector<fit_parameter> fit_parameters() {
+  std::vector<fit_parameter> p;
+  add_class(p, op_class::matrix, "matrix.compute", "matrix.memory", nullptr, "matrix.overhead_us");
+  add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
+            "attention.overhead_us", "attention.per_item_us");
+  add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
+            "recurrent.overhead_us", "recurrent.per_item_us");
+  // Elementwise kernels on CUDA cores reach at least 5% of the vector peak: what slows the
+  // measured norms and activations down is the traffic of unfused kernels, a memory effect.
+  add_class(p, op_class::vector, "vector.compute", "vector.memory", nullptr, "vector.overhead_us", nullptr, 0.05);
+  p.push_back({"overhead_per_forward_us", 0, 1e5, 100, [](const timing_params& t) { return t.overhead_per_forward.value() * 1e6; },
+               [](timing_params& t, double v) { t.overhead_per_forward = v * 1e-6 * second; }});
+  p.push_back({"overhead_per_batched_forward_us", 0, 1e4, 100,
+               [](const timing_params& t) { return t.overhead_per_batched_forward.value() * 1e6; },
+               [](timing_params& t, double v) { t.overhead_per_batched_forward = v * 1e-6 * second; }});
+  p.push_back({"chunk_step_us", 0, 1000, 5, [](const timing_params& t) { return t.chunk_step.value() * 1e6; },
+               [](timing_params& t, double v) { t.chunk_step = v * 1e-6 * second; }});
+  p.push_back({"smooth_exponent", 1, 20, 2, [](const timing_params& t) { return t.smooth_exponent; },
+               [](timing_params& t, double v) { t.smooth_exponent = v; }});
+  return p;
+}
+
+fit_report fit_timing(const hardware& start, std::span<const sample> samples, const fit_options& options) {
+  const std::vector<fit_parameter> params = fit_parameters();
+  hardware base = start;
+  base.timing.overlap = overlap::smooth;
+  base.timing.gemm_tile_m = 128;  // the 128 x 128 output tiles of cuBLAS/CUTLASS bf16 GEMMs
+  base.timing.gemm_tile_n = 128;
+  for (const sample& s : samples) check_supported(*s.model, base, s.work);
+  std::vector<double> x;
+  for (const fit_parameter& p : params) x.push_back(p.start);
+
+  ceres::Problem problem;
+  for (const sample& s : samples) {
+    auto* f = new sample_residuals{&s, base, &params};
+    if (f->count() == 0) {
+      delete f;
+      continue;
+    }
+    auto* cost = new ceres::DynamicNumericDiffCostFunction<sample_residuals, ceres::CENTRAL>(f);
+    cost->AddParameterBlock(int(x.size()));
+    cost->SetNumResiduals(f->count());
+    problem.AddResidualBlock(cost, new ceres::HuberLoss(options.huber_delta), x.data());
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    problem.SetParameterLowerBound(x.data(), int(i), params[i].lower);
+    problem.SetParameterUpperBound(x.data(), int(i), params[i].upper);
+  }
+  ceres::Solver::Options o;
+  o.linear_solver_type = ceres::DENSE_QR;
+  o.max_num_iterations = options.max_iterations;
+  o.num_threads = options.threads;
+  o.function_tolerance = 1e-10;
+  o.parameter_tolerance = 1e-10;
+  ceres::Solver::Summary summary;
+  ceres::Solve(o, &problem, &summary);
+
+  fit_report r{base};
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].set(r.fitted.timing, x[i]);
+  r.initial_cost = summary.initial_cost;
+  r.final_cost = summary.final_cost;
+  r.iterations = int(summary.iterations.size());
+  r.converged = summary.termination_type == ceres::CONVERGENCE;
+  return r;
+}
+
+std::vector<prediction> cross_validate(const hardware& start, std::span<const sample> samples,
+                                       const fit_options& options,
+                                       const std::function<void(int, int, const std::string&)>& progress) {
+  std::set<std::string> models;
+  for (const sample& s : samples) models.insert(s.model_path);
+  std::vector<prediction> out(samples.size());
+  int fold = 0;
+  for (const std::string& held : models) {
+    if (progress) progress(fold, int(models.size()), held);
+    ++fold;
+    std::vector<sample> train;
+    for (const sample& s : samples)
+      if (s.model_path != held) train.push_back(s);
+    const hardware fitted = fit_timing(start, train, options).fitted;
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      if (samples[i].model_path == held) {
+        const estimate_result r = estimate(*samples[i].model, fitted, samples[i].work);
+        out[i] = {r.ttft.value(), r.step_time.value()};
+      }
+  }
+  return out;
+}
+
+}  // namespace roofline

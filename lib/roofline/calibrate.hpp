@@ -1,0 +1,121 @@
+/// calibrate: predictions of measured workloads, their errors, and fitting a profile's timing to them.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "roofline/estimate.hpp"
+#include "roofline/measurement.hpp"
+
+namespace roofline {
+
+/// A measured workload of a loaded model; times in seconds, NaN where not measured.
+struct sample {
+  const model_spec* model;
+  std::string model_path;
+  workload work;
+  double ttft_s = std::numeric_limits<double>::quiet_NaN();
+  double step_s = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct prediction {
+  double ttft_s;
+  double step_s;
+};
+
+/// Predicted TTFT and step time of each sample under the profile's default overlap.
+inline std::vector<prediction> predict(const hardware& hw, std::span<const sample> samples) {
+  std::vector<prediction> out;
+  out.reserve(samples.size());
+  for (const sample& s : samples) {
+    const estimate_result r = estimate(*s.model, hw, s.work);
+    out.push_back({r.ttft.value(), r.step_time.value()});
+  }
+  return out;
+}
+
+/// The q-quantile (q in [0, 1]) of values, interpolating linearly between order statistics:
+/// sorted x at position q (n - 1) (numpy's default).
+inline double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(v.begin(), v.end());
+  const double pos = q * double(v.size() - 1);
+  const auto lo = std::size_t(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+}
+
+/// Summary of absolute percentage errors 100 |predicted - measured| / measured.
+inline error_cell summarise(std::string architecture, std::string phase, const std::vector<double>& ape) {
+  error_cell c{std::move(architecture), std::move(phase), int(ape.size())};
+  if (ape.empty()) return c;
+  double sum = 0;
+  for (double e : ape) sum += e;
+  c.median_ape = quantile(ape, 0.5);
+  c.mean_ape = sum / double(ape.size());
+  c.p90_ape = quantile(ape, 0.9);
+  c.max_ape = *std::max_element(ape.begin(), ape.end());
+  return c;
+}
+
+/// Errors per architecture (transformer, xlstm) and phase (ttft, step), in that order;
+/// cells without measurements are left out.
+inline std::vector<error_cell> error_cells(std::span<const sample> samples, std::span<const prediction> predicted) {
+  std::map<std::pair<architecture, int>, std::vector<double>> ape;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const sample& s = samples[i];
+    const auto add = [&](int ph, double measured, double pred) {
+      if (!std::isnan(measured)) ape[{s.model->architecture, ph}].push_back(100 * std::abs(pred - measured) / measured);
+    };
+    add(0, s.ttft_s, predicted[i].ttft_s);
+    add(1, s.step_s, predicted[i].step_s);
+  }
+  std::vector<error_cell> cells;
+  for (const auto& [key, v] : ape) cells.push_back(summarise(std::string(name(key.first)), key.second ? "step" : "ttft", v));
+  return cells;
+}
+
+/// One timing parameter that a fit adjusts, within bounds that keep it physical.
+struct fit_parameter {
+  const char* name;
+  double lower, upper;  ///< in the fitted scale (log10 for half_parallel)
+  double start;
+  std::function<double(const timing_params&)> get;
+  std::function<void(timing_params&, double)> set;
+};
+
+/// The parameters calibrate fits (see calibrate.cpp for the list, bounds and starting values).
+std::vector<fit_parameter> fit_parameters();
+
+struct fit_options {
+  double huber_delta = 0.1;  ///< Huber threshold on log(predicted / measured)
+  int max_iterations = 500;
+  int threads = 2;
+};
+
+struct fit_report {
+  hardware fitted;
+  double initial_cost = 0, final_cost = 0;
+  int iterations = 0;
+  bool converged = false;
+};
+
+/// Fits the timing parameters of `start` to the samples: minimises the sum over measured
+/// times of Huber(log(predicted / measured)) with Ceres (Levenberg-Marquardt, numeric
+/// derivatives, bounds). The fitted profile uses the smooth overlap policy, whose exponent
+/// is fitted too, and 128 x 128 GEMM tiles.
+fit_report fit_timing(const hardware& start, std::span<const sample> samples, const fit_options& options = {});
+
+/// Leave-one-model-out: for each model, fits on the others and predicts it. Returns the
+/// held-out predictions in the order of `samples`. progress(i, n) is called before fold i.
+std::vector<prediction> cross_validate(const hardware& start, std::span<const sample> samples,
+                                       const fit_options& options,
+                                       const std::function<void(int, int, const std::string&)>& progress);
+
+}  // namespace roofline

@@ -1,0 +1,157 @@
+// calibrate: error statistics, measurement files, the profile writer, and the fit on synthetic data.
+#include <doctest/doctest.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include "helpers.hpp"
+#include "roofline/calibrate.hpp"
+#include "roofline/io.hpp"
+#include "roofline/plot.hpp"
+
+using namespace roofline;
+
+namespace {
+
+std::string write_temp(const std::string& name, const std::string& text) {
+  const auto path = (std::filesystem::temp_directory_path() / name).string();
+  std::ofstream(path) << text;
+  return path;
+}
+
+}  // namespace
+
+TEST_CASE("error statistics of a hand-computed case") {
+  // measured 100 ms each; predicted 110, 80, 130, 60 -> APE 10, 20, 30, 40
+  const model_spec m{.name = "t", .architecture = architecture::xlstm};
+  std::vector<sample> s;
+  std::vector<prediction> p;
+  for (double pred : {0.110, 0.080, 0.130, 0.060}) {
+    s.push_back({&m, "t.yaml", {}, 0.1, std::numeric_limits<double>::quiet_NaN()});
+    p.push_back({pred, 1.0});
+  }
+  const auto cells = error_cells(s, p);
+  REQUIRE(cells.size() == 1);  // no step measured: no step cell
+  CHECK(cells[0].architecture == "xlstm");
+  CHECK(cells[0].phase == "ttft");
+  CHECK(cells[0].n == 4);
+  CHECK(cells[0].median_ape == doctest::Approx(25).epsilon(1e-9));  // (20 + 30) / 2
+  CHECK(cells[0].mean_ape == doctest::Approx(25).epsilon(1e-9));
+  CHECK(cells[0].p90_ape == doctest::Approx(37).epsilon(1e-9));  // position 0.9 x 3 = 2.7: 30 + 0.7 x 10
+  CHECK(cells[0].max_ape == doctest::Approx(40).epsilon(1e-9));
+}
+
+TEST_CASE("measurement files are read strictly") {
+  SUBCASE("columns in any order, extra columns ignored, empty times not measured") {
+    const auto path = write_temp("m_ok.csv", "step_ms,model,gpu,batch,prefill,generate,ttft_ms\n"
+                                             "2.5,a.yaml,h100,4,128,100,\n");
+    const auto rows = load_measurements(path);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].model == "a.yaml");
+    CHECK(rows[0].work.batch == 4);
+    CHECK(rows[0].work.prefill == 128);
+    CHECK(rows[0].work.generate == 100);
+    CHECK_FALSE(rows[0].ttft_ms.has_value());
+    CHECK(*rows[0].step_ms == 2.5);
+    CHECK(rows[0].line == 2);
+  }
+  SUBCASE("a missing column") {
+    const auto path = write_temp("m_col.csv", "model,batch,prefill,ttft_ms,step_ms\na.yaml,1,1,1,1\n");
+    CHECK_THROWS_WITH_AS(load_measurements(path),
+                         (path + ":1:1: missing column 'generate'; required: model, batch, prefill, generate, ttft_ms, step_ms").c_str(),
+                         input_error);
+  }
+  SUBCASE("a batch of zero") {
+    const auto path = write_temp("m_batch.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,0,1,1,1,1\n");
+    CHECK_THROWS_WITH_AS(load_measurements(path), (path + ":2:8: 'batch' must be a positive integer, got '0'").c_str(),
+                         input_error);
+  }
+  SUBCASE("a time that is not a number") {
+    const auto path = write_temp("m_time.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,1,1,1,fast,1\n");
+    CHECK_THROWS_WITH_AS(load_measurements(path),
+                         (path + ":2:14: 'ttft_ms' must be a positive number of milliseconds or empty, got 'fast'").c_str(),
+                         input_error);
+  }
+  SUBCASE("the shipped H100 measurements: 1,560 runs, 909 TTFT and 890 step times") {
+    const auto rows = load_measurements(test::source_dir + "/measurements/h100_paper.csv");
+    CHECK(rows.size() == 1560);
+    CHECK(std::count_if(rows.begin(), rows.end(), [](const measurement& m) { return m.ttft_ms.has_value(); }) == 909);
+    CHECK(std::count_if(rows.begin(), rows.end(), [](const measurement& m) { return m.step_ms.has_value(); }) == 890);
+  }
+}
+
+TEST_CASE("a written profile reads back the same") {
+  hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  hw.timing.of(op_class::attention).per_item = 3e-6 * second;
+  hw.calibration = calibration_record{"measurements/x.csv", "2026-11-27", "test", {{"xlstm", "ttft", 3, 1, 2, 3, 4}}, {}};
+  const hardware back = parse_hardware(hardware_yaml(hw), "written.yaml");
+  CHECK(back.name == hw.name);
+  CHECK(back.sources == hw.sources);
+  CHECK(back.matrix[std::size_t(dtype::bf16)]->value() == doctest::Approx(hw.matrix[std::size_t(dtype::bf16)]->value()).epsilon(1e-6));
+  CHECK(back.bandwidth.value() == doctest::Approx(hw.bandwidth.value()).epsilon(1e-6));
+  CHECK(back.compute_units == hw.compute_units);
+  CHECK(back.timing.of(op_class::attention).per_item.value() == doctest::Approx(3e-6).epsilon(1e-6));
+  REQUIRE(back.calibration.has_value());
+  CHECK(back.calibration->in_sample.at(0).max_ape == 4);
+}
+
+TEST_CASE("the fit recovers timing parameters from data they generated") {
+  // Synthetic times from known parameters, on 6 paper models (12, 24, 32 layers) x 4 batches x
+  // 4 prompt lengths.
+  std::vector<model_spec> models;
+  for (const char* m : {"xlstm_160m", "xlstm_400m", "xlstm_2.7b", "llama2_160m", "llama2_400m", "llama2_2.7b"})
+    models.push_back(load_model(test::source_dir + "/model_specs/paper/" + m + ".yaml"));
+  hardware truth = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const std::vector<fit_parameter> params = fit_parameters();
+  truth.timing.overlap = overlap::smooth;
+  truth.timing.gemm_tile_m = truth.timing.gemm_tile_n = 128;
+  // Identified one by one: efficiencies and the overlap exponent. The overheads are constants
+  // of a forward pass of each layer count, so only their sums per pass are identified (below).
+  std::map<std::string, double> value{{"matrix.compute", 0.6}, {"matrix.memory", 0.8}, {"attention.memory", 0.4},
+                                      {"smooth_exponent", 4}};
+  for (const fit_parameter& p : params) p.set(truth.timing, value.count(p.name) ? value[p.name] : p.start);
+  truth.timing.overhead_per_forward = 300e-6 * second;
+  truth.timing.of(op_class::matrix).overhead = 2e-6 * second;
+  std::vector<sample> samples;
+  for (const model_spec& m : models)
+    for (std::int64_t b : {1, 4, 16, 64})
+      for (std::int64_t pre : {1, 128, 1024, 4096}) {
+        const workload w{.batch = b, .prefill = pre, .generate = 100};
+        const estimate_result r = estimate(m, truth, w);
+        samples.push_back({&m, m.name, w, r.ttft.value(), r.step_time.value()});
+      }
+  const fit_report fit = fit_timing(load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml"), samples);
+  for (const error_cell& c : error_cells(samples, predict(fit.fitted, samples))) {
+    CAPTURE(c.architecture);
+    CAPTURE(c.phase);
+    CHECK(c.max_ape < 0.5);
+  }
+  for (const fit_parameter& p : params)
+    if (value.count(p.name)) {
+      CAPTURE(p.name);
+      CHECK(p.get(fit.fitted.timing) == doctest::Approx(value[p.name]).epsilon(0.02));
+    }
+  // The overheads of a pass that does not depend on the layer count: the per-forward one and
+  // those of the LM head (a matrix op) and of the embedding and final norm (vector ops).
+  const auto fixed = [](const timing_params& t) {
+    return (t.overhead_per_forward + t.of(op_class::matrix).overhead + 2.0 * t.of(op_class::vector).overhead).value();
+  };
+  CHECK(fixed(fit.fitted.timing) == doctest::Approx(fixed(truth.timing)).epsilon(0.02));
+}
+
+TEST_CASE("the validation plot is an SVG with the models and panel titles") {
+  const model_spec m = load_model(test::source_dir + "/model_specs/paper/xlstm_400m.yaml");
+  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  std::vector<sample> s;
+  for (std::int64_t pre : {128, 1024}) s.push_back({&m, "model_specs/paper/xlstm_400m.yaml", {.batch = 1, .prefill = pre, .generate = 100}, 0.01, 0.005});
+  const auto path = (std::filesystem::temp_directory_path() / "roofline_validation.svg").string();
+  std::filesystem::remove(path);
+  plot_validation(s, predict(hw, s), 1, path);
+  std::ifstream in(path);
+  const std::string svg((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(svg.find("<svg") != std::string::npos);
+  CHECK(svg.find("xlstm_400m") != std::string::npos);
+  CHECK(svg.find("predicted against measured") != std::string::npos);
+  CHECK(svg.find("decode step at batch 1") != std::string::npos);
+}
