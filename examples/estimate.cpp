@@ -5,6 +5,7 @@
 #include <CLI/CLI.hpp>
 
 #include "roofline/io.hpp"
+#include "roofline/plot.hpp"
 #include "roofline/report.hpp"
 
 int main(int argc, char** argv) {
@@ -25,6 +26,8 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json", "csv"}));
   app.add_flag("--layers", layers, "table: one row per op instead of per layer");
+  std::string plot;
+  app.add_option("--plot", plot, "draw the roofline chart of the ops to this SVG (or .png)");
   CLI11_PARSE(app, argc, argv);
 
   try {
@@ -35,7 +38,9 @@ int main(int argc, char** argv) {
     const auto f = format == "json" ? roofline::report_format::json
                    : format == "csv" ? roofline::report_format::csv
                                      : roofline::report_format::table;
-    std::cout << roofline::render(roofline::make_report(model, hw, w, policy), f, layers);
+    const roofline::report report = roofline::make_report(model, hw, w, policy);
+    if (!plot.empty()) roofline::plot_roofline(report, plot);
+    std::cout << roofline::render(report, f, layers);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -13,11 +13,11 @@ namespace {
 
 // Runs a gnuplot script; the script writes its own output file.
 void run_gnuplot(const std::string& script, const std::string& out) {
-  FILE* p = popen("gnuplot 2>&1", "w");
+  FILE* p = popen("gnuplot", "w");
   if (!p) throw input_error(fmt::format("{}: cannot start gnuplot", out));
   std::fwrite(script.data(), 1, script.size(), p);
   if (pclose(p) != 0)
-    throw input_error(fmt::format("{}: gnuplot failed (is it installed? apt-get install gnuplot-nox)", out));
+    throw input_error(fmt::format("{}: gnuplot failed (its message is above; is it installed? apt-get install gnuplot-nox)", out));
 }
 
 // Twelve distinguishable colours (a colour per model; they repeat after twelve).
@@ -34,7 +34,84 @@ std::string model_name(const std::string& path) {
   return base;
 }
 
+std::string terminal(const std::string& path, int width, int height) {
+  return fmt::format("set terminal {} size {},{} noenhanced font 'sans,11'\nset output '{}'\n",
+                     path.ends_with(".png") ? "pngcairo" : "svg dynamic", width, height, path);
+}
+
 }  // namespace
+
+void plot_comparison(const comparison& c, const std::string& path) {
+  std::string g = terminal(path, 1400, 600);
+  for (std::size_t j = 0; j < c.models.size(); ++j) {
+    g += fmt::format("$m{} << EOD\n", j);
+    for (std::size_t i = 0; i < c.grid.size(); ++i)
+      g += fmt::format("{} {:.6g} {:.6g}\n", c.grid[i], c.results[i][j].ttft.value() * 1e3,
+                       c.results[i][j].step_time.value() * 1e3);
+    g += "EOD\n";
+  }
+  g += "set multiplot layout 1,2\nset logscale xy\nset grid\nset key left top\nset xlabel 'prompt length (tokens)'\n"
+       "set ylabel 'time (ms)'\n";
+  for (metric k : {metric::ttft, metric::step}) {
+    g += fmt::format("set title '{} on {}, batch {}'\nunset label\n", k == metric::ttft ? "time to first token" : "decode step",
+                     c.hw->name, c.work.batch);
+    int n = 1;
+    for (const crossover& x : c.crossovers)
+      if (x.metric == k) {
+        const double t = time_at(*c.models[x.faster], *c.hw, c.work, x.prefill, k) * 1e3;
+        g += fmt::format("set label {} '{} < {} from {}' at {},{} point pt 6 ps 1.5 offset 1,-1 font ',9'\n", n++,
+                         c.models[x.faster]->name, c.models[x.slower]->name, x.prefill, x.prefill, t);
+      }
+    g += "plot ";
+    for (std::size_t j = 0; j < c.models.size(); ++j)
+      g += fmt::format("$m{} using 1:{} with lines lw 2 lc {} title '{}'{}", j, k == metric::ttft ? 2 : 3, colour(int(j)),
+                       c.models[j]->name, j + 1 < c.models.size() ? ", " : "\n");
+  }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
+void plot_roofline(const report& r, const std::string& path) {
+  const hardware& hw = r.hw;
+  const double bw = hw.bandwidth.value();
+  std::string g = terminal(path, 1200, 800);
+  // Ops with FLOPs and bytes: intensity (FLOP/B) and attained FLOP/s of one layer.
+  const auto points = [&](const std::vector<op_row>& ops, const char* block) {
+    g += fmt::format("${} << EOD\n", block);
+    for (const op_row& o : ops) {
+      const double f = o.op.work.value(), b = o.op.moved.total().value(), t = o.time.total.value();
+      if (f > 0 && b > 0 && t > 0) g += fmt::format("{:.6g} {:.6g} \"{}\"\n", f / b, f / t, o.op.name);
+    }
+    g += "EOD\n";
+  };
+  points(r.prefill_ops, "prefill");
+  points(r.decode_ops, "decode");
+  g += fmt::format("set title '{} on {}: batch {}, prefill {}, overlap {}'\n", r.model.name, hw.name, r.work.batch,
+                   r.work.prefill, name(r.result.overlap));
+  g += "min(a, b) = a < b ? a : b\nset samples 400\n";
+  g += "set logscale xy\nset grid\nset key right bottom\nset xlabel 'arithmetic intensity (FLOP/B)'\n"
+       "set ylabel 'attained (FLOP/s)'\nset xrange [0.1:100000]\nset format y '%.0e'\n";
+  g += "plot ";
+  int i = 0;
+  std::map<double, std::string> ceilings;  // one line per distinct matrix peak, its dtypes named
+  for (dtype d : all_dtypes)
+    if (auto p = peak_of(hw.matrix, d)) ceilings[p->value()] += (ceilings[p->value()].empty() ? "" : ", ") + std::string(name(d));
+  for (const auto& [peak, dtypes] : ceilings)
+    g += fmt::format("min(x * {:.6g}, {:.6g}) with lines lw 2 lc {} title 'matrix {} peak {:.4g} TFLOP/s', ", bw, peak,
+                     colour(i++), dtypes, peak / 1e12);
+  if (auto p = peak_of(hw.vector, dtype::fp32))
+    g += fmt::format("min(x * {:.6g}, {:.6g}) with lines lw 2 lc {} title 'vector fp32 peak {:.4g} TFLOP/s', ", bw,
+                     p->value(), colour(i++), p->value() / 1e12);
+  const class_timing& mt = hw.timing.of(op_class::matrix);
+  if (auto p = peak_of(hw.matrix, r.model.dtypes.weights); p && (mt.compute < 1 || mt.memory < 1))
+    g += fmt::format("min(x * {:.6g}, {:.6g}) with lines dt 2 lc 'black' title 'matrix {} calibrated ({:.0f}% of peak, {:.0f}% of bandwidth)', ",
+                     bw * mt.memory, p->value() * mt.compute, name(r.model.dtypes.weights), 100 * mt.compute, 100 * mt.memory);
+  g += "$prefill using 1:2 with points pt 7 ps 1.2 lc rgb '#d62728' title 'prefill ops', "
+       "$prefill using 1:2:3 with labels offset 0.8,0.6 left font ',8' tc rgb '#d62728' notitle, "
+       "$decode using 1:2 with points pt 5 ps 1.2 lc rgb '#1f77b4' title 'decode ops', "
+       "$decode using 1:2:3 with labels offset 0.8,-0.6 left font ',8' tc rgb '#1f77b4' notitle\n";
+  run_gnuplot(g, path);
+}
 
 void plot_validation(std::span<const sample> samples, std::span<const prediction> predicted, std::int64_t batch,
                      const std::string& svg_path) {
@@ -50,9 +127,7 @@ void plot_validation(std::span<const sample> samples, std::span<const prediction
                               std::isnan(s.ttft_s) ? "NaN" : fmt::format("{:.6g}", s.ttft_s * 1e3), predicted[i].ttft_s * 1e3,
                               std::isnan(s.step_s) ? "NaN" : fmt::format("{:.6g}", s.step_s * 1e3), predicted[i].step_s * 1e3);
   }
-  const bool png = svg_path.ends_with(".png");
-  std::string g = fmt::format("set terminal {} size 1800,600 noenhanced font 'sans,11'\nset output '{}'\n",
-                              png ? "pngcairo" : "svg dynamic", svg_path);
+  std::string g = terminal(svg_path, 1800, 600);
   int k = 0;
   for (const auto& [m, rows] : scatter) g += fmt::format("$s{} << EOD\n{}EOD\n", k++, rows);
   k = 0;

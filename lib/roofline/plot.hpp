@@ -5,6 +5,8 @@
 #include <string>
 
 #include "roofline/calibrate.hpp"
+#include "roofline/compare.hpp"
+#include "roofline/report.hpp"
 
 namespace roofline {
 
@@ -14,5 +16,15 @@ namespace roofline {
 /// `svg_path` if it cannot.
 void plot_validation(std::span<const sample> samples, std::span<const prediction> predicted, std::int64_t batch,
                      const std::string& svg_path);
+
+/// TTFT and decode step time against prompt length (log-log), a line per model, the
+/// crossovers marked and labelled. SVG, or PNG for a path ending in .png.
+void plot_comparison(const comparison& c, const std::string& path);
+
+/// The roofline chart of an estimate: the accelerator's compute ceilings (matrix peak per
+/// dtype, vector fp32 peak, and the calibrated matrix ceiling), its bandwidth slope, and
+/// each op of the prefill and of a decode step at its intensity and attained FLOP/s,
+/// labelled. Log-log; SVG, or PNG for a path ending in .png.
+void plot_roofline(const report& r, const std::string& path);
 
 }  // namespace roofline

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "roofline/calibrate.hpp"
+#include "roofline/compare.hpp"
 #include "roofline/estimate.hpp"
 
 namespace roofline {
@@ -36,5 +37,11 @@ std::string render_cells(const std::vector<error_cell>& cells, report_format f, 
 /// Measured and predicted times of each sample, CSV: model, batch, prefill, generate,
 /// ttft_ms, step_ms, predicted_ttft_ms, predicted_step_ms (empty where not measured).
 std::string predictions_csv(std::span<const sample> samples, std::span<const prediction> predicted);
+
+/// A comparison: TTFT and step time of each model at each prompt length (with whether it
+/// fits in memory), then the crossovers. JSON: {"hardware", "batch", "generate",
+/// "models": [names], "points": [{"prefill", "models": [{"name", "ttft_s", "step_time_s",
+/// "fits"}]}], "crossovers": [{"metric", "faster", "slower", "prefill"}]}.
+std::string render_comparison(const comparison& c, report_format f);
 
 }  // namespace roofline
