@@ -59,6 +59,25 @@ TEST_CASE("the comparison and roofline charts are SVGs with their labels") {
     CHECK(svg.find("time to first token on NVIDIA H100 SXM5 80GB, batch 1") != std::string::npos);
     CHECK(svg.find("xlstm_7b &lt; llama2_7b from") != std::string::npos);
   }
+  SUBCASE("pareto") {
+    const auto fits = load_loss_fits(test::source_dir + "/scaling/loss_fits.yaml");
+    const auto path = (dir / "roofline_pareto.svg").string();
+    std::vector<pareto_series> series;
+    for (auto arch : {architecture::transformer, architecture::xlstm}) {
+      const loss_fit* fit = nullptr;
+      for (const auto& f : fits)
+        if (f.family == name(arch) && f.name == "default") fit = &f;
+      REQUIRE(fit != nullptr);
+      series.push_back({std::string(name(arch)) + ", 16384",
+                        serve(train_on_budget(ladder(arch), *fit, 1e21, 16384), hw, {.batch = 1, .prefill = 16384, .generate = 100})});
+    }
+    plot_pareto(series, "trained on 1e21 FLOPs", path);
+    const std::string svg = read(path);
+    CHECK(svg.find("<svg") != std::string::npos);
+    CHECK(svg.find("xlstm, 16384") != std::string::npos);
+    CHECK(svg.find("time to first token (ms)") != std::string::npos);
+    CHECK(svg.find("decode step (ms)") != std::string::npos);
+  }
   SUBCASE("roofline") {
     const auto path = (dir / "roofline_chart.svg").string();
     plot_roofline(make_report(xlstm, hw, {.batch = 1, .prefill = 8192, .generate = 10}, std::nullopt), path);

@@ -441,6 +441,59 @@ std::vector<measurement> load_measurements(const std::string& path) {
   return rows;
 }
 
+namespace {
+
+// A list under `fits:`, each entry read by `read`.
+template <class T, class Read>
+std::vector<T> read_fits(const std::string& path, Read read) {
+  const std::string file = path;
+  const YAML::Node root = parse(slurp(path), file);
+  reader r(file, root, "", {"fits"});
+  const YAML::Node list = r.required("fits");
+  if (!list.IsSequence() || list.size() == 0) r.fail(list, "'fits' must be a non-empty list");
+  std::vector<T> out;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    reader e(file, list[i], fmt::format("fits[{}]", i));
+    T fit;
+    fit.family = e.choice<std::string>(e.required("family"), "family", "family", "transformer, xlstm",
+                                       [](std::string_view s) -> std::optional<std::string> {
+                                         if (s == "transformer" || s == "xlstm") return std::string(s);
+                                         return std::nullopt;
+                                       });
+    fit.context = e.positive_int("context");
+    fit.source = e.string("source");
+    read(e, fit);
+    e.finish();
+    out.push_back(std::move(fit));
+  }
+  r.finish();
+  return out;
+}
+
+}  // namespace
+
+std::vector<loss_fit> load_loss_fits(const std::string& path) {
+  return read_fits<loss_fit>(path, [](reader& e, loss_fit& f) {
+    f.name = e.string("name");
+    const double inf = std::numeric_limits<double>::infinity();
+    f.log_a = e.number("log_a", -inf, false);
+    f.log_b = e.number("log_b", -inf, false);
+    f.log_e = e.number("log_e", -inf, false);
+    f.alpha = e.number("alpha", 0, true);
+    f.beta = e.number("beta", 0, true);
+    f.gamma = e.number("gamma", 0, true);
+  });
+}
+
+std::vector<isoflop_fit> load_isoflop_fits(const std::string& path) {
+  return read_fits<isoflop_fit>(path, [](reader& e, isoflop_fit& f) {
+    f.params_coefficient = e.number("params_coefficient", 0, true);
+    f.params_exponent = e.number("params_exponent", 0, true);
+    f.tokens_coefficient = e.number("tokens_coefficient", 0, true);
+    f.tokens_exponent = e.number("tokens_exponent", 0, true);
+  });
+}
+
 std::string hardware_yaml(const hardware& hw) {
   YAML::Emitter y;
   y.SetDoublePrecision(6);

@@ -113,6 +113,35 @@ void plot_roofline(const report& r, const std::string& path) {
   run_gnuplot(g, path);
 }
 
+void plot_pareto(const std::vector<pareto_series>& series, const std::string& title, const std::string& path) {
+  std::string g = terminal(path, 1400, 600);
+  const auto block = [&](const std::string& id, const std::vector<served_model>& ms) {
+    g += fmt::format("${} << EOD\n", id);
+    for (const served_model& m : ms)
+      g += fmt::format("{:.6g} {:.6g} {:.6g}\n", m.inference.ttft.value() * 1e3, m.inference.step_time.value() * 1e3,
+                       m.trained.loss);
+    g += "EOD\n";
+  };
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    block(fmt::format("all{}", i), series[i].models);
+    block(fmt::format("ttft{}", i),
+          pareto_front(series[i].models, [](const served_model& m) { return m.inference.ttft.value(); }));
+    block(fmt::format("step{}", i),
+          pareto_front(series[i].models, [](const served_model& m) { return m.inference.step_time.value(); }));
+  }
+  g += fmt::format("set multiplot layout 1,2 title '{}'\nset logscale x\nset grid\nset key right top\nset ylabel 'loss'\n", title);
+  for (int panel = 0; panel < 2; ++panel) {
+    g += panel == 0 ? "set xlabel 'time to first token (ms)'\nplot " : "set xlabel 'decode step (ms)'\nplot ";
+    for (std::size_t i = 0; i < series.size(); ++i)
+      g += fmt::format("$all{0} using {1}:3 with points pt 7 ps 0.5 lc {2} notitle, ${3}{0} using {1}:3 with lines lw 2 lc {2} "
+                       "title '{4}'{5}",
+                       i, panel + 1, colour(int(i)), panel == 0 ? "ttft" : "step", series[i].label,
+                       i + 1 < series.size() ? ", " : "\n");
+  }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
 void plot_validation(std::span<const sample> samples, std::span<const prediction> predicted, std::int64_t batch,
                      const std::string& svg_path) {
   // Per model: scatter rows "measured predicted", and rows "prefill ttft_meas ttft_pred step_meas step_pred"

@@ -7,6 +7,7 @@
 #include "roofline/calibrate.hpp"
 #include "roofline/compare.hpp"
 #include "roofline/report.hpp"
+#include "roofline/scaling.hpp"
 
 namespace roofline {
 
@@ -26,5 +27,15 @@ void plot_comparison(const comparison& c, const std::string& path);
 /// each op of the prefill and of a decode step at its intensity and attained FLOP/s,
 /// labelled. Log-log; SVG, or PNG for a path ending in .png.
 void plot_roofline(const report& r, const std::string& path);
+
+/// One family at one context on a Pareto chart.
+struct pareto_series {
+  std::string label;                 ///< e.g. "xlstm, 16384"
+  std::vector<served_model> models;  ///< every model of the ladder (points)
+};
+
+/// Loss against TTFT and against decode step time (log x), every model a point and each
+/// series' frontier a line. SVG, or PNG for a path ending in .png.
+void plot_pareto(const std::vector<pareto_series>& series, const std::string& title, const std::string& path);
 
 }  // namespace roofline
