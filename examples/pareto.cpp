@@ -19,7 +19,7 @@ int main(int argc, char** argv) {
   std::vector<std::int64_t> contexts{2048, 8192, 16384};
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   roofline::inference_limits limits;
-  double ttft_ms = 0, step_ms = 0;
+  double ttft_ms = 0, step_ms = 0, memory_gb = 0, target_loss = 0, lifetime = 0;
   app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
   app.add_option("--compute", compute, "training budget C in FLOPs")->required()->check(CLI::PositiveNumber);
   app.add_option("--contexts", contexts, "prompt lengths to serve (each also the training context)")->delimiter(',')->capture_default_str();
@@ -27,11 +27,16 @@ int main(int argc, char** argv) {
   app.add_option("--generate", w.generate, "generated tokens")->capture_default_str()->check(CLI::PositiveNumber);
   app.add_option("--ttft-ms", ttft_ms, "limit: time to first token")->check(CLI::PositiveNumber);
   app.add_option("--step-ms", step_ms, "limit: decode step time")->check(CLI::PositiveNumber);
+  app.add_option("--memory-gb", memory_gb, "limit: device memory held")->check(CLI::PositiveNumber);
+  app.add_option("--target-loss", target_loss, "also: the cheapest model reaching this loss")->check(CLI::PositiveNumber);
+  app.add_option("--lifetime-tokens", lifetime, "inference tokens served in the model's life (for --target-loss)")
+      ->capture_default_str();
   app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
   app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
   CLI11_PARSE(app, argc, argv);
   if (ttft_ms > 0) limits.ttft_s = ttft_ms * 1e-3;
   if (step_ms > 0) limits.step_s = step_ms * 1e-3;
+  if (memory_gb > 0) limits.memory_bytes = memory_gb * 1e9;
   try {
     const auto hw = roofline::load_hardware(hw_path);
     const auto loss_fits = roofline::load_loss_fits(fits);
@@ -57,7 +62,15 @@ int main(int argc, char** argv) {
           out << fmt::format("  {:>7} {:>10.3g} {:>8.4f} {:>9.2f}ms {:>9.3f}ms\n", m.trained.shape.d_model,
                              m.trained.params, m.trained.loss, m.inference.ttft.value() * 1e3,
                              m.inference.step_time.value() * 1e3);
-        if (limits.ttft_s || limits.step_s) {
+        if (target_loss > 0) {
+          const auto c = roofline::cheapest_for_loss(roofline::ladder(arch), *fit, target_loss, double(t), lifetime);
+          out << (c ? fmt::format("  cheapest to reach loss {}: d_model {} ({:.3g} parameters, {:.3g} tokens): "
+                                  "{:.3g} training + {:.3g} inference FLOPs\n",
+                                  target_loss, c->trained.shape.d_model, c->trained.params, c->trained.tokens,
+                                  c->training_flops, c->inference_flops)
+                    : fmt::format("  no model of the ladder reaches loss {}\n", target_loss));
+        }
+        if (limits.ttft_s || limits.step_s || limits.memory_bytes) {
           const auto best = roofline::best_within(served, limits);
           out << (best ? fmt::format("  lowest loss within the limits: d_model {} ({:.3g} parameters), loss {:.4f}\n",
                                      best->trained.shape.d_model, best->trained.params, best->trained.loss)

@@ -102,3 +102,19 @@ TEST_CASE("the shape ladder has the documented shapes") {
   CHECK(t.attention.head_dim == 128);
   CHECK(parameters(t) == doctest::Approx(6.738e9 + 2 * 4096.0 * (50304 - 32000)).epsilon(1e-3));
 }
+
+TEST_CASE("the cheapest model for a target loss shrinks as it serves more tokens") {
+  const auto fits = load_loss_fits(test::source_dir + "/scaling/loss_fits.yaml");
+  const loss_fit& x = find(fits, "xlstm", 8192);
+  const auto shapes = ladder(architecture::xlstm);
+  const auto train_only = cheapest_for_loss(shapes, x, 2.5, 8192, 0);
+  const auto served = cheapest_for_loss(shapes, x, 2.5, 8192, 1e13);
+  REQUIRE(train_only.has_value());
+  REQUIRE(served.has_value());
+  CHECK(train_only->inference_flops == 0);
+  CHECK(x.loss(train_only->trained.params, train_only->trained.tokens) == doctest::Approx(2.5).epsilon(1e-9));
+  // serving 1e13 tokens makes every parameter cost more: a smaller model trained longer wins
+  CHECK(served->trained.params < train_only->trained.params);
+  CHECK(served->trained.tokens > train_only->trained.tokens);
+  CHECK_FALSE(cheapest_for_loss(shapes, x, 1.0, 8192, 0).has_value());  // below the fit's floor
+}

@@ -145,7 +145,8 @@ inline std::optional<cost_choice> cheapest_for_loss(const std::vector<model_spec
 /// Limits an inference-aware choice must meet; absent ones do not limit.
 struct inference_limits {
   std::optional<double> ttft_s, step_s;
-  bool must_fit = true;  ///< the workload must fit in the accelerator's memory
+  std::optional<double> memory_bytes;  ///< at most this much device memory
+  bool must_fit = true;                ///< the workload must fit in the accelerator's memory
 };
 
 /// A trained model with its inference estimate.
@@ -167,6 +168,7 @@ inline std::optional<served_model> best_within(const std::vector<served_model>& 
   for (const served_model& s : models) {
     if (lim.ttft_s && s.inference.ttft.value() > *lim.ttft_s) continue;
     if (lim.step_s && s.inference.step_time.value() > *lim.step_s) continue;
+    if (lim.memory_bytes && s.inference.memory.total().value() > *lim.memory_bytes) continue;
     if (lim.must_fit && !s.inference.fits) continue;
     if (!best || s.trained.loss < best->trained.loss) best = s;
   }
