@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <map>
 
 #include "helpers.hpp"
 #include "roofline/calibrate.hpp"
@@ -154,4 +155,19 @@ TEST_CASE("the validation plot is an SVG with the models and panel titles") {
   CHECK(svg.find("xlstm_400m") != std::string::npos);
   CHECK(svg.find("predicted against measured") != std::string::npos);
   CHECK(svg.find("decode step at batch 1") != std::string::npos);
+}
+
+TEST_CASE("the H200 measurements cover the 12 paper models over the harness's grid") {
+  const auto rows = load_measurements(test::source_dir + "/measurements/h200_measured.csv");
+  CHECK(rows.size() == 144);
+  std::map<std::string, int> per_model;
+  for (const measurement& m : rows) {
+    ++per_model[m.model];
+    CHECK(m.work.generate == 32);
+    CHECK(m.work.batch * m.work.prefill <= 131072);
+    CHECK(m.ttft_ms.has_value());
+    CHECK(m.step_ms.has_value());
+  }
+  CHECK(per_model.size() == 12);
+  for (const auto& entry : per_model) CHECK(entry.second == 12);
 }
