@@ -1,7 +1,6 @@
 // Shared by validate and calibrate: measured workloads with their model specs loaded.
 #pragma once
 
-#include <deque>
 #include <map>
 
 #include <fmt/format.h>
