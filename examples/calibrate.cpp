@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include <nlohmann/json.hpp>
+
 #include "roofline/report.hpp"
 #include "samples.hpp"
 
@@ -21,6 +23,8 @@ int main(int argc, char** argv) {
   app.add_option("--out", out_path, "write the calibrated profile here")->required();
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
   app.add_flag("--cross-validate", cross, "also hold out each model in turn, fit on the rest, predict it");
+  std::string env_json;
+  app.add_option("--peaks", env_json, "start from the achievable peaks in this JSON of examples/measure/measure.py");
   app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")->capture_default_str();
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
   CLI11_PARSE(app, argc, argv);
@@ -29,6 +33,23 @@ int main(int argc, char** argv) {
     std::map<std::string, roofline::model_spec> specs;
     const auto start = roofline::load_hardware(hw_path);
     const auto samples = examples::load_samples(csv, root, specs);
+    if (!env_json.empty()) {
+      std::ifstream in(env_json);
+      nlohmann::json env;
+      try {
+        env = nlohmann::json::parse(in);
+      } catch (const nlohmann::json::exception& e) {
+        throw roofline::input_error(env_json + ": " + e.what());
+      }
+      // the measure harness writes {"peaks": {...}}, or several runs under "runs"
+      const nlohmann::json& peaks = env.contains("runs") ? env["runs"][0]["environment"]["peaks"] : env["peaks"];
+      for (const char* key : {"gemm_bf16_tflops", "copy_gb_s", "launch_us"})
+        if (!peaks.contains(key) || !peaks[key].is_number())
+          throw roofline::input_error(fmt::format("{}: missing number 'peaks.{}'", env_json, key));
+      options.start = roofline::starts_from_peaks(start, peaks["gemm_bf16_tflops"].get<double>() * 1e12,
+                                                  peaks["copy_gb_s"].get<double>() * 1e9,
+                                                  peaks["launch_us"].get<double>() * 1e-6);
+    }
     const auto t0 = std::chrono::steady_clock::now();
     std::fprintf(stderr, "fitting %zu measured workloads...\n", samples.size());
     const roofline::fit_report fit = roofline::fit_timing(start, samples, options);

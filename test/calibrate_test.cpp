@@ -171,3 +171,18 @@ TEST_CASE("the H200 measurements cover the 12 paper models over the harness's gr
   CHECK(per_model.size() == 12);
   for (const auto& entry : per_model) CHECK(entry.second == 12);
 }
+
+TEST_CASE("a fit can start from measured peaks") {
+  const hardware hw = load_hardware(test::test_dir + "/data/h100_sxm_roofline.yaml");
+  // 775 TFLOP/s of 989.4; 4,244 GB/s of 3,350 (above 1: clamped to the bound by the fit); 9.9 us
+  const auto s = starts_from_peaks(hw, 775e12, 4244e9, 9.9e-6);
+  CHECK(s.at("matrix.compute") == doctest::Approx(775 / 989.4).epsilon(1e-12));
+  CHECK(s.at("attention.memory") == doctest::Approx(4244 / 3350.0).epsilon(1e-12));
+  CHECK(s.at("vector.overhead_us") == doctest::Approx(9.9).epsilon(1e-12));
+  const model_spec m = load_model(test::source_dir + "/model_specs/paper/xlstm_160m.yaml");
+  const std::vector<sample> one{{&m, "m", {.batch = 1, .prefill = 512, .generate = 10}, 0.01, 0.001}};
+  const fit_report r = fit_timing(hw, one, {.max_iterations = 0, .start = s});  // no step: the start itself
+  CHECK(r.fitted.timing.of(op_class::matrix).compute == doctest::Approx(775 / 989.4).epsilon(1e-12));
+  CHECK(r.fitted.timing.of(op_class::attention).memory == 1);  // clamped to its upper bound
+  CHECK(r.fitted.timing.of(op_class::vector).overhead.value() == doctest::Approx(9.9e-6).epsilon(1e-9));
+}

@@ -3,6 +3,7 @@
 
 #include <ceres/ceres.h>
 
+#include <algorithm>
 #include <set>
 
 namespace roofline {
@@ -77,7 +78,10 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
   base.timing.gemm_tile_n = 128;
   for (const sample& s : samples) check_supported(*s.model, base, s.work);
   std::vector<double> x;
-  for (const fit_parameter& p : params) x.push_back(p.start);
+  for (const fit_parameter& p : params) {
+    const auto given = options.start.find(p.name);
+    x.push_back(given == options.start.end() ? p.start : std::clamp(given->second, p.lower, p.upper));
+  }
 
   ceres::Problem problem;
   for (const sample& s : samples) {

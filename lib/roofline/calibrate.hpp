@@ -97,7 +97,24 @@ struct fit_options {
   double huber_delta = 0.1;  ///< Huber threshold on log(predicted / measured)
   int max_iterations = 500;
   int threads = 2;
+  std::map<std::string, double> start;  ///< starting values by parameter name, clamped to its bounds
 };
+
+/// Starting values from achievable peaks measured on the part (examples/measure writes them):
+/// a large bf16 GEMM's FLOP/s over the matrix peak starts matrix.compute, a device copy's
+/// bandwidth over the datasheet's starts every memory efficiency, and the launch latency
+/// every per-op overhead.
+inline std::map<std::string, double> starts_from_peaks(const hardware& hw, double gemm_bf16_flops, double copy_bytes_per_s,
+                                                       double launch_s) {
+  std::map<std::string, double> s;
+  if (const auto p = peak_of(hw.matrix, dtype::bf16); p && gemm_bf16_flops > 0)
+    s["matrix.compute"] = gemm_bf16_flops / p->value();
+  for (op_class c : all_op_classes) {
+    if (copy_bytes_per_s > 0) s[std::string(name(c)) + ".memory"] = copy_bytes_per_s / hw.bandwidth.value();
+    if (launch_s > 0) s[std::string(name(c)) + ".overhead_us"] = launch_s * 1e6;
+  }
+  return s;
+}
 
 struct fit_report {
   hardware fitted;
