@@ -8,6 +8,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli.hpp"
+
 #include <nlohmann/json.hpp>
 
 #include "roofline/report.hpp"
@@ -27,7 +29,7 @@ int main(int argc, char** argv) {
   app.add_option("--peaks", env_json, "start from the achievable peaks in this JSON of examples/measure/measure.py");
   app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")->capture_default_str();
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
-  CLI11_PARSE(app, argc, argv);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
   try {
     std::map<std::string, roofline::model_spec> specs;

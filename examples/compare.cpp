@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli.hpp"
+
 #include "roofline/io.hpp"
 #include "roofline/plot.hpp"
 #include "roofline/report.hpp"
@@ -17,12 +19,12 @@ int main(int argc, char** argv) {
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   app.add_option("--models", model_paths, "model spec YAMLs")->required();
   app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
-  app.add_option("--batch", w.batch, "sequences in the batch")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--batch", w.batch, "sequences in the batch")->capture_default_str()->check(examples::positive_integer);
   app.add_option("--prefill-range", range, "prompt lengths LO:HI (four per doubling)")->capture_default_str();
-  app.add_option("--generate", w.generate, "generated tokens")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--generate", w.generate, "generated tokens")->capture_default_str()->check(examples::positive_integer);
   app.add_option("--plot", plot, "draw TTFT and step time against prompt length to this SVG (or .png)");
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "csv", "json"}));
-  CLI11_PARSE(app, argc, argv);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     const auto colon = range.find(':');
     long long lo = 0, hi = 0;

@@ -4,6 +4,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli.hpp"
+
 #include "roofline/io.hpp"
 #include "roofline/plot.hpp"
 #include "roofline/report.hpp"
@@ -17,18 +19,18 @@ int main(int argc, char** argv) {
   bool layers = false;
   app.add_option("--model", model_path, "model spec YAML")->capture_default_str();
   app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
-  app.add_option("--batch", w.batch, "sequences in the batch (B)")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--prefill", w.prefill, "prompt tokens per sequence (P)")->capture_default_str()->check(CLI::PositiveNumber);
+  app.add_option("--batch", w.batch, "sequences in the batch (B)")->capture_default_str()->check(examples::positive_integer);
+  app.add_option("--prefill", w.prefill, "prompt tokens per sequence (P)")->capture_default_str()->check(examples::positive_integer);
   app.add_option("--generate", w.generate, "generated tokens per sequence (G)")
       ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+      ->check(examples::positive_integer);
   app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the profile's")
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json", "csv"}));
   app.add_flag("--layers", layers, "table: one row per op instead of per layer");
   std::string plot;
   app.add_option("--plot", plot, "draw the roofline chart of the ops to this SVG (or .png)");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
     const auto model = roofline::load_model(model_path);

@@ -4,6 +4,8 @@
 #include <iostream>
 
 #include <CLI/CLI.hpp>
+
+#include "cli.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
@@ -15,14 +17,14 @@ int main(int argc, char** argv) {
   double compute = 0, params = 0;
   int context = 8192;
   app.add_option("--family", family, "model family")->required()->check(CLI::IsMember({"transformer", "xlstm"}));
-  auto* c = app.add_option("--compute", compute, "training budget C in FLOPs")->check(CLI::PositiveNumber);
-  auto* n = app.add_option("--params", params, "instead: the budget for which N parameters are optimal")->check(CLI::PositiveNumber);
+  auto* c = app.add_option("--compute", compute, "training budget C in FLOPs")->check(examples::positive_number);
+  auto* n = app.add_option("--params", params, "instead: the budget for which N parameters are optimal")->check(examples::positive_number);
   c->excludes(n);
   app.add_option("--context", context, "training context length T (power laws: 2048, 8192, 16384)")->capture_default_str();
   app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
   app.add_option("--scaling-dir", fits_dir, "directory of loss_fits.yaml and isoflop_fits.yaml")->capture_default_str();
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
-  CLI11_PARSE(app, argc, argv);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     if (compute <= 0 && params <= 0) throw roofline::input_error("give --compute C or --params N");
     const auto isoflops = roofline::load_isoflop_fits(fits_dir + "/isoflop_fits.yaml");

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include <CLI/CLI.hpp>
+
+#include "cli.hpp"
 #include <fmt/format.h>
 
 #include "roofline/io.hpp"
@@ -21,19 +23,19 @@ int main(int argc, char** argv) {
   roofline::inference_limits limits;
   double ttft_ms = 0, step_ms = 0, memory_gb = 0, target_loss = 0, lifetime = 0;
   app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
-  app.add_option("--compute", compute, "training budget C in FLOPs")->required()->check(CLI::PositiveNumber);
+  app.add_option("--compute", compute, "training budget C in FLOPs")->required()->check(examples::positive_number);
   app.add_option("--contexts", contexts, "prompt lengths to serve (each also the training context)")->delimiter(',')->capture_default_str();
-  app.add_option("--batch", w.batch, "sequences in the batch")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--generate", w.generate, "generated tokens")->capture_default_str()->check(CLI::PositiveNumber);
-  app.add_option("--ttft-ms", ttft_ms, "limit: time to first token")->check(CLI::PositiveNumber);
-  app.add_option("--step-ms", step_ms, "limit: decode step time")->check(CLI::PositiveNumber);
-  app.add_option("--memory-gb", memory_gb, "limit: device memory held")->check(CLI::PositiveNumber);
-  app.add_option("--target-loss", target_loss, "also: the cheapest model reaching this loss")->check(CLI::PositiveNumber);
+  app.add_option("--batch", w.batch, "sequences in the batch")->capture_default_str()->check(examples::positive_integer);
+  app.add_option("--generate", w.generate, "generated tokens")->capture_default_str()->check(examples::positive_integer);
+  app.add_option("--ttft-ms", ttft_ms, "limit: time to first token")->check(examples::positive_number);
+  app.add_option("--step-ms", step_ms, "limit: decode step time")->check(examples::positive_number);
+  app.add_option("--memory-gb", memory_gb, "limit: device memory held")->check(examples::positive_number);
+  app.add_option("--target-loss", target_loss, "also: the cheapest model reaching this loss")->check(examples::positive_number);
   app.add_option("--lifetime-tokens", lifetime, "inference tokens served in the model's life (for --target-loss)")
       ->capture_default_str();
   app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
   app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
-  CLI11_PARSE(app, argc, argv);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   if (ttft_ms > 0) limits.ttft_s = ttft_ms * 1e-3;
   if (step_ms > 0) limits.step_s = step_ms * 1e-3;
   if (memory_gb > 0) limits.memory_bytes = memory_gb * 1e9;

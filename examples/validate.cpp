@@ -6,6 +6,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "cli.hpp"
+
 #include "roofline/plot.hpp"
 #include "roofline/report.hpp"
 #include "samples.hpp"
@@ -22,7 +24,7 @@ int main(int argc, char** argv) {
   app.add_option("--plot-batch", plot_batch, "batch of the time-against-prefill panels")->capture_default_str();
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
-  CLI11_PARSE(app, argc, argv);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     std::map<std::string, roofline::model_spec> specs;
     const auto hw = roofline::load_hardware(hw_path);

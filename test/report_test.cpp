@@ -117,6 +117,8 @@ TEST_CASE("bad command lines and bad files exit non-zero with nothing on stdout"
     CHECK(r.out.empty());
   }
   CHECK(estimate_stderr("--model no_such.yaml") == "error: no_such.yaml: cannot open file\n");
+  CHECK(estimate_stderr("--batch 0") == "error: --batch: must be a positive integer, got '0'\n");
+  CHECK(estimate_stderr("--generate 2.5") == "error: --generate: must be a positive integer, got '2.5'\n");
 }
 
 TEST_CASE("the tables match the golden reports (ROOFLINE_UPDATE_GOLDEN=1 rewrites them)") {
