@@ -33,8 +33,8 @@ def parse_scalar(s):
 
 def load_spec(path):
     """The subset of YAML the model specs use: nested mappings by indentation, flow maps."""
-    root, stack = {}, [(-1, None)]
-    stack[0] = (-1, root)
+    root = {}
+    stack = [(-1, root)]  # (indent, mapping) of the open blocks
     for raw in open(path):
         line = raw.split("#", 1)[0].rstrip()
         if not line.strip():

@@ -9,18 +9,16 @@
 namespace roofline {
 namespace {
 
-double& field(timing_params& t, op_class c, double class_timing::*member) { return t.of(c).*member; }
-
 // One class's four parameters.
 void add_class(std::vector<fit_parameter>& out, op_class c, const char* compute, const char* memory,
                const char* half, const char* overhead, const char* item = nullptr, double compute_floor = 0.001) {
   out.push_back({compute, compute_floor, 1, 0.5, [c](const timing_params& t) { return t.of(c).compute; },
-                 [c](timing_params& t, double v) { field(t, c, &class_timing::compute) = v; }});
+                 [c](timing_params& t, double v) { t.of(c).compute = v; }});
   out.push_back({memory, 0.001, 1, 0.5, [c](const timing_params& t) { return t.of(c).memory; },
-                 [c](timing_params& t, double v) { field(t, c, &class_timing::memory) = v; }});
+                 [c](timing_params& t, double v) { t.of(c).memory = v; }});
   if (half)  // log10 of the work items for half efficiency: 1 to 1e7
     out.push_back({half, 0, 9, 4, [c](const timing_params& t) { return std::log10(t.of(c).half_parallel); },
-                   [c](timing_params& t, double v) { field(t, c, &class_timing::half_parallel) = std::pow(10, v); }});
+                   [c](timing_params& t, double v) { t.of(c).half_parallel = std::pow(10, v); }});
   out.push_back({overhead, 0, 200, 5, [c](const timing_params& t) { return t.of(c).overhead.value() * 1e6; },
                  [c](timing_params& t, double v) { t.of(c).overhead = v * 1e-6 * second; }});
   if (half)  // classes with work items also get a per-item time

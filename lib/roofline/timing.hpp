@@ -56,6 +56,9 @@ constexpr double gemm_utilisation(const gemm_shape& g, const hardware& hw) {
   return g.m * g.n / (rows * tm * cols * tn) * pieces / (std::ceil(pieces / units) * units);
 }
 
+/// Whether the op's class is timed by its parallel work items (occupancy, per-item time).
+constexpr bool has_work_items(op_class c) { return c == op_class::attention || c == op_class::recurrent; }
+
 /// Share of the efficiency an op with p parallel work items reaches: p / (p + p_half).
 constexpr double occupancy(double p, double half) { return half > 0 ? p / (p + half) : 1; }
 
@@ -63,7 +66,7 @@ constexpr double occupancy(double p, double half) { return half > 0 ? p / (p + h
 /// latency and, for attention and recurrent ops, parallel items / compute units x per-item time.
 inline seconds op_overhead(const op& o, const hardware& hw) {
   const class_timing& e = hw.timing.of(o.cls);
-  const bool items = (o.cls == op_class::attention || o.cls == op_class::recurrent) && hw.compute_units > 0;
+  const bool items = has_work_items(o.cls) && hw.compute_units > 0;
   return e.overhead + o.serial_steps * hw.timing.chunk_step +
          (items ? o.parallel / hw.compute_units * e.per_item : 0 * second);
 }
@@ -75,7 +78,7 @@ inline seconds op_overhead(const op& o, const hardware& hw) {
 /// scales t_c too). With the pure roofline (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw).
 inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
   const class_timing& e = hw.timing.of(o.cls);
-  const double occ = o.cls == op_class::attention || o.cls == op_class::recurrent ? occupancy(o.parallel, e.half_parallel) : 1;
+  const double occ = has_work_items(o.cls) ? occupancy(o.parallel, e.half_parallel) : 1;
   const double util = o.cls == op_class::matrix ? gemm_utilisation(o.gemm, hw) : 1;
   const seconds tc =
       o.work.value() == 0 ? 0 * second : o.work / (peak(hw, o.cls, o.compute) * (e.compute * occ * util));
