@@ -27,6 +27,10 @@ int main(int argc, char** argv) {
   app.add_flag("--cross-validate", cross, "also hold out each model in turn, fit on the rest, predict it");
   std::string env_json;
   app.add_option("--peaks", env_json, "start from the achievable peaks in this JSON of examples/measure/measure.py");
+  app.add_flag("--share-phases", options.share_phases,
+               "decode kernels take the prompt kernels' parameters (for small measurement sets)");
+  bool warm = false;
+  app.add_flag("--warm-start", warm, "start from the timing parameters of --hw (a profile fitted before)");
   app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")->capture_default_str();
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
@@ -51,6 +55,10 @@ int main(int argc, char** argv) {
       options.start = roofline::starts_from_peaks(start, peaks["gemm_bf16_tflops"].get<double>() * 1e12,
                                                   peaks["copy_gb_s"].get<double>() * 1e9,
                                                   peaks["launch_us"].get<double>() * 1e-6);
+    }
+    if (warm) {
+      if (!env_json.empty()) throw roofline::input_error("--warm-start and --peaks choose different starts; give one");
+      options.start = roofline::starts_from_profile(start, options.share_phases);
     }
     const auto t0 = std::chrono::steady_clock::now();
     std::fprintf(stderr, "fitting %zu measured workloads...\n", samples.size());
@@ -85,7 +93,7 @@ int main(int argc, char** argv) {
       std::cout << roofline::render_cells(in_sample, f, "in sample (fitted on every model)");
       if (cross) std::cout << "\n" << roofline::render_cells(held_out, f, "held out (each model predicted by a fit on the others)");
       std::cout << "\nparameters:\n";
-      for (const auto& p : roofline::fit_parameters()) std::cout << fmt::format("  {:<32} {:.5g}\n", p.name, p.get(hw.timing));
+      for (const auto& p : roofline::fit_parameters(options.share_phases)) std::cout << fmt::format("  {:<32} {:.5g}\n", p.name, p.get(hw.timing));
     }
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

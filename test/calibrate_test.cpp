@@ -186,3 +186,33 @@ TEST_CASE("a fit can start from measured peaks") {
   CHECK(r.fitted.timing.of(op_class::attention).memory == 1);  // clamped to its upper bound
   CHECK(r.fitted.timing.of(op_class::vector).overhead.value() == doctest::Approx(9.9e-6).epsilon(1e-9));
 }
+
+TEST_CASE("a fit can start from a profile's own timing (--warm-start)") {
+  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const auto s = starts_from_profile(hw);
+  CHECK(s.size() == fit_parameters().size());
+  CHECK(s.at("decode_attention.per_step_us") ==
+        doctest::Approx(hw.timing.of(op_class::decode_attention).per_step.value() * 1e6).epsilon(1e-12));
+  CHECK(s.at("smooth_exponent") == hw.timing.smooth_exponent);
+  const model_spec m = load_model(test::source_dir + "/model_specs/paper/llama2_160m.yaml");
+  const std::vector<sample> one{{&m, "m", {.batch = 2, .prefill = 512, .generate = 10}, 0.01, 0.001}};
+  const fit_report r = fit_timing(hw, one, {.max_iterations = 0, .start = s});  // no step: the start itself
+  for (const fit_parameter& p : fit_parameters()) {
+    CAPTURE(p.name);
+    CHECK(p.get(r.fitted.timing) == doctest::Approx(p.get(hw.timing)).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("--share-phases: the decode kernels take the prompt kernels' parameters") {
+  const auto shared = fit_parameters(true);
+  CHECK(shared.size() + 11 == fit_parameters().size());  // decode_attention's 6, recurrent_step's 5
+  timing_params t;
+  for (const fit_parameter& p : shared) {
+    CHECK(std::string(p.name).find("decode_attention") == std::string::npos);
+    CHECK(std::string(p.name).find("recurrent_step") == std::string::npos);
+    if (std::string(p.name) == "attention.compute") p.set(t, 0.3);
+    if (std::string(p.name) == "recurrent.overhead_us") p.set(t, 7);
+  }
+  CHECK(t.of(op_class::decode_attention).compute == 0.3);
+  CHECK(t.of(op_class::recurrent_step).overhead.value() == doctest::Approx(7e-6).epsilon(1e-12));
+}

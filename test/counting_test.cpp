@@ -124,6 +124,9 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
     CHECK(head.work.value() == 2 * 8 * 32);
     CHECK(head.moved.total().value() == 8 * 32 * 2 + (8 + 32) * 2);
     CHECK(find_op(m, p, "final_norm").work.value() == 0);  // the paper leaves it out of prefill
+    CHECK(att.cls == op_class::attention);  // a prompt's kernel: one item per 128-row query tile
+    CHECK(att.parallel == 1 * 2 * 1);       // B H ceil(T / 128)
+    CHECK(att.item_steps == 0);
   }
   SUBCASE("decode: the mean of 2 steps after a 4-token prompt") {
     const pass p = decode_pass(w);
@@ -133,6 +136,12 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
     // cache read: 4 and 5 tokens, mean 4.5, plus 1 written: 5.5 x H_kv (d_qk + d_v) x 2 B
     CHECK(att.moved.kv_cache.value() == doctest::Approx(88).epsilon(1e-12));
     CHECK(find_op(m, p, "final_norm").work.value() == 8 * 3);
+    // the decode kernel: one item per sequence and query head (B H = 2), each reading the
+    // 5.5 keys one after another; head width (d_qk + d_v) / 256 = 8 / 256
+    CHECK(att.cls == op_class::decode_attention);
+    CHECK(att.parallel == 2);
+    CHECK(att.item_steps == doctest::Approx(5.5).epsilon(1e-12));
+    CHECK(att.item_size == doctest::Approx(8.0 / 256).epsilon(1e-12));
   }
   SUBCASE("memory held after 4 + 2 tokens") {
     const footprint f = memory_footprint(m, w);
@@ -168,6 +177,8 @@ TEST_CASE("a tiny xLSTM's mLSTM cell is counted as worked out by hand") {
     const op cell = find_op(m, decode_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell");
     CHECK(cell.work.value() == 3 * 2 * 78);
     CHECK(cell.moved.state.value() == 3 * 2 * 88);
+    CHECK(cell.cls == op_class::recurrent_step);  // the step's kernel, not the chunkwise one
+    CHECK(find_op(m, prefill_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell").cls == op_class::recurrent);
   }
   SUBCASE("state held: B layers H (d_qk d_v + d_qk + 1) x 4 B, independent of context") {
     CHECK(memory_footprint(m, {.batch = 3, .prefill = 8, .generate = 5}).state.value() == 3 * 2 * 11 * 4);

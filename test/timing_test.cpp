@@ -107,3 +107,43 @@ TEST_CASE("scarce parallel work slows attention and recurrent ops: p / (p + p_ha
   CHECK(t.memory.value() == doctest::Approx(40).epsilon(1e-12));
   CHECK(t.total.value() == doctest::Approx(41.5).epsilon(1e-12));
 }
+
+TEST_CASE("work items run in waves over the compute units; a decode item reads its keys one by one") {
+  hardware hw = toy_hardware();
+  hw.compute_units = 4;
+  class_timing& e = hw.timing.of(op_class::decode_attention);
+  e.per_item = 2 * second;
+  e.per_step = 0.25 * second;
+  // 9 items (B H) on 4 units: 3 waves; each item reads 10 keys; head width 256 (item size 1).
+  // 1000 FLOP at 100 FLOP/s = 10 s; 50 B at 10 B/s = 5 s; keys: 3 waves x 10 x 0.25 s = 7.5 s.
+  op att{"attention", op_class::decode_attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 9, 0, 10, 1};
+  CHECK(waves(att, hw) == 3);
+  SUBCASE("the key loop overlaps compute and memory like they overlap each other") {
+    CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(10 + 3 * 2).epsilon(1e-12));
+    CHECK(time_op(att, hw, overlap::none).total.value() == doctest::Approx(10 + 5 + 7.5 + 6).epsilon(1e-12));
+    const double pnorm = std::sqrt(10 * 10 + 5 * 5 + 7.5 * 7.5);
+    hw.timing.smooth_exponent = 2;
+    CHECK(time_op(att, hw, overlap::smooth).total.value() == doctest::Approx(pnorm + 6).epsilon(1e-12));
+  }
+  SUBCASE("long contexts: the key loop bounds the op, reported as memory-bound") {
+    att.item_steps = 100;  // 3 x 100 x 0.25 = 75 s
+    const op_time t = time_op(att, hw, overlap::perfect);
+    CHECK(t.total.value() == doctest::Approx(75 + 6).epsilon(1e-12));
+    CHECK(t.bound == bound::memory);
+  }
+  SUBCASE("a 64-wide head (item size 0.5) halves the setup, not the key loop") {
+    att.item_size = 0.5;
+    CHECK(op_overhead(att, hw).value() == doctest::Approx(3).epsilon(1e-12));
+  }
+  SUBCASE("8 items fill exactly 2 waves; 1 item needs a whole one") {
+    att.parallel = 8;
+    CHECK(waves(att, hw) == 2);
+    att.parallel = 1;
+    CHECK(waves(att, hw) == 1);
+  }
+  SUBCASE("no unit count: no waves, no per-item time") {
+    hw.compute_units = 0;
+    CHECK(waves(att, hw) == 0);
+    CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(10).epsilon(1e-12));
+  }
+}

@@ -4,26 +4,38 @@
 #include <ceres/ceres.h>
 
 #include <algorithm>
+#include <optional>
 #include <set>
 
 namespace roofline {
 namespace {
 
-// One class's four parameters.
+// One class's parameters; with a mirror, each value is written to the mirror class too
+// (the prompt and decode kernels of one kind share their parameters).
 void add_class(std::vector<fit_parameter>& out, op_class c, const char* compute, const char* memory,
-               const char* half, const char* overhead, const char* item = nullptr, double compute_floor = 0.001) {
+               const char* half, const char* overhead, const char* item = nullptr, double compute_floor = 0.001,
+               const char* step = nullptr, std::optional<op_class> mirror = std::nullopt) {
+  const auto both = [c, mirror](auto field) {
+    return [c, mirror, field](timing_params& t, double v) {
+      field(t.of(c), v);
+      if (mirror) field(t.of(*mirror), v);
+    };
+  };
   out.push_back({compute, compute_floor, 1, 0.5, [c](const timing_params& t) { return t.of(c).compute; },
-                 [c](timing_params& t, double v) { t.of(c).compute = v; }});
+                 both([](class_timing& e, double v) { e.compute = v; })});
   out.push_back({memory, 0.001, 1, 0.5, [c](const timing_params& t) { return t.of(c).memory; },
-                 [c](timing_params& t, double v) { t.of(c).memory = v; }});
-  if (half)  // log10 of the work items for half efficiency: 1 to 1e7
+                 both([](class_timing& e, double v) { e.memory = v; })});
+  if (half)  // log10 of the work items for half efficiency: 1 to 1e9
     out.push_back({half, 0, 9, 4, [c](const timing_params& t) { return std::log10(t.of(c).half_parallel); },
-                   [c](timing_params& t, double v) { t.of(c).half_parallel = std::pow(10, v); }});
+                   both([](class_timing& e, double v) { e.half_parallel = std::pow(10, v); })});
   out.push_back({overhead, 0, 200, 5, [c](const timing_params& t) { return t.of(c).overhead.value() * 1e6; },
-                 [c](timing_params& t, double v) { t.of(c).overhead = v * 1e-6 * second; }});
+                 both([](class_timing& e, double v) { e.overhead = v * 1e-6 * second; })});
   if (half)  // classes with work items also get a per-item time
     out.push_back({item, 0, 100, 1, [c](const timing_params& t) { return t.of(c).per_item.value() * 1e6; },
-                   [c](timing_params& t, double v) { t.of(c).per_item = v * 1e-6 * second; }});
+                   both([](class_timing& e, double v) { e.per_item = v * 1e-6 * second; })});
+  if (step)  // classes whose items run a serial loop: latency of one step, 0 to 10 us
+    out.push_back({step, 0, 10, 0.01, [c](const timing_params& t) { return t.of(c).per_step.value() * 1e6; },
+                   both([](class_timing& e, double v) { e.per_step = v * 1e-6 * second; })});
 }
 
 // Residuals log(predicted / measured) of one sample's measured phases.
@@ -46,13 +58,25 @@ struct sample_residuals {
 
 }  // namespace
 
-std::vector<fit_parameter> fit_parameters() {
+std::vector<fit_parameter> fit_parameters(bool share_phases) {
   std::vector<fit_parameter> p;
   add_class(p, op_class::matrix, "matrix.compute", "matrix.memory", nullptr, "matrix.overhead_us");
-  add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
-            "attention.overhead_us", "attention.per_item_us");
-  add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
-            "recurrent.overhead_us", "recurrent.per_item_us");
+  if (share_phases) {
+    add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
+              "attention.overhead_us", "attention.per_item_us", 0.001, nullptr, op_class::decode_attention);
+    add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
+              "recurrent.overhead_us", "recurrent.per_item_us", 0.001, nullptr, op_class::recurrent_step);
+  } else {
+    add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
+              "attention.overhead_us", "attention.per_item_us");
+    add_class(p, op_class::decode_attention, "decode_attention.compute", "decode_attention.memory",
+              "decode_attention.log10_half_parallel", "decode_attention.overhead_us", "decode_attention.per_item_us",
+              0.001, "decode_attention.per_step_us");
+    add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
+              "recurrent.overhead_us", "recurrent.per_item_us");
+    add_class(p, op_class::recurrent_step, "recurrent_step.compute", "recurrent_step.memory",
+              "recurrent_step.log10_half_parallel", "recurrent_step.overhead_us", "recurrent_step.per_item_us");
+  }
   // Elementwise kernels on CUDA cores reach at least 5% of the vector peak: what slows the
   // measured norms and activations down is the traffic of unfused kernels, a memory effect.
   add_class(p, op_class::vector, "vector.compute", "vector.memory", nullptr, "vector.overhead_us", nullptr, 0.05);
@@ -69,8 +93,9 @@ std::vector<fit_parameter> fit_parameters() {
 }
 
 fit_report fit_timing(const hardware& start, std::span<const sample> samples, const fit_options& options) {
-  const std::vector<fit_parameter> params = fit_parameters();
+  const std::vector<fit_parameter> params = fit_parameters(options.share_phases);
   hardware base = start;
+  if (options.share_phases) base.timing.of(op_class::decode_attention).per_step = 0 * second;  // not fitted: none
   base.timing.overlap = overlap::smooth;
   base.timing.gemm_tile_m = 128;  // the 128 x 128 output tiles of cuBLAS/CUTLASS bf16 GEMMs
   base.timing.gemm_tile_n = 128;

@@ -91,13 +91,17 @@ struct fit_parameter {
 };
 
 /// The parameters calibrate fits (see calibrate.cpp for the list, bounds and starting values).
-std::vector<fit_parameter> fit_parameters();
+/// share_phases: the decode kernels (decode_attention, recurrent_step) take the parameters of
+/// the prompt kernels (attention, recurrent) and the key-loop latency is 0: fewer parameters,
+/// for measurements too few to tell the kernels apart.
+std::vector<fit_parameter> fit_parameters(bool share_phases = false);
 
 struct fit_options {
   double huber_delta = 0.1;  ///< Huber threshold on log(predicted / measured)
   int max_iterations = 500;
   int threads = 2;
   std::map<std::string, double> start;  ///< starting values by parameter name, clamped to its bounds
+  bool share_phases = false;            ///< see fit_parameters
 };
 
 /// Starting values from achievable peaks measured on the part (examples/measure writes them):
@@ -113,6 +117,13 @@ inline std::map<std::string, double> starts_from_peaks(const hardware& hw, doubl
     if (copy_bytes_per_s > 0) s[std::string(name(c)) + ".memory"] = copy_bytes_per_s / hw.bandwidth.value();
     if (launch_s > 0) s[std::string(name(c)) + ".overhead_us"] = launch_s * 1e6;
   }
+  return s;
+}
+
+/// Starting values from a profile's own timing parameters (a warm start from an earlier fit).
+inline std::map<std::string, double> starts_from_profile(const hardware& hw, bool share_phases = false) {
+  std::map<std::string, double> s;
+  for (const fit_parameter& p : fit_parameters(share_phases)) s[p.name] = p.get(hw.timing);
   return s;
 }
 

@@ -27,14 +27,18 @@ constexpr std::string_view name(overlap o) {
   return names[static_cast<std::size_t>(o)];
 }
 
-/// How the ops of one class reach the peaks. Pure roofline: 1, 1, 0, 0.
+/// How the ops of one class reach the peaks. Pure roofline: 1, 1, 0, 0, 0, 0.
 struct class_timing {
   double compute = 1;        ///< achieved fraction of the peak FLOP/s, (0, 1]
   double memory = 1;         ///< achieved fraction of the bandwidth, (0, 1]
   double half_parallel = 0;  ///< attention, recurrent: work items at which half of both is reached; 0: off
   seconds overhead{};        ///< added to every op of the class in every layer (kernel launches)
-  seconds per_item{};        ///< attention, recurrent: time of one work item on one compute unit,
-                             ///< beyond its bytes and FLOPs (setup of a thread block): items / units x this
+  seconds per_item{};        ///< work-item classes: setup of one work item (a thread block) on a compute
+                             ///< unit, beyond its bytes and FLOPs; items run in waves of the units:
+                             ///< ceil(items / units) x this
+  seconds per_step{};        ///< work-item classes: latency of one step of an item's serial loop (a key of
+                             ///< a decode-attention item); ceil(items / units) x steps x this, overlapped
+                             ///< with the op's compute and memory time
 };
 
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.

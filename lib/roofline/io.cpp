@@ -351,6 +351,7 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
     ct.half_parallel = ec.number("half_parallel", 0, false);
     ct.overhead = ec.number("overhead_us", 0, false) * 1e-6 * second;
     ct.per_item = ec.number("per_item_us", 0, false) * 1e-6 * second;
+    ct.per_step = ec.number("per_step_us", 0, false) * 1e-6 * second;
     ec.finish();
   }
   cls.finish();
@@ -525,7 +526,8 @@ std::string hardware_yaml(const hardware& hw) {
     y << YAML::Key << "compute" << YAML::Value << ct.compute << YAML::Key << "memory" << YAML::Value << ct.memory;
     y << YAML::Key << "half_parallel" << YAML::Value << ct.half_parallel;
     y << YAML::Key << "overhead_us" << YAML::Value << ct.overhead.value() * 1e6;
-    y << YAML::Key << "per_item_us" << YAML::Value << ct.per_item.value() * 1e6 << YAML::EndMap;
+    y << YAML::Key << "per_item_us" << YAML::Value << ct.per_item.value() * 1e6;
+    y << YAML::Key << "per_step_us" << YAML::Value << ct.per_step.value() * 1e6 << YAML::EndMap;
   }
   y << YAML::EndMap;
   y << YAML::Key << "overhead_per_forward_us" << YAML::Value << t.overhead_per_forward.value() * 1e6;

@@ -12,16 +12,19 @@ namespace roofline {
 /// Which unit of the accelerator an op runs on, and so which peak and efficiency time it.
 enum class op_class {
   matrix,     ///< GEMMs on the tensor/matrix units
-  attention,  ///< fused softmax attention (flash): tensor units, KV-cache traffic
-  recurrent,  ///< the mLSTM cell: chunkwise (prefill) or step (decode), state traffic
+  attention,  ///< fused softmax attention of a prompt (flash): tensor units, KV traffic
+  decode_attention,  ///< one new query per sequence against the KV cache (decode kernels)
+  recurrent,  ///< the mLSTM cell in chunkwise form (prefill): chunk states, state traffic
+  recurrent_step,  ///< the mLSTM cell's recurrent step (decode, one-token prompts): state traffic
   vector,     ///< norms, gates, activations, embedding gather: vector units
 };
 
-inline constexpr std::array all_op_classes{op_class::matrix, op_class::attention, op_class::recurrent,
-                                           op_class::vector};
+inline constexpr std::array all_op_classes{op_class::matrix, op_class::attention, op_class::decode_attention,
+                                           op_class::recurrent, op_class::recurrent_step, op_class::vector};
 
 constexpr std::string_view name(op_class c) {
-  constexpr std::array<std::string_view, 4> names{"matrix", "attention", "recurrent", "vector"};
+  constexpr std::array<std::string_view, 6> names{"matrix",    "attention",      "decode_attention",
+                                                  "recurrent", "recurrent_step", "vector"};
   return names[static_cast<std::size_t>(c)];
 }
 
@@ -52,7 +55,7 @@ struct gemm_shape {
 };
 
 /// One op of one layer, for the whole batch: its FLOPs and bytes per layer.
-/// The last three fields describe how the work can be spread, for timing models that
+/// The last five fields describe how the work can be spread, for timing models that
 /// go beyond the pure roofline; they never change the counts.
 struct op {
   std::string_view name;  ///< static string, e.g. "qkv_proj"
@@ -63,7 +66,10 @@ struct op {
   traffic moved;
   gemm_shape gemm{};        ///< matrix ops: the GEMM it is
   double parallel = 0;      ///< independent work items (attention: sequences x heads x query tiles)
-  double serial_steps = 0;  ///< steps that must run one after another (chunks of a recurrence)
+  double serial_steps = 0;  ///< steps of the whole op that run one after another (chunks of a recurrence)
+  double item_steps = 0;    ///< steps each work item runs one after another (keys a decode-attention item reads)
+  double item_size = 1;     ///< per-item time multiplier: decode attention (d_qk + d_v) / 256, an item's
+                            ///< head width against a 128-wide head; 1 for the other ops
 };
 
 }  // namespace roofline

@@ -56,26 +56,36 @@ constexpr double gemm_utilisation(const gemm_shape& g, const hardware& hw) {
   return g.m * g.n / (rows * tm * cols * tn) * pieces / (std::ceil(pieces / units) * units);
 }
 
-/// Whether the op's class is timed by its parallel work items (occupancy, per-item time).
-constexpr bool has_work_items(op_class c) { return c == op_class::attention || c == op_class::recurrent; }
+/// Whether the op's class is timed by its parallel work items (occupancy, waves, per-item time).
+constexpr bool has_work_items(op_class c) {
+  return c == op_class::attention || c == op_class::decode_attention || c == op_class::recurrent ||
+         c == op_class::recurrent_step;
+}
 
 /// Share of the efficiency an op with p parallel work items reaches: p / (p + p_half).
 constexpr double occupancy(double p, double half) { return half > 0 ? p / (p + half) : 1; }
 
+/// Waves in which the work items of an op run on the compute units: ceil(items / units),
+/// at least 1; 0 for ops without work items or a profile without a unit count.
+inline double waves(const op& o, const hardware& hw) {
+  if (!has_work_items(o.cls) || hw.compute_units <= 0 || o.parallel <= 0) return 0;
+  return std::ceil(o.parallel / hw.compute_units);
+}
+
 /// Overheads an op adds to its time: the overhead of its class, serial steps x chunk step
-/// latency and, for attention and recurrent ops, parallel items / compute units x per-item time.
+/// latency and, for work-item classes, waves x item size x per-item setup.
 inline seconds op_overhead(const op& o, const hardware& hw) {
   const class_timing& e = hw.timing.of(o.cls);
-  const bool items = has_work_items(o.cls) && hw.compute_units > 0;
-  return e.overhead + o.serial_steps * hw.timing.chunk_step +
-         (items ? o.parallel / hw.compute_units * e.per_item : 0 * second);
+  return e.overhead + o.serial_steps * hw.timing.chunk_step + waves(o, hw) * o.item_size * e.per_item;
 }
 
 /// Time of one op for one layer:
-///   t = overlap(t_c, t_m) + op_overhead,
+///   t = overlap(t_c, t_m, t_s) + op_overhead,
 ///   t_c = FLOPs / (peak(class, dtype) e_c u),  t_m = bytes / (bandwidth e_m o),
-/// u = gemm_utilisation (matrix ops), o = occupancy (attention and recurrent ops; it
-/// scales t_c too). With the pure roofline (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw).
+///   t_s = waves x item steps x per-step latency (the serial loop of each work item),
+/// u = gemm_utilisation (matrix ops), o = occupancy (work-item classes; it scales t_c too).
+/// The three overlap as t_c and t_m do (max, sum or p-norm). With the pure roofline
+/// (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw).
 inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
   const class_timing& e = hw.timing.of(o.cls);
   const double occ = has_work_items(o.cls) ? occupancy(o.parallel, e.half_parallel) : 1;
@@ -83,9 +93,10 @@ inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
   const seconds tc =
       o.work.value() == 0 ? 0 * second : o.work / (peak(hw, o.cls, o.compute) * (e.compute * occ * util));
   const seconds tm = o.moved.total() / (hw.bandwidth * (e.memory * occ));
+  const seconds ts = waves(o, hw) * o.item_steps * e.per_step;
   const seconds extra = op_overhead(o, hw);
-  return {tc, tm, combine(tc, tm, policy, hw.timing.smooth_exponent) + extra,
-          tc >= tm ? bound::compute : bound::memory, extra};
+  const seconds busy = combine(combine(tc, tm, policy, hw.timing.smooth_exponent), ts, policy, hw.timing.smooth_exponent);
+  return {tc, tm, busy + extra, tc >= max(tm, ts) ? bound::compute : bound::memory, extra};
 }
 
 }  // namespace roofline

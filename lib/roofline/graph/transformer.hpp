@@ -6,8 +6,14 @@
 namespace roofline::detail {
 
 /// Fused causal attention of one layer (FlashAttention: scores stay on chip).
-/// Parallel work, in head elements: (d_qk + d_v) for each of B H ceil(T / 128) query tiles
-/// of 128 rows (prefill) or B H query rows (decode): a wider head is more work per item.
+/// Prefill (class attention): one work item (thread block) per query tile of 128 rows,
+///   B H ceil(T / 128) items, of item size (d_qk + d_v) / 256 (see decode).
+/// Decode (class decode_attention): one work item (thread block) per sequence and query
+///   head, B H, that reads the K keys one after another (item steps K). Assumed: the kernel
+///   gives every query head its own item, as kernels do when the KV heads are repeated for
+///   GQA; a GQA-aware kernel would have B H_kv items. An item's setup (per-item time) scales
+///   with its head width, item size (d_qk + d_v) / 256: on the measured H100 stack it costs
+///   about twice as much for 128-wide heads as for 64-wide ones (measurements/README.md).
 /// Prefill: FLOPs 2 c T^2 H (d_qk + d_v + softmax/2) per sequence, c the causal factor;
 ///   bytes: q read and o written, B T H (d_qk + d_v) b_a; k and v, B T H_kv (d_qk + d_v) b_kv.
 /// Decode: FLOPs 2 H (d_qk + d_v + softmax/2) K per sequence with K keys attended (no
@@ -19,15 +25,17 @@ constexpr op attention_op(const counting& c) {
   const double per_key = 2.0 * h.n_q * (h.d_qk + h.d_v + 0.5 * a.softmax_flops);
   const double kv_width = double(h.n_kv) * (h.d_qk + h.d_v) * size_bytes(c.m.dtypes.kv_cache);
   const pass& p = c.p;
+  const double item_size = (h.d_qk + h.d_v) / 256.0;
   if (p.phase == phase::prefill)
     return {"attention", op_class::attention, c.m.dtypes.activations, c.blocks(),
             p.batch * a.attention_causal_factor * p.tokens * p.tokens * per_key * flop,
             {.activations = c.rows() * h.n_q * (h.d_qk + h.d_v) * c.ba * byte,
              .kv_cache = c.rows() * kv_width * byte},
-            {}, p.batch * h.n_q * std::ceil(p.tokens / 128) * (h.d_qk + h.d_v)};
-  return {"attention", op_class::attention, c.m.dtypes.activations, c.blocks(),
+            {}, p.batch * h.n_q * std::ceil(p.tokens / 128), 0, 0, item_size};
+  return {"attention", op_class::decode_attention, c.m.dtypes.activations, c.blocks(),
           p.batch * p.keys_attended * per_key * flop,
-          {.kv_cache = p.batch * (p.cache_read + 1) * kv_width * byte}, {}, p.batch * h.n_q * (h.d_qk + h.d_v)};
+          {.kv_cache = p.batch * (p.cache_read + 1) * kv_width * byte}, {}, p.batch * h.n_q, 0, p.keys_attended,
+          item_size};
 }
 
 template <class Sink>
