@@ -61,19 +61,16 @@ struct sample_residuals {
 std::vector<fit_parameter> fit_parameters(bool share_phases) {
   std::vector<fit_parameter> p;
   add_class(p, op_class::matrix, "matrix.compute", "matrix.memory", nullptr, "matrix.overhead_us");
-  if (share_phases) {
-    add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
-              "attention.overhead_us", "attention.per_item_us", 0.001, nullptr, op_class::decode_attention);
-    add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
-              "recurrent.overhead_us", "recurrent.per_item_us", 0.001, nullptr, op_class::recurrent_step);
-  } else {
-    add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
-              "attention.overhead_us", "attention.per_item_us");
+  // With share_phases the prompt kernels' values are written to the decode kernels too.
+  const auto mirror = [share_phases](op_class c) { return share_phases ? std::optional(c) : std::nullopt; };
+  add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
+            "attention.overhead_us", "attention.per_item_us", 0.001, nullptr, mirror(op_class::decode_attention));
+  add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
+            "recurrent.overhead_us", "recurrent.per_item_us", 0.001, nullptr, mirror(op_class::recurrent_step));
+  if (!share_phases) {
     add_class(p, op_class::decode_attention, "decode_attention.compute", "decode_attention.memory",
               "decode_attention.log10_half_parallel", "decode_attention.overhead_us", "decode_attention.per_item_us",
               0.001, "decode_attention.per_step_us");
-    add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
-              "recurrent.overhead_us", "recurrent.per_item_us");
     add_class(p, op_class::recurrent_step, "recurrent_step.compute", "recurrent_step.memory",
               "recurrent_step.log10_half_parallel", "recurrent_step.overhead_us", "recurrent_step.per_item_us");
   }

@@ -43,6 +43,10 @@ struct traffic {
   constexpr traffic operator*(double k) const { return {weights * k, activations * k, kv_cache * k, state * k}; }
 };
 
+/// Size of a work item that handles one head, for its per-item time: the head width
+/// (d_qk + d_v) against a 128-wide head's 256.
+constexpr double head_item_size(double d_qk, double d_v) { return (d_qk + d_v) / 256; }
+
 /// Where in the model an op sits. Identical layers are emitted once with a count.
 struct layer_span {
   int first = -1;  ///< 0-based index of the first layer; -1 for the embedding and the LM head
@@ -68,8 +72,8 @@ struct op {
   double parallel = 0;      ///< independent work items (attention: sequences x heads x query tiles)
   double serial_steps = 0;  ///< steps of the whole op that run one after another (chunks of a recurrence)
   double item_steps = 0;    ///< steps each work item runs one after another (keys a decode-attention item reads)
-  double item_size = 1;     ///< per-item time multiplier: decode attention (d_qk + d_v) / 256, an item's
-                            ///< head width against a 128-wide head; 1 for the other ops
+  double item_size = 1;     ///< per-item time multiplier: for attention and mLSTM items the head width
+                            ///< against a 128-wide head, (d_qk + d_v) / 256 (head_item_size)
 };
 
 }  // namespace roofline

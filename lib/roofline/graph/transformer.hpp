@@ -25,7 +25,7 @@ constexpr op attention_op(const counting& c) {
   const double per_key = 2.0 * h.n_q * (h.d_qk + h.d_v + 0.5 * a.softmax_flops);
   const double kv_width = double(h.n_kv) * (h.d_qk + h.d_v) * size_bytes(c.m.dtypes.kv_cache);
   const pass& p = c.p;
-  const double item_size = (h.d_qk + h.d_v) / 256.0;
+  const double item_size = head_item_size(h.d_qk, h.d_v);
   if (p.phase == phase::prefill)
     return {"attention", op_class::attention, c.m.dtypes.activations, c.blocks(),
             p.batch * a.attention_causal_factor * p.tokens * p.tokens * per_key * flop,

@@ -68,12 +68,12 @@ constexpr op mlstm_cell_op(const counting& c) {
     return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.blocks(),
             heads_b * n * mlstm_chunk_flops(c.m.accounting, l, dqk, dv) * flop,
             {.activations = heads_b * n * acts * byte, .state = heads_b * n * state_io * byte},
-            {}, heads_b * n, n, 0, (dqk + dv) / 256};
+            {}, heads_b * n, n, 0, head_item_size(dqk, dv)};
   }
   return {"mlstm_cell", op_class::recurrent_step, c.m.dtypes.activations, c.blocks(),
           heads_b * mlstm_step_flops(c.m.accounting, dqk, dv) * flop,
           {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte},
-          {}, heads_b, 0, 0, (dqk + dv) / 256};
+          {}, heads_b, 0, 0, head_item_size(dqk, dv)};
 }
 
 template <class Sink>
