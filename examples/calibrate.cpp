@@ -93,7 +93,7 @@ int main(int argc, char** argv) {
       std::cout << roofline::render_cells(in_sample, f, "in sample (fitted on every model)");
       if (cross) std::cout << "\n" << roofline::render_cells(held_out, f, "held out (each model predicted by a fit on the others)");
       std::cout << "\nparameters:\n";
-      for (const auto& p : roofline::fit_parameters(options.share_phases)) std::cout << fmt::format("  {:<32} {:.5g}\n", p.name, p.get(hw.timing));
+      for (const auto& p : roofline::fit_parameters(options.share_phases, hw.timing.attention_long_from_keys > 0)) std::cout << fmt::format("  {:<32} {:.5g}\n", p.name, p.get(hw.timing));
     }
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

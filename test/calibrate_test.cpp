@@ -190,14 +190,18 @@ TEST_CASE("a fit can start from measured peaks") {
 TEST_CASE("a fit can start from a profile's own timing (--warm-start)") {
   const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
   const auto s = starts_from_profile(hw);
-  CHECK(s.size() == fit_parameters().size());
+  const std::vector<fit_parameter> params = fit_parameters(false, true);  // with the long-prompt kernel
+  CHECK(s.size() == params.size());
+  CHECK(s.size() == fit_parameters().size() + 5);  // its compute, memory, half point, overhead, per item
   CHECK(s.at("decode_attention.per_step_us") ==
         doctest::Approx(hw.timing.of(op_class::decode_attention).per_step.value() * 1e6).epsilon(1e-12));
+  CHECK(s.at("attention_long.per_item_us") ==
+        doctest::Approx(hw.timing.attention_long.per_item.value() * 1e6).epsilon(1e-12));
   CHECK(s.at("smooth_exponent") == hw.timing.smooth_exponent);
   const model_spec m = load_model(test::source_dir + "/model_specs/paper/llama2_160m.yaml");
   const std::vector<sample> one{{&m, "m", {.batch = 2, .prefill = 512, .generate = 10}, 0.01, 0.001}};
   const fit_report r = fit_timing(hw, one, {.max_iterations = 0, .start = s});  // no step: the start itself
-  for (const fit_parameter& p : fit_parameters()) {
+  for (const fit_parameter& p : params) {
     CAPTURE(p.name);
     CHECK(p.get(r.fitted.timing) == doctest::Approx(p.get(hw.timing)).epsilon(1e-12));
   }

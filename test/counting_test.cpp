@@ -126,7 +126,7 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
     CHECK(find_op(m, p, "final_norm").work.value() == 0);  // the paper leaves it out of prefill
     CHECK(att.cls == op_class::attention);  // a prompt's kernel: one item per 128-row query tile
     CHECK(att.parallel == 1 * 2 * 1);       // B H ceil(T / 128)
-    CHECK(att.item_steps == 0);
+    CHECK(att.item_steps == 4);             // the last tile reads all T keys
   }
   SUBCASE("decode: the mean of 2 steps after a 4-token prompt") {
     const pass p = decode_pass(w);
@@ -137,11 +137,15 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
     CHECK(att.moved.kv_cache.value() == doctest::Approx(88).epsilon(1e-12));
     CHECK(find_op(m, p, "final_norm").work.value() == 8 * 3);
     // the decode kernel: one item per sequence and query head (B H = 2), each reading the
-    // 5.5 keys one after another; head width (d_qk + d_v) / 256 = 8 / 256
+    // 5.5 keys one after another in tiles of 128, at least one whole tile: 128 steps;
+    // head width (d_qk + d_v) / 256 = 8 / 256
     CHECK(att.cls == op_class::decode_attention);
     CHECK(att.parallel == 2);
-    CHECK(att.item_steps == doctest::Approx(5.5).epsilon(1e-12));
+    CHECK(att.item_steps == 128);
     CHECK(att.item_size == doctest::Approx(8.0 / 256).epsilon(1e-12));
+    // after a 300-token prompt: keys 301 and 302, mean 301.5 steps, more than a tile
+    CHECK(find_op(m, decode_pass({.batch = 1, .prefill = 300, .generate = 2}), "attention").item_steps ==
+          doctest::Approx(301.5).epsilon(1e-12));
   }
   SUBCASE("memory held after 4 + 2 tokens") {
     const footprint f = memory_footprint(m, w);
@@ -164,6 +168,9 @@ TEST_CASE("a tiny xLSTM's mLSTM cell is counted as worked out by hand") {
     CHECK(cell.work.value() == 2 * 2 * 547);  // heads x chunks x 547
     // state in and out per head and chunk: 2 (d_qk d_v + d_qk + 1) x 4 B = 88
     CHECK(cell.moved.state.value() == 2 * 2 * 88);
+    // one work item per sequence and head (B H = 2), walking its 2 chunks in turn
+    CHECK(cell.parallel == 2);
+    CHECK(cell.item_steps == 2);
   }
   SUBCASE("a partial chunk is padded, or counted as a fraction") {
     const workload w{.batch = 1, .prefill = 6, .generate = 1};

@@ -44,6 +44,19 @@ TEST_CASE("a memory-bound estimate is bytes over bandwidth plus the overheads") 
   CHECK(r.prefill.bound == bound::overhead);  // 37 s of overheads against well under 1 s of memory
 }
 
+TEST_CASE("a pass over more than one token pays the multi-token overhead once") {
+  const model_spec m = tiny_transformer();
+  hardware hw = memory_only();
+  hw.timing.overhead_per_batched_forward = 7 * second;
+  const auto overhead = [&](std::int64_t batch, std::int64_t prefill) {
+    const estimate_result r = estimate(m, hw, {.batch = batch, .prefill = prefill, .generate = 1});
+    return std::pair{r.prefill.overhead.value(), r.decode.overhead.value()};
+  };
+  CHECK(overhead(1, 1) == std::pair{0.0, 0.0});  // one token in every pass
+  CHECK(overhead(1, 4) == std::pair{7.0, 0.0});  // a 4-token prompt; one token per step
+  CHECK(overhead(2, 1) == std::pair{7.0, 7.0});  // two sequences: two tokens in every pass
+}
+
 TEST_CASE("perfect and no overlap bound the smooth estimate") {
   const model_spec m = load_model(test::source_dir + "/model_specs/xlstm_7b.yaml");
   const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");

@@ -100,4 +100,18 @@ TEST_CASE("a hardware profile's values reach the struct in SI units") {
   REQUIRE(hw.calibration.has_value());
   CHECK(hw.calibration->dataset == "measurements/h100_paper.csv");
   CHECK(hw.calibration->held_out.size() == 4);
+  SUBCASE("the long-prompt attention kernel, and a profile without one") {
+    CHECK(hw.timing.attention_long_from_keys == 2048);
+    CHECK(hw.timing.attention_long.per_item.value() == doctest::Approx(125.015e-6).epsilon(1e-9));
+    const hardware h200 = load_hardware(test::source_dir + "/hw_profiles/h200.yaml");
+    CHECK(h200.timing.attention_long_from_keys == 0);
+  }
+  SUBCASE("written back as YAML, it reads the same") {
+    const hardware again = parse_hardware(hardware_yaml(hw), "again");
+    CHECK(again.timing.attention_long_from_keys == 2048);
+    CHECK(again.timing.attention_long.per_item.value() ==
+          doctest::Approx(hw.timing.attention_long.per_item.value()).epsilon(1e-9));
+    CHECK(again.timing.of(op_class::recurrent).per_step.value() ==
+          doctest::Approx(hw.timing.of(op_class::recurrent).per_step.value()).epsilon(1e-9));
+  }
 }

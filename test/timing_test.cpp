@@ -99,13 +99,44 @@ TEST_CASE("scarce parallel work slows attention and recurrent ops: p / (p + p_ha
   CHECK(occupancy(100, 0) == 1);
   hardware hw = toy_hardware();
   hw.timing.of(op_class::attention) = {.compute = 1, .memory = 0.5, .half_parallel = 300};
-  hw.timing.chunk_step = 0.5 * second;
-  // 1000 FLOP at 100 x 0.25 FLOP/s = 40 s; 50 B at 10 x 0.5 x 0.25 B/s = 40 s; 3 serial steps of 0.5 s
-  const op att{"attention", op_class::attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 100, 3};
-  const op_time t = time_op(att, hw, overlap::perfect);
+  // 1000 FLOP at 100 x 0.25 FLOP/s = 40 s; 50 B at 10 x 0.5 x 0.25 B/s = 40 s
+  const op att{"attention", op_class::attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 100};
+  const op_time t = time_op(att, hw, overlap::none);
   CHECK(t.compute.value() == doctest::Approx(40).epsilon(1e-12));
   CHECK(t.memory.value() == doctest::Approx(40).epsilon(1e-12));
-  CHECK(t.total.value() == doctest::Approx(41.5).epsilon(1e-12));
+  CHECK(t.total.value() == doctest::Approx(80).epsilon(1e-12));
+}
+
+TEST_CASE("long prompts take the long-prompt attention kernel's parameters from its key count on") {
+  hardware hw = toy_hardware();
+  hw.timing.of(op_class::attention).compute = 0.5;
+  hw.timing.attention_long.compute = 0.25;
+  hw.timing.attention_long.memory = 1;
+  hw.timing.attention_long_from_keys = 2048;
+  // 1000 FLOP at 100 x 0.5 FLOP/s = 20 s; at 100 x 0.25 FLOP/s = 40 s
+  op att{"attention", op_class::attention, dtype::bf16, {0, 1}, 1000 * flop, {}, {}, 0, 2047};
+  CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(20).epsilon(1e-12));
+  att.item_steps = 2048;
+  CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(40).epsilon(1e-12));
+  SUBCASE("decode attention never does; no switch without a key count") {
+    att.cls = op_class::decode_attention;  // efficiency 1 in the toy: 10 s
+    CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(10).epsilon(1e-12));
+    att.cls = op_class::attention;
+    hw.timing.attention_long_from_keys = 0;
+    CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(20).epsilon(1e-12));
+  }
+}
+
+TEST_CASE("an mLSTM prefill item walks its chunks one after another") {
+  hardware hw = toy_hardware();
+  hw.compute_units = 4;
+  hw.timing.of(op_class::recurrent).per_step = 0.5 * second;
+  // 6 items (B H) on 4 units: 2 waves x 8 chunks x 0.5 s = 8 s, against 1000 FLOP / 100 = 10 s
+  op cell{"mlstm_cell", op_class::recurrent, dtype::bf16, {0, 1}, 1000 * flop, {}, {}, 6, 8};
+  CHECK(time_op(cell, hw, overlap::perfect).total.value() == doctest::Approx(10).epsilon(1e-12));
+  CHECK(time_op(cell, hw, overlap::none).total.value() == doctest::Approx(18).epsilon(1e-12));
+  cell.item_steps = 32;  // a 4x longer prompt on as many items: the loop bounds it, 2 x 32 x 0.5
+  CHECK(time_op(cell, hw, overlap::perfect).total.value() == doctest::Approx(32).epsilon(1e-12));
 }
 
 TEST_CASE("work items run in waves over the compute units; a decode item reads its keys one by one") {
@@ -116,7 +147,7 @@ TEST_CASE("work items run in waves over the compute units; a decode item reads i
   e.per_step = 0.25 * second;
   // 9 items (B H) on 4 units: 3 waves; each item reads 10 keys; head width 256 (item size 1).
   // 1000 FLOP at 100 FLOP/s = 10 s; 50 B at 10 B/s = 5 s; keys: 3 waves x 10 x 0.25 s = 7.5 s.
-  op att{"attention", op_class::decode_attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 9, 0, 10, 1};
+  op att{"attention", op_class::decode_attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 9, 10, 1};
   CHECK(waves(att, hw) == 3);
   SUBCASE("the key loop overlaps compute and memory like they overlap each other") {
     CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(10 + 3 * 2).epsilon(1e-12));

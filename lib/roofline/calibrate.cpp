@@ -10,31 +10,41 @@
 namespace roofline {
 namespace {
 
+// Which class_timing a parameter belongs to: an op class's, or (no class) the long-prompt
+// attention kernel's.
+using class_ref = std::optional<op_class>;
+constexpr class_ref attention_long_kernel = std::nullopt;
+template <class Timing>  // timing_params or const timing_params
+auto& pick(Timing& t, class_ref c) { return c ? t.of(*c) : t.attention_long; }
+
 // One class's parameters; with a mirror, each value is written to the mirror class too
 // (the prompt and decode kernels of one kind share their parameters).
-void add_class(std::vector<fit_parameter>& out, op_class c, const char* compute, const char* memory,
+void add_class(std::vector<fit_parameter>& out, class_ref c, const char* compute, const char* memory,
                const char* half, const char* overhead, const char* item = nullptr, double compute_floor = 0.001,
                const char* step = nullptr, std::optional<op_class> mirror = std::nullopt) {
+  const auto get = [c](auto field) { return [c, field](const timing_params& t) { return field(pick(t, c)); }; };
   const auto both = [c, mirror](auto field) {
     return [c, mirror, field](timing_params& t, double v) {
-      field(t.of(c), v);
+      field(pick(t, c), v);
       if (mirror) field(t.of(*mirror), v);
     };
   };
-  out.push_back({compute, compute_floor, 1, 0.5, [c](const timing_params& t) { return t.of(c).compute; },
+  out.push_back({compute, compute_floor, 1, 0.5, get([](const class_timing& e) { return e.compute; }),
                  both([](class_timing& e, double v) { e.compute = v; })});
-  out.push_back({memory, 0.001, 1, 0.5, [c](const timing_params& t) { return t.of(c).memory; },
+  out.push_back({memory, 0.001, 1, 0.5, get([](const class_timing& e) { return e.memory; }),
                  both([](class_timing& e, double v) { e.memory = v; })});
   if (half)  // log10 of the work items for half efficiency: 1 to 1e9
-    out.push_back({half, 0, 9, 4, [c](const timing_params& t) { return std::log10(t.of(c).half_parallel); },
+    out.push_back({half, 0, 9, 1, get([](const class_timing& e) { return std::log10(e.half_parallel); }),
                    both([](class_timing& e, double v) { e.half_parallel = std::pow(10, v); })});
-  out.push_back({overhead, 0, 200, 5, [c](const timing_params& t) { return t.of(c).overhead.value() * 1e6; },
+  out.push_back({overhead, 0, 200, 5, get([](const class_timing& e) { return e.overhead.value() * 1e6; }),
                  both([](class_timing& e, double v) { e.overhead = v * 1e-6 * second; })});
-  if (half)  // classes with work items also get a per-item time
-    out.push_back({item, 0, 100, 1, [c](const timing_params& t) { return t.of(c).per_item.value() * 1e6; },
+  if (half)  // classes with work items also get a per-item time per wave, 0 to 1 ms
+    out.push_back({item, 0, 1000, 1, get([](const class_timing& e) { return e.per_item.value() * 1e6; }),
                    both([](class_timing& e, double v) { e.per_item = v * 1e-6 * second; })});
-  if (step)  // classes whose items run a serial loop: latency of one step, 0 to 10 us
-    out.push_back({step, 0, 10, 0.01, [c](const timing_params& t) { return t.of(c).per_step.value() * 1e6; },
+  // Classes whose items run a serial loop: latency of one step, 0 to 200 us (a key of a decode
+  // kernel takes tens of ns; a chunk of a recurrence written as a loop of kernels, tens of us).
+  if (step)
+    out.push_back({step, 0, 200, 0.01, get([](const class_timing& e) { return e.per_step.value() * 1e6; }),
                    both([](class_timing& e, double v) { e.per_step = v * 1e-6 * second; })});
 }
 
@@ -46,7 +56,11 @@ struct sample_residuals {
   int count() const { return int(!std::isnan(s->ttft_s)) + int(!std::isnan(s->step_s)); }
   bool operator()(double const* const* x, double* r) const {
     hardware& h = const_cast<hardware&>(hw);
-    for (std::size_t i = 0; i < params->size(); ++i) (*params)[i].set(h.timing, x[0][i]);
+    // Central differences step just outside the bounds; clamped, a latency never goes negative.
+    for (std::size_t i = 0; i < params->size(); ++i) {
+      const fit_parameter& p = (*params)[i];
+      p.set(h.timing, std::clamp(x[0][i], p.lower, p.upper));
+    }
     int k = 0;
     if (!std::isnan(s->ttft_s))
       r[k++] = std::log(estimate_pass(*s->model, h, prefill_pass(s->work), h.timing.overlap).time.value() / s->ttft_s);
@@ -58,15 +72,21 @@ struct sample_residuals {
 
 }  // namespace
 
-std::vector<fit_parameter> fit_parameters(bool share_phases) {
+std::vector<fit_parameter> fit_parameters(bool share_phases, bool long_attention) {
   std::vector<fit_parameter> p;
   add_class(p, op_class::matrix, "matrix.compute", "matrix.memory", nullptr, "matrix.overhead_us");
   // With share_phases the prompt kernels' values are written to the decode kernels too.
-  const auto mirror = [share_phases](op_class c) { return share_phases ? std::optional(c) : std::nullopt; };
-  add_class(p, op_class::attention, "attention.compute", "attention.memory", "attention.log10_half_parallel",
-            "attention.overhead_us", "attention.per_item_us", 0.001, nullptr, mirror(op_class::decode_attention));
-  add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory", "recurrent.log10_half_parallel",
-            "recurrent.overhead_us", "recurrent.per_item_us", 0.001, nullptr, mirror(op_class::recurrent_step));
+  add_class(p, op_class::attention, "attention.compute", "attention.memory",
+            "attention.log10_half_parallel", "attention.overhead_us", "attention.per_item_us", 0.001, nullptr,
+            share_phases ? class_ref(op_class::decode_attention) : std::nullopt);
+  if (long_attention)
+    add_class(p, attention_long_kernel, "attention_long.compute", "attention_long.memory",
+              "attention_long.log10_half_parallel", "attention_long.overhead_us", "attention_long.per_item_us");
+  // The mLSTM chunk recurrence's step latency; a recurrent step has no loop (share_phases
+  // writes it to recurrent_step too, where no op reads it).
+  add_class(p, op_class::recurrent, "recurrent.compute", "recurrent.memory",
+            "recurrent.log10_half_parallel", "recurrent.overhead_us", "recurrent.per_item_us", 0.001,
+            "recurrent.per_step_us", share_phases ? class_ref(op_class::recurrent_step) : std::nullopt);
   if (!share_phases) {
     add_class(p, op_class::decode_attention, "decode_attention.compute", "decode_attention.memory",
               "decode_attention.log10_half_parallel", "decode_attention.overhead_us", "decode_attention.per_item_us",
@@ -76,21 +96,21 @@ std::vector<fit_parameter> fit_parameters(bool share_phases) {
   }
   // Elementwise kernels on CUDA cores reach at least 5% of the vector peak: what slows the
   // measured norms and activations down is the traffic of unfused kernels, a memory effect.
-  add_class(p, op_class::vector, "vector.compute", "vector.memory", nullptr, "vector.overhead_us", nullptr, 0.05);
+  add_class(p, op_class::vector, "vector.compute", "vector.memory", nullptr, "vector.overhead_us", nullptr,
+            0.05);
   p.push_back({"overhead_per_forward_us", 0, 1e5, 100, [](const timing_params& t) { return t.overhead_per_forward.value() * 1e6; },
                [](timing_params& t, double v) { t.overhead_per_forward = v * 1e-6 * second; }});
   p.push_back({"overhead_per_batched_forward_us", 0, 1e4, 100,
                [](const timing_params& t) { return t.overhead_per_batched_forward.value() * 1e6; },
                [](timing_params& t, double v) { t.overhead_per_batched_forward = v * 1e-6 * second; }});
-  p.push_back({"chunk_step_us", 0, 1000, 5, [](const timing_params& t) { return t.chunk_step.value() * 1e6; },
-               [](timing_params& t, double v) { t.chunk_step = v * 1e-6 * second; }});
   p.push_back({"smooth_exponent", 1, 20, 2, [](const timing_params& t) { return t.smooth_exponent; },
                [](timing_params& t, double v) { t.smooth_exponent = v; }});
   return p;
 }
 
 fit_report fit_timing(const hardware& start, std::span<const sample> samples, const fit_options& options) {
-  const std::vector<fit_parameter> params = fit_parameters(options.share_phases);
+  const std::vector<fit_parameter> params =
+      fit_parameters(options.share_phases, start.timing.attention_long_from_keys > 0);
   hardware base = start;
   if (options.share_phases) base.timing.of(op_class::decode_attention).per_step = 0 * second;  // not fitted: none
   base.timing.overlap = overlap::smooth;

@@ -93,8 +93,9 @@ struct fit_parameter {
 /// The parameters calibrate fits (see calibrate.cpp for the list, bounds and starting values).
 /// share_phases: the decode kernels (decode_attention, recurrent_step) take the parameters of
 /// the prompt kernels (attention, recurrent) and the key-loop latency is 0: fewer parameters,
-/// for measurements too few to tell the kernels apart.
-std::vector<fit_parameter> fit_parameters(bool share_phases = false);
+/// for measurements too few to tell the kernels apart. long_attention: the long-prompt
+/// attention kernel's parameters too (profiles with timing.classes.attention_long).
+std::vector<fit_parameter> fit_parameters(bool share_phases = false, bool long_attention = false);
 
 struct fit_options {
   double huber_delta = 0.1;  ///< Huber threshold on log(predicted / measured)
@@ -123,7 +124,8 @@ inline std::map<std::string, double> starts_from_peaks(const hardware& hw, doubl
 /// Starting values from a profile's own timing parameters (a warm start from an earlier fit).
 inline std::map<std::string, double> starts_from_profile(const hardware& hw, bool share_phases = false) {
   std::map<std::string, double> s;
-  for (const fit_parameter& p : fit_parameters(share_phases)) s[p.name] = p.get(hw.timing);
+  for (const fit_parameter& p : fit_parameters(share_phases, hw.timing.attention_long_from_keys > 0))
+    s[p.name] = p.get(hw.timing);
   return s;
 }
 
@@ -137,7 +139,8 @@ struct fit_report {
 /// Fits the timing parameters of `start` to the samples: minimises the sum over measured
 /// times of Huber(log(predicted / measured)) with Ceres (Levenberg-Marquardt, numeric
 /// derivatives, bounds). The fitted profile uses the smooth overlap policy, whose exponent
-/// is fitted too, and 128 x 128 GEMM tiles.
+/// is fitted too, and 128 x 128 GEMM tiles. The long-prompt attention kernel is fitted where
+/// `start` has one, from the same key count.
 fit_report fit_timing(const hardware& start, std::span<const sample> samples, const fit_options& options = {});
 
 /// Leave-one-model-out: for each model, fits on the others and predicts it. Returns the

@@ -70,7 +70,7 @@ inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, con
     (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) += (t.total - extra) * n;
     e.overhead += extra * n;
   });
-  const seconds fwd = hw.timing.overhead_per_forward + (p.batch > 1 ? hw.timing.overhead_per_batched_forward : 0 * second);
+  const seconds fwd = hw.timing.overhead_per_forward + (p.batch * p.tokens > 1 ? hw.timing.overhead_per_batched_forward : 0 * second);
   e.time += fwd;
   e.time_perfect += fwd;
   e.time_none += fwd;

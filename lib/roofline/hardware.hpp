@@ -47,13 +47,21 @@ struct timing_params {
   double smooth_exponent = 2;               ///< p of the smooth policy, >= 1
   std::array<class_timing, all_op_classes.size()> classes{};  ///< indexed by op_class
   seconds overhead_per_forward{};  ///< added once per prefill and once per decode step
-  seconds overhead_per_batched_forward{};  ///< added too when the batch has more than one sequence
-  seconds chunk_step{};            ///< latency of one step of a recurrence over chunks (mLSTM prefill)
+  seconds overhead_per_batched_forward{};  ///< added too when the pass has more than one token (B T > 1)
+  class_timing attention_long{};   ///< prompt attention over at least attention_long_from_keys keys
+  double attention_long_from_keys = 0;  ///< where the stack switches prompt-attention kernels; 0: no switch
   double gemm_tile_m = 0;          ///< GEMM output tile rows for padding and wave quantization; 0: off
   double gemm_tile_n = 0;          ///< GEMM output tile columns
 
   constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
   constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
+  /// The parameters that time op o: those of its class, except that prompt attention whose
+  /// items read at least attention_long_from_keys keys takes attention_long's (another kernel).
+  constexpr const class_timing& of(const op& o) const {
+    const bool long_prompt = o.cls == op_class::attention && attention_long_from_keys > 0 &&
+                             o.item_steps >= attention_long_from_keys;
+    return long_prompt ? attention_long : of(o.cls);
+  }
 };
 
 using peak_table = std::array<std::optional<flop_rate>, all_dtypes.size()>;

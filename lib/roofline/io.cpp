@@ -316,6 +316,17 @@ std::vector<error_cell> read_cells(const reader& r, const YAML::Node& list, cons
   return cells;
 }
 
+// One entry of timing.classes: every key required.
+void read_class(reader& ec, class_timing& ct) {
+  ct.compute = ec.number("compute", 0, true, 1);
+  ct.memory = ec.number("memory", 0, true, 1);
+  ct.half_parallel = ec.number("half_parallel", 0, false);
+  ct.overhead = ec.number("overhead_us", 0, false) * 1e-6 * second;
+  ct.per_item = ec.number("per_item_us", 0, false) * 1e-6 * second;
+  ct.per_step = ec.number("per_step_us", 0, false) * 1e-6 * second;
+  ec.finish();
+}
+
 hardware read_hardware(const YAML::Node& root, const std::string& file) {
   reader r(file, root, "",
            {"name", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
@@ -345,19 +356,16 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
   reader cls = t.child("classes");
   for (op_class c : all_op_classes) {
     reader ec = cls.child(std::string(name(c)));
-    class_timing& ct = tp.of(c);
-    ct.compute = ec.number("compute", 0, true, 1);
-    ct.memory = ec.number("memory", 0, true, 1);
-    ct.half_parallel = ec.number("half_parallel", 0, false);
-    ct.overhead = ec.number("overhead_us", 0, false) * 1e-6 * second;
-    ct.per_item = ec.number("per_item_us", 0, false) * 1e-6 * second;
-    ct.per_step = ec.number("per_step_us", 0, false) * 1e-6 * second;
-    ec.finish();
+    read_class(ec, tp.of(c));
+  }
+  if (auto n = cls.optional("attention_long")) {
+    reader ec(file, n, "timing.classes.attention_long");
+    tp.attention_long_from_keys = double(ec.integer(ec.required("from_keys"), "from_keys", 1));
+    read_class(ec, tp.attention_long);
   }
   cls.finish();
   tp.overhead_per_forward = t.number("overhead_per_forward_us", 0, false) * 1e-6 * second;
   tp.overhead_per_batched_forward = t.number("overhead_per_batched_forward_us", 0, false) * 1e-6 * second;
-  tp.chunk_step = t.number("chunk_step_us", 0, false) * 1e-6 * second;
   t.finish();
 
   if (auto n = r.optional("calibration")) {
@@ -520,19 +528,20 @@ std::string hardware_yaml(const hardware& hw) {
   y << YAML::Key << "gemm_tile" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "m" << YAML::Value
     << int(t.gemm_tile_m) << YAML::Key << "n" << YAML::Value << int(t.gemm_tile_n) << YAML::EndMap;
   y << YAML::Key << "classes" << YAML::Value << YAML::BeginMap;
-  for (op_class c : all_op_classes) {
-    const class_timing& ct = t.of(c);
-    y << YAML::Key << std::string(name(c)) << YAML::Value << YAML::Flow << YAML::BeginMap;
+  const auto entry = [&](const std::string& key, const class_timing& ct, double from_keys) {
+    y << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginMap;
+    if (from_keys > 0) y << YAML::Key << "from_keys" << YAML::Value << std::int64_t(from_keys);
     y << YAML::Key << "compute" << YAML::Value << ct.compute << YAML::Key << "memory" << YAML::Value << ct.memory;
     y << YAML::Key << "half_parallel" << YAML::Value << ct.half_parallel;
     y << YAML::Key << "overhead_us" << YAML::Value << ct.overhead.value() * 1e6;
     y << YAML::Key << "per_item_us" << YAML::Value << ct.per_item.value() * 1e6;
     y << YAML::Key << "per_step_us" << YAML::Value << ct.per_step.value() * 1e6 << YAML::EndMap;
-  }
+  };
+  for (op_class c : all_op_classes) entry(std::string(name(c)), t.of(c), 0);
+  if (t.attention_long_from_keys > 0) entry("attention_long", t.attention_long, t.attention_long_from_keys);
   y << YAML::EndMap;
   y << YAML::Key << "overhead_per_forward_us" << YAML::Value << t.overhead_per_forward.value() * 1e6;
   y << YAML::Key << "overhead_per_batched_forward_us" << YAML::Value << t.overhead_per_batched_forward.value() * 1e6;
-  y << YAML::Key << "chunk_step_us" << YAML::Value << t.chunk_step.value() * 1e6;
   y << YAML::EndMap;
   if (hw.calibration) {
     const calibration_record& c = *hw.calibration;

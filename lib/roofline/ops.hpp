@@ -59,7 +59,7 @@ struct gemm_shape {
 };
 
 /// One op of one layer, for the whole batch: its FLOPs and bytes per layer.
-/// The last five fields describe how the work can be spread, for timing models that
+/// The last four fields describe how the work can be spread, for timing models that
 /// go beyond the pure roofline; they never change the counts.
 struct op {
   std::string_view name;  ///< static string, e.g. "qkv_proj"
@@ -70,8 +70,8 @@ struct op {
   traffic moved;
   gemm_shape gemm{};        ///< matrix ops: the GEMM it is
   double parallel = 0;      ///< independent work items (attention: sequences x heads x query tiles)
-  double serial_steps = 0;  ///< steps of the whole op that run one after another (chunks of a recurrence)
-  double item_steps = 0;    ///< steps each work item runs one after another (keys a decode-attention item reads)
+  double item_steps = 0;    ///< steps the longest work item runs one after another (keys an attention item
+                            ///< reads, chunks an mLSTM recurrence walks)
   double item_size = 1;     ///< per-item time multiplier: for attention and mLSTM items the head width
                             ///< against a 128-wide head, (d_qk + d_v) / 256 (head_item_size)
 };

@@ -72,11 +72,11 @@ inline double waves(const op& o, const hardware& hw) {
   return std::ceil(o.parallel / hw.compute_units);
 }
 
-/// Overheads an op adds to its time: the overhead of its class, serial steps x chunk step
-/// latency and, for work-item classes, waves x item size x per-item setup.
+/// Overheads an op adds to its time: the overhead of its class and, for work-item classes,
+/// waves x item size x per-item setup.
 inline seconds op_overhead(const op& o, const hardware& hw) {
-  const class_timing& e = hw.timing.of(o.cls);
-  return e.overhead + o.serial_steps * hw.timing.chunk_step + waves(o, hw) * o.item_size * e.per_item;
+  const class_timing& e = hw.timing.of(o);
+  return e.overhead + waves(o, hw) * o.item_size * e.per_item;
 }
 
 /// Time of one op for one layer:
@@ -85,9 +85,10 @@ inline seconds op_overhead(const op& o, const hardware& hw) {
 ///   t_s = waves x item steps x per-step latency (the serial loop of each work item),
 /// u = gemm_utilisation (matrix ops), o = occupancy (work-item classes; it scales t_c too).
 /// The three overlap as t_c and t_m do (max, sum or p-norm). With the pure roofline
-/// (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw).
+/// (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw). The parameters are those of the op's
+/// class (timing_params::of: long prompts may take another attention kernel's).
 inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
-  const class_timing& e = hw.timing.of(o.cls);
+  const class_timing& e = hw.timing.of(o);
   const double occ = has_work_items(o.cls) ? occupancy(o.parallel, e.half_parallel) : 1;
   const double util = o.cls == op_class::matrix ? gemm_utilisation(o.gemm, hw) : 1;
   const seconds tc =

@@ -1,15 +1,24 @@
 /// Ops of a Llama-style decoder Transformer block (MHA, GQA, MQA).
 #pragma once
 
+#include <algorithm>
+
 #include "roofline/graph/common.hpp"
 
 namespace roofline::detail {
 
+/// Rows of the query and key tiles that fused attention kernels work on.
+inline constexpr double attention_tile = 128;
+
 /// Fused causal attention of one layer (FlashAttention: scores stay on chip).
 /// Prefill (class attention): one work item (thread block) per query tile of 128 rows,
-///   B H ceil(T / 128) items, of item size (d_qk + d_v) / 256 (see decode).
+///   B H ceil(T / 128) items, of item size (d_qk + d_v) / 256 (see decode); the last tile
+///   reads all T keys (item steps T; the profile may time long prompts by another kernel).
 /// Decode (class decode_attention): one work item (thread block) per sequence and query
-///   head, B H, that reads the K keys one after another (item steps K). Assumed: the kernel
+///   head, B H, that reads the K keys one after another in tiles of 128, at least one whole
+///   tile (item steps max(K, 128)): on the measured H100 stack a step after a 1-token prompt
+///   costs what it costs after 128 tokens, for every Llama size and batch, and beyond that
+///   grows with K (measurements/README.md). FLOPs and bytes count the K keys. Assumed: the kernel
 ///   gives every query head its own item, as kernels do when the KV heads are repeated for
 ///   GQA; a GQA-aware kernel would have B H_kv items. An item's setup (per-item time) scales
 ///   with its head width, item size (d_qk + d_v) / 256: on the measured H100 stack it costs
@@ -31,11 +40,11 @@ constexpr op attention_op(const counting& c) {
             p.batch * a.attention_causal_factor * p.tokens * p.tokens * per_key * flop,
             {.activations = c.rows() * h.n_q * (h.d_qk + h.d_v) * c.ba * byte,
              .kv_cache = c.rows() * kv_width * byte},
-            {}, p.batch * h.n_q * std::ceil(p.tokens / 128), 0, 0, item_size};
+            {}, p.batch * h.n_q * std::ceil(p.tokens / attention_tile), p.tokens, item_size};
   return {"attention", op_class::decode_attention, c.m.dtypes.activations, c.blocks(),
           p.batch * p.keys_attended * per_key * flop,
-          {.kv_cache = p.batch * (p.cache_read + 1) * kv_width * byte}, {}, p.batch * h.n_q, 0, p.keys_attended,
-          item_size};
+          {.kv_cache = p.batch * (p.cache_read + 1) * kv_width * byte}, {}, p.batch * h.n_q,
+          std::max(p.keys_attended, attention_tile), item_size};
 }
 
 template <class Sink>

@@ -50,8 +50,9 @@ constexpr double mlstm_state_elements(double dqk, double dv) { return dqk * dv +
 ///   per-token n, m (2 L b_s). State traffic: 2 (d_qk d_v + d_qk + 1) b_s.
 /// Decode (and a one-token prefill, see below), per head: loads q, k, v, gates and the
 /// state, stores h and the state.
-/// Parallel work: B H chunks (prefill), B H (decode); the inter-chunk recurrence runs its
-/// chunks one after another (serial steps).
+/// Work items: one per sequence and head, B H. In the prefill each walks its n chunks one
+/// after another (item steps n: the inter-chunk recurrence carries the state from chunk to
+/// chunk), so few items (small batches) leave the GPU waiting on that loop.
 constexpr op mlstm_cell_op(const counting& c) {
   const head_dims h = heads(c.m);
   const double dqk = h.d_qk, dv = h.d_v, bs = size_bytes(c.m.dtypes.state), ba = c.ba;
@@ -68,12 +69,12 @@ constexpr op mlstm_cell_op(const counting& c) {
     return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.blocks(),
             heads_b * n * mlstm_chunk_flops(c.m.accounting, l, dqk, dv) * flop,
             {.activations = heads_b * n * acts * byte, .state = heads_b * n * state_io * byte},
-            {}, heads_b * n, n, 0, head_item_size(dqk, dv)};
+            {}, heads_b, n, head_item_size(dqk, dv)};
   }
   return {"mlstm_cell", op_class::recurrent_step, c.m.dtypes.activations, c.blocks(),
           heads_b * mlstm_step_flops(c.m.accounting, dqk, dv) * flop,
           {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte},
-          {}, heads_b, 0, 0, head_item_size(dqk, dv)};
+          {}, heads_b, 0, head_item_size(dqk, dv)};
 }
 
 template <class Sink>
