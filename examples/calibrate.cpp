@@ -29,6 +29,8 @@ int main(int argc, char** argv) {
   app.add_option("--peaks", env_json, "start from the achievable peaks in this JSON of examples/measure/measure.py");
   app.add_flag("--share-phases", options.share_phases,
                "decode kernels take the prompt kernels' parameters (for small measurement sets)");
+  app.add_flag("--gemm-waves", options.gemm_waves,
+               "GEMM tiles run in waves of the compute units, the last one partly idle (off: padding only)");
   bool warm = false;
   app.add_flag("--warm-start", warm, "start from the timing parameters of --hw (a profile fitted before)");
   app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")->capture_default_str();

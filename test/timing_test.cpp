@@ -68,13 +68,19 @@ TEST_CASE("the ridge point is the matrix peak over the bandwidth") {
   CHECK(ridge_point(toy_hardware(), dtype::bf16).value() == doctest::Approx(10).epsilon(1e-12));
 }
 
-TEST_CASE("GEMM tiles are padded and run in waves over the compute units") {
+TEST_CASE("GEMM tiles are padded and, with waves, run in waves over the compute units") {
   hardware hw = toy_hardware();
   hw.compute_units = 132;
   const gemm_shape full{256, 128 * 132, 4096};
   SUBCASE("no tile size: no padding, no waves") { CHECK(gemm_utilisation({1, 256, 4096}, hw) == 1); }
   hw.timing.gemm_tile_m = 128;
   hw.timing.gemm_tile_n = 128;
+  SUBCASE("without waves, padding alone: one row of 128, 100 columns of 128; 266 whole tiles") {
+    CHECK(gemm_utilisation({1, 256, 4096}, hw) == doctest::Approx(1.0 / 128).epsilon(1e-12));
+    CHECK(gemm_utilisation({256, 100, 4096}, hw) == doctest::Approx(100.0 / 128).epsilon(1e-12));
+    CHECK(gemm_utilisation({256, 128 * 133, 4096}, hw) == doctest::Approx(1).epsilon(1e-12));
+  }
+  hw.timing.gemm_waves = true;
   SUBCASE("2 x 132 whole tiles fill exactly two waves") { CHECK(gemm_utilisation(full, hw) == doctest::Approx(1).epsilon(1e-12)); }
   SUBCASE("2 x 133 tiles need a third, nearly empty wave: 266 / 396") {
     CHECK(gemm_utilisation({256, 128 * 133, 4096}, hw) == doctest::Approx(266.0 / 396).epsilon(1e-12));

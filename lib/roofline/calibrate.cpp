@@ -116,6 +116,7 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
   base.timing.overlap = overlap::smooth;
   base.timing.gemm_tile_m = 128;  // the 128 x 128 output tiles of cuBLAS/CUTLASS bf16 GEMMs
   base.timing.gemm_tile_n = 128;
+  base.timing.gemm_waves = options.gemm_waves;
   for (const sample& s : samples) check_supported(*s.model, base, s.work);
   std::vector<double> x;
   for (const fit_parameter& p : params) {

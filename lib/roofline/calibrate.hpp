@@ -103,6 +103,7 @@ struct fit_options {
   int threads = 2;
   std::map<std::string, double> start;  ///< starting values by parameter name, clamped to its bounds
   bool share_phases = false;            ///< see fit_parameters
+  bool gemm_waves = false;              ///< GEMM tiles in waves of the compute units (timing_params::gemm_waves)
 };
 
 /// Starting values from achievable peaks measured on the part (examples/measure writes them):
@@ -139,7 +140,7 @@ struct fit_report {
 /// Fits the timing parameters of `start` to the samples: minimises the sum over measured
 /// times of Huber(log(predicted / measured)) with Ceres (Levenberg-Marquardt, numeric
 /// derivatives, bounds). The fitted profile uses the smooth overlap policy, whose exponent
-/// is fitted too, and 128 x 128 GEMM tiles. The long-prompt attention kernel is fitted where
+/// is fitted too, and 128 x 128 GEMM tiles (in waves if options.gemm_waves). The long-prompt attention kernel is fitted where
 /// `start` has one, from the same key count.
 fit_report fit_timing(const hardware& start, std::span<const sample> samples, const fit_options& options = {});
 

@@ -52,6 +52,7 @@ struct timing_params {
   double attention_long_from_keys = 0;  ///< where the stack switches prompt-attention kernels; 0: no switch
   double gemm_tile_m = 0;          ///< GEMM output tile rows for padding and wave quantization; 0: off
   double gemm_tile_n = 0;          ///< GEMM output tile columns
+  bool gemm_waves = false;         ///< tiles run in waves of the compute units, the last one partly idle
 
   constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
   constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }

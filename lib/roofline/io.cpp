@@ -352,6 +352,7 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
   reader tile = t.child("gemm_tile");
   tp.gemm_tile_m = double(tile.integer(tile.required("m"), "m", 0));
   tp.gemm_tile_n = double(tile.integer(tile.required("n"), "n", 0));
+  tp.gemm_waves = tile.boolean(tile.required("waves"), "waves");
   tile.finish();
   reader cls = t.child("classes");
   for (op_class c : all_op_classes) {
@@ -526,7 +527,8 @@ std::string hardware_yaml(const hardware& hw) {
   y << YAML::Key << "overlap" << YAML::Value << std::string(name(t.overlap));
   y << YAML::Key << "smooth_exponent" << YAML::Value << t.smooth_exponent;
   y << YAML::Key << "gemm_tile" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "m" << YAML::Value
-    << int(t.gemm_tile_m) << YAML::Key << "n" << YAML::Value << int(t.gemm_tile_n) << YAML::EndMap;
+    << int(t.gemm_tile_m) << YAML::Key << "n" << YAML::Value << int(t.gemm_tile_n) << YAML::Key << "waves"
+    << YAML::Value << t.gemm_waves << YAML::EndMap;
   y << YAML::Key << "classes" << YAML::Value << YAML::BeginMap;
   const auto entry = [&](const std::string& key, const class_timing& ct, double from_keys) {
     y << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginMap;

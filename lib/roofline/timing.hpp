@@ -41,19 +41,22 @@ struct op_time {
 };
 
 /// Fraction of the tensor units a GEMM keeps busy: its m x n outputs are cut into tiles of
-/// t_m x t_n, padded (a 1-row GEMM still computes whole tiles); when there are fewer tiles
-/// than compute units U, the k dimension is split (split-K, as cuBLAS does for small
-/// GEMMs) into s = min(floor(U / tiles), k / 256) parts; the tiles x s pieces run in waves
-/// of U, the last wave partly idle:
-///   (m n / (ceil(m/t_m) t_m ceil(n/t_n) t_n)) x pieces / (ceil(pieces / U) U).
-/// 1 when the profile has no tile size or no unit count.
+/// t_m x t_n, padded (a 1-row GEMM still computes whole tiles):
+///   padding = m n / (ceil(m/t_m) t_m ceil(n/t_n) t_n).
+/// With gemm_waves, the tiles also run in waves of the U compute units: when there are fewer
+/// tiles than units, the k dimension is split (split-K, as cuBLAS does for small GEMMs) into
+/// s = min(floor(U / tiles), k / 256) parts; the tiles x s pieces run in waves of U, the last
+/// wave partly idle: padding x pieces / (ceil(pieces / U) U). Without (stream-K kernels
+/// share the last wave's work out), padding alone. 1 when the profile has no tile size.
 constexpr double gemm_utilisation(const gemm_shape& g, const hardware& hw) {
   const double tm = hw.timing.gemm_tile_m, tn = hw.timing.gemm_tile_n, units = hw.compute_units;
-  if (tm <= 0 || tn <= 0 || units <= 0 || g.m <= 0 || g.n <= 0) return 1;
+  if (tm <= 0 || tn <= 0 || g.m <= 0 || g.n <= 0) return 1;
   const double rows = std::ceil(g.m / tm), cols = std::ceil(g.n / tn), tiles = rows * cols;
+  const double padding = g.m * g.n / (rows * tm * cols * tn);
+  if (!hw.timing.gemm_waves || units <= 0) return padding;
   const double splits = tiles < units ? std::max(1.0, std::min(std::floor(units / tiles), std::floor(g.k / 256))) : 1;
   const double pieces = tiles * splits;
-  return g.m * g.n / (rows * tm * cols * tn) * pieces / (std::ceil(pieces / units) * units);
+  return padding * pieces / (std::ceil(pieces / units) * units);
 }
 
 /// Whether the op's class is timed by its parallel work items (occupancy, waves, per-item time).
