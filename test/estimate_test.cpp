@@ -68,6 +68,16 @@ TEST_CASE("perfect and no overlap bound the smooth estimate") {
   CHECK(r.decode.time_perfect < r.step_time);
   CHECK(r.step_time < r.decode.time_none);
   CHECK(estimate(m, hw, w).overlap == hw.timing.overlap);  // the profile's default
+  SUBCASE("the bounds are the estimates under those policies, serial loops included") {
+    for (const workload& v : {w, workload{.batch = 1, .prefill = 16384, .generate = 100}}) {
+      const estimate_result s = estimate(m, hw, v, overlap::smooth);
+      const estimate_result p = estimate(m, hw, v, overlap::perfect), n = estimate(m, hw, v, overlap::none);
+      CHECK(s.prefill.time_perfect.value() == doctest::Approx(p.ttft.value()).epsilon(1e-12));
+      CHECK(s.prefill.time_none.value() == doctest::Approx(n.ttft.value()).epsilon(1e-12));
+      CHECK(s.decode.time_perfect.value() == doctest::Approx(p.step_time.value()).epsilon(1e-12));
+      CHECK(s.decode.time_none.value() == doctest::Approx(n.step_time.value()).epsilon(1e-12));
+    }
+  }
 }
 
 TEST_CASE("Llama-2-7B decode on the pure H100 roofline is the weights and cache over 3.35 TB/s") {

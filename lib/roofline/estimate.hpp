@@ -65,8 +65,8 @@ inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, con
     e.work += o.work * n;
     e.moved += o.moved * n;
     e.time += t.total * n;
-    e.time_perfect += (max(t.compute, t.memory) + extra) * n;
-    e.time_none += (t.compute + t.memory + extra) * n;
+    e.time_perfect += (max(max(t.compute, t.memory), t.steps) + extra) * n;
+    e.time_none += (t.compute + t.memory + t.steps + extra) * n;
     (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) += (t.total - extra) * n;
     e.overhead += extra * n;
   });

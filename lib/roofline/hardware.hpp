@@ -36,9 +36,9 @@ struct class_timing {
   seconds per_item{};        ///< work-item classes: setup of one work item (a thread block) on a compute
                              ///< unit, beyond its bytes and FLOPs; items run in waves of the units:
                              ///< ceil(items / units) x item size x this
-  seconds per_step{};        ///< work-item classes: latency of one step of an item's serial loop (a key of
-                             ///< a decode-attention item); ceil(items / units) x steps x this, overlapped
-                             ///< with the op's compute and memory time
+  seconds per_step{};        ///< work-item classes: latency of one step of an item's serial loop (a key an
+                             ///< attention item reads, a chunk an mLSTM item walks); ceil(items / units) x
+                             ///< steps x this, overlapped with the op's compute and memory time
 };
 
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.

@@ -38,6 +38,7 @@ struct op_time {
   seconds total;    ///< overlap(t_c, t_m) + overhead, for one layer
   enum bound bound; ///< compute if t_c >= t_m, else memory
   seconds overhead; ///< op_overhead, the part of `total` that is neither compute nor memory
+  seconds steps;    ///< t_s = waves x item steps x per-step latency (the items' serial loops)
 };
 
 /// Fraction of the tensor units a GEMM keeps busy: its m x n outputs are cut into tiles of
@@ -100,7 +101,7 @@ inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
   const seconds ts = waves(o, hw) * o.item_steps * e.per_step;
   const seconds extra = op_overhead(o, hw);
   const seconds busy = combine(combine(tc, tm, policy, hw.timing.smooth_exponent), ts, policy, hw.timing.smooth_exponent);
-  return {tc, tm, busy + extra, tc >= max(tm, ts) ? bound::compute : bound::memory, extra};
+  return {tc, tm, busy + extra, tc >= max(tm, ts) ? bound::compute : bound::memory, extra, ts};
 }
 
 }  // namespace roofline
