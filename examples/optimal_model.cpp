@@ -46,14 +46,14 @@ int main(int argc, char** argv) {
 
     const auto arch = family == "xlstm" ? roofline::architecture::xlstm : roofline::architecture::transformer;
     const auto best = roofline::parametric_optimum(roofline::ladder(arch), *loss, compute, context);
-    const roofline::model_spec& s = best.shape;
+    const roofline::ladder_dims s = roofline::dims(best.shape);
     if (format == "json") {
       const nlohmann::json j = {
           {"power_law", {{"params", power->params(compute)}, {"tokens", power->tokens(compute)}, {"flops", compute}}},
           {"parametric",
            {{"params", best.params}, {"tokens", best.tokens}, {"flops", compute}, {"loss", best.loss},
             {"shape", {{"d_model", s.d_model}, {"n_layers", s.n_layers}, {"n_heads", s.n_heads}, {"ffn_dim", s.ffn_dim}}}}}};
-      std::cout << j.dump(2) << "\n";
+      std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
       std::cout << fmt::format("{} trained on C = {:.4g} FLOPs at context {}\n", family, compute, context)
                 << fmt::format("  power law ({}):  N* = {:.4g} parameters, D* = {:.4g} tokens\n", power->source,

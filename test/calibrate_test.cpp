@@ -25,7 +25,7 @@ std::string write_temp(const std::string& name, const std::string& text) {
 
 TEST_CASE("error statistics of a hand-computed case") {
   // measured 100 ms each; predicted 110, 80, 130, 60 -> APE 10, 20, 30, 40
-  const model_spec m{.name = "t", .architecture = architecture::xlstm};
+  const model_spec m = test::stack("t", 8, 32, mlstm_mixer{.n_heads = 2}, mlp_channel{.ffn_dim = 16}, 1);
   std::vector<sample> s;
   std::vector<prediction> p;
   for (double pred : {0.110, 0.080, 0.130, 0.060}) {
@@ -65,7 +65,7 @@ TEST_CASE("measurement files are read strictly") {
   }
   SUBCASE("a batch of zero") {
     const auto path = write_temp("m_batch.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,0,1,1,1,1\n");
-    CHECK_THROWS_WITH_AS(load_measurements(path), (path + ":2:8: 'batch' must be a positive integer, got '0'").c_str(),
+    CHECK_THROWS_WITH_AS(load_measurements(path), (path + ":2:8: 'batch' must be an integer from 1 to 1099511627776, got '0'").c_str(),
                          input_error);
   }
   SUBCASE("a time that is not a number") {

@@ -10,8 +10,8 @@ using namespace roofline;
 namespace {
 
 model_spec tiny_transformer() {
-  return {.name = "tiny", .architecture = architecture::transformer, .d_model = 8, .n_layers = 3, .n_heads = 2,
-          .ffn_dim = 16, .vocab_size = 32, .attention = {.n_kv_heads = 1, .head_dim = 4}};
+  return test::stack("tiny", 8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4},
+                     mlp_channel{.ffn_dim = 16}, 3);
 }
 
 // Compute so fast that every op is memory-bound: time = bytes / bandwidth + overheads.
@@ -110,12 +110,15 @@ TEST_CASE("the memory footprint decides whether a workload fits") {
 
 TEST_CASE("an estimate rejects what the hardware or the workload cannot take") {
   const model_spec m = tiny_transformer();
-  SUBCASE("a dtype without a matrix peak") {
+  SUBCASE("a compute format without a matrix peak") {
     model_spec fp8 = m;
-    fp8.dtypes.weights = dtype::fp8;
+    fp8.dtypes.weights = plain(dtype::fp8);
+    CHECK(estimate(fp8, memory_only(), {}).ttft.value() > 0);  // fp8 storage, bf16 compute (W8A16)
+    fp8.dtypes.compute = dtype::fp8;                             // W8A8: the fp8 units
     CHECK_THROWS_WITH_AS(estimate(fp8, memory_only(), {}),
-                         "hardware 'memory only': no matrix peak for fp8 (model 'tiny' computes in it); add "
-                         "'matrix_tflops.fp8'",
+                         "hardware 'memory only': no matrix peak for fp8: memory only has no fp8 tensor units, and "
+                         "model 'tiny' computes its mixer weights in fp8; use weight-only fp8 with bf16 compute "
+                         "('dtypes.mixer: {storage: fp8, compute: bf16}') or add 'matrix_tflops.fp8'",
                          input_error);
   }
   SUBCASE("a non-positive workload") {
@@ -124,8 +127,17 @@ TEST_CASE("an estimate rejects what the hardware or the workload cannot take") {
   }
   SUBCASE("a spec built in code with heads that do not divide") {
     model_spec bad = m;
-    bad.attention.n_kv_heads = 3;
+    std::get<attention_mixer>(bad.kinds[0].mixer).n_kv_heads = 3;
     CHECK_THROWS_WITH_AS(estimate(bad, memory_only(), {}), "model 'tiny': 'n_kv_heads' (3) must divide 'n_heads' (2)",
+                         input_error);
+  }
+  SUBCASE("a workload beyond the model's maximum context") {
+    model_spec short_context = m;
+    short_context.max_context = 4096;
+    CHECK(estimate(short_context, memory_only(), {.batch = 1, .prefill = 4000, .generate = 96}).fits);
+    CHECK_THROWS_WITH_AS(estimate(short_context, memory_only(), {.batch = 1, .prefill = 4000, .generate = 97}),
+                         "workload: prefill 4000 + generate 97 = 4097 tokens exceeds the maximum context of model "
+                         "'tiny', 4096 ('max_context')",
                          input_error);
   }
 }

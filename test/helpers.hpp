@@ -7,7 +7,19 @@
 #include <string>
 #include <vector>
 
+#include "roofline/model_spec.hpp"
+
 namespace test {
+
+/// A model of n identical layers built in code (as the tests' tiny models are).
+inline roofline::model_spec stack(std::string name, int d_model, int vocab, roofline::mixer_spec mixer,
+                                  roofline::channel_spec channel, int layers) {
+  roofline::model_spec m{.name = std::move(name), .d_model = d_model, .vocab_size = vocab};
+  const bool none = std::holds_alternative<roofline::no_channel>(channel);
+  roofline::set_uniform_layers(m, {.mixer_name = "mixer", .channel_name = none ? "none" : "channel",
+                                   .mixer = std::move(mixer), .channel = std::move(channel)}, layers);
+  return m;
+}
 
 inline const std::string source_dir = ROOFLINE_SOURCE_DIR;
 inline const std::string test_dir = ROOFLINE_TEST_DIR;

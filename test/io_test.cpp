@@ -37,8 +37,8 @@ TEST_CASE("each bad input fails with the message its first line expects") {
 }
 
 TEST_CASE("a file that does not exist is named in the error") {
-  CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml: cannot open file", input_error);
-  CHECK_THROWS_WITH_AS(load_hardware("no/such/hw.yaml"), "no/such/hw.yaml: cannot open file", input_error);
+  CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml:1:1: cannot open file", input_error);
+  CHECK_THROWS_WITH_AS(load_hardware("no/such/hw.yaml"), "no/such/hw.yaml:1:1: cannot open file", input_error);
 }
 
 TEST_CASE("every shipped spec and profile loads") {
@@ -74,12 +74,17 @@ attention: {n_kv_heads: 8, head_dim: 128, qkv_bias: true}
 dtypes: {weights: fp8, kv_cache: fp8}
 accounting: {attention_causal_factor: 0.5, partial_chunk: fraction, final_norm_flops_prefill: true}
 )", "inline.yaml");
-  CHECK(m.attention.n_kv_heads == 8);
-  CHECK(m.attention.qkv_bias);
+  REQUIRE(m.kinds.size() == 1);
+  CHECK(m.layers.size() == 32);
+  const auto& a = std::get<attention_mixer>(m.kinds[0].mixer);
+  CHECK(a.n_heads == 32);
+  CHECK(a.n_kv_heads == 8);
+  CHECK(a.qkv_bias);
+  CHECK(std::get<mlp_channel>(m.kinds[0].channel).ffn_dim == 14336);
   CHECK(m.tied_embeddings);
-  CHECK(m.dtypes.weights == dtype::fp8);
+  CHECK(m.dtypes.weights == plain(dtype::fp8));
   CHECK(m.dtypes.activations == dtype::bf16);  // documented default
-  CHECK(m.dtypes.kv_cache == dtype::fp8);
+  CHECK(m.dtypes.kv_cache == plain(dtype::fp8));
   CHECK(m.accounting.attention_causal_factor == 0.5);
   CHECK(m.accounting.mlstm_causal_factor == 0.75);  // the paper's default
   CHECK(m.accounting.partial_chunk == partial_chunk::fraction);

@@ -91,9 +91,9 @@ TEST_CASE("the CSV report lists every op of every layer and the phase totals") {
   REQUIRE(r.status == 0);
   const auto lines = std::count(r.out.begin(), r.out.end(), '\n');
   CHECK(lines == 1 + 2 * (32 * 11 + 3 + 1));  // header, ops and a total per phase
-  CHECK(r.out.rfind("phase,layer,op,class,flops,", 0) == 0);
-  CHECK(r.out.find("\nprefill,31,mlstm_cell,recurrent,") != std::string::npos);
-  CHECK(r.out.find("\ndecode,all,total,") != std::string::npos);
+  CHECK(r.out.rfind("phase,layer,kind,op,class,flops,", 0) == 0);
+  CHECK(r.out.find("\nprefill,31,mlstm+mlp,mlstm_cell,recurrent,") != std::string::npos);
+  CHECK(r.out.find("\ndecode,all,,total,") != std::string::npos);
 }
 
 TEST_CASE("the table names the overlap policy, both bounds and the ridge point") {
@@ -116,7 +116,7 @@ TEST_CASE("bad command lines and bad files exit non-zero with nothing on stdout"
     CHECK(r.status != 0);
     CHECK(r.out.empty());
   }
-  CHECK(estimate_stderr("--model no_such.yaml") == "error: no_such.yaml: cannot open file\n");
+  CHECK(estimate_stderr("--model no_such.yaml") == "error: no_such.yaml:1:1: cannot open file\n");
   CHECK(estimate_stderr("--batch 0") == "error: --batch: must be a positive integer, got '0'\n");
   CHECK(estimate_stderr("--generate 2.5") == "error: --generate: must be a positive integer, got '2.5'\n");
 }

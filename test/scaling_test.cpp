@@ -58,8 +58,8 @@ TEST_CASE("the parametric loss at hand-computed points") {
 }
 
 TEST_CASE("training FLOPs per token of a tiny Transformer, worked out by hand") {
-  const model_spec m{.name = "tiny", .architecture = architecture::transformer, .d_model = 8, .n_layers = 1,
-                     .n_heads = 2, .ffn_dim = 16, .vocab_size = 32, .attention = {.n_kv_heads = 1, .head_dim = 4}};
+  const model_spec m = test::stack("tiny", 8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4},
+                                   mlp_channel{.ffn_dim = 16}, 1);
   // T = 4 tokens: q,k,v 2 x 4 x 8 x 16 = 1024; attention 0.65 x 16 x 2 x 2 x 10.5 = 436.8;
   // out 2 x 4 x 8 x 8 = 512; gate and up 4 x 4 x 8 x 16 = 2048; down 1024 -> 5044.8 / 4 = 1261.2
   // per token, + logits 2 x 8 x 32 = 512 -> forward 1773.2; training 3 x 1773.2 = 5319.6
@@ -93,13 +93,13 @@ TEST_CASE("a Pareto frontier keeps the models no other beats in both time and lo
 }
 
 TEST_CASE("the shape ladder has the documented shapes") {
-  const model_spec x = ladder_shape(architecture::xlstm, 4096);  // xLSTM-7B's width
+  const ladder_dims x = dims(ladder_shape(architecture::xlstm, 4096));  // xLSTM-7B's width
   CHECK(x.n_layers == 32);
   CHECK(x.n_heads == 8);
   CHECK(x.ffn_dim == 10944);  // 8/3 x 4096 = 10922.7, up to a multiple of 64
   const model_spec t = ladder_shape(architecture::transformer, 4096);
-  CHECK(t.ffn_dim == 11008);  // Llama-2-7B's: up to a multiple of 256
-  CHECK(t.attention.head_dim == 128);
+  CHECK(dims(t).ffn_dim == 11008);  // Llama-2-7B's: up to a multiple of 256
+  CHECK(std::get<attention_mixer>(t.kinds[0].mixer).head_dim == 128);
   CHECK(parameters(t) == doctest::Approx(6.738e9 + 2 * 4096.0 * (50304 - 32000)).epsilon(1e-3));
 }
 

@@ -5,10 +5,13 @@
 
 int main() {
   using namespace roofline;
-  // Llama-3-8B (grouped-query attention), as in model_specs/llama3_8b.yaml
-  const model_spec llama{.name = "llama3_8b", .architecture = architecture::transformer, .d_model = 4096,
-                         .n_layers = 32, .n_heads = 32, .ffn_dim = 14336, .vocab_size = 128256,
-                         .attention = {.n_kv_heads = 8, .head_dim = 128}};
+  // Llama-3-8B: 32 layers of grouped-query attention and a SwiGLU MLP, as in model_specs/llama3_8b.yaml
+  model_spec llama{.name = "llama3_8b", .d_model = 4096, .vocab_size = 128256};
+  set_uniform_layers(llama,
+                     {.mixer_name = "attention", .channel_name = "mlp",
+                      .mixer = attention_mixer{.n_heads = 32, .n_kv_heads = 8, .head_dim = 128},
+                      .channel = mlp_channel{.ffn_dim = 14336}},
+                     32);
   // H100 SXM datasheet: 989.4 TFLOP/s dense bf16, 66.9 TFLOP/s fp32, 3.35 TB/s, 80 GB; pure roofline
   hardware h100{.name = "H100 SXM"};
   h100.matrix[std::size_t(dtype::bf16)] = 989.4e12 * flop_per_second;

@@ -15,9 +15,17 @@ enum class partial_chunk {
 struct accounting {
   double attention_causal_factor = 0.65;  ///< share of the T x T score matrix computed in causal prefill
   double mlstm_causal_factor = 0.75;      ///< the same for the intra-chunk mLSTM matrix
+  /// The same for the intra-chunk matrices of Mamba-2 (SSD) and Gated DeltaNet: not in the
+  /// paper; its mLSTM value, as those kernels tile their chunks the same way.
+  double ssm_causal_factor = 0.75;
   double softmax_flops = 5;               ///< FLOPs per attention score for the softmax
   double norm_flops = 3;                  ///< FLOPs per element of an RMS/layer norm
   double swish_flops = 1;                 ///< FLOPs per element of SiLU (plus 1 for the gate product)
+  /// FLOPs per element of GELU (erf or tanh form): not in the paper; 1 like its SiLU, one
+  /// activation function counting 1 FLOP.
+  double gelu_flops = 1;
+  /// FLOPs per score of logit soft-capping c tanh(x / c) (Gemma 2): divide, tanh, multiply.
+  double softcap_flops = 3;
   double skip_flops = 1;                  ///< FLOPs per element of a residual add
   double exp_flops = 1;
   double log_flops = 1;

@@ -64,14 +64,14 @@ inline error_cell summarise(std::string architecture, std::string phase, const s
   return c;
 }
 
-/// Errors per architecture (transformer, xlstm) and phase (ttft, step), in that order;
+/// Errors per architecture (family: transformer, xlstm, ssm, hybrid) and phase (ttft, step), in that order;
 /// cells without measurements are left out.
 inline std::vector<error_cell> error_cells(std::span<const sample> samples, std::span<const prediction> predicted) {
   std::map<std::pair<architecture, int>, std::vector<double>> ape;
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const sample& s = samples[i];
     const auto add = [&](int ph, double measured, double pred) {
-      if (!std::isnan(measured)) ape[{s.model->architecture, ph}].push_back(100 * std::abs(pred - measured) / measured);
+      if (!std::isnan(measured)) ape[{family(*s.model), ph}].push_back(100 * std::abs(pred - measured) / measured);
     };
     add(0, s.ttft_s, predicted[i].ttft_s);
     add(1, s.step_s, predicted[i].step_s);

@@ -36,21 +36,46 @@ struct estimate_result {
   footprint memory;
   bytes capacity{};
   bool fits;               ///< memory.total() <= capacity
-  intensity ridge_point{}; ///< of the matrix units in the weights' dtype
+  intensity ridge_point{}; ///< of the matrix units in the model's default compute format
 };
 
-/// Throws input_error if the hardware lacks a peak the model needs, or the spec or
-/// workload is invalid (for specs built in code; io checks files with positions).
+/// The format the model's GEMMs compute in by default (dtypes.compute, else the activations').
+inline dtype default_compute(const model_spec& m) { return m.dtypes.compute.value_or(m.dtypes.activations); }
+
+/// Throws input_error if the hardware lacks a peak the model needs, or the spec or workload
+/// is invalid or beyond the model's maximum context (for specs built in code; io checks
+/// files with positions).
 inline void check_supported(const model_spec& m, const hardware& hw, const workload& w) {
   if (auto v = check(m)) throw input_error(fmt::format("model '{}': {}", m.name, v->message));
   if (w.batch < 1 || w.prefill < 1 || w.generate < 1)
     throw input_error(fmt::format("workload: batch ({}), prefill ({}) and generate ({}) must be positive",
                                   w.batch, w.prefill, w.generate));
+  if (w.batch > max_tokens || w.prefill > max_tokens || w.generate > max_tokens || w.prefill + w.generate > max_tokens)
+    throw input_error(fmt::format("workload: batch ({}), prefill ({}) and prefill + generate must each be at most "
+                                  "{} (2^40)", w.batch, w.prefill, max_tokens));
+  if (m.max_context > 0 && w.prefill + w.generate > m.max_context)
+    throw input_error(fmt::format("workload: prefill {} + generate {} = {} tokens exceeds the maximum context of "
+                                  "model '{}', {} ('max_context'{})",
+                                  w.prefill, w.generate, w.prefill + w.generate, m.name, m.max_context,
+                                  m.file.empty() ? "" : " in " + m.file));
   const auto where = [&] { return hw.file.empty() ? fmt::format("hardware '{}'", hw.name) : hw.file; };
-  for (dtype d : {m.dtypes.weights, m.dtypes.activations})
-    if (!peak_of(hw.matrix, d))
-      throw input_error(fmt::format("{}: no matrix peak for {} (model '{}' computes in it); add 'matrix_tflops.{}'",
-                                    where(), name(d), m.name, name(d)));
+  const param_count params = parameter_counts(m);
+  for (weight_kind k : all_weight_kinds) {
+    if (k == weight_kind::vectors || params[k] == 0) continue;
+    if (k == weight_kind::embedding && !m.tied_embeddings) continue;  // a gather, no GEMM
+    const dtype d = compute_dtype(m.dtypes, k);
+    if (peak_of(hw.matrix, d)) continue;
+    const number_format s = storage(m.dtypes, k);
+    throw input_error(fmt::format("{}: no matrix peak for {}: {} has no {} tensor units, and model '{}' computes its "
+                                  "{} weights in {}; use weight-only {} with {} compute ('dtypes.{}: {{storage: {}, "
+                                  "compute: {}}}') or add 'matrix_tflops.{}'",
+                                  where(), name(d), hw.name, name(d), m.name, name(k), name(d), s.name,
+                                  name(m.dtypes.activations), name(k), s.name, name(m.dtypes.activations), name(d)));
+  }
+  if (!peak_of(hw.matrix, m.dtypes.activations))
+    throw input_error(fmt::format("{}: no matrix peak for {} (model '{}' computes attention and recurrent cells in "
+                                  "it); add 'matrix_tflops.{}'",
+                                  where(), name(m.dtypes.activations), m.name, name(m.dtypes.activations)));
   if (!peak_of(hw.vector, dtype::fp32))
     throw input_error(fmt::format("{}: no vector peak for fp32; add 'vector_tflops.fp32'", where()));
 }
@@ -100,7 +125,7 @@ inline estimate_result estimate(const model_spec& m, const hardware& hw, const w
   r.throughput_tokens_per_s = b / r.step_time.value();
   r.end_to_end_tokens_per_s = b * g / (r.ttft + g * r.step_time).value();
   r.fits = r.memory.total() <= hw.capacity;
-  r.ridge_point = ridge_point(hw, m.dtypes.weights);
+  r.ridge_point = ridge_point(hw, default_compute(m));
   return r;
 }
 

@@ -1,21 +1,63 @@
-/// Graph layer: the ops of a forward pass of any supported architecture, and the memory it holds.
+/// Graph layer: the ops of a forward pass of a layer stack, its parameters and the memory it holds.
 #pragma once
 
-#include "roofline/graph/transformer.hpp"
-#include "roofline/graph/xlstm.hpp"
+#include <algorithm>
+
+#include "roofline/graph/attention.hpp"
+#include "roofline/graph/deltanet.hpp"
+#include "roofline/graph/mamba.hpp"
+#include "roofline/graph/mla.hpp"
+#include "roofline/graph/mlstm.hpp"
+#include "roofline/graph/moe.hpp"
 
 namespace roofline {
 
-/// Calls sink(const op&) for every op of one forward pass, in execution order. Ops of
-/// identical layers come once with layers.count = n_layers; nothing is allocated.
-/// Adding an architecture: a builder in graph/, a case here and in memory_footprint.
+namespace detail {
+template <class... F>
+struct overloaded : F... {
+  using F::operator()...;
+};
+template <class... F>
+overloaded(F...) -> overloaded<F...>;
+
+/// The name of the pre-norm in front of a mixer (as the paper's reports name them).
+constexpr std::string_view mixer_norm_name(const mixer_spec& x) {
+  constexpr std::array<std::string_view, 6> names{"attn_norm", "attn_norm", "mlstm_norm",
+                                                  "mamba_norm", "mamba_norm", "deltanet_norm"};
+  return names[x.index()];
+}
+}  // namespace detail
+
+/// Calls sink(const op&) for every op of one forward pass, in execution order within a layer:
+/// the embedding; for each kind of layer, once, with layers.count = the layers of that kind:
+/// the mixer's pre-norm (with the residual add), the mixer, its post-norm (post_norms), then
+/// the channel mixer's pre-norm, the channel mixer and its post-norm; the final norm and LM
+/// head. Nothing is allocated.
+/// Adding a layer kind: a builder in graph/, a case here, in parameters() and in memory_footprint().
 template <class Sink>
 constexpr void for_each_op(const model_spec& m, const pass& p, Sink&& sink) {
-  const detail::counting c{m, p};
-  switch (m.architecture) {
-    case architecture::transformer: detail::emit_transformer(c, sink); return;
-    case architecture::xlstm: detail::emit_xlstm(c, sink); return;
+  detail::counting c{m, p};
+  detail::emit_embedding(c, sink);
+  for (std::size_t k = 0; k < m.kinds.size(); ++k) {
+    const layer_kind& kind = m.kinds[k];
+    c.at = {static_cast<int>(k), layer_count(m, k)};
+    if (c.at.count == 0) continue;
+    sink(c.pre_norm(detail::mixer_norm_name(kind.mixer)));
+    std::visit(detail::overloaded{[&](const attention_mixer& x) { detail::emit_attention(c, x, sink); },
+                                  [&](const mla_mixer& x) { detail::emit_mla(c, x, sink); },
+                                  [&](const mlstm_mixer& x) { detail::emit_mlstm(c, x, sink); },
+                                  [&](const mamba1_mixer& x) { detail::emit_mamba1(c, x, sink); },
+                                  [&](const mamba2_mixer& x) { detail::emit_mamba2(c, x, sink); },
+                                  [&](const deltanet_mixer& x) { detail::emit_deltanet(c, x, sink); }},
+               kind.mixer);
+    if (m.post_norms) sink(c.post_norm("mixer_post_norm"));
+    if (std::holds_alternative<no_channel>(kind.channel)) continue;
+    sink(c.pre_norm("ffn_norm"));
+    if (const auto* f = std::get_if<mlp_channel>(&kind.channel)) detail::emit_dense_mlp(c, *f, sink);
+    if (const auto* e = std::get_if<moe_channel>(&kind.channel)) detail::emit_moe(c, *e, sink);
+    if (m.post_norms) sink(c.post_norm("ffn_post_norm"));
   }
+  detail::emit_lm_head(c, sink);
 }
 
 /// FLOPs and bytes of a whole pass: the sum over its ops and layers.
@@ -33,40 +75,96 @@ constexpr pass_counts count(const model_spec& m, const pass& p) {
   return c;
 }
 
+/// Parameters of one layer of a kind: its mixer, channel mixer and norms (a pre-norm each,
+/// and a post-norm each with post_norms).
+constexpr param_count layer_params(const model_spec& m, const layer_kind& k) {
+  param_count p = std::visit(detail::overloaded{[&](const attention_mixer& x) { return detail::attention_params(m, x); },
+                                                [&](const mla_mixer& x) { return detail::mla_params(m, x); },
+                                                [&](const mlstm_mixer& x) { return detail::mlstm_params(m, x); },
+                                                [&](const mamba1_mixer& x) { return detail::mamba1_params(m, x); },
+                                                [&](const mamba2_mixer& x) { return detail::mamba2_params(m, x); },
+                                                [&](const deltanet_mixer& x) { return detail::deltanet_params(m, x); }},
+                             k.mixer);
+  if (const auto* f = std::get_if<mlp_channel>(&k.channel)) p += detail::dense_mlp_params(m, *f);
+  if (const auto* e = std::get_if<moe_channel>(&k.channel)) p += detail::moe_params(m, *e);
+  const double norms = (std::holds_alternative<no_channel>(k.channel) ? 1 : 2) * (m.post_norms ? 2 : 1);
+  p[weight_kind::vectors] += norms * (m.norm == norm_kind::layer ? 2.0 : 1.0) * m.d_model;
+  return p;
+}
+
+/// Every parameter of the model by kind of weight: the layers, embedding (and learned
+/// positions), final norm, LM head if untied.
+constexpr param_count parameter_counts(const model_spec& m) {
+  param_count p = detail::outer_params(m);
+  for (std::size_t k = 0; k < m.kinds.size(); ++k) p += layer_params(m, m.kinds[k]) * double(layer_count(m, k));
+  return p;
+}
+
+/// All parameters.
+constexpr double parameters(const model_spec& m) { return parameter_counts(m).total(); }
+
+/// Parameters touched per token: every parameter except the routed experts a token does not use.
+constexpr double active_parameters(const model_spec& m) {
+  const param_count p = parameter_counts(m);
+  return p.total() - p.inactive;
+}
+
+/// Bytes of all weights in their storage formats (block scales included).
+constexpr double weight_bytes(const model_spec& m) {
+  const param_count p = parameter_counts(m);
+  double b = 0;
+  for (weight_kind k : all_weight_kinds) b += p[k] * storage(m.dtypes, k).bytes_per_element();
+  return b;
+}
+
 /// Device memory a workload holds, by kind.
 struct footprint {
-  bytes weights{};      ///< every parameter once: N b_w
-  bytes kv_cache{};     ///< B (P + G) L_layers H_kv (d_qk + d_v) b_kv
-  bytes state{};        ///< B L_layers H (d_qk d_v + d_qk + 1) b_s
+  bytes weights{};      ///< every parameter once, in its storage format
+  bytes kv_cache{};     ///< B x the KV cache of each attention layer after P + G tokens (a window layer: at most W)
+  bytes state{};        ///< B x the recurrent state of each recurrent layer (fixed size)
   bytes activations{};  ///< peak transient activations of the prefill (see memory_footprint)
   constexpr bytes total() const { return weights + kv_cache + state + activations; }
 };
 
+/// What a layer of a kind holds per sequence (KV cache after `tokens`, state, prefill width).
+constexpr layer_memory layer_footprint(const model_spec& m, const layer_kind& k, double tokens, double prompt) {
+  layer_memory mem =
+      std::visit(detail::overloaded{[&](const attention_mixer& x) { return detail::attention_memory(m, x, tokens); },
+                                    [&](const mla_mixer& x) { return detail::mla_memory(m, x, tokens); },
+                                    [&](const mlstm_mixer& x) { return detail::mlstm_memory(m, x, prompt); },
+                                    [&](const mamba1_mixer& x) { return detail::mamba1_memory(m, x); },
+                                    [&](const mamba2_mixer& x) { return detail::mamba2_memory(m, x, prompt); },
+                                    [&](const deltanet_mixer& x) { return detail::deltanet_memory(m, x, prompt); }},
+                 k.mixer);
+  double channel = 0;
+  if (const auto* f = std::get_if<mlp_channel>(&k.channel)) channel = detail::dense_mlp_memory(m, *f).act_width;
+  if (const auto* e = std::get_if<moe_channel>(&k.channel)) channel = detail::moe_memory(m, *e).act_width;
+  mem.act_width = std::max(mem.act_width, channel);
+  return mem;
+}
+
 /// Memory held after the prefill and G generated tokens.
-/// Activations: the largest live set of one layer in the prefill, assuming layer
-/// outputs are freed as soon as the next layer has read them and attention scores
-/// stay on chip (FlashAttention): the residual stream B P d plus the larger of the
-/// mixer's projections (B P (d + width of q, k, v, gates)) and the FFN's
-/// (B P (d + 2 f)), all at b_a, plus B V b_a logits; for xLSTM also the inter-chunk
-/// states of the chunkwise prefill, B H ceil(P / L) (d_qk d_v + d_qk + 1) b_s.
+/// Activations: the largest live set of one layer in the prefill, assuming layer outputs are
+/// freed as soon as the next layer has read them and attention scores stay on chip
+/// (FlashAttention): the residual stream B P d plus the widest live set of a mixer or channel
+/// mixer (its normed input and projections: graph/*.hpp say which), all at b_a, plus B V b_a
+/// logits, plus the largest chunk-state buffer of a chunkwise prefill.
 constexpr footprint memory_footprint(const model_spec& m, const workload& w) {
-  const head_dims h = heads(m);
-  const double b = double(w.batch), p = double(w.prefill), d = m.d_model, layers = m.n_layers;
-  const double ba = size_bytes(m.dtypes.activations);
-  const double ffn = d + 2.0 * m.ffn_dim;
-  footprint f{.weights = parameters(m) * size_bytes(m.dtypes.weights) * byte};
-  double mixer = 0, extra = 0;
-  if (m.architecture == architecture::transformer) {
-    const double kv = double(h.n_kv) * (h.d_qk + h.d_v);
-    f.kv_cache = b * double(w.prefill + w.generate) * layers * kv * size_bytes(m.dtypes.kv_cache) * byte;
-    mixer = d + double(h.n_q) * h.d_qk + kv;
-  } else {
-    const double state = h.n_q * detail::mlstm_state_elements(h.d_qk, h.d_v) * size_bytes(m.dtypes.state);
-    f.state = b * layers * state * byte;
-    mixer = d + h.n_q * (2.0 * h.d_qk + h.d_v) + 2.0 * h.n_q;
-    extra = b * std::ceil(p / m.mlstm.chunk_size) * state;
+  const double b = double(w.batch), p = double(w.prefill), tokens = double(w.prefill) + double(w.generate);
+  footprint f{.weights = weight_bytes(m) * byte};
+  double kv = 0, state = 0, width = 0, extra = 0;
+  for (std::size_t k = 0; k < m.kinds.size(); ++k) {
+    const double n = layer_count(m, k);
+    const layer_memory mem = layer_footprint(m, m.kinds[k], tokens, p);
+    kv += n * mem.kv_bytes;
+    state += n * mem.state_bytes;
+    width = std::max(width, mem.act_width);
+    extra = std::max(extra, mem.extra_bytes);
   }
-  f.activations = (b * p * (d + max(mixer, ffn)) * ba + b * double(m.vocab_size) * ba + extra) * byte;
+  const double ba = size_bytes(m.dtypes.activations);
+  f.kv_cache = b * kv * byte;
+  f.state = b * state * byte;
+  f.activations = (b * p * (m.d_model + width) * ba + b * double(m.vocab_size) * ba + b * extra) * byte;
   return f;
 }
 

@@ -14,9 +14,23 @@
 
 namespace roofline {
 
-/// Reads a model spec. Throws input_error "file:line:col: ..." for a file that does not
-/// open or parse, a missing, unknown, duplicate, mistyped or out-of-range key.
+/// Reads a model spec, or a HuggingFace config.json (recognised by its content: a JSON object
+/// with a "model_type" or an "architectures" key), which it imports first (import_hf). Throws
+/// input_error "file:line:col: ..." for a file that does not open or parse, a missing,
+/// unknown, duplicate, mistyped or out-of-range key, or a config field it cannot honour.
 model_spec load_model(const std::string& path);
+
+/// The text of a file (a UTF-8 byte-order mark dropped); input_error "file:1:1: ..." if it
+/// cannot be read or is a directory.
+std::string read_text(const std::string& path);
+
+/// Whether a file's text is a HuggingFace config.json rather than a model spec.
+bool is_hf_config(std::string_view text);
+
+/// The model spec (YAML, with a comment for every value derived) equivalent to a HuggingFace
+/// config.json of a supported model_type; `path` names the config in errors, which point at
+/// the field (file:line:col) that is missing, malformed or not modelled.
+std::string import_hf(std::string_view json, const std::string& path);
 
 /// Reads a hardware profile; errors as load_model.
 hardware load_hardware(const std::string& path);

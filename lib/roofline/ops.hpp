@@ -14,9 +14,9 @@ enum class op_class {
   matrix,     ///< GEMMs on the tensor/matrix units
   attention,  ///< fused softmax attention of a prompt (flash): tensor units, KV traffic
   decode_attention,  ///< one new query per sequence against the KV cache (decode kernels)
-  recurrent,  ///< the mLSTM cell in chunkwise form (prefill): chunk states, state traffic
-  recurrent_step,  ///< the mLSTM cell's recurrent step (decode, one-token prompts): state traffic
-  vector,     ///< norms, gates, activations, embedding gather: vector units
+  recurrent,  ///< a chunkwise recurrent cell (prefill: mLSTM, Mamba-2 SSD, Gated DeltaNet): chunk states
+  recurrent_step,  ///< such a cell's recurrent step (decode, one-token prompts): state traffic
+  vector,     ///< norms, gates, activations, embedding gather, Mamba-1's selective scan: vector units
 };
 
 inline constexpr std::array all_op_classes{op_class::matrix, op_class::attention, op_class::decode_attention,
@@ -33,7 +33,7 @@ struct traffic {
   bytes weights{};
   bytes activations{};
   bytes kv_cache{};
-  bytes state{};  ///< recurrent state (C, n, m of the mLSTM)
+  bytes state{};  ///< recurrent state (mLSTM C, n, m; SSM and DeltaNet states; conv windows)
 
   constexpr bytes total() const { return weights + activations + kv_cache + state; }
   constexpr traffic& operator+=(const traffic& o) {
@@ -47,15 +47,21 @@ struct traffic {
 /// (d_qk + d_v) against a 128-wide head's 256.
 constexpr double head_item_size(double d_qk, double d_v) { return (d_qk + d_v) / 256; }
 
-/// Where in the model an op sits. Identical layers are emitted once with a count.
+/// Where in the model an op sits: a kind of layer (index into model_spec::kinds), the
+/// embedding or the head (final norm and LM head). Identical layers are emitted once, with
+/// the number of layers of that kind.
 struct layer_span {
-  int first = -1;  ///< 0-based index of the first layer; -1 for the embedding and the LM head
-  int count = 1;   ///< how many identical layers this op stands for
+  static constexpr int embedding = -1;
+  static constexpr int head = -2;
+  int kind = embedding;
+  int count = 1;  ///< how many identical layers this op stands for
 };
 
-/// Shape of a GEMM: m rows (tokens) times n outputs, summed over k inputs.
+/// Shape of a GEMM: m rows (tokens) times n outputs, summed over k inputs; a grouped GEMM
+/// (the experts of a MoE layer) is `groups` such GEMMs in one kernel.
 struct gemm_shape {
   double m = 0, n = 0, k = 0;
+  double groups = 1;
 };
 
 /// One op of one layer, for the whole batch: its FLOPs and bytes per layer.
@@ -64,7 +70,7 @@ struct gemm_shape {
 struct op {
   std::string_view name;  ///< static string, e.g. "qkv_proj"
   op_class cls;
-  dtype compute;  ///< dtype of its arithmetic (selects the peak)
+  dtype compute;  ///< format of its arithmetic (selects the peak)
   layer_span layers;
   flops work;
   traffic moved;
@@ -74,6 +80,8 @@ struct op {
                             ///< reads, chunks an mLSTM recurrence walks)
   double item_size = 1;     ///< per-item time multiplier: for attention and mLSTM items the head width
                             ///< against a 128-wide head, (d_qk + d_v) / 256 (head_item_size)
+  bool split_steps = false; ///< the kernel splits an item's serial loop over idle compute units
+                            ///< (split-KV decoding, as FlashMLA does): see timing's work_items
 };
 
 }  // namespace roofline

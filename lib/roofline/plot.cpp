@@ -103,9 +103,9 @@ void plot_roofline(const report& r, const std::string& path) {
     g += fmt::format("min(x * {:.6g}, {:.6g}) with lines lw 2 lc {} title 'vector fp32 peak {:.4g} TFLOP/s', ", bw,
                      p->value(), colour(i++), p->value() / 1e12);
   const class_timing& mt = hw.timing.of(op_class::matrix);
-  if (auto p = peak_of(hw.matrix, r.model.dtypes.weights); p && (mt.compute < 1 || mt.memory < 1))
+  if (auto p = peak_of(hw.matrix, default_compute(r.model)); p && (mt.compute < 1 || mt.memory < 1))
     g += fmt::format("min(x * {:.6g}, {:.6g}) with lines dt 2 lc 'black' title 'matrix {} calibrated ({:.0f}% of peak, {:.0f}% of bandwidth)', ",
-                     bw * mt.memory, p->value() * mt.compute, name(r.model.dtypes.weights), 100 * mt.compute, 100 * mt.memory);
+                     bw * mt.memory, p->value() * mt.compute, name(default_compute(r.model)), 100 * mt.compute, 100 * mt.memory);
   g += "$prefill using 1:2 with points pt 7 ps 1.2 lc rgb '#d62728' title 'prefill ops', "
        "$prefill using 1:2:3 with labels offset 0.8,0.6 left font ',8' tc rgb '#d62728' notitle, "
        "$decode using 1:2 with points pt 5 ps 1.2 lc rgb '#1f77b4' title 'decode ops', "

@@ -39,11 +39,18 @@ std::string ratio_text(flops f, bytes b, std::string_view none) {
   return r ? fmt::format("{:.1f}", *r) : std::string(none);
 }
 
-std::string layer_label(const layer_span& l, int n_layers) {
-  if (l.first < 0) return "embedding";
-  if (l.first >= n_layers) return "head";
-  if (l.count == 1) return fmt::format("{}", l.first);
-  return fmt::format("{}-{} (x{})", l.first, l.first + l.count - 1, l.count);
+// A layer group: the embedding, the head, or a kind of layer with its count.
+std::string layer_label(const layer_span& l, const model_spec& m) {
+  if (l.kind == layer_span::embedding) return "embedding";
+  if (l.kind == layer_span::head) return "head";
+  return fmt::format("{} (x{})", m.kinds[std::size_t(l.kind)].name(), l.count);
+}
+
+// The kind name an op belongs to, for JSON and CSV.
+std::string kind_name(const layer_span& l, const model_spec& m) {
+  if (l.kind == layer_span::embedding) return "embedding";
+  if (l.kind == layer_span::head) return "head";
+  return m.kinds[std::size_t(l.kind)].name();
 }
 
 // One table row: a layer group (per layer) or an op.
@@ -59,7 +66,7 @@ struct row {
 std::vector<row> table_rows(const report& r, const std::vector<op_row>& ops, bool per_op) {
   std::vector<row> rows;
   for (const op_row& o : ops) {
-    const auto label = layer_label(o.op.layers, r.model.n_layers);
+    const auto label = layer_label(o.op.layers, r.model);
     if (per_op || rows.empty() || rows.back().layer != label)
       rows.push_back({label, per_op ? std::string(o.op.name) : std::string(), per_op ? std::string(name(o.op.cls)) : "",
                       {}, {}, {}, {}, {}, o.op.layers.count});
@@ -80,7 +87,7 @@ std::vector<row> table_rows(const report& r, const std::vector<op_row>& ops, boo
 void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,
                  const std::vector<op_row>& ops, bool per_op) {
   fmt::format_to(std::back_inserter(out), "\n{}; a row of identical layers (xN) shows one layer, its share all N\n", title);
-  const auto header = fmt::format("{:<16} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>6} {:<7}\n",
+  const auto header = fmt::format("{:<28} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>6} {:<7}\n",
                                   "layer", per_op ? "op (class)" : "ops (--layers lists them)", "FLOPs", "weights", "activations",
                                   "KV cache", "state", "FLOP/B", "compute", "memory", "time", "share", "bound");
   out += header;
@@ -88,7 +95,7 @@ void phase_table(std::string& out, const report& r, std::string_view title, cons
   for (const row& w : table_rows(r, ops, per_op)) {
     auto label = per_op ? fmt::format("{} ({})", w.name, w.cls) : w.name;
     if (label.size() > 28) label = label.substr(0, 25) + "...";
-    fmt::format_to(std::back_inserter(out), "{:<16} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:<7}\n",
+    fmt::format_to(std::back_inserter(out), "{:<28} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:<7}\n",
                    w.layer, label, si(w.work.value(), "FLOP"), si(w.moved.weights.value(), "B"),
                    si(w.moved.activations.value(), "B"), si(w.moved.kv_cache.value(), "B"),
                    si(w.moved.state.value(), "B"), ratio_text(w.work, w.moved.total(), "-"), duration(w.compute),
@@ -107,8 +114,10 @@ void phase_table(std::string& out, const report& r, std::string_view title, cons
 
 std::string table(const report& r, bool per_op) {
   const estimate_result& e = r.result;
-  std::string out = fmt::format("{} ({}, {} parameters) on {}\nbatch {}, prefill {} tokens, generate {} tokens, overlap {}\n",
-                                r.model.name, name(r.model.architecture), fmt::format("{:.3f} billion", parameters(r.model) / 1e9), r.hw.name,
+  const double total = parameters(r.model), active = active_parameters(r.model);
+  std::string out = fmt::format("{} ({}, {:.3f} billion parameters{}) on {}\nbatch {}, prefill {} tokens, generate {} tokens, overlap {}\n",
+                                r.model.name, name(family(r.model)), total / 1e9,
+                                active < total ? fmt::format(", {:.3f} billion active", active / 1e9) : "", r.hw.name,
                                 r.work.batch, r.work.prefill, r.work.generate, name(e.overlap));
   phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
   phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops, per_op);
@@ -128,21 +137,28 @@ std::string table(const report& r, bool per_op) {
                  si(m.state.value(), "B"), si(m.activations.value(), "B"), si(e.capacity.value(), "B"),
                  e.fits ? "fits" : "DOES NOT FIT");
   fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {} matrix peak / memory bandwidth\n", "ridge point",
-                 fmt::format("{:.1f} FLOP/B", e.ridge_point.value()), name(r.model.dtypes.weights));
+                 fmt::format("{:.1f} FLOP/B", e.ridge_point.value()), name(default_compute(r.model)));
   return out;
 }
 
-// Calls f(layer index, op_row) for every op of every layer, in order.
+// Calls f(layer index, op_row) for every op of every layer, in order: the embedding (-1), each
+// layer's ops (those of its kind), the head (n_layers).
 template <class F>
-void each_layer_op(const std::vector<op_row>& ops, F&& f) {
+void each_layer_op(const model_spec& m, const std::vector<op_row>& ops, F&& f) {
   for (const op_row& o : ops)
-    for (int i = 0; i < o.op.layers.count; ++i) f(o.op.layers.first < 0 ? -1 : o.op.layers.first + i, o);
+    if (o.op.layers.kind == layer_span::embedding) f(-1, o);
+  for (int i = 0; i < n_layers(m); ++i)
+    for (const op_row& o : ops)
+      if (o.op.layers.kind == m.layers[std::size_t(i)]) f(i, o);
+  for (const op_row& o : ops)
+    if (o.op.layers.kind == layer_span::head) f(n_layers(m), o);
 }
 
-nlohmann::json phase_json(const phase_estimate& e, const std::vector<op_row>& ops) {
+nlohmann::json phase_json(const model_spec& m, const phase_estimate& e, const std::vector<op_row>& ops) {
   nlohmann::json list = nlohmann::json::array();
-  each_layer_op(ops, [&](int layer, const op_row& o) {
+  each_layer_op(m, ops, [&](int layer, const op_row& o) {
     list.push_back({{"layer", layer},
+                    {"kind", kind_name(o.op.layers, m)},
                     {"name", o.op.name},
                     {"class", name(o.op.cls)},
                     {"flops", o.op.work.value()},
@@ -171,16 +187,37 @@ nlohmann::json phase_json(const phase_estimate& e, const std::vector<op_row>& op
           {"ops", std::move(list)}};
 }
 
+// The model: name, family, parameters (total and active), and its layer kinds with the layers of each.
+nlohmann::json model_json(const model_spec& m) {
+  nlohmann::json kinds = nlohmann::json::array();
+  for (std::size_t k = 0; k < m.kinds.size(); ++k) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (int i = 0; i < n_layers(m); ++i)
+      if (m.layers[std::size_t(i)] == int(k)) layers.push_back(i);
+    kinds.push_back({{"name", m.kinds[k].name()},
+                     {"mixer", m.kinds[k].mixer_name},
+                     {"channel", m.kinds[k].channel_name},
+                     {"parameters_per_layer", layer_params(m, m.kinds[k]).total()},
+                     {"layers", std::move(layers)}});
+  }
+  return {{"name", m.name},
+          {"architecture", name(family(m))},
+          {"parameters", parameters(m)},
+          {"active_parameters", active_parameters(m)},
+          {"n_layers", n_layers(m)},
+          {"layer_kinds", std::move(kinds)}};
+}
+
 std::string json(const report& r) {
   const estimate_result& e = r.result;
   const footprint& m = e.memory;
   const nlohmann::json j = {
-      {"model", {{"name", r.model.name}, {"architecture", name(r.model.architecture)}, {"parameters", parameters(r.model)}}},
+      {"model", model_json(r.model)},
       {"hardware", {{"name", r.hw.name}}},
       {"workload", {{"batch", r.work.batch}, {"prefill", r.work.prefill}, {"generate", r.work.generate}}},
       {"overlap", name(e.overlap)},
-      {"prefill", phase_json(e.prefill, r.prefill_ops)},
-      {"decode", phase_json(e.decode, r.decode_ops)},
+      {"prefill", phase_json(r.model, e.prefill, r.prefill_ops)},
+      {"decode", phase_json(r.model, e.decode, r.decode_ops)},
       {"ttft_s", e.ttft.value()},
       {"step_time_s", e.step_time.value()},
       {"throughput_tokens_per_s", e.throughput_tokens_per_s},
@@ -194,22 +231,22 @@ std::string json(const report& r) {
         {"total_bytes", m.total().value()},
         {"capacity_bytes", e.capacity.value()},
         {"fits", e.fits}}}};
-  return j.dump(2) + "\n";
+  return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
 std::string csv(const report& r) {
   std::string out =
-      "phase,layer,op,class,flops,weight_bytes,activation_bytes,kv_cache_bytes,state_bytes,intensity,compute_s,"
+      "phase,layer,kind,op,class,flops,weight_bytes,activation_bytes,kv_cache_bytes,state_bytes,intensity,compute_s,"
       "memory_s,time_s,bound\n";
   const auto phase = [&](std::string_view ph, const phase_estimate& e, const std::vector<op_row>& ops) {
-    each_layer_op(ops, [&](int layer, const op_row& o) {
-      fmt::format_to(std::back_inserter(out), "{},{},{},{},{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},{:.6g},{:.6g},{:.6g},{}\n",
-                     ph, layer, o.op.name, name(o.op.cls), o.op.work.value(), o.op.moved.weights.value(),
+    each_layer_op(r.model, ops, [&](int layer, const op_row& o) {
+      fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},{:.6g},{:.6g},{:.6g},{}\n",
+                     ph, layer, kind_name(o.op.layers, r.model), o.op.name, name(o.op.cls), o.op.work.value(), o.op.moved.weights.value(),
                      o.op.moved.activations.value(), o.op.moved.kv_cache.value(), o.op.moved.state.value(),
                      ratio_text(o.op.work, o.op.moved.total(), ""), o.time.compute.value(), o.time.memory.value(),
                      o.time.total.value(), name(o.time.bound));
     });
-    fmt::format_to(std::back_inserter(out), "{},all,total,,{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},,,{:.6g},{}\n", ph,
+    fmt::format_to(std::back_inserter(out), "{},all,,total,,{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},,,{:.6g},{}\n", ph,
                    e.work.value(), e.moved.weights.value(), e.moved.activations.value(), e.moved.kv_cache.value(),
                    e.moved.state.value(), ratio_text(e.work, e.moved.total(), ""), e.time.value(), name(e.bound));
   };
@@ -249,7 +286,7 @@ std::string render_comparison(const comparison& c, report_format f) {
       cross.push_back({{"metric", name(x.metric)}, {"faster", c.models[x.faster]->name},
                        {"slower", c.models[x.slower]->name}, {"prefill", x.prefill}});
     return nlohmann::json{{"hardware", c.hw->name}, {"batch", c.work.batch}, {"generate", c.work.generate},
-                          {"models", names}, {"points", points}, {"crossovers", cross}}.dump(2) + "\n";
+                          {"models", names}, {"points", points}, {"crossovers", cross}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   if (f == report_format::csv) {
     std::string out = "prefill,model,ttft_s,step_time_s,fits\n";
@@ -293,7 +330,7 @@ std::string render_cells(const std::vector<error_cell>& cells, report_format f, 
     for (const error_cell& c : cells)
       list.push_back({{"architecture", c.architecture}, {"phase", c.phase}, {"n", c.n}, {"median_ape", c.median_ape},
                       {"mean_ape", c.mean_ape}, {"p90_ape", c.p90_ape}, {"max_ape", c.max_ape}});
-    return nlohmann::json{{"cells", list}}.dump(2) + "\n";
+    return nlohmann::json{{"cells", list}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   if (f == report_format::csv) {
     std::string out = "architecture,phase,n,median_ape,mean_ape,p90_ape,max_ape\n";

@@ -17,8 +17,9 @@ namespace roofline {
 /// Counted with the graph of a T-token prefill: its matrix, attention and recurrent ops,
 /// with the LM head of every position (2 d V per token) instead of the last one only.
 inline double forward_flops_per_token(model_spec m, double context) {
-  if (m.architecture == architecture::xlstm) m.mlstm.chunk_size = 64;  // the training chunk size
-  const pass p{phase::prefill, 1, context, 0, 0};
+  for (layer_kind& k : m.kinds)  // the training chunk size
+    if (auto* x = std::get_if<mlstm_mixer>(&k.mixer)) x->chunk_size = 64;
+  const pass p{phase::prefill, 1, context, 0, 1};
   double total = 0;
   for_each_op(m, p, [&](const op& o) {
     if (o.cls == op_class::vector || o.name == "lm_head") return;
@@ -75,16 +76,30 @@ inline model_spec ladder_shape(architecture a, int d) {
   const int layers = int(std::lround(8 * std::log2(d / 256.0)));
   const int multiple = a == architecture::xlstm ? 64 : 256;
   const int ffn = int(std::ceil(8.0 / 3.0 * d / multiple)) * multiple;
-  model_spec m{.name = std::string(name(a)) + "_d" + std::to_string(d), .architecture = a, .d_model = d,
-               .n_layers = layers, .ffn_dim = ffn, .vocab_size = 50304};
+  model_spec m{.name = std::string(name(a)) + "_d" + std::to_string(d), .d_model = d, .vocab_size = 50304};
+  layer_kind k{.mixer_name = "attention", .channel_name = "mlp", .mixer = {}, .channel = mlp_channel{.ffn_dim = ffn}};
   if (a == architecture::transformer) {
-    m.n_heads = d / 128;
-    m.attention = {.n_kv_heads = d / 128, .head_dim = 128};
+    k.mixer = attention_mixer{.n_heads = d / 128, .n_kv_heads = d / 128, .head_dim = 128};
   } else {
-    m.n_heads = d / (d <= 2560 ? 256 : 512);
-    m.mlstm = {.qk_dim_factor = 0.5, .chunk_size = 64};
+    k.mixer_name = "mlstm";
+    k.mixer = mlstm_mixer{.n_heads = d / (d <= 2560 ? 256 : 512), .qk_dim_factor = 0.5, .chunk_size = 64};
   }
+  set_uniform_layers(m, std::move(k), layers);
   return m;
+}
+
+/// Width, layers, heads and FFN width of a ladder shape (one kind of layer: a mixer and an MLP).
+struct ladder_dims {
+  int d_model, n_layers, n_heads, ffn_dim;
+};
+inline ladder_dims dims(const model_spec& m) {
+  const layer_kind& k = m.kinds.at(0);
+  const int heads = std::visit(detail::overloaded{[](const attention_mixer& x) { return x.n_heads; },
+                                                  [](const mlstm_mixer& x) { return x.n_heads; },
+                                                  [](const auto&) { return 0; }},
+                               k.mixer);
+  const auto* f = std::get_if<mlp_channel>(&k.channel);
+  return {m.d_model, n_layers(m), heads, f ? f->ffn_dim : 0};
 }
 
 /// Widths of the ladder: 512 to 12288 in steps of 256 (every one a multiple of the head width).

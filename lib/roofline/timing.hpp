@@ -52,7 +52,7 @@ struct op_time {
 constexpr double gemm_utilisation(const gemm_shape& g, const hardware& hw) {
   const double tm = hw.timing.gemm_tile_m, tn = hw.timing.gemm_tile_n, units = hw.compute_units;
   if (tm <= 0 || tn <= 0 || g.m <= 0 || g.n <= 0) return 1;
-  const double rows = std::ceil(g.m / tm), cols = std::ceil(g.n / tn), tiles = rows * cols;
+  const double rows = std::ceil(g.m / tm), cols = std::ceil(g.n / tn), tiles = rows * cols * std::max(1.0, g.groups);
   const double padding = g.m * g.n / (rows * tm * cols * tn);
   if (!hw.timing.gemm_waves || units <= 0) return padding;
   const double splits = tiles < units ? std::max(1.0, std::min(std::floor(units / tiles), std::floor(g.k / 256))) : 1;
@@ -69,11 +69,26 @@ constexpr bool has_work_items(op_class c) {
 /// Share of the efficiency an op with p parallel work items reaches: p / (p + p_half).
 constexpr double occupancy(double p, double half) { return half > 0 ? p / (p + half) : 1; }
 
+/// The work items an op runs as and the serial steps of each. As counted, except for a kernel
+/// that splits its items' loops (op::split_steps): with fewer items than compute units U, each
+/// loop is cut into s = min(floor(U / items), ceil(steps / 128)) parts of at least a 128-key
+/// tile, items x s items of steps / s steps (split-KV decoding fills the idle units; the final
+/// reduction of the parts is not counted).
+struct work_items {
+  double items, steps;
+};
+inline work_items items_of(const op& o, const hardware& hw) {
+  if (!o.split_steps || hw.compute_units <= 0 || o.parallel <= 0 || o.parallel >= hw.compute_units)
+    return {o.parallel, o.item_steps};
+  const double s = std::max(1.0, std::min(std::floor(hw.compute_units / o.parallel), std::ceil(o.item_steps / 128)));
+  return {o.parallel * s, o.item_steps / s};
+}
+
 /// Waves in which the work items of an op run on the compute units: ceil(items / units),
 /// at least 1; 0 for ops without work items or a profile without a unit count.
 inline double waves(const op& o, const hardware& hw) {
   if (!has_work_items(o.cls) || hw.compute_units <= 0 || o.parallel <= 0) return 0;
-  return std::ceil(o.parallel / hw.compute_units);
+  return std::ceil(items_of(o, hw).items / hw.compute_units);
 }
 
 /// Overheads an op adds to its time: the overhead of its class and, for work-item classes,
@@ -93,12 +108,13 @@ inline seconds op_overhead(const op& o, const hardware& hw) {
 /// class (timing_params::of: long prompts may take another attention kernel's).
 inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
   const class_timing& e = hw.timing.of(o);
-  const double occ = has_work_items(o.cls) ? occupancy(o.parallel, e.half_parallel) : 1;
+  const work_items w = items_of(o, hw);
+  const double occ = has_work_items(o.cls) ? occupancy(w.items, e.half_parallel) : 1;
   const double util = o.cls == op_class::matrix ? gemm_utilisation(o.gemm, hw) : 1;
   const seconds tc =
       o.work.value() == 0 ? 0 * second : o.work / (peak(hw, o.cls, o.compute) * (e.compute * occ * util));
   const seconds tm = o.moved.total() / (hw.bandwidth * (e.memory * occ));
-  const seconds ts = waves(o, hw) * o.item_steps * e.per_step;
+  const seconds ts = waves(o, hw) * w.steps * e.per_step;
   const seconds extra = op_overhead(o, hw);
   const seconds busy = combine(combine(tc, tm, policy, hw.timing.smooth_exponent), ts, policy, hw.timing.smooth_exponent);
   return {tc, tm, busy + extra, tc >= max(tm, ts) ? bound::compute : bound::memory, extra, ts};

@@ -1,6 +1,7 @@
 /// What is asked of the model: batch, prompt length, tokens to generate.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 
 namespace roofline {
@@ -15,26 +16,37 @@ struct workload {
 };
 
 /// The shape of one forward pass that a graph builder counts.
-/// Prefill: T = P new tokens per sequence, logits of the last one.
-/// Decode: one new token per sequence; the mean over the G steps in closed form: step i
-/// (0-based) reads a KV cache of P + i tokens and attends to P + i + 1 keys (its own
-/// key and value are used on chip before they are written), so the means are
-/// P + (G - 1)/2 tokens read and P + (G + 1)/2 keys attended.
+/// Prefill: T = P new tokens per sequence, nothing cached before, logits of the last one.
+/// Decode: one new token per sequence, the mean over `steps` = G steps in closed form: step i
+/// (0-based) follows `context` + i cached tokens (context = P).
 struct pass {
   enum phase phase;
   double batch;
-  double tokens;        ///< T, new tokens per sequence
-  double cache_read;    ///< KV-cache tokens read per sequence (decode)
-  double keys_attended; ///< keys each new token attends to (decode)
+  double tokens;   ///< T, new tokens per sequence
+  double context;  ///< decode: tokens cached before the first step (P); prefill: 0
+  double steps;    ///< decode: steps averaged over (G); prefill: 1
 };
 
-constexpr pass prefill_pass(const workload& w) {
-  return {phase::prefill, double(w.batch), double(w.prefill), 0, 0};
-}
+constexpr pass prefill_pass(const workload& w) { return {phase::prefill, double(w.batch), double(w.prefill), 0, 1}; }
 
 constexpr pass decode_pass(const workload& w) {
-  const double p = double(w.prefill), g = double(w.generate);
-  return {phase::decode, double(w.batch), 1, p + (g - 1) / 2, p + (g + 1) / 2};
+  return {phase::decode, double(w.batch), 1, double(w.prefill), double(w.generate)};
 }
+
+/// Mean over i = 0 .. n-1 of min(a + i, cap) (cap 0: no cap), exactly:
+/// with k = clamp(cap - a, 0, n) terms below the cap, (k a + k (k - 1) / 2 + (n - k) cap) / n.
+constexpr double mean_capped(double a, double n, double cap) {
+  if (cap <= 0) return a + (n - 1) / 2;
+  const double k = std::clamp(cap - a, 0.0, n);
+  return (k * a + k * (k - 1) / 2 + (n - k) * cap) / n;
+}
+
+/// Keys a decode step's new token attends to, the mean over the steps, with a sliding window
+/// of W tokens (0: global): step i attends to min(P + i + 1, W) keys (its own among them).
+constexpr double mean_keys(const pass& p, double window) { return mean_capped(p.context + 1, p.steps, window); }
+
+/// KV-cache tokens a decode step reads, the mean over the steps: its keys but its own, which
+/// is used on chip before it is written: min(P + i + 1, W) - 1 (global: P + i).
+constexpr double mean_cache_read(const pass& p, double window) { return mean_keys(p, window) - 1; }
 
 }  // namespace roofline

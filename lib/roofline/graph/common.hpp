@@ -1,79 +1,148 @@
-/// Ops shared by the architectures: norms, projections, the SwiGLU FFN, embedding, LM head.
+/// What every layer builder shares: the counting context, linear layers, norms, embedding, LM head.
 #pragma once
 
+#include <array>
 #include <cmath>
 
 #include "roofline/model_spec.hpp"
 #include "roofline/ops.hpp"
 #include "roofline/workload.hpp"
 
-namespace roofline::detail {
+namespace roofline {
 
-/// What every builder needs: the spec, the pass and the element sizes.
-struct counting {
-  const model_spec& m;
-  const pass& p;
-  double ba = size_bytes(m.dtypes.activations);
-  double bw = size_bytes(m.dtypes.weights);
+/// Parameters by kind of weight; `inactive` counts the routed-expert parameters a token does
+/// not use (for the active count).
+struct param_count {
+  std::array<double, all_weight_kinds.size()> by_kind{};
+  double inactive = 0;
 
-  /// B T: token positions of the pass over the whole batch.
-  constexpr double rows() const { return p.batch * p.tokens; }
-  constexpr layer_span blocks() const { return {0, m.n_layers}; }
-
-  /// A linear layer of `in` x `out` weights on `rows` tokens.
-  /// FLOPs 2 rows in out; bytes: input and output rows (rows (in + out) b_a), weights in out b_w.
-  constexpr op linear(std::string_view name, double in, double out, layer_span at) const {
-    return {name, op_class::matrix, m.dtypes.weights, at, 2 * rows() * in * out * flop,
-            {.weights = in * out * bw * byte, .activations = rows() * (in + out) * ba * byte},
-            {rows(), out, in}, rows()};
+  constexpr double& operator[](weight_kind k) { return by_kind[static_cast<std::size_t>(k)]; }
+  constexpr double operator[](weight_kind k) const { return by_kind[static_cast<std::size_t>(k)]; }
+  constexpr double total() const {
+    double t = 0;
+    for (double v : by_kind) t += v;
+    return t;
   }
-
-  /// Pre-norm and residual add of a block: FLOPs B T d (skip + norm); bytes B T d b_a + d b_w.
-  /// Norms compute in fp32 on the vector units (as the reference RMSNorm upcasts).
-  constexpr op pre_norm(std::string_view name) const {
-    const double d = m.d_model;
-    return {name, op_class::vector, dtype::fp32, blocks(),
-            rows() * d * (m.accounting.skip_flops + m.accounting.norm_flops) * flop,
-            {.weights = d * bw * byte, .activations = rows() * d * ba * byte}, {}, rows()};
+  constexpr param_count& operator+=(const param_count& o) {
+    for (std::size_t i = 0; i < by_kind.size(); ++i) by_kind[i] += o.by_kind[i];
+    inactive += o.inactive;
+    return *this;
+  }
+  constexpr param_count operator*(double n) const {
+    param_count r = *this;
+    for (double& v : r.by_kind) v *= n;
+    r.inactive *= n;
+    return r;
   }
 };
 
-/// The SwiGLU FFN of a block: gate and up projections d -> f (one fused GEMM),
-/// SiLU(gate) * up (B T f (1 + swish) FLOPs, fused into the GEMM epilogue: no bytes, as
-/// in the paper), down projection f -> d.
-template <class Sink>
-constexpr void emit_ffn(const counting& c, Sink&& sink) {
-  const double d = c.m.d_model, f = c.m.ffn_dim;
-  sink(c.pre_norm("ffn_norm"));
-  op gate_up = c.linear("ffn_gate_up", d, 2 * f, c.blocks());  // gate and up as one GEMM
-  gate_up.moved.activations = 2 * c.rows() * (d + f) * c.ba * byte;  // two GEMMs, each reads x
-  sink(gate_up);
-  sink(op{"ffn_act", op_class::vector, dtype::fp32, c.blocks(),
-          c.rows() * f * (1 + c.m.accounting.swish_flops) * flop, {}, {}, c.rows()});
-  sink(c.linear("ffn_down", f, d, c.blocks()));
-}
+/// What a layer kind holds per sequence in device memory beyond its weights, and the widest
+/// transient activation of one token in its prefill (for the activation peak).
+struct layer_memory {
+  double kv_bytes = 0;     ///< KV cache per sequence after `tokens` tokens
+  double state_bytes = 0;  ///< recurrent state per sequence (fixed size)
+  double act_width = 0;    ///< elements per token live at once inside the mixer or channel mixer
+  double extra_bytes = 0;  ///< per sequence: chunk states of a chunkwise prefill
+};
 
-/// Embedding gather: B T rows of d written as the first activation (B T d b_a; no FLOPs).
+namespace detail {
+
+/// What every builder needs: the spec, the pass, where the ops sit and the element sizes.
+struct counting {
+  const model_spec& m;
+  const pass& p;
+  layer_span at{};
+  double ba = size_bytes(m.dtypes.activations);
+  double b_vec = storage(m.dtypes, weight_kind::vectors).bytes_per_element();
+
+  /// B T: token positions of the pass over the whole batch.
+  constexpr double rows() const { return p.batch * p.tokens; }
+  constexpr double bw(weight_kind k) const { return storage(m.dtypes, k).bytes_per_element(); }
+
+  /// A linear layer of `in` x `out` weights of kind k on `rows` tokens, with an optional bias.
+  /// FLOPs 2 rows in out (+ rows out for the bias); bytes: input and output rows
+  /// (rows (in + out) b_a), weights in out b_w (+ out b_vec).
+  constexpr op linear(std::string_view name, double in, double out, weight_kind k = weight_kind::mixer,
+                      bool bias = false) const {
+    op o{name, op_class::matrix, compute_dtype(m.dtypes, k), at, 2 * rows() * in * out * flop,
+         {.weights = in * out * bw(k) * byte, .activations = rows() * (in + out) * ba * byte},
+         {rows(), out, in}, rows()};
+    if (bias) {
+      o.work += rows() * out * flop;
+      o.moved.weights += out * b_vec * byte;
+    }
+    return o;
+  }
+
+  /// An elementwise op on the vector units (fp32): FLOPs and activation bytes for the batch.
+  constexpr op elementwise(std::string_view name, double flops_, double act_bytes, double weight_bytes = 0) const {
+    return {name, op_class::vector, dtype::fp32, at, flops_ * flop,
+            {.weights = weight_bytes * byte, .activations = act_bytes * byte}, {}, rows()};
+  }
+
+  /// Weights of one norm of width w: w (RMSNorm) or 2 w (LayerNorm: scale and bias).
+  constexpr double norm_params(double w) const { return m.norm == norm_kind::layer ? 2 * w : w; }
+
+  /// Pre-norm and residual add of a block: FLOPs B T d (skip + norm); bytes B T d b_a and
+  /// the norm's weights. Norms compute in fp32 on the vector units (as the reference RMSNorm upcasts).
+  constexpr op pre_norm(std::string_view name) const {
+    const double d = m.d_model;
+    return elementwise(name, rows() * d * (m.accounting.skip_flops + m.accounting.norm_flops), rows() * d * ba,
+                       norm_params(d) * b_vec);
+  }
+
+  /// A post-norm (Gemma 2, 3): the pre-norm's count without the residual add.
+  constexpr op post_norm(std::string_view name) const {
+    const double d = m.d_model;
+    return elementwise(name, rows() * d * m.accounting.norm_flops, rows() * d * ba, norm_params(d) * b_vec);
+  }
+
+  /// FLOPs of one activation function per element (SiLU or GELU).
+  constexpr double act_flops(activation a) const {
+    return a == activation::silu ? m.accounting.swish_flops : m.accounting.gelu_flops;
+  }
+};
+
+/// Embedding gather: B T rows of d written as the first activation (B T d b_a; no FLOPs, the
+/// table rows read are not counted, as in the paper). Learned absolute positions (GPT-2) add
+/// their rows: B T d FLOPs for the add, B T d b_a read.
 template <class Sink>
-constexpr void emit_embedding(const counting& c, Sink&& sink) {
-  sink(op{"embedding", op_class::vector, dtype::fp32, {-1, 1}, 0 * flop,
-          {.activations = c.rows() * c.m.d_model * c.ba * byte}, {}, c.rows()});
+constexpr void emit_embedding(counting c, Sink&& sink) {
+  c.at = {layer_span::embedding, 1};
+  sink(c.elementwise("embedding", 0, c.rows() * c.m.d_model * c.ba));
+  if (c.m.learned_positions > 0)
+    sink(c.elementwise("position_embedding", c.rows() * c.m.d_model, c.rows() * c.m.d_model * c.ba));
 }
 
 /// Final norm and LM head on the last token of each sequence (prefill) or the new token
-/// (decode): norm B d norm FLOPs (if the accounting counts them), 2 B d V FLOPs for
-/// the logits; bytes B d b_a + d b_w (norm), B (d + V) b_a + d V b_w (head).
+/// (decode): norm B d norm FLOPs (if the accounting counts them), 2 B d V FLOPs for the
+/// logits (+ B V softcap FLOPs where the model soft-caps them); bytes B d b_a + the norm's
+/// weights, B (d + V) b_a + d V b_w (head; a tied head reads the embedding table).
 template <class Sink>
-constexpr void emit_lm_head(const counting& c, Sink&& sink) {
+constexpr void emit_lm_head(counting c, Sink&& sink) {
   const double d = c.m.d_model, v = c.m.vocab_size, b = c.p.batch;
-  const layer_span after{c.m.n_layers, 1};
+  c.at = {layer_span::head, 1};
   const bool norm_flops = c.p.phase == phase::prefill ? c.m.accounting.final_norm_flops_prefill
                                                       : c.m.accounting.final_norm_flops_decode;
-  sink(op{"final_norm", op_class::vector, dtype::fp32, after,
-          (norm_flops ? b * d * c.m.accounting.norm_flops : 0) * flop,
-          {.weights = d * c.bw * byte, .activations = b * d * c.ba * byte}, {}, b});
-  sink(op{"lm_head", op_class::matrix, c.m.dtypes.weights, after, 2 * b * d * v * flop,
-          {.weights = d * v * c.bw * byte, .activations = b * (d + v) * c.ba * byte}, {b, v, d}, b});
+  sink(c.elementwise("final_norm", norm_flops ? b * d * c.m.accounting.norm_flops : 0, b * d * c.ba,
+                     c.norm_params(d) * c.b_vec));
+  const weight_kind k = c.m.tied_embeddings ? weight_kind::embedding : weight_kind::lm_head;
+  op head{"lm_head", op_class::matrix, compute_dtype(c.m.dtypes, k), c.at, 2 * b * d * v * flop,
+          {.weights = d * v * c.bw(k) * byte, .activations = b * (d + v) * c.ba * byte}, {b, v, d}, b};
+  if (c.m.logit_softcap > 0) head.work += b * v * c.m.accounting.softcap_flops * flop;
+  sink(head);
 }
 
-}  // namespace roofline::detail
+/// Parameters outside the layers: embedding V d (+ learned positions), final norm, LM head
+/// V d if untied.
+constexpr param_count outer_params(const model_spec& m) {
+  param_count p{};
+  const double d = m.d_model, v = m.vocab_size;
+  p[weight_kind::embedding] = v * d + double(m.learned_positions) * d;
+  p[weight_kind::vectors] = m.norm == norm_kind::layer ? 2 * d : d;
+  if (!m.tied_embeddings) p[weight_kind::lm_head] = v * d;
+  return p;
+}
+
+}  // namespace detail
+}  // namespace roofline

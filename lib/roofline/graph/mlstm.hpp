@@ -1,4 +1,4 @@
-/// Ops of an xLSTM block: the mLSTM layer of xLSTM-7B and a SwiGLU FFN.
+/// The mLSTM layer of xLSTM-7B: projections, gates, the chunkwise/recurrent cell, output gate and norm.
 #pragma once
 
 #include "roofline/graph/common.hpp"
@@ -6,8 +6,8 @@
 namespace roofline::detail {
 
 /// Chunks of a prefill of T tokens with chunk size L (see accounting::partial_chunk).
-constexpr double chunk_count(const model_spec& m, double tokens) {
-  const double t_over_l = tokens / m.mlstm.chunk_size;
+constexpr double chunk_count(const model_spec& m, double tokens, double chunk) {
+  const double t_over_l = tokens / chunk;
   return m.accounting.partial_chunk == partial_chunk::fraction ? t_over_l : std::ceil(t_over_l);
 }
 
@@ -53,53 +53,73 @@ constexpr double mlstm_state_elements(double dqk, double dv) { return dqk * dv +
 /// Work items: one per sequence and head, B H. In the prefill each walks its n chunks one
 /// after another (item steps n: the inter-chunk recurrence carries the state from chunk to
 /// chunk), so few items (small batches) leave the GPU waiting on that loop.
-constexpr op mlstm_cell_op(const counting& c) {
-  const head_dims h = heads(c.m);
+constexpr op mlstm_cell_op(const counting& c, const mlstm_mixer& x) {
+  const mlstm_heads h = heads(x, c.m.d_model);
   const double dqk = h.d_qk, dv = h.d_v, bs = size_bytes(c.m.dtypes.state), ba = c.ba;
   const double state_io = 2 * mlstm_state_elements(dqk, dv) * bs;
-  const double heads_b = c.p.batch * h.n_q;
+  const double heads_b = c.p.batch * h.n;
   // A one-token prompt runs the recurrent step, as xLSTM implementations do; only the
   // paper's fractional accounting counts it as 1/L of a chunk.
   const bool step = c.p.phase == phase::decode ||
                     (c.p.tokens == 1 && c.m.accounting.partial_chunk == partial_chunk::pad);
   if (!step) {
-    const double l = c.m.mlstm.chunk_size, n = chunk_count(c.m, c.p.tokens);
+    const double l = x.chunk_size, n = chunk_count(c.m, c.p.tokens, l);
     const double acts = l * (dqk + dv) * ba + 2 * l * ba + l * (2 * dqk + dv) * ba + 2 * l * ba + l * dv * ba +
                         2 * l * bs;
-    return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.blocks(),
+    return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.at,
             heads_b * n * mlstm_chunk_flops(c.m.accounting, l, dqk, dv) * flop,
             {.activations = heads_b * n * acts * byte, .state = heads_b * n * state_io * byte},
             {}, heads_b, n, head_item_size(dqk, dv)};
   }
-  return {"mlstm_cell", op_class::recurrent_step, c.m.dtypes.activations, c.blocks(),
+  return {"mlstm_cell", op_class::recurrent_step, c.m.dtypes.activations, c.at,
           heads_b * mlstm_step_flops(c.m.accounting, dqk, dv) * flop,
           {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte},
           {}, heads_b, 0, head_item_size(dqk, dv)};
 }
 
+/// An mLSTM layer: qkv projection d -> H (2 d_qk + d_v); input and forget gate pre-activations
+/// d -> 2H with bias (FLOPs B T (2 d H + 2 H), bytes 2 B T (d + H) b_a: the paper counts each
+/// gate's input read); the cell; output gate d -> H d_v; per-head norm of h and the sigmoid
+/// output gate as one vector op (FLOPs B T H d_v (norm + sig), bytes B T H d_v b_a + the
+/// norm's weights); output projection H d_v -> d.   (Beck et al., model_accounting)
 template <class Sink>
-constexpr void emit_xlstm(const counting& c, Sink&& sink) {
-  const head_dims h = heads(c.m);
-  const double d = c.m.d_model, nh = h.n_q, hv = nh * h.d_v;
+constexpr void emit_mlstm(const counting& c, const mlstm_mixer& x, Sink&& sink) {
+  const mlstm_heads h = heads(x, c.m.d_model);
+  const double d = c.m.d_model, nh = h.n, hv = nh * h.d_v;
   const accounting& a = c.m.accounting;
-  emit_embedding(c, sink);
-  sink(c.pre_norm("mlstm_norm"));
-  sink(c.linear("qkv_proj", d, nh * (2.0 * h.d_qk + h.d_v), c.blocks()));
-  // Input and forget gate pre-activations, d -> 2H with bias: FLOPs B T (2 d H + 2 H),
-  // bytes 2 B T (d + H) b_a (the paper counts each gate's input read), weights (2dH + 2H) b_w.
-  sink(op{"if_gates", op_class::matrix, c.m.dtypes.weights, c.blocks(), c.rows() * (2 * d * nh + 2 * nh) * flop,
-          {.weights = (2 * d * nh + 2 * nh) * c.bw * byte, .activations = 2 * c.rows() * (d + nh) * c.ba * byte},
+  sink(c.linear("qkv_proj", d, nh * (2.0 * h.d_qk + h.d_v)));
+  sink(op{"if_gates", op_class::matrix, compute_dtype(c.m.dtypes, weight_kind::mixer), c.at,
+          c.rows() * (2 * d * nh + 2 * nh) * flop,
+          {.weights = (2 * d * nh * c.bw(weight_kind::mixer) + 2 * nh * c.b_vec) * byte,
+           .activations = 2 * c.rows() * (d + nh) * c.ba * byte},
           {c.rows(), 2 * nh, d}, c.rows()});
-  sink(mlstm_cell_op(c));
-  sink(c.linear("o_gate", d, hv, c.blocks()));
-  // Per-head norm of h and the sigmoid output gate, one fused vector op:
-  // FLOPs B T H d_v (norm + sig), bytes B T H d_v b_a + H d_v b_w.
-  sink(op{"out_norm_gate", op_class::vector, dtype::fp32, c.blocks(),
-          c.rows() * hv * (a.norm_flops + a.sigmoid_flops) * flop,
-          {.weights = hv * c.bw * byte, .activations = c.rows() * hv * c.ba * byte}, {}, c.rows()});
-  sink(c.linear("out_proj", hv, d, c.blocks()));
-  emit_ffn(c, sink);
-  emit_lm_head(c, sink);
+  sink(mlstm_cell_op(c, x));
+  sink(c.linear("o_gate", d, hv));
+  sink(c.elementwise("out_norm_gate", c.rows() * hv * (a.norm_flops + a.sigmoid_flops), c.rows() * hv * c.ba,
+                     hv * c.b_vec));
+  sink(c.linear("out_proj", hv, d));
+}
+
+/// Parameters: d H (2 d_qk + d_v) (q, k, v) + 2 d H (i, f gates) + d H d_v (o gate) + H d_v d
+/// (out) in matrices; 2 H gate biases and H d_v head-norm scales.   (Beck et al., model_accounting/params)
+constexpr param_count mlstm_params(const model_spec& m, const mlstm_mixer& x) {
+  const mlstm_heads h = heads(x, m.d_model);
+  const double d = m.d_model, hv = double(h.n) * h.d_v;
+  param_count p{};
+  p[weight_kind::mixer] = d * h.n * (2.0 * h.d_qk + h.d_v) + 2 * d * h.n + d * hv + hv * d;
+  p[weight_kind::vectors] = 2.0 * h.n + hv;
+  return p;
+}
+
+/// State per sequence: H (d_qk d_v + d_qk + 1) b_s; live width in the prefill: the normed
+/// input, q, k, v and the gates, d + H (2 d_qk + d_v) + 2H; the inter-chunk states of the
+/// chunkwise prefill of P tokens, ceil(P / L) H (d_qk d_v + d_qk + 1) b_s.
+constexpr layer_memory mlstm_memory(const model_spec& m, const mlstm_mixer& x, double prompt) {
+  const mlstm_heads h = heads(x, m.d_model);
+  const double state = h.n * mlstm_state_elements(h.d_qk, h.d_v) * size_bytes(m.dtypes.state);
+  return {.state_bytes = state,
+          .act_width = m.d_model + h.n * (2.0 * h.d_qk + h.d_v) + 2.0 * h.n,
+          .extra_bytes = std::ceil(prompt / x.chunk_size) * state};
 }
 
 }  // namespace roofline::detail

@@ -1,0 +1,107 @@
+/// Softmax attention (MHA, GQA, MQA; sliding window, sinks, QK-norm, soft-capping, biases, output gate).
+#pragma once
+
+#include <algorithm>
+
+#include "roofline/graph/common.hpp"
+
+namespace roofline::detail {
+
+/// Rows of the query and key tiles that fused attention kernels work on.
+inline constexpr double attention_tile = 128;
+
+/// Scores a causal prefill of T tokens computes per head and sequence, with a window W (0:
+/// global): c T^2 within the window (c the causal factor, Beck et al. App. D.2, which counts
+/// the causal tiles of flash kernels), and beyond it c W^2 for the first W queries plus W
+/// keys for each later one: c W^2 + (T - W) W (equal to c T^2 at T = W).
+constexpr double prefill_scores(double t, double window, double causal) {
+  if (window <= 0 || t <= window) return causal * t * t;
+  return causal * window * window + (t - window) * window;
+}
+
+/// FLOPs per key per query of attention with h query heads of widths d_qk, d_v:
+/// 2 h (d_qk + d_v) (scores and values) + h softmax (+ h softcap).   (Beck et al., App. D.2)
+constexpr double attention_flops_per_key(const accounting& a, double h, double d_qk, double d_v, bool softcap) {
+  return 2 * h * (d_qk + d_v + 0.5 * a.softmax_flops + (softcap ? 0.5 * a.softcap_flops : 0));
+}
+
+/// Fused causal attention of one layer (FlashAttention: scores stay on chip).
+/// Prefill (class attention): one work item (thread block) per query head and query tile of
+///   128 rows, B H ceil(T / 128) items of item size (d_qk + d_v) / 256; the last tile reads
+///   min(T, W) keys (item steps; the profile may time long prompts by another kernel).
+///   FLOPs: B scores(T, W) per key FLOPs (+ B T H softmax for the sink logits); bytes: q read
+///   and o written, B T H (d_qk + d_v) b_a; k and v, B T H_kv (d_qk + d_v) b_kv.
+/// Decode (class decode_attention): one work item per sequence and KV head, B H_kv: a
+///   GQA/MQA decode kernel (FlashAttention's and FlashInfer's decode, vLLM's paged attention
+///   with GQA packing) gives the G = H / H_kv query heads that share a KV head one thread
+///   block, so each key is read once for all of them; for MHA (G = 1) it is one item per
+///   sequence and head, as the measured H100 stack runs it. Each item reads its K keys one
+///   after another in tiles of 128, at least one whole tile (item steps max(K, 128)): on the
+///   measured H100 stack a step after a 1-token prompt costs what it costs after 128 tokens
+///   (measurements/README.md). An item's setup scales with its head width, (d_qk + d_v) / 256.
+///   FLOPs: B K per key FLOPs (no causal factor: the new token sees every key in its window);
+///   bytes: the cache of C tokens read and one token written, B (C + 1) H_kv (d_qk + d_v) b_kv.
+///   K and C are the means over the decode steps, capped by the window (workload.hpp).
+constexpr op attention_op(const counting& c, const attention_mixer& x) {
+  const accounting& a = c.m.accounting;
+  const double h = x.n_heads, hkv = x.n_kv_heads, dh = x.head_dim, w = x.window;
+  const double per_key = attention_flops_per_key(a, h, dh, dh, x.softcap > 0);
+  const double kv_width = hkv * 2 * dh * c.m.dtypes.kv_cache.bytes_per_element();
+  const double item_size = head_item_size(dh, dh);
+  const pass& p = c.p;
+  if (p.phase == phase::prefill) {
+    op o{"attention", op_class::attention, c.m.dtypes.activations, c.at,
+         p.batch * prefill_scores(p.tokens, w, a.attention_causal_factor) * per_key * flop,
+         {.activations = c.rows() * h * 2 * dh * c.ba * byte, .kv_cache = c.rows() * kv_width * byte},
+         {}, p.batch * h * std::ceil(p.tokens / attention_tile), w > 0 ? std::min(p.tokens, w) : p.tokens, item_size};
+    if (x.sinks) o.work += c.rows() * h * a.softmax_flops * flop;
+    return o;
+  }
+  const double keys = mean_keys(p, w), cached = mean_cache_read(p, w);
+  op o{"attention", op_class::decode_attention, c.m.dtypes.activations, c.at, p.batch * keys * per_key * flop,
+       {.kv_cache = p.batch * (cached + 1) * kv_width * byte}, {}, p.batch * hkv, std::max(keys, attention_tile),
+       item_size};
+  if (x.sinks) o.work += p.batch * h * a.softmax_flops * flop;
+  return o;
+}
+
+/// An attention layer: qkv projection d -> (H (1 + gate) + 2 H_kv) d_h (with biases), QK-norm
+/// of each q and k head (B T (H + H_kv) d_h norm FLOPs), attention, the output gate
+/// sigmoid(g) o (B T H d_h (sigmoid + 1) FLOPs, reading g and o, writing o), output projection
+/// H d_h -> d (with bias).
+template <class Sink>
+constexpr void emit_attention(const counting& c, const attention_mixer& x, Sink&& sink) {
+  const double d = c.m.d_model, h = x.n_heads, hkv = x.n_kv_heads, dh = x.head_dim;
+  const double qkv = h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh;
+  sink(c.linear("qkv_proj", d, qkv, weight_kind::mixer, x.qkv_bias));
+  if (x.qk_norm)
+    sink(c.elementwise("qk_norm", c.rows() * (h + hkv) * dh * c.m.accounting.norm_flops,
+                       c.rows() * (h + hkv) * dh * c.ba, 2 * dh * c.b_vec));
+  sink(attention_op(c, x));
+  if (x.output_gate)
+    sink(c.elementwise("attn_gate", c.rows() * h * dh * (c.m.accounting.sigmoid_flops + 1), 3 * c.rows() * h * dh * c.ba));
+  sink(c.linear("out_proj", h * dh, d, weight_kind::mixer, x.out_bias));
+}
+
+/// Parameters: q (doubled with an output gate), k, v, o; biases H d_h + 2 H_kv d_h on q, k, v
+/// and d on o; QK-norm 2 d_h; sinks H.
+constexpr param_count attention_params(const model_spec& m, const attention_mixer& x) {
+  const double d = m.d_model, h = x.n_heads, hkv = x.n_kv_heads, dh = x.head_dim;
+  param_count p{};
+  p[weight_kind::mixer] = d * (h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh) + h * dh * d;
+  p[weight_kind::vectors] = (x.qkv_bias ? h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh : 0) +
+                            (x.out_bias ? d : 0) + (x.qk_norm ? 2 * dh : 0) + (x.sinks ? h : 0);
+  return p;
+}
+
+/// KV cache per sequence after n tokens: min(n, W) H_kv 2 d_h b_kv (a window layer holds at
+/// most W tokens); live width in the prefill: the normed input and the q, k, v (and gate)
+/// projections, d + H d_h (1 + gate) + 2 H_kv d_h.
+constexpr layer_memory attention_memory(const model_spec& m, const attention_mixer& x, double tokens) {
+  const double held = x.window > 0 ? std::min(tokens, double(x.window)) : tokens;
+  const double h = x.n_heads, hkv = x.n_kv_heads, dh = x.head_dim;
+  return {.kv_bytes = held * hkv * 2 * dh * m.dtypes.kv_cache.bytes_per_element(),
+          .act_width = m.d_model + h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh};
+}
+
+}  // namespace roofline::detail
