@@ -12,7 +12,8 @@ using namespace roofline;
 namespace fs = std::filesystem;
 
 TEST_CASE("each bad input fails with the message its first line expects") {
-  // test/bad_inputs/{model,hw}_*.yaml; line 1: "# expect: MESSAGE", {file} standing for the path.
+  // test/bad_inputs/{model,hw}_*.yaml and hf_*.json (HuggingFace configs); line 1: "# expect: MESSAGE",
+  // {file} standing for the path.
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(test::test_dir + "/bad_inputs")) files.push_back(e.path());
   std::sort(files.begin(), files.end());
@@ -27,7 +28,7 @@ TEST_CASE("each bad input fails with the message its first line expects") {
     const auto at = expected.find("{file}");
     REQUIRE(at != std::string::npos);
     expected.replace(at, 6, f.string());
-    const bool is_model = f.filename().string().rfind("model_", 0) == 0;
+    const bool is_model = f.filename().string().rfind("model_", 0) == 0 || f.filename().string().rfind("hf_", 0) == 0;
     CAPTURE(f.filename().string());
     if (is_model)
       CHECK_THROWS_WITH_AS(load_model(f.string()), expected.c_str(), input_error);

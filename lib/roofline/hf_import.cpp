@@ -54,8 +54,9 @@ class config {
     used_.insert(key);
     return node_[key];
   }
+  // At the field's value (or the object, for a missing field).
   [[noreturn]] void fail(const std::string& key, const std::string& what) const {
-    r_.fail(node_[key] ? r_.key_node(key) : node_, what);
+    r_.fail(node_[key] ? node_[key] : node_, what);
   }
   long long integer(const std::string& key, long long lo = 1, long long hi = max_width) {
     if (!has(key)) fail(key, fmt::format("missing field '{}'", r_.dotted(key)));
@@ -705,7 +706,12 @@ std::string import_config(const YAML::Node& root, const std::string& path) {
 }  // namespace
 
 bool is_hf_config(std::string_view text) {
-  const auto first = text.find_first_not_of(" \t\r\n");
+  // A JSON object, perhaps after comment lines (the bad-input catalogue heads its files with one).
+  std::size_t first = text.find_first_not_of(" \t\r\n");
+  while (first != std::string_view::npos && text[first] == '#') {
+    const std::size_t eol = text.find('\n', first);
+    first = eol == std::string_view::npos ? eol : text.find_first_not_of(" \t\r\n", eol);
+  }
   if (first == std::string_view::npos || text[first] != '{') return false;
   return text.find("\"model_type\"") != std::string_view::npos || text.find("\"architectures\"") != std::string_view::npos ||
          text.find("\"ssm_cfg\"") != std::string_view::npos;

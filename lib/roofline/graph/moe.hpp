@@ -3,7 +3,7 @@
 
 #include "roofline/graph/mlp.hpp"
 
-namespace roofline::detail {
+namespace roofline {
 
 /// Experts a pass of n tokens touches, in expectation. Assumed: each token picks its k experts
 /// uniformly among a hot set of E / rho experts (rho = load_imbalance; 1: uniform routing over
@@ -11,10 +11,12 @@ namespace roofline::detail {
 /// probability (1 - k / (E / rho))^n, so the distinct count is
 ///   (E / rho) (1 - (1 - k rho / E)^n):
 /// k at n = 1, E / rho as n grows. Real routers are skewed per batch; rho > 1 stands for it.
-constexpr double distinct_experts(const moe_channel& x, double tokens) {
+inline double distinct_experts(const moe_channel& x, double tokens) {
   const double hot = x.n_experts / x.load_imbalance;
   return hot * (1 - std::pow(1 - x.top_k / hot, tokens));
 }
+
+namespace detail {
 
 /// A MoE channel mixer over the B T tokens of the pass:
 /// - router: d -> E (with bias), its top-k selection (B T E softmax FLOPs, the logits read);
@@ -76,4 +78,5 @@ constexpr layer_memory moe_memory(const model_spec& m, const moe_channel& x) {
   return {.act_width = d + x.n_experts + x.top_k * (d + up)};
 }
 
-}  // namespace roofline::detail
+}  // namespace detail
+}  // namespace roofline

@@ -1,0 +1,417 @@
+// Layer stacks: each mixer and channel mixer of a tiny model counted by hand; patterns, formats, limits.
+#include <doctest/doctest.h>
+
+#include <cmath>
+#include <filesystem>
+#include <map>
+
+#include "helpers.hpp"
+#include "roofline/estimate.hpp"
+#include "roofline/io.hpp"
+
+using namespace roofline;
+
+namespace {
+
+op find_op(const model_spec& m, const pass& p, std::string_view name) {
+  op found{};
+  for_each_op(m, p, [&](const op& o) {
+    if (o.name == name) found = o;
+  });
+  REQUIRE(found.name == name);
+  return found;
+}
+
+bool has_op(const model_spec& m, const pass& p, std::string_view name) {
+  bool found = false;
+  for_each_op(m, p, [&](const op& o) { found |= o.name == name; });
+  return found;
+}
+
+constexpr auto approx = [](double v) { return doctest::Approx(v).epsilon(1e-12); };
+
+}  // namespace
+
+TEST_CASE("windowed decode steps attend to the mean of min(P + i + 1, W) keys") {
+  // P = 1, G = 4, W = 3: keys min(2, 3), min(3, 3), 3, 3 -> 11 / 4
+  const pass p = decode_pass({.batch = 1, .prefill = 1, .generate = 4});
+  CHECK(mean_keys(p, 3) == approx(2.75));
+  CHECK(mean_cache_read(p, 3) == approx(1.75));
+  CHECK(mean_keys(p, 0) == approx(1 + 2.5));  // global: P + (G + 1) / 2
+  // a window wider than the context changes nothing; one narrower than P caps every step
+  CHECK(mean_keys(p, 100) == approx(3.5));
+  CHECK(mean_keys(decode_pass({.batch = 1, .prefill = 50, .generate = 7}), 8) == approx(8));
+}
+
+TEST_CASE("an attention layer with every option is counted as worked out by hand") {
+  // d 8, 2 query heads and 1 KV head of 4, window 3, biases, QK-norm, sinks, an output gate,
+  // soft-capping; one layer, a gated MLP of 16.
+  const attention_mixer x{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4, .window = 3, .qkv_bias = true,
+                          .out_bias = true, .qk_norm = true, .sinks = true, .output_gate = true, .softcap = 50};
+  const model_spec m = test::stack("tiny", 8, 32, x, mlp_channel{.ffn_dim = 16}, 1);
+  SUBCASE("parameters") {
+    // q doubled by the gate 8 x 16, k and v 8 x 8, o 8 x 8: 256 in matrices;
+    // biases 16 + 8 (q, k, v) + 8 (o), QK-norm 2 x 4, sinks 2: 42; pre-norms 2 x 8
+    const param_count p = layer_params(m, m.kinds[0]);
+    CHECK(p[weight_kind::mixer] == 256);
+    CHECK(p[weight_kind::vectors] == 42 + 16);
+  }
+  SUBCASE("prefill of 5 tokens") {
+    const pass p = prefill_pass({.batch = 1, .prefill = 5, .generate = 2});
+    // qkv: 2 x 5 x 8 x 24 + the bias, 5 x 24
+    CHECK(find_op(m, p, "qkv_proj").work.value() == 1920 + 120);
+    // QK-norm: 5 tokens x (2 + 1) heads x 4 x 3 FLOPs; its weights 2 x 4 x 2 B
+    CHECK(find_op(m, p, "qk_norm").work.value() == 180);
+    CHECK(find_op(m, p, "qk_norm").moved.weights.value() == 16);
+    // scores: within the window 0.65 x 3^2, then 3 keys for each of the 2 later queries: 11.85;
+    // per key 2 x 2 (4 + 4 + 5/2 + 3/2) = 48; sinks 5 x 2 x 5
+    const op att = find_op(m, p, "attention");
+    CHECK(att.work.value() == approx(11.85 * 48 + 50));
+    CHECK(att.item_steps == 3);  // the last tile reads the window
+    // gate: 5 x 8 x (sigmoid + 1); g and o read, o written
+    CHECK(find_op(m, p, "attn_gate").work.value() == 80);
+    CHECK(find_op(m, p, "attn_gate").moved.activations.value() == 3 * 5 * 8 * 2);
+  }
+  SUBCASE("decode after 5 tokens, 2 steps") {
+    const pass p = decode_pass({.batch = 1, .prefill = 5, .generate = 2});
+    const op att = find_op(m, p, "attention");
+    // keys min(6, 3) and min(7, 3): 3; per key 48, sinks 2 x 5
+    CHECK(att.work.value() == approx(3 * 48 + 10));
+    // cache read 2 tokens + 1 written, 1 KV head x (4 + 4) x 2 B
+    CHECK(att.moved.kv_cache.value() == approx(3 * 8 * 2));
+    CHECK(att.parallel == 1);  // one item per sequence and KV head
+  }
+  SUBCASE("the cache holds at most the window") {
+    CHECK(memory_footprint(m, {.batch = 2, .prefill = 5, .generate = 2}).kv_cache.value() == 2 * 3 * 8 * 2);
+    CHECK(memory_footprint(m, {.batch = 2, .prefill = 1, .generate = 1}).kv_cache.value() == 2 * 2 * 8 * 2);
+  }
+}
+
+TEST_CASE("a multi-head latent attention layer is counted as worked out by hand") {
+  // d 8, 2 heads, q_rank 4, kv_rank 4, nope 2, rope 2, v 3
+  const model_spec m = test::stack("tiny", 8, 32,
+                                   mla_mixer{.n_heads = 2, .q_rank = 4, .kv_rank = 4, .nope_dim = 2, .rope_dim = 2,
+                                             .v_dim = 3},
+                                   no_channel{}, 1);
+  SUBCASE("parameters") {
+    // q_a 8 x 4, q_b 4 x 2 x 4, kv_a 8 x 6, kv_b 4 x 2 x 5, o 6 x 8 = 32 + 32 + 48 + 40 + 48;
+    // norms of q (4) and the latent (4), and the layer's pre-norm 8
+    const param_count p = layer_params(m, m.kinds[0]);
+    CHECK(p[weight_kind::mixer] == 200);
+    CHECK(p[weight_kind::vectors] == 16);
+  }
+  SUBCASE("prefill: decompressed keys and values, multi-head attention of d_qk 4 and d_v 3") {
+    const pass p = prefill_pass({.batch = 1, .prefill = 4, .generate = 1});
+    const op att = find_op(m, p, "attention");
+    CHECK(att.work.value() == approx(0.65 * 16 * 2 * 2 * (4 + 3 + 2.5)));
+    CHECK(att.moved.kv_cache.value() == 4 * 6 * 2);  // the latent and RoPE key of 4 tokens written
+    CHECK(find_op(m, p, "kv_b_proj").work.value() == 2 * 4 * 4 * 10);
+    CHECK_FALSE(has_op(m, p, "q_absorb"));
+  }
+  SUBCASE("decode: absorbed, one latent head read once for all query heads") {
+    const pass p = decode_pass({.batch = 1, .prefill = 4, .generate = 1});
+    const op att = find_op(m, p, "attention");
+    // 5 keys x 2 heads x 2 (d_qk 6 + d_v 4 + 5/2)
+    CHECK(att.work.value() == approx(5 * 2 * 2 * 12.5));
+    CHECK(att.moved.kv_cache.value() == 5 * 6 * 2);  // 4 cached + 1 written, (4 + 2) x 2 B
+    CHECK(att.parallel == 1);                         // one sequence, one group of up to 64 heads
+    CHECK(att.split_steps);
+    CHECK(find_op(m, p, "q_absorb").work.value() == 2 * 2 * 2 * 4);  // B H nope kv_rank
+    CHECK(find_op(m, p, "v_absorb").work.value() == 2 * 2 * 4 * 3);  // B H kv_rank v
+    CHECK_FALSE(has_op(m, p, "kv_b_proj"));
+  }
+  SUBCASE("the cache: the latent and the RoPE key per token") {
+    CHECK(memory_footprint(m, {.batch = 3, .prefill = 4, .generate = 1}).kv_cache.value() == 3 * 5 * 6 * 2);
+  }
+}
+
+TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
+  // d 4, expand 2: d_inner 8 in 2 heads of 4, state 2, 1 group, conv 2, chunks of 2
+  const model_spec m = test::stack("tiny", 4, 16,
+                                   mamba2_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .head_dim = 4, .n_groups = 1,
+                                                .chunk_size = 2},
+                                   no_channel{}, 1);
+  SUBCASE("parameters") {
+    // in_proj 4 x (16 + 4 + 2) = 88, out_proj 8 x 4 = 32; conv (8 + 4) x (2 + 1) = 36, dt bias, A, D
+    // 2 each, gated norm 8, pre-norm 4
+    const param_count p = layer_params(m, m.kinds[0]);
+    CHECK(p[weight_kind::mixer] == 120);
+    CHECK(p[weight_kind::vectors] == 36 + 6 + 8 + 4);
+  }
+  SUBCASE("the chunked prefill") {
+    // per chunk (Q 2, P 4, N 2, c 0.75): group c 2 Q^2 N = 12; per head c Q^2 (2P + 2 + exp) = 33,
+    // 4 Q N P = 64, 4 Q P = 32, 2 N P = 16, exp 1, Q (3 + exp + log) = 10: 156; 12 + 2 x 156 = 324
+    const op ssd = find_op(m, prefill_pass({.batch = 1, .prefill = 4, .generate = 1}), "ssd");
+    CHECK(ssd.cls == op_class::recurrent);
+    CHECK(ssd.work.value() == approx(2 * 324));
+    CHECK(ssd.moved.state.value() == 2 * 2 * 2 * 4 * 2 * 4);  // each chunk's state written and read, fp32
+    CHECK(ssd.parallel == 2);
+    CHECK(ssd.item_steps == 2);
+  }
+  SUBCASE("a recurrent step") {
+    // per head 3 + 2 exp + log + 5 N P + 3 P = 6 + 40 + 12
+    const op ssd = find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "ssd");
+    CHECK(ssd.cls == op_class::recurrent_step);
+    CHECK(ssd.work.value() == approx(2 * 58));
+    CHECK(ssd.moved.state.value() == 2 * 2 * 4 * 2 * 4);
+    // the conv window: 12 channels x (2 - 1) read and written, bf16
+    CHECK(find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "conv1d").moved.state.value() == 2 * 12 * 2);
+  }
+  SUBCASE("state held: H P N x 4 B + the conv window, independent of context") {
+    CHECK(memory_footprint(m, {.batch = 1, .prefill = 4, .generate = 1}).state.value() == 64 + 24);
+    CHECK(memory_footprint(m, {.batch = 1, .prefill = 4000, .generate = 100}).state.value() == 64 + 24);
+    CHECK(memory_footprint(m, {.batch = 1, .prefill = 4000, .generate = 100}).kv_cache.value() == 0);
+  }
+}
+
+TEST_CASE("a Mamba-1 layer is counted as worked out by hand") {
+  // d 4, expand 2: d_inner 8, state 2, conv 2, dt_rank 1, Jamba's inner norms
+  const model_spec m = test::stack("tiny", 4, 16,
+                                   mamba1_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .dt_rank = 1, .conv_bias = true,
+                                                .proj_bias = false, .inner_norms = true},
+                                   no_channel{}, 1);
+  // in_proj 4 x 16, x_proj 8 x 5, dt_proj 1 x 8, out_proj 8 x 4; conv 8 x 3, dt bias 8, A 8 x 2, D 8,
+  // inner norms 1 + 2 x 2, pre-norm 4
+  const param_count p = layer_params(m, m.kinds[0]);
+  CHECK(p[weight_kind::mixer] == 64 + 40 + 8 + 32);
+  CHECK(p[weight_kind::vectors] == 24 + 8 + 16 + 8 + 5 + 4);
+  // per token and channel: N (7 + exp) + (1 + exp + log) + 2 + (swish + 1) = 16 + 3 + 2 + 2 = 23
+  const op scan = find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan");
+  CHECK(scan.cls == op_class::vector);
+  CHECK(scan.work.value() == 3 * 8 * 23);
+  CHECK(find_op(m, decode_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan").moved.state.value() ==
+        2 * 8 * 2 * 4);
+}
+
+TEST_CASE("a Gated DeltaNet layer is counted as worked out by hand") {
+  // d 4, 1 key head and 2 value heads of 2, conv 2, chunks of 2
+  const model_spec m = test::stack("tiny", 4, 16,
+                                   deltanet_mixer{.n_k_heads = 1, .n_v_heads = 2, .k_head_dim = 2, .v_head_dim = 2,
+                                                  .conv_size = 2, .chunk_size = 2},
+                                   no_channel{}, 1);
+  // in_proj_qkvz 4 x (4 + 8), in_proj_ba 4 x 4, out_proj 4 x 4; conv (2 + 2 + 4) x 2, dt bias and A 2 each,
+  // the norm 2, pre-norm 4
+  const param_count p = layer_params(m, m.kinds[0]);
+  CHECK(p[weight_kind::mixer] == 48 + 16 + 16);
+  CHECK(p[weight_kind::vectors] == 16 + 4 + 2 + 4);
+  // per chunk and value head (C 2, d_k 2, d_v 2, c 0.75): 6 + 12 + 8/3 + 32 + 48 + 4 + 4 + 24 + 36
+  const op rule = find_op(m, prefill_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
+  CHECK(rule.work.value() == approx(2 * 2 * (170 + 8.0 / 3 - 4)));
+  // per value head 7 d_k d_v + 2 d_v + 1 + 2 d_k norm + sigmoid + 3 + exp + log = 28 + 4 + 1 + 12 + 6
+  const op step = find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
+  CHECK(step.work.value() == 2 * 51);
+  CHECK(step.moved.state.value() == 2 * 2 * 2 * 2 * 4);
+  CHECK(memory_footprint(m, {.batch = 1, .prefill = 9, .generate = 9}).state.value() == 2 * 2 * 2 * 4 + 8 * 1 * 2);
+}
+
+TEST_CASE("a mixture of experts reads the experts its tokens touch") {
+  // d 4, 4 experts of 3, 2 per token, one shared expert of 2; biases on experts and router
+  const moe_channel x{.n_experts = 4, .top_k = 2, .expert_dim = 3, .n_shared = 1, .shared_dim = 2,
+                      .expert_bias = true, .router_bias = true};
+  const model_spec m = test::stack("tiny", 4, 16, attention_mixer{.n_heads = 1, .n_kv_heads = 1, .head_dim = 4}, x, 1);
+  SUBCASE("distinct experts: k at one token, all E in the limit, E (1 - (1 - k/E)^n) between") {
+    CHECK(distinct_experts(x, 1) == approx(2));
+    CHECK(distinct_experts(x, 3) == approx(4 * (1 - 0.125)));
+    CHECK(distinct_experts(x, 1e6) == approx(4));
+    moe_channel skewed = x;
+    skewed.load_imbalance = 2;  // a hot half: still k at one token, at most E / 2
+    CHECK(distinct_experts(skewed, 1) == approx(2));
+    CHECK(distinct_experts(skewed, 1e6) == approx(2));
+  }
+  SUBCASE("parameters, total and active") {
+    // router 4 x 4 (+ 4 bias); experts 4 x 3 x 4 x 3 = 144 (+ 4 x (6 + 4) biases); shared 3 x 4 x 2
+    const param_count p = layer_params(m, m.kinds[0]);
+    CHECK(p[weight_kind::router] == 16);
+    CHECK(p[weight_kind::experts] == 144);
+    CHECK(p[weight_kind::shared_experts] == 24);
+    CHECK(p.inactive == 2 * (36 + 10));
+    CHECK(active_parameters(m) == parameters(m) - 92);
+  }
+  SUBCASE("one token reads k experts, as grouped GEMMs of one row each") {
+    const op up = find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "experts_gate_up");
+    CHECK(up.work.value() == 2 * 2 * 4 * 6 + 2 * 6);                  // 2 rows through d -> 2f, + bias
+    CHECK(up.moved.weights.value() == 2 * (4 * 6 * 2 + 6 * 2));        // 2 experts' matrices and biases
+    CHECK(up.gemm.groups == approx(2));
+    CHECK(up.gemm.m == approx(1));
+  }
+  SUBCASE("three tokens touch 3.5 experts in expectation") {
+    const op down = find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "experts_down");
+    CHECK(down.work.value() == 2 * 6 * 3 * 4 + 6 * 4);
+    CHECK(down.moved.weights.value() == approx(3.5 * (3 * 4 * 2 + 4 * 2)));
+    CHECK(down.gemm.m == approx(6 / 3.5));
+    CHECK(find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "shared_gate_up").work.value() ==
+          2 * 3 * 4 * 4);
+  }
+}
+
+TEST_CASE("GPT-2's plain MLP, LayerNorm, biases and learned positions are counted") {
+  model_spec m = test::stack("tiny", 4, 10, attention_mixer{.n_heads = 2, .n_kv_heads = 2, .head_dim = 2,
+                                                            .qkv_bias = true, .out_bias = true},
+                             mlp_channel{.ffn_dim = 8, .gated = false, .activation = activation::gelu, .bias = true}, 1);
+  m.norm = norm_kind::layer;
+  m.learned_positions = 16;
+  m.tied_embeddings = true;
+  // embedding 10 x 4 + positions 16 x 4; final LayerNorm 8; layer: attention 4 x 12 + 4 x 4 with
+  // biases 12 + 4, MLP 2 x 4 x 8 with biases 8 + 4, two LayerNorms 2 x 8
+  CHECK(parameters(m) == 104 + 8 + 64 + 16 + 64 + 12 + 16);
+  const pass p = prefill_pass({.batch = 1, .prefill = 3, .generate = 1});
+  CHECK(find_op(m, p, "ffn_gate_up").work.value() == 2 * 3 * 4 * 8 + 3 * 8);  // up d -> f with bias
+  CHECK(find_op(m, p, "ffn_act").work.value() == 3 * 8);                       // GELU, no gate product
+  CHECK(find_op(m, p, "position_embedding").work.value() == 3 * 4);
+  CHECK(find_op(m, p, "attn_norm").moved.weights.value() == 8 * 2);            // scale and bias
+}
+
+TEST_CASE("storage formats count their block scales; compute formats pick the peak") {
+  CHECK(parse_format("mxfp4")->bytes_per_element() == 0.53125);  // 4 bits + 8 per 32
+  CHECK(parse_format("nvfp4")->bytes_per_element() == 0.5625);   // 4 bits + 8 per 16
+  CHECK(parse_format("fp8_block128")->bytes_per_element() == 1 + 4.0 / 16384);
+  CHECK(parse_format("int4_g128")->bytes_per_element() == 0.5 + 2.5 / 128);
+  const model_spec oss = load_model(test::source_dir + "/model_specs/gpt_oss_120b.yaml");
+  // 36 x 128 experts x 3 x 2880 x 2880 = 114,661,785,600 expert weights at 4.25 bits, the other
+  // 2,167,371,072 parameters (biases of the experts among them) in bf16
+  CHECK(weight_bytes(oss) == approx(114'661'785'600.0 * 0.53125 + 2'167'371'072.0 * 2));
+  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  SUBCASE("weight-only fp4 runs the bf16 units; fp4 compute needs fp4 units") {
+    CHECK(estimate(oss, h100, {.batch = 1, .prefill = 128, .generate = 8}).ttft.value() > 0);
+    model_spec fp4 = oss;
+    fp4.dtypes.kinds[std::size_t(weight_kind::experts)] = weight_format{*parse_format("mxfp4"), dtype::fp4};
+    CHECK_THROWS_WITH_AS(estimate(fp4, h100, {.batch = 1, .prefill = 128, .generate = 8}),
+                         (test::source_dir + "/hw_profiles/h100_sxm.yaml: no matrix peak for fp4: NVIDIA H100 SXM5 80GB "
+                                             "has no fp4 tensor units, and model 'gpt_oss_120b' computes its experts "
+                                             "weights in fp4; use weight-only mxfp4 with bf16 compute ('dtypes.experts: "
+                                             "{storage: mxfp4, compute: bf16}') or add 'matrix_tflops.fp4'")
+                             .c_str(),
+                         input_error);
+    CHECK(estimate(fp4, load_hardware(test::source_dir + "/hw_profiles/b200.yaml"), {.batch = 1, .prefill = 128,
+                                                                                     .generate = 8})
+              .ttft.value() > 0);
+  }
+  SUBCASE("an fp8 KV cache halves the cache") {
+    model_spec m = load_model(test::source_dir + "/model_specs/llama3.1_8b.yaml");
+    const double bf16 = memory_footprint(m, {.batch = 1, .prefill = 1000, .generate = 24}).kv_cache.value();
+    m.dtypes.kv_cache = plain(dtype::fp8);
+    CHECK(memory_footprint(m, {.batch = 1, .prefill = 1000, .generate = 24}).kv_cache.value() == bf16 / 2);
+    CHECK(bf16 == 1024.0 * 32 * 8 * 256 * 2);
+  }
+}
+
+TEST_CASE("the released models' parameters equal their published totals") {
+  struct published {
+    const char* file;
+    double total, active;
+  };
+  // Totals of the released checkpoints (safetensors metadata, model cards); DeepSeek-V3 without its
+  // multi-token-prediction module, as its 671B; those counted from the config say so in the spec.
+  for (const published& p : {published{"llama3.1_8b", 8'030'261'248, 0}, {"llama3.1_70b", 70'553'706'496, 0},
+                             {"llama3.1_405b", 405'853'388'800, 0}, {"qwen2.5_72b", 72'706'203'648, 0},
+                             {"qwen3_8b", 8'190'735'360, 0}, {"qwen3_32b", 32'762'123'264, 0},
+                             {"qwen3_30b_a3b", 30'532'122'624, 3'353'032'704},
+                             {"qwen3_235b_a22b", 235'093'634'560, 22'190'763'520},
+                             {"mistral_7b_v0.3", 7'248'023'552, 0}, {"mixtral_8x7b", 46'702'792'704, 12'879'925'248},
+                             {"deepseek_v3", 671'026'419'200, 37'552'297'472},
+                             {"gpt_oss_120b", 116'829'156'672, 5'711'982'912}, {"gemma2_9b", 9'241'705'984, 0},
+                             {"phi3_mini", 3'821'079'552, 0}, {"gpt2", 124'439'808, 0},
+                             {"mamba2_2.7b", 2'702'599'680, 0}, {"xlstm_7b", 6'865'424'896, 0}}) {
+    CAPTURE(p.file);
+    const model_spec m = load_model(test::source_dir + "/model_specs/" + p.file + ".yaml");
+    CHECK(parameters(m) == p.total);
+    CHECK(active_parameters(m) == (p.active > 0 ? p.active : p.total));
+  }
+  SUBCASE("the models whose totals are published only rounded") {
+    // Jamba 1.5 Mini "52B total, 12B active" (AI21); Qwen3-Next "80B, 3B active" (its checkpoint's 81.3B
+    // holds the MTP layer too); Gemma 3 27B's text model without its 0.4B vision tower.
+    const model_spec jamba = load_model(test::source_dir + "/model_specs/jamba1.5_mini.yaml");
+    CHECK(parameters(jamba) == doctest::Approx(51.6e9).epsilon(0.002));
+    CHECK(active_parameters(jamba) == doctest::Approx(12.1e9).epsilon(0.002));
+    const model_spec next = load_model(test::source_dir + "/model_specs/qwen3_next_80b_a3b.yaml");
+    CHECK(parameters(next) == doctest::Approx(79.7e9).epsilon(0.001));
+    CHECK(active_parameters(next) - 2 * 151936.0 * 2048 == doctest::Approx(3.25e9).epsilon(0.01));
+    CHECK(parameters(load_model(test::source_dir + "/model_specs/gemma3_27b.yaml")) ==
+          doctest::Approx(27.0e9).epsilon(0.001));
+  }
+}
+
+TEST_CASE("KV caches at long contexts: windows, latents") {
+  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const auto kv = [&](const char* file, std::int64_t tokens) {
+    const model_spec m = load_model(test::source_dir + "/model_specs/" + file + ".yaml");
+    return estimate(m, h100, {.batch = 1, .prefill = tokens - 256, .generate = 256}).memory.kv_cache.value();
+  };
+  // Gemma 3 27B: 10 global layers x 131,072 tokens + 52 local x 1,024, x 16 KV heads x 2 x 128 x 2 B
+  CHECK(kv("gemma3_27b", 131072) == (10 * 131072.0 + 52 * 1024.0) * 16 * 2 * 128 * 2);
+  CHECK(kv("gemma3_27b", 131072) == 11'173'625'856.0);
+  // gpt-oss-120b: 18 full layers x 131,072 + 18 with a 128-token window, x 8 x 2 x 64 x 2 B
+  CHECK(kv("gpt_oss_120b", 131072) == 4'836'556'800.0);
+  // DeepSeek-V3 at 32,768 tokens: 61 layers x (512 + 64) x 2 B
+  CHECK(kv("deepseek_v3", 32768) == 61.0 * 576 * 2 * 32768);
+  CHECK(kv("deepseek_v3", 32768) == 2'302'672'896.0);
+}
+
+TEST_CASE("gpt-oss-120b fits on one H100 in its released formats; Llama-3.1-70B in bf16 does not") {
+  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const workload w{.batch = 1, .prefill = 4096, .generate = 256};
+  const estimate_result oss = estimate(load_model(test::source_dir + "/model_specs/gpt_oss_120b.yaml"), h100, w);
+  CHECK(oss.fits);
+  CHECK(oss.memory.weights.value() < 66e9);  // 60.9 GB of MXFP4 experts + 4.3 GB in bf16
+  const estimate_result llama = estimate(load_model(test::source_dir + "/model_specs/llama3.1_70b.yaml"), h100, w);
+  CHECK_FALSE(llama.fits);
+  CHECK(llama.memory.weights.value() == 70'553'706'496.0 * 2);
+  // Mixtral's 46.7B parameters in bf16 (93.4 GB) do not fit either, whatever its 12.9B active
+  CHECK_FALSE(estimate(load_model(test::source_dir + "/model_specs/mixtral_8x7b.yaml"), h100, w).fits);
+}
+
+TEST_CASE("layer patterns place every layer kind where the model has it") {
+  const model_spec gemma = load_model(test::source_dir + "/model_specs/gemma3_27b.yaml");
+  REQUIRE(n_layers(gemma) == 62);
+  int global = 0;
+  for (int i = 0; i < 62; ++i) {
+    const bool is_global = gemma.kinds[std::size_t(gemma.layers[std::size_t(i)])].mixer_name == "global";
+    CHECK(is_global == ((i + 1) % 6 == 0));
+    global += is_global;
+  }
+  CHECK(global == 10);
+  const model_spec jamba = load_model(test::source_dir + "/model_specs/jamba1.5_mini.yaml");
+  for (int i = 0; i < 32; ++i) {
+    const layer_kind& k = jamba.kinds[std::size_t(jamba.layers[std::size_t(i)])];
+    CAPTURE(i);
+    CHECK((k.mixer_name == "attention") == (i % 8 == 4));
+    CHECK((k.channel_name == "moe") == (i % 2 == 1));
+  }
+  // identical layers are one kind, counted once: Mamba with an MLP or MoE, attention (at even
+  // layers 4, 12, 20, 28) only with an MLP
+  CHECK(jamba.kinds.size() == 3);
+  CHECK(family(jamba) == architecture::hybrid);
+  const model_spec ds = load_model(test::source_dir + "/model_specs/deepseek_v3.yaml");
+  CHECK(layer_count(ds, 0) == 3);
+  CHECK(layer_count(ds, 1) == 58);
+}
+
+TEST_CASE("each HuggingFace config imports to the spec shipped for it: the same estimate") {
+  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  int checked = 0;
+  for (const auto& e : std::filesystem::directory_iterator(test::test_dir + "/data/hf_configs")) {
+    if (e.path().extension() != ".json") continue;
+    const std::string name = e.path().stem().string();
+    CAPTURE(name);
+    const model_spec imported = load_model(e.path().string());
+    const model_spec spec = load_model(test::source_dir + "/model_specs/" + name + ".yaml");
+    CHECK(parameters(imported) == parameters(spec));
+    CHECK(active_parameters(imported) == active_parameters(spec));
+    CHECK(n_layers(imported) == n_layers(spec));
+    CHECK(imported.max_context == spec.max_context);
+    for (const workload& w : {workload{.batch = 1, .prefill = 512, .generate = 64},
+                              workload{.batch = 16, .prefill = 700, .generate = 300}}) {
+      const estimate_result a = estimate(imported, h100, w), b = estimate(spec, h100, w);
+      CHECK(a.ttft.value() == approx(b.ttft.value()));
+      CHECK(a.step_time.value() == approx(b.step_time.value()));
+      CHECK(a.memory.total().value() == approx(b.memory.total().value()));
+      CHECK(a.prefill.work.value() == approx(b.prefill.work.value()));
+      CHECK(a.decode.moved.total().value() == approx(b.decode.moved.total().value()));
+    }
+    // the printed spec reads back to the same model
+    const model_spec again = parse_model(import_hf(read_text(e.path().string()), e.path().string()), "again");
+    CHECK(parameters(again) == parameters(spec));
+    ++checked;
+  }
+  CHECK(checked == 21);
+}
