@@ -59,10 +59,19 @@ inline void check_supported(const model_spec& m, const hardware& hw, const workl
                                   w.prefill, w.generate, w.prefill + w.generate, m.name, m.max_context,
                                   m.file.empty() ? "" : " in " + m.file));
   const auto where = [&] { return hw.file.empty() ? fmt::format("hardware '{}'", hw.name) : hw.file; };
-  const param_count params = parameter_counts(m);
+  // The kinds of weight that GEMMs read: the mixers', the LM head's and the channels'.
+  std::array<bool, all_weight_kinds.size()> used{};
+  used[std::size_t(weight_kind::mixer)] = true;
+  used[std::size_t(m.tied_embeddings ? weight_kind::embedding : weight_kind::lm_head)] = true;
+  for (const layer_kind& k : m.kinds) {
+    used[std::size_t(weight_kind::mlp)] |= std::holds_alternative<mlp_channel>(k.channel);
+    if (const auto* e = std::get_if<moe_channel>(&k.channel)) {
+      used[std::size_t(weight_kind::experts)] = used[std::size_t(weight_kind::router)] = true;
+      used[std::size_t(weight_kind::shared_experts)] |= e->n_shared > 0;
+    }
+  }
   for (weight_kind k : all_weight_kinds) {
-    if (k == weight_kind::vectors || params[k] == 0) continue;
-    if (k == weight_kind::embedding && !m.tied_embeddings) continue;  // a gather, no GEMM
+    if (!used[std::size_t(k)]) continue;
     const dtype d = compute_dtype(m.dtypes, k);
     if (peak_of(hw.matrix, d)) continue;
     const number_format s = storage(m.dtypes, k);

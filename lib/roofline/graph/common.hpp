@@ -54,17 +54,27 @@ struct counting {
   layer_span at{};
   double ba = size_bytes(m.dtypes.activations);
   double b_vec = storage(m.dtypes, weight_kind::vectors).bytes_per_element();
+  std::array<double, all_weight_kinds.size()> bytes{};     ///< per element, by kind of weight
+  std::array<dtype, all_weight_kinds.size()> computes{};  ///< compute format, by kind of weight
+
+  constexpr counting(const model_spec& model, const pass& pass_) : m(model), p(pass_) {
+    for (weight_kind k : all_weight_kinds) {
+      bytes[static_cast<std::size_t>(k)] = storage(m.dtypes, k).bytes_per_element();
+      computes[static_cast<std::size_t>(k)] = compute_dtype(m.dtypes, k);
+    }
+  }
 
   /// B T: token positions of the pass over the whole batch.
   constexpr double rows() const { return p.batch * p.tokens; }
-  constexpr double bw(weight_kind k) const { return storage(m.dtypes, k).bytes_per_element(); }
+  constexpr double bw(weight_kind k) const { return bytes[static_cast<std::size_t>(k)]; }
+  constexpr dtype compute(weight_kind k) const { return computes[static_cast<std::size_t>(k)]; }
 
   /// A linear layer of `in` x `out` weights of kind k on `rows` tokens, with an optional bias.
   /// FLOPs 2 rows in out (+ rows out for the bias); bytes: input and output rows
   /// (rows (in + out) b_a), weights in out b_w (+ out b_vec).
   constexpr op linear(std::string_view name, double in, double out, weight_kind k = weight_kind::mixer,
                       bool bias = false) const {
-    op o{name, op_class::matrix, compute_dtype(m.dtypes, k), at, 2 * rows() * in * out * flop,
+    op o{name, op_class::matrix, compute(k), at, 2 * rows() * in * out * flop,
          {.weights = in * out * bw(k) * byte, .activations = rows() * (in + out) * ba * byte},
          {rows(), out, in}, rows()};
     if (bias) {
@@ -127,7 +137,7 @@ constexpr void emit_lm_head(counting c, Sink&& sink) {
   sink(c.elementwise("final_norm", norm_flops ? b * d * c.m.accounting.norm_flops : 0, b * d * c.ba,
                      c.norm_params(d) * c.b_vec));
   const weight_kind k = c.m.tied_embeddings ? weight_kind::embedding : weight_kind::lm_head;
-  op head{"lm_head", op_class::matrix, compute_dtype(c.m.dtypes, k), c.at, 2 * b * d * v * flop,
+  op head{"lm_head", op_class::matrix, c.compute(k), c.at, 2 * b * d * v * flop,
           {.weights = d * v * c.bw(k) * byte, .activations = b * (d + v) * c.ba * byte}, {b, v, d}, b};
   if (c.m.logit_softcap > 0) head.work += b * v * c.m.accounting.softcap_flops * flop;
   sink(head);

@@ -57,7 +57,7 @@ constexpr void emit_mla(const counting& c, const mla_mixer& x, Sink&& sink) {
   }
   // Per-head GEMMs: H GEMMs of B rows, grouped in one kernel (a batched GEMM).
   const auto per_head = [&](std::string_view name, double in, double out) {
-    return op{name, op_class::matrix, compute_dtype(c.m.dtypes, weight_kind::mixer), c.at,
+    return op{name, op_class::matrix, c.compute(weight_kind::mixer), c.at,
               2 * c.rows() * h * in * out * flop,
               {.weights = h * in * out * c.bw(weight_kind::mixer) * byte,
                .activations = c.rows() * h * (in + out) * c.ba * byte},

@@ -88,7 +88,7 @@ constexpr void emit_mlstm(const counting& c, const mlstm_mixer& x, Sink&& sink) 
   const double d = c.m.d_model, nh = h.n, hv = nh * h.d_v;
   const accounting& a = c.m.accounting;
   sink(c.linear("qkv_proj", d, nh * (2.0 * h.d_qk + h.d_v)));
-  sink(op{"if_gates", op_class::matrix, compute_dtype(c.m.dtypes, weight_kind::mixer), c.at,
+  sink(op{"if_gates", op_class::matrix, c.compute(weight_kind::mixer), c.at,
           c.rows() * (2 * d * nh + 2 * nh) * flop,
           {.weights = (2 * d * nh * c.bw(weight_kind::mixer) + 2 * nh * c.b_vec) * byte,
            .activations = 2 * c.rows() * (d + nh) * c.ba * byte},

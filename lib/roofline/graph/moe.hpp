@@ -34,7 +34,7 @@ constexpr void emit_moe(const counting& c, const moe_channel& x, Sink&& sink) {
   sink(c.elementwise("router_topk", rows * e * c.m.accounting.softmax_flops, rows * e * c.ba));
   const double touched = distinct_experts(x, rows), routed = rows * k, per_expert = routed / touched;
   const double bw = c.bw(weight_kind::experts);
-  const dtype compute = compute_dtype(c.m.dtypes, weight_kind::experts);
+  const dtype compute = c.compute(weight_kind::experts);
   const auto grouped = [&](std::string_view name, double in, double out, double act_bytes, double bias) {
     return op{name, op_class::matrix, compute, c.at, (2 * routed * in * out + (x.expert_bias ? routed * out : 0)) * flop,
               {.weights = touched * (in * out * bw + (x.expert_bias ? bias * c.b_vec : 0)) * byte,
