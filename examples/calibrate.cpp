@@ -1,6 +1,7 @@
 // calibrate: fits a profile's timing parameters to measured times and writes the calibrated
 // profile; --cross-validate also reports how well it predicts models it was not fitted on.
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <ctime>
 #include <fstream>
@@ -9,15 +10,16 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "commands.hpp"
 
 #include <nlohmann/json.hpp>
 
 #include "roofline/report.hpp"
 #include "samples.hpp"
 
-int main(int argc, char** argv) {
+int commands::calibrate(int argc, char** argv) {
   CLI::App app{"Fit the timing parameters of a hardware profile to measured TTFT and step times."};
-  std::string hw_path, csv, out_path, format = "table", root = ROOFLINE_SOURCE_DIR;
+  std::string hw_path, csv, out_path, format = "table", root = examples::data_dir();
   bool cross = false;
   roofline::fit_options options;
   app.add_option("--hw", hw_path, "hardware profile YAML to start from (its peaks are kept)")->required();
@@ -33,7 +35,9 @@ int main(int argc, char** argv) {
                "GEMM tiles run in waves of the compute units, the last one partly idle (off: padding only)");
   bool warm = false;
   app.add_flag("--warm-start", warm, "start from the timing parameters of --hw (a profile fitted before)");
-  app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")->capture_default_str();
+  app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")
+      ->capture_default_str()
+      ->check(examples::positive_number);
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
@@ -42,18 +46,36 @@ int main(int argc, char** argv) {
     const auto start = roofline::load_hardware(hw_path);
     const auto samples = examples::load_samples(csv, root, specs);
     if (!env_json.empty()) {
-      std::ifstream in(env_json);
+      const std::string text = roofline::read_text(env_json);  // a missing file is named as such
       nlohmann::json env;
       try {
-        env = nlohmann::json::parse(in);
+        env = nlohmann::json::parse(text);
       } catch (const nlohmann::json::exception& e) {
-        throw roofline::input_error(env_json + ": " + e.what());
+        throw roofline::input_error(fmt::format("{}:1:1: not JSON: {}", env_json, e.what()));
       }
       // the measure harness writes {"peaks": {...}}, or several runs under "runs"
-      const nlohmann::json& peaks = env.contains("runs") ? env["runs"][0]["environment"]["peaks"] : env["peaks"];
+      const auto bad = [&](const char* what) {
+        return roofline::input_error(fmt::format("{}:1:1: expected the environment JSON of examples/measure/measure.py "
+                                                 "(an object with 'peaks', or 'runs'); {}",
+                                                 env_json, what));
+      };
+      if (!env.is_object()) throw bad("got no object");
+      const nlohmann::json* peaks_at = nullptr;
+      if (env.contains("runs")) {
+        const nlohmann::json& runs = env["runs"];
+        if (!runs.is_array() || runs.empty() || !runs[0].is_object() || !runs[0].contains("environment") ||
+            !runs[0]["environment"].is_object() || !runs[0]["environment"].contains("peaks"))
+          throw bad("'runs[0].environment.peaks' is missing");
+        peaks_at = &runs[0]["environment"]["peaks"];
+      } else if (env.contains("peaks")) {
+        peaks_at = &env["peaks"];
+      }
+      if (!peaks_at || !peaks_at->is_object()) throw bad("no 'peaks' object");
+      const nlohmann::json& peaks = *peaks_at;
       for (const char* key : {"gemm_bf16_tflops", "copy_gb_s", "launch_us"})
-        if (!peaks.contains(key) || !peaks[key].is_number())
-          throw roofline::input_error(fmt::format("{}: missing number 'peaks.{}'", env_json, key));
+        if (!peaks.contains(key) || !peaks[key].is_number() || !(peaks[key].get<double>() > 0) ||
+            !std::isfinite(peaks[key].get<double>()))
+          throw roofline::input_error(fmt::format("{}:1:1: 'peaks.{}' must be a positive number", env_json, key));
       options.start = roofline::starts_from_peaks(start, peaks["gemm_bf16_tflops"].get<double>() * 1e12,
                                                   peaks["copy_gb_s"].get<double>() * 1e9,
                                                   peaks["launch_us"].get<double>() * 1e-6);
@@ -62,6 +84,13 @@ int main(int argc, char** argv) {
       if (!env_json.empty()) throw roofline::input_error("--warm-start and --peaks choose different starts; give one");
       options.start = roofline::starts_from_profile(start, options.share_phases);
     }
+    // Ceres needs at least as many residuals as parameters; fewer would leave it undetermined.
+    std::size_t measured = 0;
+    for (const roofline::sample& smp : samples) measured += !std::isnan(smp.ttft_s) + !std::isnan(smp.step_s);
+    const std::size_t fitted = roofline::fit_parameters(options.share_phases, start.timing.attention_long_from_keys > 0).size();
+    if (measured < fitted)
+      throw roofline::input_error(fmt::format("{}: {} measured times; fitting {} timing parameters needs at least as many",
+                                              csv, measured, fitted));
     const auto t0 = std::chrono::steady_clock::now();
     std::fprintf(stderr, "fitting %zu measured workloads...\n", samples.size());
     const roofline::fit_report fit = roofline::fit_timing(start, samples, options);

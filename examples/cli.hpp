@@ -1,13 +1,33 @@
 // Shared by the example programs: command-line validators and parsing with "error: ..." messages.
 #pragma once
 
+#include <cmath>
 #include <cstdio>
+#include <cstdlib>
+#include <filesystem>
 #include <optional>
 #include <string>
 
 #include <CLI/CLI.hpp>
 
 namespace examples {
+
+/// Where the shipped specs, profiles, fits and measurements are: $ROOFLINE_DATA_DIR if set; else,
+/// for an installed program, <prefix>/<datadir>/roofline (found from the program's own path, so
+/// that a DESTDIR or relocated install works too); else the source tree it was built from.
+inline std::string data_dir() {
+  if (const char* e = std::getenv("ROOFLINE_DATA_DIR"); e && *e) return e;
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    const std::filesystem::path installed = (exe.parent_path() / ROOFLINE_BIN_TO_DATA).lexically_normal();
+    if (std::filesystem::is_directory(installed / "hw_profiles", ec)) return installed.string();
+  }
+  return ROOFLINE_SOURCE_DIR;
+}
+
+/// A shipped file, relative to data_dir().
+inline std::string data_path(const std::string& relative) { return data_dir() + "/" + relative; }
 
 /// A whole number >= 1.
 inline const CLI::Validator positive_integer{[](std::string& s) -> std::string {
@@ -33,11 +53,28 @@ inline const CLI::Validator positive_number{[](std::string& s) -> std::string {
                                               } catch (const std::exception&) {
                                                 used = 0;
                                               }
-                                              if (used == 0 || used != s.size() || !(v > 0) || !std::isfinite(v))
+                                              if (used == 0 || used != s.size() || !(v > 0) || !std::isfinite(v) ||
+                                                  s.find_first_of("xXnN") != std::string::npos)
                                                 return "must be a positive number, got '" + s + "'";
                                               return {};
                                             },
                                             "POSITIVE NUMBER"};
+
+/// A finite number >= 0.
+inline const CLI::Validator non_negative_number{[](std::string& s) -> std::string {
+                                                  std::size_t used = 0;
+                                                  double v = -1;
+                                                  try {
+                                                    v = std::stod(s, &used);
+                                                  } catch (const std::exception&) {
+                                                    used = 0;
+                                                  }
+                                                  if (used == 0 || used != s.size() || !(v >= 0) || !std::isfinite(v) ||
+                                                      s.find_first_of("xXnN") != std::string::npos)
+                                                    return "must be a number >= 0, got '" + s + "'";
+                                                  return {};
+                                                },
+                                                "NUMBER >= 0"};
 
 /// Parses the command line: help and version print as usual; a bad command line prints
 /// one line "error: ..." to stderr. Returns the exit status if the program should stop.

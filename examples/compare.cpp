@@ -7,15 +7,16 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "commands.hpp"
 
 #include "roofline/io.hpp"
 #include "roofline/plot.hpp"
 #include "roofline/report.hpp"
 
-int main(int argc, char** argv) {
+int commands::compare(int argc, char** argv) {
   CLI::App app{"Compare models across prompt lengths: TTFT, step time and their crossovers."};
   std::vector<std::string> model_paths;
-  std::string hw_path = ROOFLINE_SOURCE_DIR "/hw_profiles/h100_sxm.yaml", range = "512:131072", plot, format = "table";
+  std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml"), range = "512:131072", plot, format = "table";
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   app.add_option("--models", model_paths, "model spec YAMLs")->required();
   app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
@@ -35,8 +36,10 @@ int main(int argc, char** argv) {
     } catch (const std::exception&) {
       a = 0;
     }
-    if (colon == std::string::npos || a != colon || b != range.size() - colon - 1 || lo < 1 || hi <= lo)
-      throw roofline::input_error("--prefill-range: expected LO:HI with 1 <= LO < HI, got '" + range + "'");
+    if (colon == std::string::npos || a != colon || b != range.size() - colon - 1 || lo < 1 || hi <= lo ||
+        hi > roofline::max_tokens)
+      throw roofline::input_error(fmt::format("--prefill-range: expected LO:HI with 1 <= LO < HI <= {} (2^40), got '{}'",
+                                              roofline::max_tokens, range));
     std::vector<roofline::model_spec> specs;
     for (const auto& p : model_paths) specs.push_back(roofline::load_model(p));
     std::vector<const roofline::model_spec*> models;

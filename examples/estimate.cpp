@@ -5,15 +5,16 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "commands.hpp"
 
 #include "roofline/io.hpp"
 #include "roofline/plot.hpp"
 #include "roofline/report.hpp"
 
-int main(int argc, char** argv) {
+int commands::estimate(int argc, char** argv) {
   CLI::App app{"Roofline estimate of prefill (time to first token) and decode (step time) of an LLM."};
-  std::string model_path = ROOFLINE_SOURCE_DIR "/model_specs/xlstm_7b.yaml";
-  std::string hw_path = ROOFLINE_SOURCE_DIR "/hw_profiles/h100_sxm.yaml";
+  std::string model_path = examples::data_path("model_specs/xlstm_7b.yaml");
+  std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml");
   roofline::workload w{.batch = 8, .prefill = 16384, .generate = 100};
   std::string overlap, format = "table";
   bool layers = false;

@@ -5,10 +5,11 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "commands.hpp"
 
 #include "roofline/io.hpp"
 
-int main(int argc, char** argv) {
+int commands::import_hf(int argc, char** argv) {
   CLI::App app{"Prints the model spec (YAML) that a HuggingFace config.json describes, with a comment for every "
                "value it derived; a field it cannot honour is an error naming its line and column."};
   std::string config;

@@ -6,14 +6,15 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "commands.hpp"
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "roofline/io.hpp"
 
-int main(int argc, char** argv) {
+int commands::optimal_model(int argc, char** argv) {
   CLI::App app{"Compute-optimal model choice for a training budget (or the budget of a model size)."};
-  std::string family, fits_dir = ROOFLINE_SOURCE_DIR "/scaling", fit_name = "default", format = "table";
+  std::string family, fits_dir = examples::data_path("scaling"), fit_name = "default", format = "table";
   double compute = 0, params = 0;
   int context = 8192;
   app.add_option("--family", family, "model family")->required()->check(CLI::IsMember({"transformer", "xlstm"}));

@@ -8,14 +8,15 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "commands.hpp"
 #include <fmt/format.h>
 
 #include "roofline/io.hpp"
 #include "roofline/plot.hpp"
 
-int main(int argc, char** argv) {
+int commands::pareto(int argc, char** argv) {
   CLI::App app{"Loss against inference time for models trained on a budget: Pareto frontiers per family and context."};
-  std::string hw_path = ROOFLINE_SOURCE_DIR "/hw_profiles/h100_sxm.yaml", fits = ROOFLINE_SOURCE_DIR "/scaling/loss_fits.yaml";
+  std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml"), fits = examples::data_path("scaling/loss_fits.yaml");
   std::string plot, fit_name = "default";
   double compute = 0;
   std::vector<std::int64_t> contexts{2048, 8192, 16384};
@@ -32,7 +33,8 @@ int main(int argc, char** argv) {
   app.add_option("--memory-gb", memory_gb, "limit: device memory held")->check(examples::positive_number);
   app.add_option("--target-loss", target_loss, "also: the cheapest model reaching this loss")->check(examples::positive_number);
   app.add_option("--lifetime-tokens", lifetime, "inference tokens served in the model's life (for --target-loss)")
-      ->capture_default_str();
+      ->capture_default_str()
+      ->check(examples::non_negative_number);
   app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
   app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;

@@ -7,14 +7,15 @@
 #include <CLI/CLI.hpp>
 
 #include "cli.hpp"
+#include "commands.hpp"
 
 #include "roofline/plot.hpp"
 #include "roofline/report.hpp"
 #include "samples.hpp"
 
-int main(int argc, char** argv) {
+int commands::validate(int argc, char** argv) {
   CLI::App app{"Predict measured TTFT and step times with a hardware profile and report the errors."};
-  std::string hw_path, csv, predictions_out, format = "table", root = ROOFLINE_SOURCE_DIR;
+  std::string hw_path, csv, predictions_out, format = "table", root = examples::data_dir();
   app.add_option("--hw", hw_path, "hardware profile YAML")->required();
   app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)")->required();
   app.add_option("--predictions", predictions_out, "write measured and predicted times to this CSV");

@@ -51,8 +51,8 @@ inline void check_supported(const model_spec& m, const hardware& hw, const workl
     throw input_error(fmt::format("workload: batch ({}), prefill ({}) and generate ({}) must be positive",
                                   w.batch, w.prefill, w.generate));
   if (w.batch > max_tokens || w.prefill > max_tokens || w.generate > max_tokens || w.prefill + w.generate > max_tokens)
-    throw input_error(fmt::format("workload: batch ({}), prefill ({}) and prefill + generate must each be at most "
-                                  "{} (2^40)", w.batch, w.prefill, max_tokens));
+    throw input_error(fmt::format("workload: batch ({}), prefill ({}), generate ({}) and prefill + generate must each "
+                                  "be at most {} (2^40)", w.batch, w.prefill, w.generate, max_tokens));
   if (m.max_context > 0 && w.prefill + w.generate > m.max_context)
     throw input_error(fmt::format("workload: prefill {} + generate {} = {} tokens exceeds the maximum context of "
                                   "model '{}', {} ('max_context'{})",

@@ -126,8 +126,10 @@ std::vector<std::string> split_fields(const std::string& line) {
 
 }  // namespace
 
-std::vector<measurement> load_measurements(const std::string& path) {
-  std::istringstream in(slurp(path));
+std::vector<measurement> load_measurements(const std::string& path) { return parse_measurements(slurp(path), path); }
+
+std::vector<measurement> parse_measurements(std::string_view text, const std::string& path) {
+  std::istringstream in{std::string(text)};
   std::string line;
   if (!std::getline(in, line)) throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
   if (!line.empty() && line.back() == '\r') line.pop_back();
@@ -182,9 +184,9 @@ namespace {
 
 // A list under `fits:`, each entry read by `read`.
 template <class T, class Read>
-std::vector<T> read_fits(const std::string& path, Read read) {
+std::vector<T> read_fits(std::string_view text, const std::string& path, Read read) {
   const std::string file = path;
-  const YAML::Node root = parse(slurp(path), file);
+  const YAML::Node root = parse(text, file);
   reader r(file, root, "", {"fits"});
   const YAML::Node list = r.required("fits");
   if (!list.IsSequence() || list.size() == 0) r.fail(list, "'fits' must be a non-empty list");
@@ -209,8 +211,11 @@ std::vector<T> read_fits(const std::string& path, Read read) {
 
 }  // namespace
 
-std::vector<loss_fit> load_loss_fits(const std::string& path) {
-  return read_fits<loss_fit>(path, [](reader& e, loss_fit& f) {
+std::vector<loss_fit> load_loss_fits(const std::string& path) { return parse_loss_fits(slurp(path), path); }
+std::vector<isoflop_fit> load_isoflop_fits(const std::string& path) { return parse_isoflop_fits(slurp(path), path); }
+
+std::vector<loss_fit> parse_loss_fits(std::string_view text, const std::string& path) {
+  return read_fits<loss_fit>(text, path, [](reader& e, loss_fit& f) {
     f.name = e.string("name");
     f.log_a = e.number("log_a", -1e3, false, 1e3);
     f.log_b = e.number("log_b", -1e3, false, 1e3);
@@ -221,8 +226,8 @@ std::vector<loss_fit> load_loss_fits(const std::string& path) {
   });
 }
 
-std::vector<isoflop_fit> load_isoflop_fits(const std::string& path) {
-  return read_fits<isoflop_fit>(path, [](reader& e, isoflop_fit& f) {
+std::vector<isoflop_fit> parse_isoflop_fits(std::string_view text, const std::string& path) {
+  return read_fits<isoflop_fit>(text, path, [](reader& e, isoflop_fit& f) {
     f.params_coefficient = e.number("params_coefficient", 0, true, 1e30);
     f.params_exponent = e.number("params_exponent", 0, true, 10);
     f.tokens_coefficient = e.number("tokens_coefficient", 0, true, 1e30);

@@ -44,11 +44,14 @@ hardware parse_hardware(std::string_view yaml, const std::string& name);
 /// fields hold no commas or quotes. Throws input_error "file:line:col: ..." for a missing
 /// column, a non-positive size, a time that is not a positive number.
 std::vector<measurement> load_measurements(const std::string& path);
+std::vector<measurement> parse_measurements(std::string_view csv, const std::string& name);
 
 /// Reads parametric loss fits (scaling/loss_fits.yaml) or IsoFLOP power laws
 /// (scaling/isoflop_fits.yaml); errors as load_model.
 std::vector<loss_fit> load_loss_fits(const std::string& path);
 std::vector<isoflop_fit> load_isoflop_fits(const std::string& path);
+std::vector<loss_fit> parse_loss_fits(std::string_view yaml, const std::string& name);
+std::vector<isoflop_fit> parse_isoflop_fits(std::string_view yaml, const std::string& name);
 
 /// The hardware profile as YAML, in the format load_hardware reads (with its calibration).
 std::string hardware_yaml(const hardware& hw);

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include "roofline/dtype.hpp"
@@ -227,14 +228,33 @@ class reader {
   std::vector<std::string> known_;
 };
 
-// One YAML document; a second one in the file is an error (it would be ignored).
+// Where the documents of a YAML stream start (an event handler that only listens for them).
+struct document_starts : YAML::EventHandler {
+  std::vector<YAML::Mark> starts;
+  void OnDocumentStart(const YAML::Mark& mark) override { starts.push_back(mark); }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t, const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t, YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+};
+
+// One YAML document; a second one in the file is an error (it would be ignored). yaml-cpp's
+// LoadAll can loop forever on malformed text after a document, so the stream is walked for at
+// most two documents.
 inline YAML::Node parse(std::string_view yaml, const std::string& name) {
   try {
-    std::vector<YAML::Node> docs = YAML::LoadAll(std::string(yaml));
-    if (docs.size() > 1)
-      throw input_error(fmt::format("{}:{}:1: a second YAML document; a file holds one", name,
-                                    docs[1].Mark().is_null() ? 1 : docs[1].Mark().line + 1));
-    return docs.empty() ? YAML::Node() : docs[0];
+    const std::string text(yaml);
+    YAML::Node root = YAML::Load(text);
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    document_starts docs;
+    if (parser.HandleNextDocument(docs) && parser.HandleNextDocument(docs) && docs.starts.size() > 1)
+      throw input_error(fmt::format("{}:{}:1: a second YAML document (or text after the first); a file holds one", name, docs.starts[1].line + 1));
+    return root;
   } catch (const YAML::ParserException& e) {
     throw input_error(fmt::format("{}:{}:{}: YAML syntax error: {}", name, e.mark.line + 1, e.mark.column + 1, e.msg));
   }

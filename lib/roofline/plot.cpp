@@ -2,6 +2,10 @@
 #include "roofline/plot.hpp"
 
 #include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
 #include <map>
 
 #include <fmt/format.h>
@@ -11,13 +15,26 @@
 namespace roofline {
 namespace {
 
-// Runs a gnuplot script; the script writes its own output file.
+// Runs a gnuplot script; the script writes its own output file, which must be writable first
+// (gnuplot would otherwise draw to its standard output). Its messages go to standard error only
+// when it fails.
 void run_gnuplot(const std::string& script, const std::string& out) {
-  FILE* p = popen("gnuplot", "w");
-  if (!p) throw input_error(fmt::format("{}: cannot start gnuplot", out));
+  {
+    std::ofstream probe(out, std::ios::out | std::ios::trunc);
+    if (!probe) throw input_error(fmt::format("{}:1:1: cannot write file", out));
+  }
+  if (out.find('\'') != std::string::npos) throw input_error(fmt::format("{}:1:1: a plot path cannot hold a quote", out));
+  const std::string log = (std::filesystem::temp_directory_path() / fmt::format("roofline_gnuplot_{}.log", ::getpid())).string();
+  FILE* p = popen(("gnuplot 2>'" + log + "'").c_str(), "w");
+  if (!p) throw input_error(fmt::format("{}:1:1: cannot start gnuplot", out));
   std::fwrite(script.data(), 1, script.size(), p);
-  if (pclose(p) != 0)
-    throw input_error(fmt::format("{}: gnuplot failed (its message is above; is it installed? apt-get install gnuplot-nox)", out));
+  const int status = pclose(p);
+  std::string first;
+  std::getline(std::ifstream(log) >> std::ws, first);
+  std::filesystem::remove(log);
+  if (status != 0)
+    throw input_error(fmt::format("{}:1:1: gnuplot failed{} (is it installed? apt-get install gnuplot-nox)", out,
+                                  first.empty() ? "" : ": " + first));
 }
 
 // Twelve distinguishable colours (a colour per model; they repeat after twelve).

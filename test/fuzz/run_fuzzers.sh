@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs each fuzz target of a build for a bounded time on its seed corpus: the shipped files and
+# the bad-input catalogue. Prints "fuzz NAME: passed|failed" per target; exits non-zero if any
+# failed (a crash, a sanitizer report, an exception other than input_error).
+#   test/fuzz/run_fuzzers.sh BUILD_DIR [SECONDS]      (developers: a longer run, e.g. 3600)
+set -uo pipefail
+build=$1
+seconds=${2:-45}
+src=$(cd "$(dirname "$0")/../.." && pwd)
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+status=0
+seed() {  # seed NAME FILES...: a corpus directory of copies of the files
+  local dir=$work/$1
+  shift
+  mkdir -p "$dir"
+  local f i=0
+  for f in "$@"; do cp "$f" "$dir/$((i++))_$(basename "$f")"; done
+  echo "$dir"
+}
+models=$(seed models "$src"/model_specs/*.yaml "$src"/model_specs/paper/*.yaml "$src"/test/bad_inputs/model_*.yaml \
+  "$src"/test/bad_inputs/hf_*.json "$src"/test/data/hf_configs/*.json)
+hardware=$(seed hardware "$src"/hw_profiles/*.yaml "$src"/test/bad_inputs/hw_*.yaml "$src"/test/data/h100_sxm_roofline.yaml)
+measurements=$(seed measurements "$src"/measurements/*.csv)
+fits=$(seed fits "$src"/scaling/*.yaml)
+report=$(seed report "$src"/model_specs/*.yaml "$src"/model_specs/paper/*.yaml "$src"/test/data/hf_configs/*.json)
+mkdir -p "$build/fuzz-artifacts"  # inputs that failed, kept for a look
+for target in model:$models hardware:$hardware measurements:$measurements fits:$fits report:$report; do
+  name=${target%%:*}
+  corpus=${target#*:}
+  log=$work/$name.log
+  # -max_len: the largest shipped file is a few kB; the measurement CSVs are larger and are cut.
+  if "$build/test/fuzz/fuzz_$name" "$corpus" -max_total_time="$seconds" -max_len=8192 -timeout=10 \
+       -rss_limit_mb=2048 -print_final_stats=1 \
+       -artifact_prefix="$build/fuzz-artifacts/$name-" >"$log" 2>&1; then
+    echo "fuzz $name: passed ($(grep -m1 -o 'stat::number_of_executed_units: *[0-9]*' "$log" | grep -o '[0-9]*$') inputs in ${seconds} s)"
+  else
+    echo "fuzz $name: failed"
+    tail -40 "$log"
+    status=1
+  fi
+done
+exit $status
