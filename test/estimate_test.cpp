@@ -118,7 +118,7 @@ TEST_CASE("an estimate rejects what the hardware or the workload cannot take") {
     CHECK_THROWS_WITH_AS(estimate(fp8, memory_only(), {}),
                          "hardware 'memory only': no matrix peak for fp8: memory only has no fp8 tensor units, and "
                          "model 'tiny' computes its mixer weights in fp8; use weight-only fp8 with bf16 compute "
-                         "('dtypes.mixer: {storage: fp8, compute: bf16}') or add 'matrix_tflops.fp8'",
+                         "('dtypes.compute: bf16') or add 'matrix_tflops.fp8'",
                          input_error);
   }
   SUBCASE("a non-positive workload") {

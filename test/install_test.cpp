@@ -34,6 +34,10 @@ TEST_CASE("a consumer project builds against an installed copy and prints a TTFT
   std::tie(rc, out) = shell("DESTDIR=" + dest + " meson install -C " ROOFLINE_BUILD_DIR " --no-rebuild --quiet");
   REQUIRE_MESSAGE(rc == 0, out);
   CHECK(fs::exists(dest + "/usr/local/include/roofline/estimate.hpp"));
+  // every header a public header includes is installed too (the consumer includes them all)
+  for (const char* h : {"scaling.hpp", "compare.hpp", "graph/moe.hpp", "graph/mla.hpp"})
+    CHECK(fs::exists(dest + "/usr/local/include/roofline/" + h));
+  CHECK_FALSE(fs::exists(dest + "/usr/local/include/roofline/io_reader.hpp"));  // internal
   CHECK(fs::exists(dest + "/usr/local/share/roofline/hw_profiles/h100_sxm.yaml"));
   CHECK(fs::exists(dest + "/usr/local/share/roofline/model_specs/paper/xlstm_7b.yaml"));
   std::string pc_dir;
@@ -62,6 +66,24 @@ TEST_CASE("a consumer project builds against an installed copy and prints a TTFT
   CHECK(rc == 0);
   // Llama-3-8B, batch 1, 4096-token prompt on the pure H100 roofline
   CHECK(out.rfind("llama3_8b on H100 SXM: TTFT ", 0) == 0);
-  CHECK(out.find("memory-bound decode") != std::string::npos);
+  CHECK(out.find("memory-bound decode, 8030261248 parameters") != std::string::npos);
+  CHECK(out.find("JSON report of ") != std::string::npos);
+  SUBCASE("the installed roofline command reads the installed specs and profiles by default") {
+    const std::string bin = dest + "/usr/local/bin/roofline";
+    REQUIRE(fs::exists(bin));
+    std::tie(rc, out) = shell(bin + " --help");
+    CHECK(rc == 0);
+    CHECK(out.find("estimate") != std::string::npos);
+    CHECK(out.find(dest + "/usr/local/share/roofline") != std::string::npos);
+    std::tie(rc, out) = shell(bin + " estimate --batch 1 --prefill 128 --generate 8");
+    CHECK(rc == 0);
+    CHECK(out.rfind("xlstm_7b (xlstm, 6.865 billion parameters) on NVIDIA H100 SXM5 80GB", 0) == 0);
+    // the data it found is the installed copy: a profile removed from the source tree would not matter
+    std::tie(rc, out) = shell(bin + " estimate --model " + dest +
+                              "/usr/local/share/roofline/model_specs/gpt_oss_120b.yaml --prefill 4096 --generate 256 "
+                              "--batch 1");
+    CHECK(rc == 0);
+    CHECK(out.find("capacity 80 GB: fits") != std::string::npos);
+  }
   fs::remove_all(dir);
 }

@@ -1,7 +1,33 @@
-// A consumer of the installed library: a model and an accelerator built in code, no YAML.
+// A consumer of the installed library: every public header included, a model and an accelerator
+// built in code (no YAML), an estimate and its JSON report.
 #include <cstdio>
 
+#include <roofline/accounting.hpp>
+#include <roofline/calibrate.hpp>
+#include <roofline/compare.hpp>
+#include <roofline/dtype.hpp>
+#include <roofline/error.hpp>
 #include <roofline/estimate.hpp>
+#include <roofline/graph.hpp>
+#include <roofline/graph/attention.hpp>
+#include <roofline/graph/common.hpp>
+#include <roofline/graph/deltanet.hpp>
+#include <roofline/graph/mamba.hpp>
+#include <roofline/graph/mla.hpp>
+#include <roofline/graph/mlp.hpp>
+#include <roofline/graph/mlstm.hpp>
+#include <roofline/graph/moe.hpp>
+#include <roofline/hardware.hpp>
+#include <roofline/io.hpp>
+#include <roofline/measurement.hpp>
+#include <roofline/model_spec.hpp>
+#include <roofline/ops.hpp>
+#include <roofline/plot.hpp>
+#include <roofline/report.hpp>
+#include <roofline/scaling.hpp>
+#include <roofline/timing.hpp>
+#include <roofline/units.hpp>
+#include <roofline/workload.hpp>
 
 int main() {
   using namespace roofline;
@@ -18,8 +44,12 @@ int main() {
   h100.vector[std::size_t(dtype::fp32)] = 66.9e12 * flop_per_second;
   h100.bandwidth = 3.35e12 * byte_per_second;
   h100.capacity = 80e9 * byte;
-  const estimate_result r = estimate(llama, h100, {.batch = 1, .prefill = 4096, .generate = 128});
-  std::printf("%s on %s: TTFT %.3f ms, step %.3f ms, %s-bound decode\n", llama.name.c_str(), h100.name.c_str(),
-              r.ttft.value() * 1e3, r.step_time.value() * 1e3, std::string(name(r.decode.bound)).c_str());
+  const workload w{.batch = 1, .prefill = 4096, .generate = 128};
+  const estimate_result r = estimate(llama, h100, w);
+  std::printf("%s on %s: TTFT %.3f ms, step %.3f ms, %s-bound decode, %.0f parameters\n", llama.name.c_str(),
+              h100.name.c_str(), r.ttft.value() * 1e3, r.step_time.value() * 1e3,
+              std::string(name(r.decode.bound)).c_str(), parameters(llama));
+  const std::string json = render(make_report(llama, h100, w, std::nullopt), report_format::json, false);
+  std::printf("JSON report of %zu bytes\n", json.size());
   return 0;
 }

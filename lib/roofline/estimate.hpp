@@ -75,11 +75,14 @@ inline void check_supported(const model_spec& m, const hardware& hw, const workl
     const dtype d = compute_dtype(m.dtypes, k);
     if (peak_of(hw.matrix, d)) continue;
     const number_format s = storage(m.dtypes, k);
+    const auto& own = m.dtypes.kinds[std::size_t(k)];
+    const std::string fix = own && own->compute ? fmt::format("'dtypes.{}: {{storage: {}, compute: {}}}'", name(k), s.name,
+                                                              name(m.dtypes.activations))
+                                                : fmt::format("'dtypes.compute: {}'", name(m.dtypes.activations));
     throw input_error(fmt::format("{}: no matrix peak for {}: {} has no {} tensor units, and model '{}' computes its "
-                                  "{} weights in {}; use weight-only {} with {} compute ('dtypes.{}: {{storage: {}, "
-                                  "compute: {}}}') or add 'matrix_tflops.{}'",
+                                  "{} weights in {}; use weight-only {} with {} compute ({}) or add 'matrix_tflops.{}'",
                                   where(), name(d), hw.name, name(d), m.name, name(k), name(d), s.name,
-                                  name(m.dtypes.activations), name(k), s.name, name(m.dtypes.activations), name(d)));
+                                  name(m.dtypes.activations), fix, name(d)));
   }
   if (!peak_of(hw.matrix, m.dtypes.activations))
     throw input_error(fmt::format("{}: no matrix peak for {} (model '{}' computes attention and recurrent cells in "

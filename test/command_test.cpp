@@ -1,0 +1,130 @@
+// The roofline command: subcommands, its help, and every bad command line or file it is given:
+// one line "error: ..." on stderr, a non-zero exit, nothing on stdout.
+#include <doctest/doctest.h>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "helpers.hpp"
+
+namespace {
+
+struct result {
+  int status;
+  std::string out, err;
+};
+
+// Runs `roofline ARGS`, capturing stdout and stderr apart.
+result run_roofline(const std::string& args) {
+  const std::string err_file = (std::filesystem::temp_directory_path() / ("roofline_err_" + std::to_string(::getpid()))).string();
+  FILE* p = popen((std::string(ROOFLINE_COMMAND) + " " + args + " 2>" + err_file).c_str(), "r");
+  REQUIRE(p != nullptr);
+  std::string out;
+  std::array<char, 4096> buf{};
+  while (std::size_t n = fread(buf.data(), 1, buf.size(), p)) out.append(buf.data(), n);
+  const int status = pclose(p);
+  std::ifstream in(err_file);
+  const std::string err((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::filesystem::remove(err_file);
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, out, err};
+}
+
+std::string write(const std::string& name, const std::string& text) {
+  const std::string path = (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name)).string();
+  std::ofstream(path, std::ios::binary) << text;
+  return path;
+}
+
+const std::string h100 = test::source_dir + "/hw_profiles/h100_sxm.yaml";
+const std::string llama = test::source_dir + "/model_specs/llama3_8b.yaml";
+
+}  // namespace
+
+TEST_CASE("roofline lists its subcommands and runs them") {
+  const result help = run_roofline("--help");
+  CHECK(help.status == 0);
+  for (const char* c : {"estimate", "compare", "import_hf", "validate", "calibrate", "optimal_model", "pareto"})
+    CHECK(help.out.find(std::string("  ") + c + " ") != std::string::npos);
+  const result none = run_roofline("");
+  CHECK(none.status == 2);
+  CHECK(none.out.empty());
+  CHECK(none.err.rfind("usage: roofline <command>", 0) == 0);
+  const result est = run_roofline("estimate --batch 1 --prefill 128 --generate 8");
+  CHECK(est.status == 0);
+  CHECK(est.out.rfind("xlstm_7b (xlstm", 0) == 0);
+  const result imp = run_roofline("import_hf " + test::test_dir + "/data/hf_configs/mixtral_8x7b.json");
+  CHECK(imp.status == 0);
+  CHECK(imp.out.find("moe: {type: moe, n_experts: 8, top_k: 2, expert_dim: 14336}") != std::string::npos);
+  const result sub_help = run_roofline("compare --help");
+  CHECK(sub_help.status == 0);
+  CHECK(sub_help.out.find("--prefill-range") != std::string::npos);
+}
+
+TEST_CASE("every bad command line gets one error line, a non-zero exit and no output") {
+  const std::string one_row = write("one_row.csv", "model,batch,prefill,generate,ttft_ms,step_ms\n"
+                                                   "model_specs/paper/llama2_160m.yaml,1,128,100,5.0,4.0\n");
+  const std::string array_peaks = write("peaks_array.json", "[1, 2, 3]");
+  const std::string no_peaks = write("no_peaks.json", "{\"gpu\": \"x\"}");
+  const std::string not_json = write("not.json", "{gpu: ");
+  const std::string measurements = test::source_dir + "/measurements/h200_measured.csv";
+  const std::string calibrate = "calibrate --hw " + h100 + " --out /tmp/never_written.yaml --measurements ";
+  struct bad {
+    std::string args, error;
+  };
+  for (const bad& b : std::vector<bad>{
+           {"nope", "error: unknown command 'nope'; roofline --help lists the commands\n"},
+           {"estimate --generate 9223372036854775807",
+            "error: workload: batch (8), prefill (16384), generate (9223372036854775807) and prefill + generate must "
+            "each be at most 1099511627776 (2^40)\n"},
+           {"estimate --batch 0x10", "error: --batch: must be a positive integer, got '0x10'\n"},
+           {"estimate --plot /nonexistent_dir/x.svg", "error: /nonexistent_dir/x.svg:1:1: cannot write file\n"},
+           {"estimate --model " + test::source_dir + "/model_specs",
+            "error: " + test::source_dir + "/model_specs:1:1: is a directory, not a file\n"},
+           {"estimate --model " + test::source_dir + "/model_specs/gpt2.yaml --prefill 1000 --generate 100",
+            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model 'gpt2', "
+            "1024 ('max_context' in " + test::source_dir + "/model_specs/gpt2.yaml)\n"},
+           {"compare --models " + llama + " --prefill-range 1:9223372036854775807",
+            "error: --prefill-range: expected LO:HI with 1 <= LO < HI <= 1099511627776 (2^40), got "
+            "'1:9223372036854775807'\n"},
+           {calibrate + one_row, "error: " + one_row + ": 2 measured times; fitting 36 timing parameters needs at least as many\n"},
+           {calibrate + measurements + " --peaks " + array_peaks,
+            "error: " + array_peaks + ":1:1: expected the environment JSON of examples/measure/measure.py (an object "
+            "with 'peaks', or 'runs'); got no object\n"},
+           {calibrate + measurements + " --peaks " + no_peaks,
+            "error: " + no_peaks + ":1:1: expected the environment JSON of examples/measure/measure.py (an object with "
+            "'peaks', or 'runs'); no 'peaks' object\n"},
+           {calibrate + measurements + " --peaks /no/such/env.json", "error: /no/such/env.json:1:1: cannot open file\n"},
+           {calibrate + measurements + " --huber nan", "error: --huber: must be a positive number, got 'nan'\n"},
+           {calibrate + measurements + " --huber -1", "error: --huber: must be a positive number, got '-1'\n"},
+           {"pareto --compute 1e21 --lifetime-tokens nan", "error: --lifetime-tokens: must be a number >= 0, got 'nan'\n"},
+           {"pareto --compute inf", "error: --compute: must be a positive number, got 'inf'\n"},
+       }) {
+    CAPTURE(b.args);
+    const result r = run_roofline(b.args);
+    CHECK(r.status != 0);
+    CHECK(r.out.empty());
+    CHECK(r.err == b.error);
+  }
+  const result nj = run_roofline(calibrate + measurements + " --peaks " + not_json);
+  CHECK(nj.status != 0);
+  CHECK(nj.out.empty());
+  CHECK(nj.err.rfind("error: " + not_json + ":1:1: not JSON: ", 0) == 0);
+}
+
+TEST_CASE("a name that is not UTF-8 is written as JSON with replacement characters") {
+  // "caf\xe9" is Latin-1, not UTF-8; nlohmann/json would throw while writing it
+  const std::string spec = write("latin1.yaml", std::string("name: caf\xe9\n") +
+                                                    "architecture: transformer\nd_model: 64\nn_layers: 2\nn_heads: 4\n"
+                                                    "ffn_dim: 128\nvocab_size: 100\ntied_embeddings: false\n"
+                                                    "attention: {n_kv_heads: 2, head_dim: 16}\n");
+  const result r = run_roofline("estimate --format json --model " + spec);
+  REQUIRE(r.status == 0);
+  const nlohmann::json j = nlohmann::json::parse(r.out);
+  CHECK(j["model"]["name"] == "caf\xef\xbf\xbd");  // U+FFFD
+}
