@@ -57,6 +57,13 @@ TEST_CASE("measurement files are read strictly") {
     CHECK(*rows[0].step_ms == 2.5);
     CHECK(rows[0].line == 2);
   }
+  SUBCASE("a UTF-8 byte-order mark before the header is not part of its first column") {
+    const auto path = write_temp("m_bom.csv", "\xEF\xBB\xBFmodel,batch,prefill,generate,ttft_ms,step_ms\na.yaml,2,3,4,5,6\n");
+    const auto rows = load_measurements(path);
+    REQUIRE(rows.size() == 1);
+    CHECK(rows[0].model == "a.yaml");
+    CHECK(rows[0].work.batch == 2);
+  }
   SUBCASE("a missing column") {
     const auto path = write_temp("m_col.csv", "model,batch,prefill,ttft_ms,step_ms\na.yaml,1,1,1,1\n");
     CHECK_THROWS_WITH_AS(load_measurements(path),

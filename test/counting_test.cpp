@@ -31,14 +31,6 @@ model_spec tiny_xlstm() {
                      mlp_channel{.ffn_dim = 16}, 1);
 }
 
-op find_op(const model_spec& m, const pass& p, std::string_view name) {
-  op found{};
-  for_each_op(m, p, [&](const op& o) {
-    if (o.name == name) found = o;
-  });
-  REQUIRE(found.name == name);
-  return found;
-}
 
 double rel(double got, double want) { return std::abs(got - want) / std::abs(want); }
 
@@ -111,19 +103,19 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
 
   SUBCASE("prefill of 4 tokens") {
     const pass p = prefill_pass(w);
-    const op qkv = find_op(m, p, "qkv_proj");  // 2 T d (H + 2 H_kv) d_h = 2 x 4 x 8 x 16
+    const op qkv = test::find_op(m, p, "qkv_proj");  // 2 T d (H + 2 H_kv) d_h = 2 x 4 x 8 x 16
     CHECK(qkv.work.value() == 1024);
     CHECK(qkv.moved.activations.value() == 4 * (8 + 16) * 2);
     CHECK(qkv.moved.weights.value() == 8 * 16 * 2);
     // 0.65 x T^2 x 2 H (d_qk + d_v + 5/2) = 0.65 x 16 x 4 x 10.5
-    const op att = find_op(m, p, "attention");
+    const op att = test::find_op(m, p, "attention");
     CHECK(att.work.value() == doctest::Approx(436.8).epsilon(1e-12));
     CHECK(att.moved.activations.value() == 4 * 2 * 8 * 2);  // q and o: T H (d_qk + d_v) b
     CHECK(att.moved.kv_cache.value() == 4 * 1 * 8 * 2);     // k and v: T H_kv (d_qk + d_v) b
-    const op head = find_op(m, p, "lm_head");               // last token only: 2 d V
+    const op head = test::find_op(m, p, "lm_head");               // last token only: 2 d V
     CHECK(head.work.value() == 2 * 8 * 32);
     CHECK(head.moved.total().value() == 8 * 32 * 2 + (8 + 32) * 2);
-    CHECK(find_op(m, p, "final_norm").work.value() == 0);  // the paper leaves it out of prefill
+    CHECK(test::find_op(m, p, "final_norm").work.value() == 0);  // the paper leaves it out of prefill
     CHECK(att.cls == op_class::attention);  // a prompt's kernel: one item per 128-row query tile
     CHECK(att.parallel == 1 * 2 * 1);       // B H ceil(T / 128)
     CHECK(att.item_steps == 4);             // the last tile reads all T keys
@@ -131,11 +123,11 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
   SUBCASE("decode: the mean of 2 steps after a 4-token prompt") {
     const pass p = decode_pass(w);
     // keys attended: 5 and 6, mean 5.5 -> 5.5 x 2 H (d_qk + d_v + 2.5) = 5.5 x 4 x 10.5
-    const op att = find_op(m, p, "attention");
+    const op att = test::find_op(m, p, "attention");
     CHECK(att.work.value() == doctest::Approx(231).epsilon(1e-12));
     // cache read: 4 and 5 tokens, mean 4.5, plus 1 written: 5.5 x H_kv (d_qk + d_v) x 2 B
     CHECK(att.moved.kv_cache.value() == doctest::Approx(88).epsilon(1e-12));
-    CHECK(find_op(m, p, "final_norm").work.value() == 8 * 3);
+    CHECK(test::find_op(m, p, "final_norm").work.value() == 8 * 3);
     // the decode kernel: one item per sequence and KV head (B H_kv = 1: both query heads share
     // it), each reading the 5.5 keys one after another in tiles of 128, at least one whole
     // tile: 128 steps; head width (d_qk + d_v) / 256 = 8 / 256
@@ -144,7 +136,7 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
     CHECK(att.item_steps == 128);
     CHECK(att.item_size == doctest::Approx(8.0 / 256).epsilon(1e-12));
     // after a 300-token prompt: keys 301 and 302, mean 301.5 steps, more than a tile
-    CHECK(find_op(m, decode_pass({.batch = 1, .prefill = 300, .generate = 2}), "attention").item_steps ==
+    CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 300, .generate = 2}), "attention").item_steps ==
           doctest::Approx(301.5).epsilon(1e-12));
   }
   SUBCASE("memory held after 4 + 2 tokens") {
@@ -164,7 +156,7 @@ TEST_CASE("a tiny xLSTM's mLSTM cell is counted as worked out by hand") {
   //   intra      10 + 8 + 0.75 (16 x 5 + 4 x 2) + 0.75 (2 x 16 x 6 + 3 x 16) = 264
   //   inter      64 + 24 = 88;  combination 32 + 16 = 48;  total 547
   SUBCASE("chunkwise prefill of whole chunks") {
-    const op cell = find_op(m, prefill_pass({.batch = 1, .prefill = 8, .generate = 1}), "mlstm_cell");
+    const op cell = test::find_op(m, prefill_pass({.batch = 1, .prefill = 8, .generate = 1}), "mlstm_cell");
     CHECK(cell.work.value() == 2 * 2 * 547);  // heads x chunks x 547
     // state in and out per head and chunk: 2 (d_qk d_v + d_qk + 1) x 4 B = 88
     CHECK(cell.moved.state.value() == 2 * 2 * 88);
@@ -174,18 +166,18 @@ TEST_CASE("a tiny xLSTM's mLSTM cell is counted as worked out by hand") {
   }
   SUBCASE("a partial chunk is padded, or counted as a fraction") {
     const workload w{.batch = 1, .prefill = 6, .generate = 1};
-    CHECK(find_op(m, prefill_pass(w), "mlstm_cell").work.value() == 2 * 2 * 547);
+    CHECK(test::find_op(m, prefill_pass(w), "mlstm_cell").work.value() == 2 * 2 * 547);
     m.accounting.partial_chunk = partial_chunk::fraction;
-    CHECK(find_op(m, prefill_pass(w), "mlstm_cell").work.value() == doctest::Approx(2 * 1.5 * 547).epsilon(1e-12));
+    CHECK(test::find_op(m, prefill_pass(w), "mlstm_cell").work.value() == doctest::Approx(2 * 1.5 * 547).epsilon(1e-12));
   }
   SUBCASE("a recurrent step") {
     // gates 4 + 2 + 1 + 1 + 1 = 9; C update 4 x 2 x 4 = 32; denominator 12 + 4 + 3 = 19;
     // output 2 x 4 x 2 + 2 = 18; total 78 per head
-    const op cell = find_op(m, decode_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell");
+    const op cell = test::find_op(m, decode_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell");
     CHECK(cell.work.value() == 3 * 2 * 78);
     CHECK(cell.moved.state.value() == 3 * 2 * 88);
     CHECK(cell.cls == op_class::recurrent_step);  // the step's kernel, not the chunkwise one
-    CHECK(find_op(m, prefill_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell").cls == op_class::recurrent);
+    CHECK(test::find_op(m, prefill_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell").cls == op_class::recurrent);
   }
   SUBCASE("state held: B layers H (d_qk d_v + d_qk + 1) x 4 B, independent of context") {
     CHECK(memory_footprint(m, {.batch = 3, .prefill = 8, .generate = 5}).state.value() == 3 * 2 * 11 * 4);

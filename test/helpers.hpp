@@ -7,9 +7,21 @@
 #include <string>
 #include <vector>
 
-#include "roofline/model_spec.hpp"
+#include <doctest/doctest.h>
+
+#include "roofline/graph.hpp"
 
 namespace test {
+
+/// The op of a pass named `name` (the last one, for a model of several layer kinds).
+inline roofline::op find_op(const roofline::model_spec& m, const roofline::pass& p, std::string_view name) {
+  roofline::op found{};
+  roofline::for_each_op(m, p, [&](const roofline::op& o) {
+    if (o.name == name) found = o;
+  });
+  REQUIRE(found.name == name);
+  return found;
+}
 
 /// A model of n identical layers built in code (as the tests' tiny models are).
 inline roofline::model_spec stack(std::string name, int d_model, int vocab, roofline::mixer_spec mixer,

@@ -13,14 +13,6 @@ using namespace roofline;
 
 namespace {
 
-op find_op(const model_spec& m, const pass& p, std::string_view name) {
-  op found{};
-  for_each_op(m, p, [&](const op& o) {
-    if (o.name == name) found = o;
-  });
-  REQUIRE(found.name == name);
-  return found;
-}
 
 bool has_op(const model_spec& m, const pass& p, std::string_view name) {
   bool found = false;
@@ -59,22 +51,22 @@ TEST_CASE("an attention layer with every option is counted as worked out by hand
   SUBCASE("prefill of 5 tokens") {
     const pass p = prefill_pass({.batch = 1, .prefill = 5, .generate = 2});
     // qkv: 2 x 5 x 8 x 24 + the bias, 5 x 24
-    CHECK(find_op(m, p, "qkv_proj").work.value() == 1920 + 120);
+    CHECK(test::find_op(m, p, "qkv_proj").work.value() == 1920 + 120);
     // QK-norm: 5 tokens x (2 + 1) heads x 4 x 3 FLOPs; its weights 2 x 4 x 2 B
-    CHECK(find_op(m, p, "qk_norm").work.value() == 180);
-    CHECK(find_op(m, p, "qk_norm").moved.weights.value() == 16);
+    CHECK(test::find_op(m, p, "qk_norm").work.value() == 180);
+    CHECK(test::find_op(m, p, "qk_norm").moved.weights.value() == 16);
     // scores: within the window 0.65 x 3^2, then 3 keys for each of the 2 later queries: 11.85;
     // per key 2 x 2 (4 + 4 + 5/2 + 3/2) = 48; sinks 5 x 2 x 5
-    const op att = find_op(m, p, "attention");
+    const op att = test::find_op(m, p, "attention");
     CHECK(att.work.value() == approx(11.85 * 48 + 50));
     CHECK(att.item_steps == 3);  // the last tile reads the window
     // gate: 5 x 8 x (sigmoid + 1); g and o read, o written
-    CHECK(find_op(m, p, "attn_gate").work.value() == 80);
-    CHECK(find_op(m, p, "attn_gate").moved.activations.value() == 3 * 5 * 8 * 2);
+    CHECK(test::find_op(m, p, "attn_gate").work.value() == 80);
+    CHECK(test::find_op(m, p, "attn_gate").moved.activations.value() == 3 * 5 * 8 * 2);
   }
   SUBCASE("decode after 5 tokens, 2 steps") {
     const pass p = decode_pass({.batch = 1, .prefill = 5, .generate = 2});
-    const op att = find_op(m, p, "attention");
+    const op att = test::find_op(m, p, "attention");
     // keys min(6, 3) and min(7, 3): 3; per key 48, sinks 2 x 5
     CHECK(att.work.value() == approx(3 * 48 + 10));
     // cache read 2 tokens + 1 written, 1 KV head x (4 + 4) x 2 B
@@ -102,22 +94,22 @@ TEST_CASE("a multi-head latent attention layer is counted as worked out by hand"
   }
   SUBCASE("prefill: decompressed keys and values, multi-head attention of d_qk 4 and d_v 3") {
     const pass p = prefill_pass({.batch = 1, .prefill = 4, .generate = 1});
-    const op att = find_op(m, p, "attention");
+    const op att = test::find_op(m, p, "attention");
     CHECK(att.work.value() == approx(0.65 * 16 * 2 * 2 * (4 + 3 + 2.5)));
     CHECK(att.moved.kv_cache.value() == 4 * 6 * 2);  // the latent and RoPE key of 4 tokens written
-    CHECK(find_op(m, p, "kv_b_proj").work.value() == 2 * 4 * 4 * 10);
+    CHECK(test::find_op(m, p, "kv_b_proj").work.value() == 2 * 4 * 4 * 10);
     CHECK_FALSE(has_op(m, p, "q_absorb"));
   }
   SUBCASE("decode: absorbed, one latent head read once for all query heads") {
     const pass p = decode_pass({.batch = 1, .prefill = 4, .generate = 1});
-    const op att = find_op(m, p, "attention");
+    const op att = test::find_op(m, p, "attention");
     // 5 keys x 2 heads x 2 (d_qk 6 + d_v 4 + 5/2)
     CHECK(att.work.value() == approx(5 * 2 * 2 * 12.5));
     CHECK(att.moved.kv_cache.value() == 5 * 6 * 2);  // 4 cached + 1 written, (4 + 2) x 2 B
     CHECK(att.parallel == 1);                         // one sequence, one group of up to 64 heads
     CHECK(att.split_steps);
-    CHECK(find_op(m, p, "q_absorb").work.value() == 2 * 2 * 2 * 4);  // B H nope kv_rank
-    CHECK(find_op(m, p, "v_absorb").work.value() == 2 * 2 * 4 * 3);  // B H kv_rank v
+    CHECK(test::find_op(m, p, "q_absorb").work.value() == 2 * 2 * 2 * 4);  // B H nope kv_rank
+    CHECK(test::find_op(m, p, "v_absorb").work.value() == 2 * 2 * 4 * 3);  // B H kv_rank v
     CHECK_FALSE(has_op(m, p, "kv_b_proj"));
   }
   SUBCASE("the cache: the latent and the RoPE key per token") {
@@ -141,7 +133,7 @@ TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
   SUBCASE("the chunked prefill") {
     // per chunk (Q 2, P 4, N 2, c 0.75): group c 2 Q^2 N = 12; per head c Q^2 (2P + 2 + exp) = 33,
     // 4 Q N P = 64, 4 Q P = 32, 2 N P = 16, exp 1, Q (3 + exp + log) = 10: 156; 12 + 2 x 156 = 324
-    const op ssd = find_op(m, prefill_pass({.batch = 1, .prefill = 4, .generate = 1}), "ssd");
+    const op ssd = test::find_op(m, prefill_pass({.batch = 1, .prefill = 4, .generate = 1}), "ssd");
     CHECK(ssd.cls == op_class::recurrent);
     CHECK(ssd.work.value() == approx(2 * 324));
     CHECK(ssd.moved.state.value() == 2 * 2 * 2 * 4 * 2 * 4);  // each chunk's state written and read, fp32
@@ -150,12 +142,12 @@ TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
   }
   SUBCASE("a recurrent step") {
     // per head 3 + 2 exp + log + 5 N P + 3 P = 6 + 40 + 12
-    const op ssd = find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "ssd");
+    const op ssd = test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "ssd");
     CHECK(ssd.cls == op_class::recurrent_step);
     CHECK(ssd.work.value() == approx(2 * 58));
     CHECK(ssd.moved.state.value() == 2 * 2 * 4 * 2 * 4);
     // the conv window: 12 channels x (2 - 1) read and written, bf16
-    CHECK(find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "conv1d").moved.state.value() == 2 * 12 * 2);
+    CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "conv1d").moved.state.value() == 2 * 12 * 2);
   }
   SUBCASE("state held: H P N x 4 B + the conv window, independent of context") {
     CHECK(memory_footprint(m, {.batch = 1, .prefill = 4, .generate = 1}).state.value() == 64 + 24);
@@ -176,10 +168,10 @@ TEST_CASE("a Mamba-1 layer is counted as worked out by hand") {
   CHECK(p[weight_kind::mixer] == 64 + 40 + 8 + 32);
   CHECK(p[weight_kind::vectors] == 24 + 8 + 16 + 8 + 5 + 4);
   // per token and channel: N (7 + exp) + (1 + exp + log) + 2 + (swish + 1) = 16 + 3 + 2 + 2 = 23
-  const op scan = find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan");
+  const op scan = test::find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan");
   CHECK(scan.cls == op_class::vector);
   CHECK(scan.work.value() == 3 * 8 * 23);
-  CHECK(find_op(m, decode_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan").moved.state.value() ==
+  CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan").moved.state.value() ==
         2 * 8 * 2 * 4);
 }
 
@@ -195,10 +187,10 @@ TEST_CASE("a Gated DeltaNet layer is counted as worked out by hand") {
   CHECK(p[weight_kind::mixer] == 48 + 16 + 16);
   CHECK(p[weight_kind::vectors] == 16 + 4 + 2 + 4);
   // per chunk and value head (C 2, d_k 2, d_v 2, c 0.75): 6 + 12 + 8/3 + 32 + 48 + 4 + 4 + 24 + 36
-  const op rule = find_op(m, prefill_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
+  const op rule = test::find_op(m, prefill_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
   CHECK(rule.work.value() == approx(2 * 2 * (170 + 8.0 / 3 - 4)));
   // per value head 7 d_k d_v + 2 d_v + 1 + 2 d_k norm + sigmoid + 3 + exp + log = 28 + 4 + 1 + 12 + 6
-  const op step = find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
+  const op step = test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
   CHECK(step.work.value() == 2 * 51);
   CHECK(step.moved.state.value() == 2 * 2 * 2 * 2 * 4);
   CHECK(memory_footprint(m, {.batch = 1, .prefill = 9, .generate = 9}).state.value() == 2 * 2 * 2 * 4 + 8 * 1 * 2);
@@ -228,18 +220,18 @@ TEST_CASE("a mixture of experts reads the experts its tokens touch") {
     CHECK(active_parameters(m) == parameters(m) - 92);
   }
   SUBCASE("one token reads k experts, as grouped GEMMs of one row each") {
-    const op up = find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "experts_gate_up");
+    const op up = test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "experts_gate_up");
     CHECK(up.work.value() == 2 * 2 * 4 * 6 + 2 * 6);                  // 2 rows through d -> 2f, + bias
     CHECK(up.moved.weights.value() == 2 * (4 * 6 * 2 + 6 * 2));        // 2 experts' matrices and biases
     CHECK(up.gemm.groups == approx(2));
     CHECK(up.gemm.m == approx(1));
   }
   SUBCASE("three tokens touch 3.5 experts in expectation") {
-    const op down = find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "experts_down");
+    const op down = test::find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "experts_down");
     CHECK(down.work.value() == 2 * 6 * 3 * 4 + 6 * 4);
     CHECK(down.moved.weights.value() == approx(3.5 * (3 * 4 * 2 + 4 * 2)));
     CHECK(down.gemm.m == approx(6 / 3.5));
-    CHECK(find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "shared_gate_up").work.value() ==
+    CHECK(test::find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "shared_gate_up").work.value() ==
           2 * 3 * 4 * 4);
   }
 }
@@ -255,10 +247,10 @@ TEST_CASE("GPT-2's plain MLP, LayerNorm, biases and learned positions are counte
   // biases 12 + 4, MLP 2 x 4 x 8 with biases 8 + 4, two LayerNorms 2 x 8
   CHECK(parameters(m) == 104 + 8 + 64 + 16 + 64 + 12 + 16);
   const pass p = prefill_pass({.batch = 1, .prefill = 3, .generate = 1});
-  CHECK(find_op(m, p, "ffn_gate_up").work.value() == 2 * 3 * 4 * 8 + 3 * 8);  // up d -> f with bias
-  CHECK(find_op(m, p, "ffn_act").work.value() == 3 * 8);                       // GELU, no gate product
-  CHECK(find_op(m, p, "position_embedding").work.value() == 3 * 4);
-  CHECK(find_op(m, p, "attn_norm").moved.weights.value() == 8 * 2);            // scale and bias
+  CHECK(test::find_op(m, p, "ffn_gate_up").work.value() == 2 * 3 * 4 * 8 + 3 * 8);  // up d -> f with bias
+  CHECK(test::find_op(m, p, "ffn_act").work.value() == 3 * 8);                       // GELU, no gate product
+  CHECK(test::find_op(m, p, "position_embedding").work.value() == 3 * 4);
+  CHECK(test::find_op(m, p, "attn_norm").moved.weights.value() == 8 * 2);            // scale and bias
 }
 
 TEST_CASE("storage formats count their block scales; compute formats pick the peak") {
