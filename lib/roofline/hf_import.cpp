@@ -562,7 +562,11 @@ std::string import_config(const YAML::Node& root, const std::string& path) {
     if (c.has("mlp_only_layers")) {
       const YAML::Node l = c.at("mlp_only_layers");
       if (!l.IsSequence()) c.fail("mlp_only_layers", "'mlp_only_layers' must be a list");
-      for (const auto& v : l) dense.insert(std::stoll(v.Scalar()));
+      for (const auto& v : l) {
+        const auto i = v.IsScalar() ? io_detail::whole(v.Scalar()) : std::nullopt;
+        if (!i || *i < 0 || *i >= layers) c.fail("mlp_only_layers", fmt::format("'mlp_only_layers' must list layer indices from 0 to {}", layers - 1));
+        dense.insert(*i);
+      }
     } else {
       c.at("mlp_only_layers");
     }
