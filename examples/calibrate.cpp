@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <ctime>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 
@@ -22,9 +23,16 @@ int commands::calibrate(int argc, char** argv) {
   std::string hw_path, csv, out_path, format = "table", root = examples::data_dir();
   bool cross = false;
   roofline::fit_options options;
-  app.add_option("--hw", hw_path, "hardware profile YAML to start from (its peaks are kept)")->required();
+  app.add_option("--hw", hw_path, "the part the measurements ran on (hardware profile YAML)")->required();
+  std::string stack_path = examples::data_path("stacks/roofline.yaml"), stack_name, describes;
+  app.add_option("--stack", stack_path,
+                 "stack to start from: what is not fitted (a long-prompt attention kernel or not), and with "
+                 "--warm-start its values")
+      ->capture_default_str();
+  app.add_option("--name", stack_name, "name of the fitted stack (default: the --out file's stem)");
+  app.add_option("--describes", describes, "what the stack is: engine, version, kernels (default: the fit's data)");
   app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)")->required();
-  app.add_option("--out", out_path, "write the calibrated profile here")->required();
+  app.add_option("--out", out_path, "write the fitted stack here (YAML)")->required();
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
   app.add_flag("--cross-validate", cross, "also hold out each model in turn, fit on the rest, predict it");
   std::string env_json;
@@ -34,7 +42,7 @@ int commands::calibrate(int argc, char** argv) {
   app.add_flag("--gemm-waves", options.gemm_waves,
                "GEMM tiles run in waves of the compute units, the last one partly idle (off: padding only)");
   bool warm = false;
-  app.add_flag("--warm-start", warm, "start from the timing parameters of --hw (a profile fitted before)");
+  app.add_flag("--warm-start", warm, "start from the timing values of --stack (a stack fitted before)");
   app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")
       ->capture_default_str()
       ->check(examples::positive_number);
@@ -43,7 +51,9 @@ int commands::calibrate(int argc, char** argv) {
   const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
   try {
     std::map<std::string, roofline::model_spec> specs;
-    const auto start = roofline::load_hardware(hw_path);
+    const roofline::part part = roofline::load_part(hw_path);
+    const roofline::stack start_stack = roofline::load_stack(stack_path);
+    const auto start = roofline::drive(part, start_stack);
     const auto samples = examples::load_samples(csv, root, specs);
     if (!env_json.empty()) {
       const std::string text = roofline::read_text(env_json);  // a missing file is named as such
@@ -82,7 +92,7 @@ int commands::calibrate(int argc, char** argv) {
     }
     if (warm) {
       if (!env_json.empty()) throw roofline::input_error("--warm-start and --peaks choose different starts; give one");
-      options.start = roofline::starts_from_profile(start, options.share_phases);
+      options.start = roofline::starts_from_profile(start, options.share_phases);  // the stack's values
     }
     // Ceres needs at least as many residuals as parameters; fewer would leave it undetermined.
     std::size_t measured = 0;
@@ -97,7 +107,7 @@ int commands::calibrate(int argc, char** argv) {
     std::fprintf(stderr, "fit: cost %.4g -> %.4g in %d iterations (%s), %.1f s\n", fit.initial_cost, fit.final_cost,
                  fit.iterations, fit.converged ? "converged" : "not converged",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    roofline::hardware hw = fit.fitted;
+    const roofline::hardware hw = fit.fitted;
     const auto in_sample = roofline::error_cells(samples, roofline::predict(hw, samples));
     std::vector<roofline::error_cell> held_out;
     if (cross) {
@@ -109,14 +119,20 @@ int commands::calibrate(int argc, char** argv) {
     const std::time_t now = std::time(nullptr);
     char date[16];
     std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
-    hw.calibration = roofline::calibration_record{
-        csv, date,
-        fmt::format("build/examples/calibrate: Huber({}) loss on log(predicted/measured) of every measured TTFT and "
-                    "step time, Ceres Levenberg-Marquardt with bounds; held_out: each model left out in turn",
-                    options.huber_delta),
-        in_sample, held_out};
+    roofline::stack result{
+        .name = stack_name.empty() ? std::filesystem::path(out_path).stem().string() : stack_name,
+        .describes = describes.empty() ? fmt::format("fitted by build/examples/calibrate on {} to {}", date, csv) : describes,
+        .sources = {fmt::format("[1] {}: the measured runs the timing is fitted to", csv)},
+        .fitted_on = roofline::stack_origin{part.name, part.compute_units, part.clock_mhz},
+        .timing = hw.timing,
+        .calibration = roofline::calibration_record{
+            csv, date,
+            fmt::format("build/examples/calibrate: Huber({}) loss on log(predicted/measured) of every measured TTFT and "
+                        "step time, Ceres Levenberg-Marquardt with bounds; held_out: each model left out in turn",
+                        options.huber_delta),
+            in_sample, held_out}};
     std::ofstream out(out_path);
-    if (!(out << roofline::hardware_yaml(hw))) throw roofline::input_error(out_path + ": cannot write file");
+    if (!(out << roofline::stack_yaml(result))) throw roofline::input_error(out_path + ":1:1: cannot write file");
     if (f == roofline::report_format::json) {
       std::cout << "{\"in_sample\": " << roofline::render_cells(in_sample, f, "")
                 << ", \"held_out\": " << roofline::render_cells(held_out, f, "") << "}\n";

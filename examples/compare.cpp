@@ -19,7 +19,9 @@ int commands::compare(int argc, char** argv) {
   std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml"), range = "512:131072", plot, format = "table";
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   app.add_option("--models", model_paths, "model spec YAMLs")->required();
-  app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
+  app.add_option("--stack", stack_path, "software stack YAML: the timing of the part (default: achievable datasheet fractions)")->capture_default_str();
   app.add_option("--batch", w.batch, "sequences in the batch")->capture_default_str()->check(examples::positive_integer);
   app.add_option("--prefill-range", range, "prompt lengths LO:HI (four per doubling)")->capture_default_str();
   app.add_option("--generate", w.generate, "generated tokens")->capture_default_str()->check(examples::positive_integer);
@@ -44,7 +46,7 @@ int commands::compare(int argc, char** argv) {
     for (const auto& p : model_paths) specs.push_back(roofline::load_model(p));
     std::vector<const roofline::model_spec*> models;
     for (const auto& m : specs) models.push_back(&m);
-    const auto hw = roofline::load_hardware(hw_path);
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
     const auto start = std::chrono::steady_clock::now();
     const auto c = roofline::compare(models, hw, w, roofline::prefill_grid(lo, hi), [&](std::size_t done, std::size_t n) {
       if (std::chrono::steady_clock::now() - start > std::chrono::seconds(1))

@@ -19,7 +19,9 @@ int commands::estimate(int argc, char** argv) {
   std::string overlap, format = "table";
   bool layers = false;
   app.add_option("--model", model_path, "model spec YAML")->capture_default_str();
-  app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
+  app.add_option("--stack", stack_path, "software stack YAML: the timing of the part (default: achievable datasheet fractions)")->capture_default_str();
   app.add_option("--batch", w.batch, "sequences in the batch (B)")->capture_default_str()->check(examples::positive_integer);
   app.add_option("--prefill", w.prefill, "prompt tokens per sequence (P)")->capture_default_str()->check(examples::positive_integer);
   app.add_option("--generate", w.generate, "generated tokens per sequence (G)")
@@ -35,7 +37,7 @@ int commands::estimate(int argc, char** argv) {
 
   try {
     const auto model = roofline::load_model(model_path);
-    const auto hw = roofline::load_hardware(hw_path);
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
     std::optional<roofline::overlap> policy;
     if (!overlap.empty()) policy = roofline::parse_overlap(overlap, "--overlap");
     const auto f = format == "json" ? roofline::report_format::json

@@ -23,7 +23,9 @@ int commands::pareto(int argc, char** argv) {
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   roofline::inference_limits limits;
   double ttft_ms = 0, step_ms = 0, memory_gb = 0, target_loss = 0, lifetime = 0;
-  app.add_option("--hw", hw_path, "hardware profile YAML")->capture_default_str();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
+  app.add_option("--stack", stack_path, "software stack YAML: the timing of the part (default: achievable datasheet fractions)")->capture_default_str();
   app.add_option("--compute", compute, "training budget C in FLOPs")->required()->check(examples::positive_number);
   app.add_option("--contexts", contexts, "prompt lengths to serve (each also the training context)")->delimiter(',')->capture_default_str();
   app.add_option("--batch", w.batch, "sequences in the batch")->capture_default_str()->check(examples::positive_integer);
@@ -42,7 +44,7 @@ int commands::pareto(int argc, char** argv) {
   if (step_ms > 0) limits.step_s = step_ms * 1e-3;
   if (memory_gb > 0) limits.memory_bytes = memory_gb * 1e9;
   try {
-    const auto hw = roofline::load_hardware(hw_path);
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
     const auto loss_fits = roofline::load_loss_fits(fits);
     std::vector<roofline::pareto_series> series;
     std::ostringstream out;

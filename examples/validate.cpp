@@ -16,7 +16,9 @@
 int commands::validate(int argc, char** argv) {
   CLI::App app{"Predict measured TTFT and step times with a hardware profile and report the errors."};
   std::string hw_path, csv, predictions_out, format = "table", root = examples::data_dir();
-  app.add_option("--hw", hw_path, "hardware profile YAML")->required();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->required();
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
+  app.add_option("--stack", stack_path, "software stack YAML: the timing of the part (default: achievable datasheet fractions)")->capture_default_str();
   app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)")->required();
   app.add_option("--predictions", predictions_out, "write measured and predicted times to this CSV");
   std::string plot_out;
@@ -28,7 +30,7 @@ int commands::validate(int argc, char** argv) {
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     std::map<std::string, roofline::model_spec> specs;
-    const auto hw = roofline::load_hardware(hw_path);
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
     const auto samples = examples::load_samples(csv, root, specs);
     const auto predicted = roofline::predict(hw, samples);
     const auto cells = roofline::error_cells(samples, predicted);
@@ -39,7 +41,7 @@ int commands::validate(int argc, char** argv) {
     }
     if (!plot_out.empty()) roofline::plot_validation(samples, predicted, plot_batch, plot_out);
     std::cout << roofline::render_cells(cells, format == "json" ? roofline::report_format::json : roofline::report_format::table,
-                                        fmt::format("{} on {} ({} points)", hw.name, csv, samples.size()));
+                                        fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack, hw.stack_note, csv, samples.size()));
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

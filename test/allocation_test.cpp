@@ -24,7 +24,7 @@ void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 TEST_CASE("an estimate of totals allocates no memory") {
   using namespace roofline;
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = test::h100_calibrated();
   for (const char* name : {"xlstm_7b", "llama3_8b"}) {
     CAPTURE(name);
     const model_spec m = load_model(test::source_dir + "/model_specs/" + name + ".yaml");

@@ -89,16 +89,16 @@ TEST_CASE("measurement files are read strictly") {
   }
 }
 
-TEST_CASE("a written profile reads back the same") {
-  hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
-  hw.timing.of(op_class::attention).per_item = 3e-6 * second;
-  hw.calibration = calibration_record{"measurements/x.csv", "2026-11-27", "test", {{"xlstm", "ttft", 3, 1, 2, 3, 4}}, {}};
-  const hardware back = parse_hardware(hardware_yaml(hw), "written.yaml");
-  CHECK(back.name == hw.name);
-  CHECK(back.sources == hw.sources);
-  CHECK(back.matrix[std::size_t(dtype::bf16)]->value() == doctest::Approx(hw.matrix[std::size_t(dtype::bf16)]->value()).epsilon(1e-6));
-  CHECK(back.bandwidth.value() == doctest::Approx(hw.bandwidth.value()).epsilon(1e-6));
-  CHECK(back.compute_units == hw.compute_units);
+TEST_CASE("a written stack reads back the same") {
+  stack s = load_stack(test::source_dir + "/stacks/hf_transformers_h100.yaml");
+  s.timing.of(op_class::attention).per_item = 3e-6 * second;
+  s.calibration = calibration_record{"measurements/x.csv", "2026-11-27", "test", {{"xlstm", "ttft", 3, 1, 2, 3, 4}}, {}};
+  const stack back = parse_stack(stack_yaml(s), "written.yaml");
+  CHECK(back.name == s.name);
+  CHECK(back.describes == s.describes);
+  CHECK(back.sources == s.sources);
+  CHECK(back.fitted_on->part == s.fitted_on->part);
+  CHECK(back.fitted_on->clock_mhz == 1830);
   CHECK(back.timing.of(op_class::attention).per_item.value() == doctest::Approx(3e-6).epsilon(1e-6));
   REQUIRE(back.calibration.has_value());
   CHECK(back.calibration->in_sample.at(0).max_ape == 4);
@@ -110,7 +110,7 @@ TEST_CASE("the fit recovers timing parameters from data they generated") {
   std::vector<model_spec> models;
   for (const char* m : {"xlstm_160m", "xlstm_400m", "xlstm_2.7b", "llama2_160m", "llama2_400m", "llama2_2.7b"})
     models.push_back(load_model(test::source_dir + "/model_specs/paper/" + m + ".yaml"));
-  hardware truth = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  hardware truth = test::h100_calibrated();
   const std::vector<fit_parameter> params = fit_parameters();
   truth.timing.overlap = overlap::smooth;
   truth.timing.gemm_tile_m = truth.timing.gemm_tile_n = 128;
@@ -129,7 +129,7 @@ TEST_CASE("the fit recovers timing parameters from data they generated") {
         const estimate_result r = estimate(m, truth, w);
         samples.push_back({&m, m.name, w, r.ttft.value(), r.step_time.value()});
       }
-  const fit_report fit = fit_timing(load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml"), samples);
+  const fit_report fit = fit_timing(test::h100_calibrated(), samples);
   for (const error_cell& c : error_cells(samples, predict(fit.fitted, samples))) {
     CAPTURE(c.architecture);
     CAPTURE(c.phase);
@@ -150,7 +150,7 @@ TEST_CASE("the fit recovers timing parameters from data they generated") {
 
 TEST_CASE("the validation plot is an SVG with the models and panel titles") {
   const model_spec m = load_model(test::source_dir + "/model_specs/paper/xlstm_400m.yaml");
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = test::h100_calibrated();
   std::vector<sample> s;
   for (std::int64_t pre : {128, 1024}) s.push_back({&m, "model_specs/paper/xlstm_400m.yaml", {.batch = 1, .prefill = pre, .generate = 100}, 0.01, 0.005});
   const auto path = (std::filesystem::temp_directory_path() / "roofline_validation.svg").string();
@@ -180,7 +180,7 @@ TEST_CASE("the H200 measurements cover the 12 paper models over the harness's gr
 }
 
 TEST_CASE("a fit can start from measured peaks") {
-  const hardware hw = load_hardware(test::test_dir + "/data/h100_sxm_roofline.yaml");
+  const hardware hw = test::h100_roofline();
   // 775 TFLOP/s of 989.4; 4,244 GB/s of 3,350 (above 1: clamped to the bound by the fit); 9.9 us
   const auto s = starts_from_peaks(hw, 775e12, 4244e9, 9.9e-6);
   CHECK(s.at("matrix.compute") == doctest::Approx(775 / 989.4).epsilon(1e-12));
@@ -195,7 +195,7 @@ TEST_CASE("a fit can start from measured peaks") {
 }
 
 TEST_CASE("a fit can start from a profile's own timing (--warm-start)") {
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = test::h100_calibrated();
   const auto s = starts_from_profile(hw);
   const std::vector<fit_parameter> params = fit_parameters(false, true);  // with the long-prompt kernel
   CHECK(s.size() == params.size());

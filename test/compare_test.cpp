@@ -21,7 +21,7 @@ TEST_CASE("prompt-length grids have four points per doubling and both ends") {
 TEST_CASE("a crossover is the first prompt length at which the faster model is faster") {
   const model_spec xlstm = load_model(test::source_dir + "/model_specs/xlstm_7b.yaml");
   const model_spec llama = load_model(test::source_dir + "/model_specs/llama2_7b.yaml");
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = test::h100_calibrated();
   const workload w{.batch = 1, .prefill = 1, .generate = 100};
   const comparison c = compare({&xlstm, &llama}, hw, w, prefill_grid(512, 131072));
   int ttft = 0;
@@ -45,7 +45,7 @@ TEST_CASE("a crossover is the first prompt length at which the faster model is f
 TEST_CASE("the comparison and roofline charts are SVGs with their labels") {
   const model_spec xlstm = load_model(test::source_dir + "/model_specs/xlstm_7b.yaml");
   const model_spec llama = load_model(test::source_dir + "/model_specs/llama2_7b.yaml");
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = test::h100_calibrated();
   const auto read = [](const std::string& path) {
     std::ifstream in(path);
     return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());

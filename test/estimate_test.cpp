@@ -59,7 +59,7 @@ TEST_CASE("a pass over more than one token pays the multi-token overhead once") 
 
 TEST_CASE("perfect and no overlap bound the smooth estimate") {
   const model_spec m = load_model(test::source_dir + "/model_specs/xlstm_7b.yaml");
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = test::h100_calibrated();
   const workload w{.batch = 8, .prefill = 2048, .generate = 100};
   const estimate_result r = estimate(m, hw, w, overlap::smooth);
   CHECK(r.overlap == overlap::smooth);
@@ -82,7 +82,7 @@ TEST_CASE("perfect and no overlap bound the smooth estimate") {
 
 TEST_CASE("Llama-2-7B decode on the pure H100 roofline is the weights and cache over 3.35 TB/s") {
   const model_spec m = load_model(test::source_dir + "/model_specs/llama2_7b.yaml");
-  const hardware hw = load_hardware(test::test_dir + "/data/h100_sxm_roofline.yaml");
+  const hardware hw = test::h100_roofline();
   // Batch 1, P 1, G 1: weights read = (6,738,415,616 - 32000 x 4096) x 2 B = 13,214,687,232 B; every
   // op is memory-bound at batch 1, so the step takes at least 13.2147e9 / 3.35e12 = 3.9447 ms,
   // plus a cache of a few tokens and activations (under 0.1%).
@@ -99,12 +99,12 @@ TEST_CASE("Llama-2-7B decode on the pure H100 roofline is the weights and cache 
 
 TEST_CASE("the memory footprint decides whether a workload fits") {
   const model_spec m = load_model(test::source_dir + "/model_specs/llama3_70b.yaml");
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware hw = test::h100_calibrated();
   // 70.55e9 parameters x 2 B = 141.1 GB of weights > 80 GB
   const estimate_result r = estimate(m, hw, {.batch = 1, .prefill = 128, .generate = 1});
   CHECK(r.memory.weights.value() == 70'553'706'496.0 * 2);
   CHECK_FALSE(r.fits);
-  const hardware mi = load_hardware(test::source_dir + "/hw_profiles/mi300x.yaml");
+  const hardware mi = test::shipped("mi300x", "datasheet");
   CHECK(estimate(m, mi, {.batch = 1, .prefill = 128, .generate = 1}).fits);  // 192 GB
 }
 
@@ -149,9 +149,39 @@ TEST_CASE("every shipped model runs on every shipped accelerator") {
       CAPTURE(model);
       CAPTURE(hw);
       const auto r = estimate(load_model(test::source_dir + "/model_specs/" + model + ".yaml"),
-                              load_hardware(test::source_dir + "/hw_profiles/" + hw + ".yaml"),
+                              test::shipped(hw, "datasheet"),
                               {.batch = 4, .prefill = 1024, .generate = 64});
       CHECK(r.ttft.value() > 0);
       CHECK(r.step_time < r.ttft);
     }
+}
+
+TEST_CASE("a stack moves to another part by the transfer rule, and says so") {
+  const stack s = load_stack(test::source_dir + "/stacks/hf_transformers_h100.yaml");
+  const class_timing& fitted = s.timing.of(op_class::decode_attention);
+  SUBCASE("on the part it was fitted on, as fitted") {
+    const hardware h = drive(load_part(test::source_dir + "/hw_profiles/h100_sxm.yaml"), s);
+    CHECK(h.stack_note == "fitted on this part");
+    CHECK(h.timing.of(op_class::decode_attention).per_step.value() == fitted.per_step.value());
+  }
+  SUBCASE("on a part of another clock: per-unit times scaled by 1830 / 1620 MHz, the rest kept") {
+    const hardware h = drive(load_part(test::source_dir + "/hw_profiles/h100_pcie.yaml"), s);
+    const class_timing& moved = h.timing.of(op_class::decode_attention);
+    CHECK(moved.per_step.value() == doctest::Approx(fitted.per_step.value() * 1830 / 1620).epsilon(1e-12));
+    CHECK(moved.per_item.value() == doctest::Approx(fitted.per_item.value() * 1830 / 1620).epsilon(1e-12));
+    CHECK(moved.compute == fitted.compute);                  // a fraction of the new part's peak
+    CHECK(moved.overhead.value() == fitted.overhead.value());  // launches as measured
+    CHECK(moved.half_parallel == fitted.half_parallel);
+    CHECK(h.stack_note == "transferred from NVIDIA H100 SXM5 80GB: per-unit times scaled by its clock over this one's, 1.13");
+  }
+  SUBCASE("on a part that states no clock: per-unit times kept") {
+    const hardware h = drive(load_part(test::source_dir + "/hw_profiles/b200.yaml"), s);
+    CHECK(h.timing.of(op_class::decode_attention).per_step.value() == fitted.per_step.value());
+    CHECK(h.stack_note == "transferred from NVIDIA H100 SXM5 80GB: per-unit times kept, not both parts state a clock");
+  }
+  SUBCASE("the report names the stack and the transfer") {
+    const hardware h = drive(load_part(test::source_dir + "/hw_profiles/b200.yaml"), s);
+    CHECK(h.stack == "hf_transformers_h100");
+    CHECK(h.calibration.has_value());  // its errors are those measured on the H100
+  }
 }

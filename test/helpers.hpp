@@ -10,6 +10,7 @@
 #include <doctest/doctest.h>
 
 #include "roofline/graph.hpp"
+#include "roofline/io.hpp"
 
 namespace test {
 
@@ -35,6 +36,14 @@ inline roofline::model_spec stack(std::string name, int d_model, int vocab, roof
 
 inline const std::string source_dir = ROOFLINE_SOURCE_DIR;
 inline const std::string test_dir = ROOFLINE_TEST_DIR;
+
+/// A shipped part and stack: hw_profiles/<part>.yaml driven by stacks/<stack>.yaml.
+inline roofline::hardware shipped(const std::string& part, const std::string& stack) {
+  return roofline::load_hardware(source_dir + "/hw_profiles/" + part + ".yaml", source_dir + "/stacks/" + stack + ".yaml");
+}
+/// The H100 SXM with the stack fitted to the paper's runs, and with the pure roofline.
+inline roofline::hardware h100_calibrated() { return shipped("h100_sxm", "hf_transformers_h100"); }
+inline roofline::hardware h100_roofline() { return shipped("h100_sxm", "roofline"); }
 
 /// Rows of a CSV with a header and no quoted fields, as maps from column to text.
 inline std::vector<std::map<std::string, std::string>> read_csv(const std::string& path) {

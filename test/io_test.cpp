@@ -12,7 +12,8 @@ using namespace roofline;
 namespace fs = std::filesystem;
 
 TEST_CASE("each bad input fails with the message its first line expects") {
-  // test/bad_inputs/{model,hw}_*.yaml and hf_*.json (HuggingFace configs); line 1: "# expect: MESSAGE",
+  // test/bad_inputs/{model,hw,stack}_*.yaml (specs, parts, stacks) and hf_*.json (HuggingFace configs);
+  // line 1: "# expect: MESSAGE",
   // {file} standing for the path.
   std::vector<fs::path> files;
   for (const auto& e : fs::directory_iterator(test::test_dir + "/bad_inputs")) files.push_back(e.path());
@@ -28,21 +29,24 @@ TEST_CASE("each bad input fails with the message its first line expects") {
     const auto at = expected.find("{file}");
     REQUIRE(at != std::string::npos);
     expected.replace(at, 6, f.string());
-    const bool is_model = f.filename().string().rfind("model_", 0) == 0 || f.filename().string().rfind("hf_", 0) == 0;
-    CAPTURE(f.filename().string());
-    if (is_model)
+    const std::string file = f.filename().string();
+    CAPTURE(file);
+    if (file.rfind("model_", 0) == 0 || file.rfind("hf_", 0) == 0)
       CHECK_THROWS_WITH_AS(load_model(f.string()), expected.c_str(), input_error);
+    else if (file.rfind("stack_", 0) == 0)
+      CHECK_THROWS_WITH_AS(load_stack(f.string()), expected.c_str(), input_error);
     else
-      CHECK_THROWS_WITH_AS(load_hardware(f.string()), expected.c_str(), input_error);
+      CHECK_THROWS_WITH_AS(load_part(f.string()), expected.c_str(), input_error);
   }
 }
 
 TEST_CASE("a file that does not exist is named in the error") {
   CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml:1:1: cannot open file", input_error);
-  CHECK_THROWS_WITH_AS(load_hardware("no/such/hw.yaml"), "no/such/hw.yaml:1:1: cannot open file", input_error);
+  CHECK_THROWS_WITH_AS(load_part("no/such/hw.yaml"), "no/such/hw.yaml:1:1: cannot open file", input_error);
+  CHECK_THROWS_WITH_AS(load_stack("no/such/stack.yaml"), "no/such/stack.yaml:1:1: cannot open file", input_error);
 }
 
-TEST_CASE("every shipped spec and profile loads") {
+TEST_CASE("every shipped spec, part and stack loads") {
   int models = 0, profiles = 0;
   for (const auto& e : fs::recursive_directory_iterator(test::source_dir + "/model_specs")) {
     if (e.path().extension() != ".yaml") continue;
@@ -53,13 +57,23 @@ TEST_CASE("every shipped spec and profile loads") {
   }
   for (const auto& e : fs::directory_iterator(test::source_dir + "/hw_profiles")) {
     CAPTURE(e.path().string());
-    const hardware hw = load_hardware(e.path().string());
+    const hardware hw = load_hardware(e.path().string());  // with the default stack found next to it
     CHECK(hw.bandwidth.value() > 0);
     CHECK(hw.vector[std::size_t(dtype::fp32)].has_value());
+    CHECK(hw.stack == "datasheet");
     ++profiles;
+  }
+  int stacks = 0;
+  for (const auto& e : fs::directory_iterator(test::source_dir + "/stacks")) {
+    CAPTURE(e.path().string());
+    const stack s = load_stack(e.path().string());
+    CHECK(s.name == (e.path().stem() == "example" ? "example" : e.path().stem().string()));
+    CHECK_FALSE(s.sources.empty());
+    ++stacks;
   }
   CHECK(models >= 12 + 6 + 1);
   CHECK(profiles >= 12 + 1);
+  CHECK(stacks >= 5);
 }
 
 TEST_CASE("a model spec's values reach the struct") {
@@ -92,33 +106,52 @@ accounting: {attention_causal_factor: 0.5, partial_chunk: fraction, final_norm_f
   CHECK(m.accounting.final_norm_flops_prefill);
 }
 
-TEST_CASE("a hardware profile's values reach the struct in SI units") {
-  const hardware hw = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
-  CHECK(hw.matrix[std::size_t(dtype::bf16)]->value() == doctest::Approx(989.4e12).epsilon(1e-12));
-  CHECK_FALSE(hw.matrix[std::size_t(dtype::fp4)].has_value());
-  CHECK(hw.vector[std::size_t(dtype::fp32)]->value() == doctest::Approx(66.9e12).epsilon(1e-12));
-  CHECK(hw.bandwidth.value() == doctest::Approx(3.35e12).epsilon(1e-12));
-  CHECK(hw.capacity.value() == doctest::Approx(80e9).epsilon(1e-12));
-  CHECK(hw.tdp_watts == 700);
-  CHECK(hw.compute_units == 132);
-  CHECK(hw.timing.gemm_tile_m == 128);  // calibrated: smooth overlap and a calibration record
-  CHECK_FALSE(hw.timing.gemm_waves);    // padded tiles, not waves (the fit says so)
-  CHECK(hw.timing.overlap == overlap::smooth);
-  REQUIRE(hw.calibration.has_value());
-  CHECK(hw.calibration->dataset == "measurements/h100_paper.csv");
-  CHECK(hw.calibration->held_out.size() == 4);
-  SUBCASE("the long-prompt attention kernel, and a profile without one") {
-    CHECK(hw.timing.attention_long_from_keys == 2048);
-    CHECK(hw.timing.attention_long.per_item.value() == doctest::Approx(127.083e-6).epsilon(1e-9));
-    const hardware h200 = load_hardware(test::source_dir + "/hw_profiles/h200.yaml");
-    CHECK(h200.timing.attention_long_from_keys == 0);
+TEST_CASE("a part's values reach the struct in SI units") {
+  const part p = load_part(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  CHECK(p.matrix[std::size_t(dtype::bf16)]->value() == doctest::Approx(989.4e12).epsilon(1e-12));
+  CHECK_FALSE(p.matrix[std::size_t(dtype::fp4)].has_value());
+  CHECK(p.vector[std::size_t(dtype::fp32)]->value() == doctest::Approx(66.9e12).epsilon(1e-12));
+  CHECK(p.bandwidth.value() == doctest::Approx(3.35e12).epsilon(1e-12));
+  CHECK(p.capacity.value() == doctest::Approx(80e9).epsilon(1e-12));
+  CHECK(p.tdp_watts == 700);
+  CHECK(p.compute_units == 132);
+  CHECK(p.clock_mhz == 1830);
+  SUBCASE("written back as YAML, it reads the same") {
+    const part again = parse_part(part_yaml(p), "again");
+    CHECK(again.matrix == p.matrix);
+    CHECK(again.bandwidth.value() == p.bandwidth.value());
+    CHECK(again.clock_mhz == 1830);
+  }
+}
+
+TEST_CASE("a stack's values reach the struct, and say where they were fitted") {
+  const stack s = load_stack(test::source_dir + "/stacks/hf_transformers_h100.yaml");
+  CHECK(s.name == "hf_transformers_h100");
+  REQUIRE(s.fitted_on.has_value());
+  CHECK(s.fitted_on->part == "NVIDIA H100 SXM5 80GB");
+  CHECK(s.timing.gemm_tile_m == 128);  // calibrated: smooth overlap and a calibration record
+  CHECK_FALSE(s.timing.gemm_waves);    // padded tiles, not waves (the fit says so)
+  CHECK(s.timing.overlap == overlap::smooth);
+  REQUIRE(s.calibration.has_value());
+  CHECK(s.calibration->dataset == "measurements/h100_paper.csv");
+  CHECK(s.calibration->held_out.size() == 4);
+  SUBCASE("the long-prompt attention kernel, and a stack without one") {
+    CHECK(s.timing.attention_long_from_keys == 2048);
+    CHECK(s.timing.attention_long.per_item.value() == doctest::Approx(127.083e-6).epsilon(1e-9));
+    CHECK(load_stack(test::source_dir + "/stacks/torch_harness_h200.yaml").timing.attention_long_from_keys == 0);
   }
   SUBCASE("written back as YAML, it reads the same") {
-    const hardware again = parse_hardware(hardware_yaml(hw), "again");
+    const stack again = parse_stack(stack_yaml(s), "again");
+    CHECK(again.fitted_on->compute_units == 132);
     CHECK(again.timing.attention_long_from_keys == 2048);
     CHECK(again.timing.attention_long.per_item.value() ==
-          doctest::Approx(hw.timing.attention_long.per_item.value()).epsilon(1e-9));
+          doctest::Approx(s.timing.attention_long.per_item.value()).epsilon(1e-9));
     CHECK(again.timing.of(op_class::recurrent).per_step.value() ==
-          doctest::Approx(hw.timing.of(op_class::recurrent).per_step.value()).epsilon(1e-9));
+          doctest::Approx(s.timing.of(op_class::recurrent).per_step.value()).epsilon(1e-9));
+    CHECK(again.calibration->in_sample.size() == 4);
+  }
+  SUBCASE("the generic stacks name no part") {
+    CHECK_FALSE(load_stack(test::source_dir + "/stacks/roofline.yaml").fitted_on.has_value());
+    CHECK_FALSE(load_stack(test::source_dir + "/stacks/datasheet.yaml").fitted_on.has_value());
   }
 }

@@ -262,7 +262,7 @@ TEST_CASE("storage formats count their block scales; compute formats pick the pe
   // 36 x 128 experts x 3 x 2880 x 2880 = 114,661,785,600 expert weights at 4.25 bits, the other
   // 2,167,371,072 parameters (biases of the experts among them) in bf16
   CHECK(weight_bytes(oss) == approx(114'661'785'600.0 * 0.53125 + 2'167'371'072.0 * 2));
-  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware h100 = test::h100_calibrated();
   SUBCASE("weight-only fp4 runs the bf16 units; fp4 compute needs fp4 units") {
     CHECK(estimate(oss, h100, {.batch = 1, .prefill = 128, .generate = 8}).ttft.value() > 0);
     model_spec fp4 = oss;
@@ -274,7 +274,7 @@ TEST_CASE("storage formats count their block scales; compute formats pick the pe
                                              "{storage: mxfp4, compute: bf16}') or add 'matrix_tflops.fp4'")
                              .c_str(),
                          input_error);
-    CHECK(estimate(fp4, load_hardware(test::source_dir + "/hw_profiles/b200.yaml"), {.batch = 1, .prefill = 128,
+    CHECK(estimate(fp4, test::shipped("b200", "datasheet"), {.batch = 1, .prefill = 128,
                                                                                      .generate = 8})
               .ttft.value() > 0);
   }
@@ -324,7 +324,7 @@ TEST_CASE("the released models' parameters equal their published totals") {
 }
 
 TEST_CASE("KV caches at long contexts: windows, latents") {
-  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware h100 = test::h100_calibrated();
   const auto kv = [&](const char* file, std::int64_t tokens) {
     const model_spec m = load_model(test::source_dir + "/model_specs/" + file + ".yaml");
     return estimate(m, h100, {.batch = 1, .prefill = tokens - 256, .generate = 256}).memory.kv_cache.value();
@@ -340,7 +340,7 @@ TEST_CASE("KV caches at long contexts: windows, latents") {
 }
 
 TEST_CASE("gpt-oss-120b fits on one H100 in its released formats; Llama-3.1-70B in bf16 does not") {
-  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware h100 = test::h100_calibrated();
   const workload w{.batch = 1, .prefill = 4096, .generate = 256};
   const estimate_result oss = estimate(load_model(test::source_dir + "/model_specs/gpt_oss_120b.yaml"), h100, w);
   CHECK(oss.fits);
@@ -379,7 +379,7 @@ TEST_CASE("layer patterns place every layer kind where the model has it") {
 }
 
 TEST_CASE("each HuggingFace config imports to the spec shipped for it: the same estimate") {
-  const hardware h100 = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware h100 = test::h100_calibrated();
   int checked = 0;
   for (const auto& e : std::filesystem::directory_iterator(test::test_dir + "/data/hf_configs")) {
     if (e.path().extension() != ".json") continue;

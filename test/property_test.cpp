@@ -22,10 +22,12 @@ std::vector<model_spec> shipped_models() {
   return out;
 }
 
+// Every shipped part under every shipped stack (the fitted ones transferred to the other parts).
 std::vector<hardware> shipped_parts() {
   std::vector<hardware> out;
-  for (const auto& e : fs::directory_iterator(test::source_dir + "/hw_profiles")) out.push_back(load_hardware(e.path().string()));
-  out.push_back(load_hardware(test::test_dir + "/data/h100_sxm_roofline.yaml"));
+  for (const auto& e : fs::directory_iterator(test::source_dir + "/hw_profiles"))
+    for (const char* s : {"roofline", "datasheet", "hf_transformers_h100", "torch_harness_h200"})
+      out.push_back(load_hardware(e.path().string(), test::source_dir + "/stacks/" + s + ".yaml"));
   return out;
 }
 
@@ -54,7 +56,7 @@ TEST_CASE("every shipped model on every shipped part: finite, positive, non-decr
   const std::vector<model_spec> models = shipped_models();
   const std::vector<hardware> parts = shipped_parts();
   REQUIRE(models.size() >= 38);
-  REQUIRE(parts.size() >= 14);
+  REQUIRE(parts.size() >= 13 * 4);
   const std::vector<std::int64_t> batches{1, 2, 4, 8, 16, 32, 64}, prompts{128, 512, 2048, 8192};
   long checked = 0;
   for (const model_spec& m : models)
@@ -62,6 +64,7 @@ TEST_CASE("every shipped model on every shipped part: finite, positive, non-decr
       if (!runs_on(m, hw)) continue;  // fp8 models on parts without fp8 units
       CAPTURE(m.name);
       CAPTURE(hw.name);
+      CAPTURE(hw.stack);
       std::vector<std::vector<estimate_result>> grid;  // [batch][prompt]
       for (std::int64_t b : batches) {
         grid.emplace_back();
@@ -130,4 +133,45 @@ TEST_CASE("more bandwidth or more FLOP/s is never slower") {
         }
       }
   }
+}
+
+TEST_CASE("for the same stack, a part faster in every datasheet number is never slower") {
+  const std::vector<model_spec> models = shipped_models();
+  std::vector<part> parts;
+  for (const auto& e : fs::directory_iterator(test::source_dir + "/hw_profiles")) parts.push_back(load_part(e.path().string()));
+  // b at least a in every number a states: each peak a has, bandwidth, units, and the clock where both state one
+  const auto at_least = [](const part& b, const part& a) {
+    for (std::size_t d = 0; d < all_dtypes.size(); ++d) {
+      if (a.matrix[d] && (!b.matrix[d] || *b.matrix[d] < *a.matrix[d])) return false;
+      if (a.vector[d] && (!b.vector[d] || *b.vector[d] < *a.vector[d])) return false;
+    }
+    const bool clocks = a.clock_mhz == 0 || b.clock_mhz == 0 || b.clock_mhz >= a.clock_mhz;
+    return b.bandwidth >= a.bandwidth && b.compute_units >= a.compute_units && clocks;
+  };
+  int pairs = 0;
+  for (const char* stack_name : {"roofline", "datasheet", "hf_transformers_h100", "torch_harness_h200"}) {
+    const stack s = load_stack(test::source_dir + "/stacks/" + stack_name + ".yaml");
+    for (const part& a : parts)
+      for (const part& b : parts) {
+        if (&a == &b || !at_least(b, a)) continue;
+        ++pairs;
+        const hardware slow = drive(a, s), fast = drive(b, s);
+        for (const model_spec& m : models) {
+          if (!runs_on(m, slow) || !runs_on(m, fast)) continue;
+          for (const workload& w : {workload{.batch = 1, .prefill = 128, .generate = 16},
+                                    workload{.batch = 16, .prefill = 1024, .generate = 128},
+                                    workload{.batch = 64, .prefill = 4096, .generate = 64}}) {
+            if (m.max_context > 0 && w.prefill + w.generate > m.max_context) continue;
+            CAPTURE(stack_name);
+            CAPTURE(a.name);
+            CAPTURE(b.name);
+            CAPTURE(m.name);
+            const estimate_result rs = estimate(m, slow, w), rf = estimate(m, fast, w);
+            CHECK(rf.ttft.value() <= rs.ttft.value() * (1 + slack));
+            CHECK(rf.step_time.value() <= rs.step_time.value() * (1 + slack));
+          }
+        }
+      }
+  }
+  CHECK(pairs >= 4 * 4);  // H100 PCIe < SXM < H200, A100 40 < 80 GB, ... under each of 4 stacks
 }

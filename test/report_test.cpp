@@ -38,7 +38,8 @@ run_result run_estimate(const std::string& args) { return run(args, "2>/dev/null
 std::string estimate_stderr(const std::string& args) { return run(args, "2>&1 >/dev/null").out; }
 
 const std::string xlstm = test::source_dir + "/model_specs/xlstm_7b.yaml";
-const std::string h100 = test::test_dir + "/data/h100_sxm_roofline.yaml";  // pure roofline
+// the H100 SXM part on the pure roofline
+const std::string h100 = test::source_dir + "/hw_profiles/h100_sxm.yaml --stack " + test::source_dir + "/stacks/roofline.yaml";
 
 }  // namespace
 
@@ -125,7 +126,8 @@ TEST_CASE("the tables match the golden reports (ROOFLINE_UPDATE_GOLDEN=1 rewrite
   const std::vector<std::pair<std::string, std::string>> cases{
       {"estimate_default.txt", ""},
       {"estimate_llama3_8b_layers.txt", "--model " + test::source_dir + "/model_specs/llama3_8b.yaml --batch 4 "
-                                        "--prefill 2048 --generate 64 --overlap smooth --layers"}};
+                                        "--prefill 2048 --generate 64 --overlap smooth --layers --stack " +
+                                            test::source_dir + "/stacks/hf_transformers_h100.yaml"}};
   const bool update = std::getenv("ROOFLINE_UPDATE_GOLDEN") != nullptr;
   for (const auto& [file, args] : cases) {
     const std::string path = test::test_dir + "/golden/" + file;

@@ -1,4 +1,5 @@
-/// An accelerator: datasheet peaks, memory, and the timing parameters of the roofline.
+/// Parts (what the datasheet says), stacks (what software makes of a part) and the hardware an
+/// estimate runs on: a part driven by a stack.
 #pragma once
 
 #include <array>
@@ -6,6 +7,8 @@
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include <fmt/format.h>
 
 #include "roofline/dtype.hpp"
 #include "roofline/ops.hpp"
@@ -84,7 +87,8 @@ struct calibration_record {
   std::vector<error_cell> held_out;  ///< leave-one-model-out; empty if not run
 };
 
-struct hardware {
+/// A part: what its datasheet says, every number with its source. No fitted numbers.
+struct part {
   std::string name{};
   std::string file{};  ///< where it was read from (for messages); empty when built in code
   std::vector<std::string> sources{};  ///< documents the numbers come from
@@ -93,10 +97,83 @@ struct hardware {
   byte_rate bandwidth{};
   bytes capacity{};
   int compute_units = 0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
+  double clock_mhz = 0;   ///< the clock the peaks are stated at; 0: not stated (per-unit times do not transfer)
   double tdp_watts = 0;
+};
+
+/// The part a stack's timing was fitted on (what a transfer to another part compares with).
+struct stack_origin {
+  std::string part;       ///< its name
+  int compute_units = 0;
+  double clock_mhz = 0;   ///< 0: not stated
+};
+
+/// A software stack: how one engine, version and set of kernels drives a part, as timing
+/// parameters fitted to measurements (with their errors), or taken from published fractions
+/// of peak. No datasheet numbers.
+struct stack {
+  std::string name{};
+  std::string file{};
+  std::string describes{};  ///< engine, version, kernels, what it was fitted on, with which command
+  std::vector<std::string> sources{};
+  std::optional<stack_origin> fitted_on{};  ///< absent: a generic stack, for any part (roofline, datasheet)
   timing_params timing{};
   std::optional<calibration_record> calibration{};  ///< absent: timing not fitted to measurements
 };
+
+/// The hardware an estimate runs on: a part and the timing a stack gives it (see drive()).
+/// Built in code, it is a part with the pure roofline's timing unless set.
+struct hardware {
+  std::string name{};
+  std::string file{};  ///< the part's file (for messages); empty when built in code
+  std::vector<std::string> sources{};  ///< documents the numbers come from
+  peak_table matrix{}; ///< dense tensor/matrix-unit peak per dtype (no sparsity)
+  peak_table vector{}; ///< vector-unit (CUDA core, SIMD) peak per dtype
+  byte_rate bandwidth{};
+  bytes capacity{};
+  int compute_units = 0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
+  double clock_mhz = 0;
+  double tdp_watts = 0;
+  timing_params timing{};
+  std::optional<calibration_record> calibration{};  ///< the stack's; absent: timing not fitted to measurements
+  std::string stack{};       ///< the stack's name; empty: built in code
+  std::string stack_note{};  ///< how the stack relates to the part: "fitted on it", "generic", "transferred from ..."
+};
+
+/// The part driven by the stack: the part's datasheet numbers and the stack's timing, moved to
+/// the part where the stack was fitted on another one. The transfer rule:
+/// - compute and memory efficiencies are fractions of the new part's peaks and bandwidth, kept;
+/// - overheads per op and per pass (launches, the engine's bookkeeping) are kept as measured;
+/// - per-item and per-step times (a thread block's setup, one step of its serial loop) are
+///   times on one compute unit: scaled by clock_fitted / clock_new where both parts state their
+///   clock, else kept;
+/// - half-occupancy points (work items) are kept: scaled by the units' count they would make a
+///   part with more units slower at low parallelism, and a part faster in every datasheet number
+///   must never be slower;
+/// - the GEMM tile and the overlap policy are the software's, kept.
+inline hardware drive(const part& p, const stack& s) {
+  hardware h{.name = p.name, .file = p.file, .sources = p.sources, .matrix = p.matrix, .vector = p.vector,
+             .bandwidth = p.bandwidth, .capacity = p.capacity, .compute_units = p.compute_units,
+             .clock_mhz = p.clock_mhz, .tdp_watts = p.tdp_watts, .timing = s.timing,
+             .calibration = s.calibration, .stack = s.name, .stack_note = "generic: for any part"};
+  if (!s.fitted_on) return h;
+  if (s.fitted_on->part == p.name) {
+    h.stack_note = "fitted on this part";
+    return h;
+  }
+  const bool clocks = s.fitted_on->clock_mhz > 0 && p.clock_mhz > 0;
+  const double scale = clocks ? s.fitted_on->clock_mhz / p.clock_mhz : 1;
+  const auto move = [&](class_timing& c) {
+    c.per_item = c.per_item * scale;
+    c.per_step = c.per_step * scale;
+  };
+  for (class_timing& c : h.timing.classes) move(c);
+  move(h.timing.attention_long);
+  h.stack_note = fmt::format("transferred from {}: per-unit times {}", s.fitted_on->part,
+                             clocks ? fmt::format("scaled by its clock over this one's, {:.3g}", scale)
+                                    : "kept, not both parts state a clock");
+  return h;
+}
 
 constexpr std::optional<flop_rate> peak_of(const peak_table& t, dtype d) {
   return t[static_cast<std::size_t>(d)];

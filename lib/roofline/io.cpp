@@ -58,26 +58,42 @@ void read_class(reader& ec, class_timing& ct) {
   ec.finish();
 }
 
-hardware read_hardware(const YAML::Node& root, const std::string& file) {
-  reader r(file, root, "",
-           {"name", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
-            "tdp_w", "compute_units", "timing", "calibration"});
-  hardware hw;
-  hw.file = file;
-  hw.name = r.string("name");
+// A list of sources: at least one document.
+std::vector<std::string> read_sources(reader& r) {
   const auto sources = r.required("sources");
   if (!sources.IsSequence() || sources.size() == 0)
     r.fail(sources, "'sources' must be a list of the documents the numbers come from");
-  for (const auto& s : sources) hw.sources.push_back(r.text(s, "sources"));
-  hw.matrix = read_peaks(r.child("matrix_tflops"));
-  hw.vector = read_peaks(r.child("vector_tflops"));
-  hw.bandwidth = r.number("memory_bandwidth_gb_s", 0, true, 1e6) * 1e9 * byte_per_second;
-  hw.capacity = r.number("memory_capacity_gb", 0, true, 1e6) * 1e9 * byte;
-  hw.tdp_watts = r.number("tdp_w", 0, true, 1e6);
-  hw.compute_units = r.positive_int("compute_units", 1'000'000);
+  std::vector<std::string> out;
+  for (const auto& s : sources) out.push_back(r.text(s, "sources"));
+  return out;
+}
 
-  reader t = r.child("timing");
-  timing_params& tp = hw.timing;
+part read_part(const YAML::Node& root, const std::string& file) {
+  reader r(file, root, "",
+           {"name", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
+            "tdp_w", "compute_units", "clock_mhz"});
+  for (const char* moved : {"timing", "calibration"})
+    if (r.has(moved))
+      r.fail(r.key_node(moved), fmt::format("'{}' belongs to a stack, not a part: move it to a stack file "
+                                            "(stacks/example.yaml documents one) and give it with --stack",
+                                            moved));
+  part p;
+  p.file = file;
+  p.name = r.string("name");
+  p.sources = read_sources(r);
+  p.matrix = read_peaks(r.child("matrix_tflops"));
+  p.vector = read_peaks(r.child("vector_tflops"));
+  p.bandwidth = r.number("memory_bandwidth_gb_s", 0, true, 1e6) * 1e9 * byte_per_second;
+  p.capacity = r.number("memory_capacity_gb", 0, true, 1e6) * 1e9 * byte;
+  p.tdp_watts = r.number("tdp_w", 0, true, 1e6);
+  p.compute_units = r.positive_int("compute_units", 1'000'000);
+  r.number_if("clock_mhz", p.clock_mhz, 0, true, 1e5);
+  r.finish();
+  return p;
+}
+
+timing_params read_timing(reader t) {
+  timing_params tp;
   tp.overlap = t.choice<overlap>(t.required("overlap"), "overlap", "overlap policy", "perfect, none, smooth", overlap_of);
   tp.smooth_exponent = t.number("smooth_exponent", 1, false, 1e3);
   reader tile = t.child("gemm_tile");
@@ -91,7 +107,7 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
     read_class(ec, tp.of(c));
   }
   if (auto n = cls.optional("attention_long")) {
-    reader ec(file, n, "timing.classes.attention_long");
+    reader ec(t.file(), n, "timing.classes.attention_long");
     tp.attention_long_from_keys = double(ec.integer(ec.required("from_keys"), "from_keys", 1, max_tokens));
     read_class(ec, tp.attention_long);
   }
@@ -99,7 +115,32 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
   tp.overhead_per_forward = t.number("overhead_per_forward_us", 0, false, 1e9) * 1e-6 * second;
   tp.overhead_per_batched_forward = t.number("overhead_per_batched_forward_us", 0, false, 1e9) * 1e-6 * second;
   t.finish();
+  return tp;
+}
 
+stack read_stack(const YAML::Node& root, const std::string& file) {
+  reader r(file, root, "", {"name", "describes", "sources", "fitted_on", "timing", "calibration"});
+  for (const char* moved : {"matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
+                            "compute_units", "tdp_w"})
+    if (r.has(moved))
+      r.fail(r.key_node(moved), fmt::format("'{}' is a datasheet number: it belongs to a part (hw_profiles/), not "
+                                            "a stack",
+                                            moved));
+  stack s;
+  s.file = file;
+  s.name = r.string("name");
+  s.describes = r.string("describes");
+  s.sources = read_sources(r);
+  if (auto n = r.optional("fitted_on")) {
+    reader f(file, n, "fitted_on");
+    stack_origin o;
+    o.part = f.string("part");
+    o.compute_units = f.positive_int("compute_units", 1'000'000);
+    f.number_if("clock_mhz", o.clock_mhz, 0, true, 1e5);
+    f.finish();
+    s.fitted_on = std::move(o);
+  }
+  s.timing = read_timing(r.child("timing"));
   if (auto n = r.optional("calibration")) {
     reader c(file, n, "calibration");
     calibration_record rec;
@@ -109,10 +150,10 @@ hardware read_hardware(const YAML::Node& root, const std::string& file) {
     rec.in_sample = read_cells(c, c.required("in_sample"), "in_sample");
     if (auto h = c.optional("held_out")) rec.held_out = read_cells(c, h, "held_out");
     c.finish();
-    hw.calibration = std::move(rec);
+    s.calibration = std::move(rec);
   }
   r.finish();
-  return hw;
+  return s;
 }
 
 std::vector<std::string> split_fields(const std::string& line) {
@@ -235,25 +276,53 @@ std::vector<isoflop_fit> parse_isoflop_fits(std::string_view text, const std::st
   });
 }
 
-std::string hardware_yaml(const hardware& hw) {
+namespace {
+
+void emit_sources(YAML::Emitter& y, const std::vector<std::string>& sources) {
+  y << YAML::Key << "sources" << YAML::Value << YAML::BeginSeq;
+  for (const std::string& s : sources) y << s;
+  y << YAML::EndSeq;
+}
+
+}  // namespace
+
+std::string part_yaml(const part& p) {
   YAML::Emitter y;
   y.SetDoublePrecision(6);
   y << YAML::BeginMap;
-  y << YAML::Key << "name" << YAML::Value << hw.name;
-  y << YAML::Key << "sources" << YAML::Value << hw.sources;
+  y << YAML::Key << "name" << YAML::Value << p.name;
+  emit_sources(y, p.sources);
   const auto peaks = [&](const char* key, const peak_table& t) {
     y << YAML::Key << key << YAML::Value << YAML::BeginMap;
     for (dtype d : all_dtypes)
-      if (auto p = peak_of(t, d)) y << YAML::Key << std::string(name(d)) << YAML::Value << p->value() / 1e12;
+      if (auto v = peak_of(t, d)) y << YAML::Key << std::string(name(d)) << YAML::Value << v->value() / 1e12;
     y << YAML::EndMap;
   };
-  peaks("matrix_tflops", hw.matrix);
-  peaks("vector_tflops", hw.vector);
-  y << YAML::Key << "memory_bandwidth_gb_s" << YAML::Value << hw.bandwidth.value() / 1e9;
-  y << YAML::Key << "memory_capacity_gb" << YAML::Value << hw.capacity.value() / 1e9;
-  y << YAML::Key << "tdp_w" << YAML::Value << hw.tdp_watts;
-  y << YAML::Key << "compute_units" << YAML::Value << hw.compute_units;
-  const timing_params& t = hw.timing;
+  peaks("matrix_tflops", p.matrix);
+  peaks("vector_tflops", p.vector);
+  y << YAML::Key << "memory_bandwidth_gb_s" << YAML::Value << p.bandwidth.value() / 1e9;
+  y << YAML::Key << "memory_capacity_gb" << YAML::Value << p.capacity.value() / 1e9;
+  y << YAML::Key << "tdp_w" << YAML::Value << p.tdp_watts;
+  y << YAML::Key << "compute_units" << YAML::Value << p.compute_units;
+  if (p.clock_mhz > 0) y << YAML::Key << "clock_mhz" << YAML::Value << p.clock_mhz;
+  y << YAML::EndMap;
+  return std::string(y.c_str()) + "\n";
+}
+
+std::string stack_yaml(const stack& s) {
+  YAML::Emitter y;
+  y.SetDoublePrecision(6);
+  y << YAML::BeginMap;
+  y << YAML::Key << "name" << YAML::Value << s.name;
+  y << YAML::Key << "describes" << YAML::Value << s.describes;
+  emit_sources(y, s.sources);
+  if (s.fitted_on) {
+    y << YAML::Key << "fitted_on" << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "part" << YAML::Value
+      << s.fitted_on->part << YAML::Key << "compute_units" << YAML::Value << s.fitted_on->compute_units;
+    if (s.fitted_on->clock_mhz > 0) y << YAML::Key << "clock_mhz" << YAML::Value << s.fitted_on->clock_mhz;
+    y << YAML::EndMap;
+  }
+  const timing_params& t = s.timing;
   y << YAML::Key << "timing" << YAML::Value << YAML::BeginMap;
   y << YAML::Key << "overlap" << YAML::Value << std::string(name(t.overlap));
   y << YAML::Key << "smooth_exponent" << YAML::Value << t.smooth_exponent;
@@ -276,8 +345,8 @@ std::string hardware_yaml(const hardware& hw) {
   y << YAML::Key << "overhead_per_forward_us" << YAML::Value << t.overhead_per_forward.value() * 1e6;
   y << YAML::Key << "overhead_per_batched_forward_us" << YAML::Value << t.overhead_per_batched_forward.value() * 1e6;
   y << YAML::EndMap;
-  if (hw.calibration) {
-    const calibration_record& c = *hw.calibration;
+  if (s.calibration) {
+    const calibration_record& c = *s.calibration;
     const auto cells = [&](const char* key, const std::vector<error_cell>& v) {
       y << YAML::Key << key << YAML::Value << YAML::BeginSeq;
       for (const error_cell& e : v)
@@ -299,10 +368,21 @@ std::string hardware_yaml(const hardware& hw) {
   return std::string(y.c_str()) + "\n";
 }
 
-hardware parse_hardware(std::string_view yaml, const std::string& name) {
-  return read_hardware(parse(yaml, name), name);
+part parse_part(std::string_view yaml, const std::string& name) { return read_part(parse(yaml, name), name); }
+stack parse_stack(std::string_view yaml, const std::string& name) { return read_stack(parse(yaml, name), name); }
+part load_part(const std::string& path) { return parse_part(slurp(path), path); }
+stack load_stack(const std::string& path) { return parse_stack(slurp(path), path); }
+
+std::string default_stack_path(const std::string& part_path) {
+  const std::filesystem::path p(part_path);
+  return ((p.has_parent_path() ? p.parent_path() : std::filesystem::path(".")) / ".." / "stacks" / "datasheet.yaml")
+      .lexically_normal()
+      .string();
 }
-hardware load_hardware(const std::string& path) { return parse_hardware(slurp(path), path); }
+
+hardware load_hardware(const std::string& part_path, const std::string& stack_path) {
+  return drive(load_part(part_path), load_stack(stack_path.empty() ? default_stack_path(part_path) : stack_path));
+}
 
 overlap parse_overlap(std::string_view s, std::string_view what) {
   if (auto o = overlap_of(s)) return *o;

@@ -1,4 +1,4 @@
-/// io: reads model specs and hardware profiles from YAML, strictly, with file:line:col errors.
+/// io: reads model specs, parts, stacks, measurements and fits, strictly, with file:line:col errors.
 #pragma once
 
 #include <string>
@@ -32,12 +32,24 @@ bool is_hf_config(std::string_view text);
 /// the field (file:line:col) that is missing, malformed or not modelled.
 std::string import_hf(std::string_view json, const std::string& path);
 
-/// Reads a hardware profile; errors as load_model.
-hardware load_hardware(const std::string& path);
+/// Reads a part (hw_profiles/: the datasheet) or a stack (stacks/: the timing a software stack
+/// gives a part, fitted or from published fractions); errors as load_model. A part with a
+/// timing section, or a stack with datasheet numbers, is an error that says where they belong.
+part load_part(const std::string& path);
+stack load_stack(const std::string& path);
+
+/// The hardware an estimate runs on: the part driven by the stack (drive(), with its transfer
+/// rule). Without a stack path, the datasheet stack next to the parts:
+/// <part's folder>/../stacks/datasheet.yaml (as the source tree and an installed copy have it).
+hardware load_hardware(const std::string& part_path, const std::string& stack_path = {});
+
+/// Where load_hardware looks for the default stack of a part file.
+std::string default_stack_path(const std::string& part_path);
 
 /// The same from YAML text; `name` stands for the file in messages.
 model_spec parse_model(std::string_view yaml, const std::string& name);
-hardware parse_hardware(std::string_view yaml, const std::string& name);
+part parse_part(std::string_view yaml, const std::string& name);
+stack parse_stack(std::string_view yaml, const std::string& name);
 
 /// Reads a measurement CSV: a header naming at least model, batch, prefill, generate,
 /// ttft_ms and step_ms (in any order; other columns are ignored), then one run a line;
@@ -53,8 +65,9 @@ std::vector<isoflop_fit> load_isoflop_fits(const std::string& path);
 std::vector<loss_fit> parse_loss_fits(std::string_view yaml, const std::string& name);
 std::vector<isoflop_fit> parse_isoflop_fits(std::string_view yaml, const std::string& name);
 
-/// The hardware profile as YAML, in the format load_hardware reads (with its calibration).
-std::string hardware_yaml(const hardware& hw);
+/// A part or a stack as YAML, in the format load_part and load_stack read (calibrate writes stacks).
+std::string part_yaml(const part& p);
+std::string stack_yaml(const stack& s);
 
 /// Parses "perfect", "none" or "smooth"; throws input_error naming `what` otherwise.
 overlap parse_overlap(std::string_view s, std::string_view what);

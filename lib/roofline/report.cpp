@@ -115,9 +115,10 @@ void phase_table(std::string& out, const report& r, std::string_view title, cons
 std::string table(const report& r, bool per_op) {
   const estimate_result& e = r.result;
   const double total = parameters(r.model), active = active_parameters(r.model);
-  std::string out = fmt::format("{} ({}, {:.3f} billion parameters{}) on {}\nbatch {}, prefill {} tokens, generate {} tokens, overlap {}\n",
+  std::string out = fmt::format("{} ({}, {:.3f} billion parameters{}) on {}{}\nbatch {}, prefill {} tokens, generate {} tokens, overlap {}\n",
                                 r.model.name, name(family(r.model)), total / 1e9,
                                 active < total ? fmt::format(", {:.3f} billion active", active / 1e9) : "", r.hw.name,
+                                r.hw.stack.empty() ? "" : fmt::format(", stack {} ({})", r.hw.stack, r.hw.stack_note),
                                 r.work.batch, r.work.prefill, r.work.generate, name(e.overlap));
   phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
   phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops, per_op);
@@ -213,7 +214,7 @@ std::string json(const report& r) {
   const footprint& m = e.memory;
   const nlohmann::json j = {
       {"model", model_json(r.model)},
-      {"hardware", {{"name", r.hw.name}}},
+      {"hardware", {{"name", r.hw.name}, {"stack", r.hw.stack}, {"stack_note", r.hw.stack_note}}},
       {"workload", {{"batch", r.work.batch}, {"prefill", r.work.prefill}, {"generate", r.work.generate}}},
       {"overlap", name(e.overlap)},
       {"prefill", phase_json(r.model, e.prefill, r.prefill_ops)},
@@ -285,7 +286,7 @@ std::string render_comparison(const comparison& c, report_format f) {
     for (const crossover& x : c.crossovers)
       cross.push_back({{"metric", name(x.metric)}, {"faster", c.models[x.faster]->name},
                        {"slower", c.models[x.slower]->name}, {"prefill", x.prefill}});
-    return nlohmann::json{{"hardware", c.hw->name}, {"batch", c.work.batch}, {"generate", c.work.generate},
+    return nlohmann::json{{"hardware", c.hw->name}, {"stack", c.hw->stack}, {"batch", c.work.batch}, {"generate", c.work.generate},
                           {"models", names}, {"points", points}, {"crossovers", cross}}.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
   }
   if (f == report_format::csv) {
@@ -296,8 +297,9 @@ std::string render_comparison(const comparison& c, report_format f) {
                        c.results[i][j].ttft.value(), c.results[i][j].step_time.value(), c.results[i][j].fits);
     return out;
   }
-  std::string out = fmt::format("{} at batch {}, {} generated tokens; TTFT / decode step (* does not fit in memory)\n",
-                                c.hw->name, c.work.batch, c.work.generate);
+  std::string out = fmt::format("{}{} at batch {}, {} generated tokens; TTFT / decode step (* does not fit in memory)\n",
+                                c.hw->name, c.hw->stack.empty() ? "" : ", stack " + c.hw->stack, c.work.batch,
+                                c.work.generate);
   fmt::format_to(std::back_inserter(out), "{:>9}", "prefill");
   for (const model_spec* m : c.models) fmt::format_to(std::back_inserter(out), "  {:>25}", m->name);
   out += "\n";

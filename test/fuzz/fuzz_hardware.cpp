@@ -1,4 +1,4 @@
-// Fuzz target: a hardware profile, and the profile written back and read again.
+// Fuzz target: a part (hardware profile), and the part written back and read again.
 #include <cstdint>
 #include <string>
 
@@ -7,8 +7,8 @@
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
   try {
-    const roofline::hardware hw = roofline::parse_hardware(text, "fuzz.yaml");
-    (void)roofline::parse_hardware(roofline::hardware_yaml(hw), "again.yaml");  // what it writes, it reads
+    const roofline::part p = roofline::parse_part(text, "fuzz.yaml");
+    (void)roofline::parse_part(roofline::part_yaml(p), "again.yaml");  // what it writes, it reads
   } catch (const roofline::input_error&) {
   }
   return 0;

@@ -11,7 +11,8 @@
 
 namespace {
 const roofline::hardware& h100() {
-  static const roofline::hardware hw = roofline::load_hardware(ROOFLINE_SOURCE_DIR "/hw_profiles/h100_sxm.yaml");
+  static const roofline::hardware hw = roofline::load_hardware(ROOFLINE_SOURCE_DIR "/hw_profiles/h100_sxm.yaml",
+                                                               ROOFLINE_SOURCE_DIR "/stacks/hf_transformers_h100.yaml");
   return hw;
 }
 }  // namespace

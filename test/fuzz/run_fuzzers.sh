@@ -20,12 +20,13 @@ seed() {  # seed NAME FILES...: a corpus directory of copies of the files
 }
 models=$(seed models "$src"/model_specs/*.yaml "$src"/model_specs/paper/*.yaml "$src"/test/bad_inputs/model_*.yaml \
   "$src"/test/bad_inputs/hf_*.json "$src"/test/data/hf_configs/*.json)
-hardware=$(seed hardware "$src"/hw_profiles/*.yaml "$src"/test/bad_inputs/hw_*.yaml "$src"/test/data/h100_sxm_roofline.yaml)
+hardware=$(seed hardware "$src"/hw_profiles/*.yaml "$src"/test/bad_inputs/hw_*.yaml)
+stacks=$(seed stacks "$src"/stacks/*.yaml "$src"/test/bad_inputs/stack_*.yaml)
 measurements=$(seed measurements "$src"/measurements/*.csv)
 fits=$(seed fits "$src"/scaling/*.yaml)
 report=$(seed report "$src"/model_specs/*.yaml "$src"/model_specs/paper/*.yaml "$src"/test/data/hf_configs/*.json)
 mkdir -p "$build/fuzz-artifacts"  # inputs that failed, kept for a look
-for target in model:$models hardware:$hardware measurements:$measurements fits:$fits report:$report; do
+for target in model:$models hardware:$hardware stack:$stacks measurements:$measurements fits:$fits report:$report; do
   name=${target%%:*}
   corpus=${target#*:}
   log=$work/$name.log
