@@ -10,6 +10,8 @@
 
 #include <CLI/CLI.hpp>
 
+#include "roofline/workload.hpp"
+
 namespace examples {
 
 /// Where the shipped specs, profiles, fits and measurements are: $ROOFLINE_DATA_DIR if set; else,
@@ -75,6 +77,23 @@ inline const CLI::Validator non_negative_number{[](std::string& s) -> std::strin
                                                   return {};
                                                 },
                                                 "NUMBER >= 0"};
+
+/// The layout options every estimating program takes: --tp, --pp, --ep, --dp, --microbatches,
+/// --sequence-parallel (all 1, off: one GPU). estimate() checks them against the model and part.
+inline void add_layout(CLI::App& app, roofline::layout& L) {
+  app.add_option("--tp", L.tp, "tensor-parallel GPUs: each layer's heads and widths split over them")
+      ->capture_default_str()->check(positive_integer)->group("Several GPUs");
+  app.add_option("--pp", L.pp, "pipeline stages of consecutive layers")
+      ->capture_default_str()->check(positive_integer)->group("Several GPUs");
+  app.add_option("--ep", L.ep, "expert-parallel GPUs: a MoE layer's experts spread over ep of the tp x dp GPUs of a stage")
+      ->capture_default_str()->check(positive_integer)->group("Several GPUs");
+  app.add_option("--dp", L.dp, "attention data-parallel ranks: each its own sequences and KV cache, sharing the experts")
+      ->capture_default_str()->check(positive_integer)->group("Several GPUs");
+  app.add_option("--microbatches", L.microbatches, "micro-batches of a pipelined prefill (default: as many as stages)")
+      ->check(positive_integer)->group("Several GPUs");
+  app.add_flag("--sequence-parallel", L.sequence_parallel,
+               "reduce-scatter and all-gather around the norms instead of all-reduces")->group("Several GPUs");
+}
 
 /// Parses the command line: help and version print as usual; a bad command line prints
 /// one line "error: ..." to stderr. Returns the exit status if the program should stop.

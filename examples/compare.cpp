@@ -27,6 +27,7 @@ int commands::compare(int argc, char** argv) {
   app.add_option("--generate", w.generate, "generated tokens")->capture_default_str()->check(examples::positive_integer);
   app.add_option("--plot", plot, "draw TTFT and step time against prompt length to this SVG (or .png)");
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "csv", "json"}));
+  examples::add_layout(app, w.parallel);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     const auto colon = range.find(':');

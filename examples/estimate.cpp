@@ -33,6 +33,12 @@ int commands::estimate(int argc, char** argv) {
   app.add_flag("--layers", layers, "table: one row per op instead of per layer");
   std::string plot;
   app.add_option("--plot", plot, "draw the roofline chart of the ops to this SVG (or .png)");
+  std::string plot_tp;
+  int max_tp = 8;
+  app.add_option("--plot-tp", plot_tp,
+                 "draw where the prefill's and a decode step's time go at tp = 1, 2, 4, ... --max-tp to this SVG (or .png)");
+  app.add_option("--max-tp", max_tp, "largest tensor-parallel degree of --plot-tp")->capture_default_str()->check(examples::positive_integer);
+  examples::add_layout(app, w.parallel);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
@@ -45,6 +51,11 @@ int commands::estimate(int argc, char** argv) {
                                      : roofline::report_format::table;
     const roofline::report report = roofline::make_report(model, hw, w, policy);
     if (!plot.empty()) roofline::plot_roofline(report, plot);
+    if (!plot_tp.empty())
+      roofline::plot_tp_breakdown(roofline::tp_sweep(model, hw, w, max_tp),
+                                  fmt::format("{} on {} ({}), batch {}, prompt {}, {} generated", model.name, hw.name,
+                                              hw.stack, w.batch, w.prefill, w.generate),
+                                  plot_tp);
     std::cout << roofline::render(report, f, layers);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -95,6 +96,30 @@ inline comparison compare(const std::vector<const model_spec*>& models, const ha
   }
   c.crossovers = find_crossovers(models, hw, w, grid);
   return c;
+}
+
+/// One tensor-parallel degree of a sweep: its estimate, or why the layout cannot run.
+struct tp_point {
+  int tp;
+  std::optional<estimate_result> result;  ///< absent: check_layout refused it
+  std::string refused;                    ///< the reason, when refused
+};
+
+/// The workload at tp = 1, 2, 4, ... up to max_tp (the rest of its layout kept): where the time
+/// of a prefill and of a decode step goes (compute-bound, memory-bound, overheads, exposed
+/// communication: phase_estimate) as tensor parallelism grows. Degrees the model or part
+/// cannot take are kept with the reason.
+inline std::vector<tp_point> tp_sweep(const model_spec& m, const hardware& hw, workload w, int max_tp) {
+  std::vector<tp_point> out;
+  for (int tp = 1; tp <= max_tp; tp *= 2) {
+    w.parallel.tp = tp;
+    try {
+      out.push_back({tp, estimate(m, hw, w), {}});
+    } catch (const input_error& e) {
+      out.push_back({tp, std::nullopt, e.what()});
+    }
+  }
+  return out;
 }
 
 }  // namespace roofline

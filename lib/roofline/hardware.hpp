@@ -44,6 +44,17 @@ struct class_timing {
                              ///< steps x this, overlapped with the op's compute and memory time
 };
 
+/// How a stack's collectives use the links: the fraction of a link's bandwidth each collective
+/// reaches, a fixed time per call (the library's launch and synchronisation, e.g. NCCL's base
+/// latency) and how a pass's communication overlaps its computation. The link bound: 1, 0, none.
+struct collective_timing {
+  std::array<double, all_collectives.size()> efficiency{1, 1, 1, 1, 1};  ///< indexed by collective, (0, 1]
+  seconds overhead{};                     ///< per call of a collective
+  enum overlap overlap = overlap::none;   ///< of a pass's communication with its computation
+
+  constexpr double of(collective c) const { return efficiency[static_cast<std::size_t>(c)]; }
+};
+
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
 struct timing_params {
   enum overlap overlap = overlap::perfect;  ///< the profile's default policy
@@ -56,6 +67,7 @@ struct timing_params {
   double gemm_tile_m = 0;          ///< GEMM output tile rows for padding and wave quantization; 0: off
   double gemm_tile_n = 0;          ///< GEMM output tile columns
   bool gemm_waves = false;         ///< tiles run in waves of the compute units, the last one partly idle
+  collective_timing collectives{};  ///< communication between GPUs (several-GPU layouts)
 
   constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
   constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
@@ -87,6 +99,22 @@ struct calibration_record {
   std::vector<error_cell> held_out;  ///< leave-one-model-out; empty if not run
 };
 
+/// A link between GPUs: its bandwidth per GPU and direction, the latency of one step of a
+/// collective over it, and for the scale-up domain (NVLink/NVSwitch, xGMI, PCIe) how many GPUs
+/// it joins.
+struct link {
+  std::string name{};
+  byte_rate bandwidth{};  ///< per GPU, per direction
+  seconds latency{};      ///< of one step (one hop of a ring) of a collective
+  int gpus = 0;           ///< GPUs of one scale-up domain (8 for HGX, 72 for NVL72); scale-out: 0
+};
+
+/// How a part's GPUs talk: within a scale-up domain, and between domains (the NICs).
+struct interconnect {
+  std::optional<link> scale_up{};
+  std::optional<link> scale_out{};
+};
+
 /// A part: what its datasheet says, every number with its source. No fitted numbers.
 struct part {
   std::string name{};
@@ -99,6 +127,7 @@ struct part {
   int compute_units = 0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
   double clock_mhz = 0;   ///< the clock the peaks are stated at; 0: not stated (per-unit times do not transfer)
   double tdp_watts = 0;
+  struct interconnect interconnect{};
 };
 
 /// The part a stack's timing was fitted on (what a transfer to another part compares with).
@@ -134,6 +163,7 @@ struct hardware {
   int compute_units = 0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
   double clock_mhz = 0;
   double tdp_watts = 0;
+  struct interconnect interconnect{};
   timing_params timing{};
   std::optional<calibration_record> calibration{};  ///< the stack's; absent: timing not fitted to measurements
   std::string stack{};       ///< the stack's name; empty: built in code
@@ -154,7 +184,7 @@ struct hardware {
 inline hardware drive(const part& p, const stack& s) {
   hardware h{.name = p.name, .file = p.file, .sources = p.sources, .matrix = p.matrix, .vector = p.vector,
              .bandwidth = p.bandwidth, .capacity = p.capacity, .compute_units = p.compute_units,
-             .clock_mhz = p.clock_mhz, .tdp_watts = p.tdp_watts, .timing = s.timing,
+             .clock_mhz = p.clock_mhz, .tdp_watts = p.tdp_watts, .interconnect = p.interconnect, .timing = s.timing,
              .calibration = s.calibration, .stack = s.name, .stack_note = "generic: for any part"};
   if (!s.fitted_on) return h;
   if (s.fitted_on->part == p.name) {

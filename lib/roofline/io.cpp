@@ -68,10 +68,22 @@ std::vector<std::string> read_sources(reader& r) {
   return out;
 }
 
+// One link of interconnect: name, bandwidth per GPU and direction, per-step latency, and for the
+// scale-up domain its GPUs.
+link read_link(reader l, bool domain) {
+  link k;
+  k.name = l.string("name");
+  k.bandwidth = l.number("bandwidth_gb_s", 0, true, 1e6) * 1e9 * byte_per_second;
+  k.latency = l.number("latency_us", 0, false, 1e6) * 1e-6 * second;
+  if (domain) k.gpus = l.positive_int("gpus", 1 << 20);
+  l.finish();
+  return k;
+}
+
 part read_part(const YAML::Node& root, const std::string& file) {
   reader r(file, root, "",
            {"name", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
-            "tdp_w", "compute_units", "clock_mhz"});
+            "tdp_w", "compute_units", "clock_mhz", "interconnect"});
   for (const char* moved : {"timing", "calibration"})
     if (r.has(moved))
       r.fail(r.key_node(moved), fmt::format("'{}' belongs to a stack, not a part: move it to a stack file "
@@ -88,9 +100,19 @@ part read_part(const YAML::Node& root, const std::string& file) {
   p.tdp_watts = r.number("tdp_w", 0, true, 1e6);
   p.compute_units = r.positive_int("compute_units", 1'000'000);
   r.number_if("clock_mhz", p.clock_mhz, 0, true, 1e5);
+  if (auto n = r.optional("interconnect")) {
+    reader ic(file, n, "interconnect");
+    if (auto u = ic.optional("scale_up")) p.interconnect.scale_up = read_link(reader(file, u, "interconnect.scale_up"), true);
+    if (auto o = ic.optional("scale_out"))
+      p.interconnect.scale_out = read_link(reader(file, o, "interconnect.scale_out"), false);
+    if (!p.interconnect.scale_up && !p.interconnect.scale_out)
+      ic.fail(n, "'interconnect' needs 'scale_up', 'scale_out' or both");
+    ic.finish();
+  }
   r.finish();
   return p;
 }
+
 
 timing_params read_timing(reader t) {
   timing_params tp;
@@ -114,6 +136,15 @@ timing_params read_timing(reader t) {
   cls.finish();
   tp.overhead_per_forward = t.number("overhead_per_forward_us", 0, false, 1e9) * 1e-6 * second;
   tp.overhead_per_batched_forward = t.number("overhead_per_batched_forward_us", 0, false, 1e9) * 1e-6 * second;
+  reader col = t.child("collectives");
+  reader eff = col.child("efficiency");
+  for (collective c : all_collectives)
+    tp.collectives.efficiency[std::size_t(c)] = eff.number(std::string(name(c)), 0, true, 2);
+  eff.finish();
+  tp.collectives.overhead = col.number("overhead_us", 0, false, 1e9) * 1e-6 * second;
+  tp.collectives.overlap =
+      col.choice<overlap>(col.required("overlap"), "overlap", "overlap policy", "perfect, none, smooth", overlap_of);
+  col.finish();
   t.finish();
   return tp;
 }
@@ -305,6 +336,19 @@ std::string part_yaml(const part& p) {
   y << YAML::Key << "tdp_w" << YAML::Value << p.tdp_watts;
   y << YAML::Key << "compute_units" << YAML::Value << p.compute_units;
   if (p.clock_mhz > 0) y << YAML::Key << "clock_mhz" << YAML::Value << p.clock_mhz;
+  if (p.interconnect.scale_up || p.interconnect.scale_out) {
+    y << YAML::Key << "interconnect" << YAML::Value << YAML::BeginMap;
+    const auto emit = [&](const char* key, const link& l, bool domain) {
+      y << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "name" << YAML::Value
+        << l.name << YAML::Key << "bandwidth_gb_s" << YAML::Value << l.bandwidth.value() / 1e9 << YAML::Key
+        << "latency_us" << YAML::Value << l.latency.value() * 1e6;
+      if (domain) y << YAML::Key << "gpus" << YAML::Value << l.gpus;
+      y << YAML::EndMap;
+    };
+    if (p.interconnect.scale_up) emit("scale_up", *p.interconnect.scale_up, true);
+    if (p.interconnect.scale_out) emit("scale_out", *p.interconnect.scale_out, false);
+    y << YAML::EndMap;
+  }
   y << YAML::EndMap;
   return std::string(y.c_str()) + "\n";
 }
@@ -344,6 +388,13 @@ std::string stack_yaml(const stack& s) {
   y << YAML::EndMap;
   y << YAML::Key << "overhead_per_forward_us" << YAML::Value << t.overhead_per_forward.value() * 1e6;
   y << YAML::Key << "overhead_per_batched_forward_us" << YAML::Value << t.overhead_per_batched_forward.value() * 1e6;
+  y << YAML::Key << "collectives" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "efficiency" << YAML::Value << YAML::Flow << YAML::BeginMap;
+  for (collective c : all_collectives) y << YAML::Key << std::string(name(c)) << YAML::Value << t.collectives.of(c);
+  y << YAML::EndMap;
+  y << YAML::Key << "overhead_us" << YAML::Value << t.collectives.overhead.value() * 1e6;
+  y << YAML::Key << "overlap" << YAML::Value << std::string(name(t.collectives.overlap));
+  y << YAML::EndMap;
   y << YAML::EndMap;
   if (s.calibration) {
     const calibration_record& c = *s.calibration;

@@ -17,14 +17,15 @@ enum class op_class {
   recurrent,  ///< a chunkwise recurrent cell (prefill: mLSTM, Mamba-2 SSD, Gated DeltaNet): chunk states
   recurrent_step,  ///< such a cell's recurrent step (decode, one-token prompts): state traffic
   vector,     ///< norms, gates, activations, embedding gather, Mamba-1's selective scan: vector units
+  communication,  ///< collectives between GPUs (not in all_op_classes: timed by the stack's collectives)
 };
 
 inline constexpr std::array all_op_classes{op_class::matrix, op_class::attention, op_class::decode_attention,
                                            op_class::recurrent, op_class::recurrent_step, op_class::vector};
 
 constexpr std::string_view name(op_class c) {
-  constexpr std::array<std::string_view, 6> names{"matrix",    "attention",      "decode_attention",
-                                                  "recurrent", "recurrent_step", "vector"};
+  constexpr std::array<std::string_view, 7> names{"matrix",         "attention", "decode_attention", "recurrent",
+                                                  "recurrent_step", "vector",    "communication"};
   return names[static_cast<std::size_t>(c)];
 }
 
@@ -64,6 +65,31 @@ struct gemm_shape {
   double groups = 1;
 };
 
+/// Collectives between GPUs (communication ops), and the link they run on.
+enum class collective { all_reduce, all_gather, reduce_scatter, all_to_all, send_recv };
+inline constexpr std::array all_collectives{collective::all_reduce, collective::all_gather, collective::reduce_scatter,
+                                            collective::all_to_all, collective::send_recv};
+constexpr std::string_view name(collective c) {
+  constexpr std::array<std::string_view, 5> names{"all_reduce", "all_gather", "reduce_scatter", "all_to_all",
+                                                  "send_recv"};
+  return names[static_cast<std::size_t>(c)];
+}
+enum class link_kind { none, scale_up, scale_out };
+constexpr std::string_view name(link_kind l) {
+  return l == link_kind::scale_up ? "scale_up" : l == link_kind::scale_out ? "scale_out" : "";
+}
+
+/// What a communication op moves: a collective over a group of GPUs, of a message of S bytes
+/// per GPU (the full buffer of an all-reduce, the gathered result of an all-gather, the input
+/// of a reduce-scatter, what one GPU sends and receives in an all-to-all or a send), and the
+/// GPUs the group is spread over (which decides its link: timing.hpp).
+struct communication {
+  enum collective collective = collective::all_reduce;
+  int group = 0;  ///< GPUs in the collective; 0: not a communication op
+  int span = 0;   ///< consecutive GPUs the collective's members lie in (>= group)
+  bytes message{};
+};
+
 /// One op of one layer, for the whole batch: its FLOPs and bytes per layer.
 /// The last four fields describe how the work can be spread, for timing models that
 /// go beyond the pure roofline; they never change the counts.
@@ -82,6 +108,7 @@ struct op {
                             ///< against a 128-wide head, (d_qk + d_v) / 256 (head_item_size)
   bool split_steps = false; ///< the kernel splits an item's serial loop over idle compute units
                             ///< (split-KV decoding, as FlashMLA does): see timing's work_items
+  communication comm{};     ///< communication ops (class communication): the collective
 };
 
 }  // namespace roofline

@@ -88,6 +88,36 @@ void plot_comparison(const comparison& c, const std::string& path) {
   run_gnuplot(g, path);
 }
 
+void plot_tp_breakdown(const std::vector<tp_point>& sweep, const std::string& title, const std::string& path) {
+  std::string g = terminal(path, 1400, 600);
+  bool any = false;
+  for (int ph = 0; ph < 2; ++ph) {
+    g += fmt::format("$p{} << EOD\n", ph);
+    for (const tp_point& t : sweep) {
+      if (!t.result) continue;
+      any = true;
+      const phase_estimate& e = ph == 0 ? t.result->prefill : t.result->decode;
+      const double k = ph == 0 ? 1 : 1e3;  // prefill in s, decode in ms
+      g += fmt::format("\"tp {}{}\" {:.6g} {:.6g} {:.6g} {:.6g}\n", t.tp, t.result->fits ? "" : "*", e.compute_bound_time.value() * k,
+                       e.memory_bound_time.value() * k, e.overhead.value() * k, e.communication.value() * k);
+    }
+    g += "EOD\n";
+  }
+  if (!any) throw input_error(fmt::format("{}:1:1: no tensor-parallel degree of the sweep can run the model", path));
+  g += "set multiplot layout 1,2 title '" + title + " (* does not fit in memory)'\nset style data histograms\n"
+       "set style histogram rowstacked\nset style fill solid 0.8 border -1\nset boxwidth 0.7\nset grid ytics\n"
+       "set key outside bottom center horizontal\nset yrange [0:*]\n";
+  for (int ph = 0; ph < 2; ++ph) {
+    g += fmt::format("set title '{}'\nset ylabel '{}'\n", ph == 0 ? "time to first token" : "decode step",
+                     ph == 0 ? "time (s)" : "time (ms)");
+    g += fmt::format("plot $p{0} using 2:xtic(1) title 'compute-bound' lc {1}, '' using 3 title 'memory-bound' lc {2}, "
+                     "'' using 4 title 'overheads' lc {3}, '' using 5 title 'communication' lc {4}\n",
+                     ph, colour(0), colour(1), colour(7), colour(3));
+  }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
 void plot_roofline(const report& r, const std::string& path) {
   const hardware& hw = r.hw;
   const double bw = hw.bandwidth.value();

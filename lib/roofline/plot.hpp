@@ -28,6 +28,11 @@ void plot_comparison(const comparison& c, const std::string& path);
 /// labelled. Log-log; SVG, or PNG for a path ending in .png.
 void plot_roofline(const report& r, const std::string& path);
 
+/// Where the time of a prefill and of a decode step goes against the tensor-parallel degree:
+/// stacked bars of compute-bound, memory-bound, overhead and exposed communication time per
+/// degree (tp_sweep), a panel per phase; refused degrees are left out. SVG, or PNG for .png.
+void plot_tp_breakdown(const std::vector<tp_point>& sweep, const std::string& title, const std::string& path);
+
 /// One family at one context on a Pareto chart.
 struct pareto_series {
   std::string label;                 ///< e.g. "xlstm, 16384"

@@ -1,6 +1,7 @@
 // report: tables, JSON and CSV of an estimate.
 #include "roofline/report.hpp"
 
+#include <algorithm>
 #include <array>
 #include <cmath>
 #include <optional>
@@ -58,18 +59,23 @@ struct row {
   std::string layer, name, cls;
   flops work{};
   traffic moved{};
-  seconds compute{}, memory{}, time{};
+  seconds compute{}, memory{}, time{}, comm{};
+  bytes message{};  ///< communication ops: bytes of their collectives
   int count = 1;
   int ops = 0;
+  int stage = 0;
 };
 
 std::vector<row> table_rows(const report& r, const std::vector<op_row>& ops, bool per_op) {
   std::vector<row> rows;
   for (const op_row& o : ops) {
     const auto label = layer_label(o.op.layers, r.model);
-    if (per_op || rows.empty() || rows.back().layer != label)
-      rows.push_back({label, per_op ? std::string(o.op.name) : std::string(), per_op ? std::string(name(o.op.cls)) : "",
-                      {}, {}, {}, {}, {}, o.op.layers.count});
+    if (per_op || rows.empty() || rows.back().layer != label || rows.back().stage != o.stage) {
+      std::string cls = per_op ? std::string(name(o.op.cls)) : "";
+      if (per_op && o.op.cls == op_class::communication) cls = fmt::format("{}, {}", name(o.op.comm.collective), name(o.time.link));
+      rows.push_back({label, per_op ? std::string(o.op.name) : std::string(), cls, {}, {}, {}, {}, {}, {}, {},
+                      o.op.layers.count, 0, o.stage});
+    }
     row& w = rows.back();
     if (!per_op) {
       ++w.ops;
@@ -80,36 +86,76 @@ std::vector<row> table_rows(const report& r, const std::vector<op_row>& ops, boo
     w.compute += o.time.compute;
     w.memory += o.time.memory;
     w.time += o.time.total;
+    if (o.op.cls == op_class::communication) {
+      w.comm += o.time.total;
+      w.message += o.op.comm.message;
+    }
   }
   return rows;
 }
 
+// The time of the pass a row's stage runs (its share's denominator): the phase's on one GPU,
+// else the stage's micro-batch or decode group.
+seconds stage_time(const report& r, bool prefill, int stage, const phase_estimate& e) {
+  if (!r.result.parallel) return e.time;
+  const stage_estimate& s = r.result.parallel->stages[std::size_t(stage)];
+  return prefill ? s.prefill.time : s.decode.time;
+}
+
 void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,
                  const std::vector<op_row>& ops, bool per_op) {
-  fmt::format_to(std::back_inserter(out), "\n{}; a row of identical layers (xN) shows one layer, its share all N\n", title);
-  const auto header = fmt::format("{:<28} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>6} {:<7}\n",
-                                  "layer", per_op ? "op (class)" : "ops (--layers lists them)", "FLOPs", "weights", "activations",
-                                  "KV cache", "state", "FLOP/B", "compute", "memory", "time", "share", "bound");
+  const bool several = r.result.parallel.has_value();
+  const bool prefill = &e == &r.result.prefill;
+  fmt::format_to(std::back_inserter(out), "\n{}; a row of identical layers (xN) shows one layer, its share all N{}\n", title,
+                 several ? " of its stage's time" : "");
+  const std::string comm_head = several ? fmt::format(" {:>11}", "collective") : "";
+  const std::size_t op_width = several && per_op ? 40 : 28;  // room for "name (collective, link)"
+  const auto header = fmt::format("{:<28} {:<{}} {:>12} {:>11} {:>11} {:>11} {:>11}{} {:>10} {:>10} {:>10} {:>10} {:>6} {:<7}\n",
+                                  "layer", per_op ? "op (class)" : "ops (--layers lists them)", op_width, "FLOPs", "weights", "activations",
+                                  "KV cache", "state", comm_head, "FLOP/B", "compute", "memory", "time", "share", "bound");
   out += header;
   out += std::string(header.size() - 1, '-') + "\n";
+  int stage = -1;
   for (const row& w : table_rows(r, ops, per_op)) {
+    if (several && r.work.parallel.pp > 1 && w.stage != stage) {
+      stage = w.stage;
+      const stage_span& sp = r.result.parallel->stages[std::size_t(stage)].span;
+      fmt::format_to(std::back_inserter(out), "stage {} (layers {} to {}): {}\n", stage, sp.first,
+                     std::min(sp.last, n_layers(r.model)) - 1, duration(stage_time(r, prefill, stage, e)));
+    }
     auto label = per_op ? fmt::format("{} ({})", w.name, w.cls) : w.name;
-    if (label.size() > 28) label = label.substr(0, 25) + "...";
-    fmt::format_to(std::back_inserter(out), "{:<28} {:<28} {:>12} {:>11} {:>11} {:>11} {:>11} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:<7}\n",
-                   w.layer, label, si(w.work.value(), "FLOP"), si(w.moved.weights.value(), "B"),
+    if (label.size() > op_width) label = label.substr(0, op_width - 3) + "...";
+    const std::string comm = several ? fmt::format(" {:>11}", si(w.message.value(), "B")) : "";
+    const std::string_view bound = w.comm > max(w.compute, w.memory) ? "communication"
+                                   : w.compute >= w.memory           ? "compute"
+                                                                     : "memory";
+    fmt::format_to(std::back_inserter(out), "{:<28} {:<{}} {:>12} {:>11} {:>11} {:>11} {:>11}{} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:<7}\n",
+                   w.layer, label, op_width, si(w.work.value(), "FLOP"), si(w.moved.weights.value(), "B"),
                    si(w.moved.activations.value(), "B"), si(w.moved.kv_cache.value(), "B"),
-                   si(w.moved.state.value(), "B"), ratio_text(w.work, w.moved.total(), "-"), duration(w.compute),
-                   duration(w.memory), duration(w.time), 100 * (w.time * double(w.count)).value() / e.time.value(),
-                   w.compute >= w.memory ? "compute" : "memory");
+                   si(w.moved.state.value(), "B"), comm, ratio_text(w.work, w.moved.total(), "-"), duration(w.compute),
+                   duration(w.memory), duration(w.time),
+                   100 * (w.time * double(w.count)).value() / stage_time(r, prefill, w.stage, e).value(), bound);
   }
   fmt::format_to(std::back_inserter(out),
                  "total: {}, {} ({} weights, {} activations, {} KV cache, {} state), {} FLOP/B; "
-                 "{} with overlap {} [perfect {}, none {}], {} of it overheads; {}-bound\n",
+                 "{} with overlap {} [perfect {}, none {}], {} of it overheads{}; {}-bound\n",
                  si(e.work.value(), "FLOP"), si(e.moved.total().value(), "B"), si(e.moved.weights.value(), "B"),
                  si(e.moved.activations.value(), "B"), si(e.moved.kv_cache.value(), "B"),
                  si(e.moved.state.value(), "B"), ratio_text(e.work, e.moved.total(), "-"), duration(e.time),
                  name(r.result.overlap), duration(e.time_perfect), duration(e.time_none), duration(e.overhead),
+                 several ? fmt::format(", {} communication (not hidden; stack overlap {})", duration(e.communication),
+                                       name(r.hw.timing.collectives.overlap))
+                         : "",
                  name(e.bound));
+}
+
+// The layout in words: "tp 8 x pp 2 x dp 1 = 16 GPUs; experts over ep 8, each split over moe_tp 1".
+std::string layout_text(const layout& L, const model_spec& m) {
+  const bool moe = std::any_of(m.kinds.begin(), m.kinds.end(),
+                               [](const layer_kind& k) { return std::holds_alternative<moe_channel>(k.channel); });
+  return fmt::format("tp {} x pp {} x dp {} = {} GPUs{}{}", L.tp, L.pp, L.dp, L.gpus(),
+                     moe ? fmt::format("; experts over ep {}, each split over moe_tp {}", L.ep, L.moe_tp()) : "",
+                     L.sequence_parallel ? "; sequence parallel" : "");
 }
 
 std::string table(const report& r, bool per_op) {
@@ -120,8 +166,28 @@ std::string table(const report& r, bool per_op) {
                                 active < total ? fmt::format(", {:.3f} billion active", active / 1e9) : "", r.hw.name,
                                 r.hw.stack.empty() ? "" : fmt::format(", stack {} ({})", r.hw.stack, r.hw.stack_note),
                                 r.work.batch, r.work.prefill, r.work.generate, name(e.overlap));
-  phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
-  phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops, per_op);
+  if (!e.parallel) {
+    phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
+    phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops, per_op);
+  } else {
+    const parallel_plan& p = e.parallel->plan;
+    fmt::format_to(std::back_inserter(out), "layout {}; each dp rank serves {} of the {} sequences\n",
+                   layout_text(r.work.parallel, r.model), p.rank_batch, r.work.batch);
+    phase_table(out, r,
+                p.microbatches > 1
+                    ? fmt::format("prefill: the ops of one GPU of each stage for one micro-batch of {} sequences (of {})",
+                                  p.micro_batch, p.microbatches)
+                    : fmt::format("prefill: the ops of one GPU of each stage for its {} sequences", p.micro_batch),
+                e.prefill, r.prefill_ops, per_op);
+    phase_table(out, r,
+                p.groups > 1 ? fmt::format("decode step: the ops of one GPU of each stage for a group of {} sequences ({} "
+                                           "groups in flight; mean over the generated tokens)",
+                                           p.group_batch, p.groups)
+                             : fmt::format("decode step: the ops of one GPU of each stage for its {} sequences (mean over "
+                                           "the generated tokens)",
+                                           p.group_batch),
+                e.decode, r.decode_ops, per_op);
+  }
   const auto line = [&](std::string_view what, const phase_estimate& p) {
     fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   perfect overlap {}, no overlap {}; {}-bound\n", what,
                    duration(p.time), duration(p.time_perfect), duration(p.time_none), name(p.bound));
@@ -132,11 +198,29 @@ std::string table(const report& r, bool per_op) {
   fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   tokens/s of the batch; end to end (TTFT + G steps) {:.5g} tokens/s\n",
                  "decode throughput", fmt::format("{:.5g}", e.throughput_tokens_per_s), e.end_to_end_tokens_per_s);
   const footprint& m = e.memory;
-  fmt::format_to(std::back_inserter(out),
-                 "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}; capacity {}: {}\n", "memory",
-                 si(m.total().value(), "B"), si(m.weights.value(), "B"), si(m.kv_cache.value(), "B"),
-                 si(m.state.value(), "B"), si(m.activations.value(), "B"), si(e.capacity.value(), "B"),
-                 e.fits ? "fits" : "DOES NOT FIT");
+  if (!e.parallel) {
+    fmt::format_to(std::back_inserter(out),
+                   "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}; capacity {}: {}\n", "memory",
+                   si(m.total().value(), "B"), si(m.weights.value(), "B"), si(m.kv_cache.value(), "B"),
+                   si(m.state.value(), "B"), si(m.activations.value(), "B"), si(e.capacity.value(), "B"),
+                   e.fits ? "fits" : "DOES NOT FIT");
+  } else {
+    const parallel_estimate& p = *e.parallel;
+    if (r.work.parallel.pp > 1)
+      fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   the slowest stage idles this long in the prefill ({:.1f}% of TTFT)\n",
+                     "pipeline bubble", duration(p.bubble), 100 * p.bubble.value() / e.ttft.value());
+    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   tokens/s per GPU ({} GPUs)\n", "per GPU",
+                   fmt::format("{:.5g}", p.tokens_per_s_per_gpu), p.gpus);
+    for (std::size_t s = 0; s < p.stages.size(); ++s) {
+      const footprint& f = p.stages[s].memory;
+      fmt::format_to(std::back_inserter(out),
+                     "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}, buffers {}; capacity {}: {}\n",
+                     p.stages.size() > 1 ? fmt::format("memory per GPU, st. {}", s) : "memory per GPU",
+                     si(f.total().value(), "B"), si(f.weights.value(), "B"), si(f.kv_cache.value(), "B"),
+                     si(f.state.value(), "B"), si(f.activations.value(), "B"), si(f.buffers.value(), "B"),
+                     si(e.capacity.value(), "B"), p.stages[s].fits ? "fits" : "DOES NOT FIT");
+    }
+  }
   fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {} matrix peak / memory bandwidth\n", "ridge point",
                  fmt::format("{:.1f} FLOP/B", e.ridge_point.value()), name(default_compute(r.model)));
   return out;
@@ -172,7 +256,13 @@ nlohmann::json phase_json(const model_spec& m, const phase_estimate& e, const st
                     {"compute_s", o.time.compute.value()},
                     {"memory_s", o.time.memory.value()},
                     {"time_s", o.time.total.value()},
-                    {"bound", name(o.time.bound)}});
+                    {"bound", name(o.time.bound)},
+                    {"rank", {{"stage", o.stage}}},
+                    {"link", o.op.cls == op_class::communication ? nlohmann::json(name(o.time.link)) : nlohmann::json()}});
+    if (o.op.cls == op_class::communication)
+      list.back().update({{"collective", name(o.op.comm.collective)},
+                          {"group", o.op.comm.group},
+                          {"message_bytes", o.op.comm.message.value()}});
   });
   return {{"flops", e.work.value()},
           {"bytes", e.moved.total().value()},
@@ -184,6 +274,7 @@ nlohmann::json phase_json(const model_spec& m, const phase_estimate& e, const st
           {"time_s_perfect_overlap", e.time_perfect.value()},
           {"time_s_no_overlap", e.time_none.value()},
           {"overhead_s", e.overhead.value()},
+          {"communication_s", e.communication.value()},
           {"bound", name(e.bound)},
           {"ops", std::move(list)}};
 }
@@ -209,6 +300,41 @@ nlohmann::json model_json(const model_spec& m) {
           {"layer_kinds", std::move(kinds)}};
 }
 
+// The layout and what it adds: GPUs, micro-batches, decode groups, the bubble, per-GPU
+// throughput and each stage's times and memory per GPU. One GPU: the layout of 1s.
+nlohmann::json parallel_json(const report& r) {
+  const layout& L = r.work.parallel;
+  nlohmann::json j = {{"tp", L.tp}, {"pp", L.pp}, {"ep", L.ep}, {"dp", L.dp}, {"moe_tp", L.moe_tp()},
+                      {"sequence_parallel", L.sequence_parallel}, {"gpus", L.gpus()}};
+  if (!r.result.parallel) return j;
+  const parallel_estimate& p = *r.result.parallel;
+  nlohmann::json stages = nlohmann::json::array();
+  for (const stage_estimate& s : p.stages)
+    stages.push_back({{"first_layer", s.span.first},
+                      {"last_layer", std::min(s.span.last, n_layers(r.model)) - 1},
+                      {"prefill_microbatch_s", s.prefill.time.value()},
+                      {"prefill_communication_s", s.prefill.communication.value()},
+                      {"decode_group_step_s", s.decode.time.value()},
+                      {"decode_communication_s", s.decode.communication.value()},
+                      {"memory_per_gpu",
+                       {{"weights_bytes", s.memory.weights.value()},
+                        {"kv_cache_bytes", s.memory.kv_cache.value()},
+                        {"state_bytes", s.memory.state.value()},
+                        {"activation_bytes", s.memory.activations.value()},
+                        {"buffer_bytes", s.memory.buffers.value()},
+                        {"total_bytes", s.memory.total().value()},
+                        {"fits", s.fits}}}});
+  j.update({{"rank_batch", p.plan.rank_batch},
+            {"microbatches", p.plan.microbatches},
+            {"microbatch_sequences", p.plan.micro_batch},
+            {"decode_groups", p.plan.groups},
+            {"decode_group_sequences", p.plan.group_batch},
+            {"bubble_s", p.bubble.value()},
+            {"throughput_tokens_per_s_per_gpu", p.tokens_per_s_per_gpu},
+            {"stages", std::move(stages)}});
+  return j;
+}
+
 std::string json(const report& r) {
   const estimate_result& e = r.result;
   const footprint& m = e.memory;
@@ -231,7 +357,8 @@ std::string json(const report& r) {
         {"activation_bytes", m.activations.value()},
         {"total_bytes", m.total().value()},
         {"capacity_bytes", e.capacity.value()},
-        {"fits", e.fits}}}};
+        {"fits", e.fits}}},
+      {"parallel", parallel_json(r)}};
   return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 
@@ -260,7 +387,7 @@ std::string csv(const report& r) {
 
 report make_report(const model_spec& m, const hardware& hw, const workload& w, std::optional<overlap> policy) {
   estimate_result e = estimate(m, hw, w, policy);
-  return {m, hw, w, e, op_rows(m, hw, prefill_pass(w), e.overlap), op_rows(m, hw, decode_pass(w), e.overlap)};
+  return {m, hw, w, e, op_rows(m, hw, w, phase::prefill, e.overlap), op_rows(m, hw, w, phase::decode, e.overlap)};
 }
 
 std::string render(const report& r, report_format f, bool per_op) {

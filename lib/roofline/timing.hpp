@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 
 #include "roofline/hardware.hpp"
@@ -9,10 +10,11 @@
 
 namespace roofline {
 
-enum class bound { compute, memory, overhead };
+enum class bound { compute, memory, overhead, communication };
 
 constexpr std::string_view name(bound b) {
-  return b == bound::compute ? "compute" : b == bound::memory ? "memory" : "overhead";
+  constexpr std::array<std::string_view, 4> names{"compute", "memory", "overhead", "communication"};
+  return names[static_cast<std::size_t>(b)];
 }
 
 /// Combines compute time t_c and memory time t_m under a policy (see overlap).
@@ -39,6 +41,7 @@ struct op_time {
   enum bound bound; ///< compute if t_c >= t_m, else memory
   seconds overhead; ///< op_overhead, the part of `total` that is neither compute nor memory
   seconds steps;    ///< t_s = waves x item steps x per-step latency (the items' serial loops)
+  link_kind link = link_kind::none;  ///< communication ops: the link they run on
 };
 
 /// Fraction of the tensor units a GEMM keeps busy: its m x n outputs are cut into tiles of
@@ -98,6 +101,54 @@ inline seconds op_overhead(const op& o, const hardware& hw) {
   return e.overhead + waves(o, hw) * o.item_size * e.per_item;
 }
 
+/// The link a collective runs on: the scale-up link (NVLink/NVSwitch, xGMI) when the GPUs it
+/// spans lie in one scale-up domain, else the scale-out network; none if the part lacks it
+/// (check_layout refuses such layouts before anything is timed).
+inline const link* link_of(const communication& c, const hardware& hw, link_kind* kind = nullptr) {
+  const auto& up = hw.interconnect.scale_up;
+  const bool in_domain = up && c.span <= up->gpus;
+  if (kind) *kind = in_domain ? link_kind::scale_up : hw.interconnect.scale_out ? link_kind::scale_out : link_kind::none;
+  if (in_domain) return &*up;
+  return hw.interconnect.scale_out ? &*hw.interconnect.scale_out : nullptr;
+}
+
+/// Bandwidth terms and latency steps of a collective of n GPUs, as ring algorithms run them:
+/// all-reduce 2 (n-1)/n of the message over 2 (n-1) steps (a reduce-scatter then an
+/// all-gather); all-gather, reduce-scatter (n-1)/n over n-1 steps; all-to-all (n-1)/n over
+/// n-1 steps (each GPU keeps 1/n of its message and exchanges the rest, one peer a step, as
+/// pairwise exchange over a switch runs it); send/receive the whole message in one step.
+struct collective_cost {
+  double volume;  ///< fraction of the message that crosses a GPU's link each way
+  double steps;
+};
+constexpr collective_cost cost_of(collective c, double n) {
+  switch (c) {
+    case collective::all_reduce: return {2 * (n - 1) / n, 2 * (n - 1)};
+    case collective::all_gather:
+    case collective::reduce_scatter:
+    case collective::all_to_all: return {(n - 1) / n, n - 1};
+    case collective::send_recv: return {1, 1};
+  }
+  return {0, 0};
+}
+
+/// Time of a communication op: t = overhead + steps x latency + volume S / (bw e), with the
+/// link's bandwidth per direction and per-step latency, the stack's efficiency for the
+/// collective and its overhead per call (collective_timing). A ring over a switch is bounded by
+/// one GPU's link: the algorithm (ring) is what NCCL picks for large messages over NVLink;
+/// switch-reduced all-reduces (NVLink SHARP) and trees are not modelled: a stack's efficiency
+/// above 1 would stand for them. All of the time is communication, none compute or memory.
+inline op_time time_comm(const op& o, const hardware& hw) {
+  link_kind kind = link_kind::none;
+  const link* l = link_of(o.comm, hw, &kind);
+  const collective_timing& t = hw.timing.collectives;
+  const collective_cost c = cost_of(o.comm.collective, o.comm.group);
+  if (!l || l->bandwidth.value() <= 0)
+    return {0 * second, 0 * second, 0 * second, bound::communication, 0 * second, 0 * second, kind};
+  const seconds total = t.overhead + c.steps * l->latency + c.volume * o.comm.message / (l->bandwidth * t.of(o.comm.collective));
+  return {0 * second, 0 * second, total, bound::communication, 0 * second, 0 * second, kind};
+}
+
 /// Time of one op for one layer:
 ///   t = overlap(t_c, t_m, t_s) + op_overhead,
 ///   t_c = FLOPs / (peak(class, dtype) e_c u),  t_m = bytes / (bandwidth e_m o),
@@ -107,6 +158,7 @@ inline seconds op_overhead(const op& o, const hardware& hw) {
 /// (1, 1, 0, 0, no tiles) t = overlap(F/peak, B/bw). The parameters are those of the op's
 /// class (timing_params::of: long prompts may take another attention kernel's).
 inline op_time time_op(const op& o, const hardware& hw, overlap policy) {
+  if (o.cls == op_class::communication) return time_comm(o, hw);
   const class_timing& e = hw.timing.of(o);
   const work_items w = items_of(o, hw);
   const double occ = has_work_items(o.cls) ? occupancy(w.items, e.half_parallel) : 1;

@@ -1,4 +1,4 @@
-/// What is asked of the model: batch, prompt length, tokens to generate.
+/// What is asked of the model: batch, prompt length, tokens to generate, and the GPUs it runs on.
 #pragma once
 
 #include <algorithm>
@@ -8,11 +8,57 @@ namespace roofline {
 
 enum class phase { prefill, decode };
 
-/// B sequences, each a prompt of P tokens followed by G generated tokens.
+
+/// How a model is spread over GPUs (Megatron-style tensor parallelism, pipeline stages,
+/// attention data parallelism, expert parallelism):
+/// - tp ranks split each layer's heads and widths and the vocabulary, with an all-reduce after
+///   each row-parallel projection (or a reduce-scatter and an all-gather with sequence_parallel);
+/// - pp stages hold consecutive layers, sending activations on; a prefill runs in microbatches;
+/// - dp attention ranks each hold their own sequences (batch / dp) and KV cache, sharing the
+///   experts;
+/// - the experts of a MoE layer are spread over ep of the tp x dp GPUs of a stage, each expert
+///   split over moe_tp = tp dp / ep of them.
+/// GPUs: tp x pp x dp. All 1: one GPU, exactly the single-GPU estimate.
+struct layout {
+  int tp = 1;
+  int pp = 1;
+  int ep = 1;
+  int dp = 1;
+  int microbatches = 0;            ///< of a pipelined prefill; 0: pp of them
+  bool sequence_parallel = false;  ///< reduce-scatter + all-gather around the norms instead of all-reduces
+
+  constexpr int gpus() const { return tp * pp * dp; }
+  constexpr int moe_tp() const { return ep > 0 ? tp * dp / ep : 0; }
+  constexpr bool single() const { return tp == 1 && pp == 1 && ep == 1 && dp == 1; }
+};
+
+/// B sequences, each a prompt of P tokens followed by G generated tokens, served by GPUs
+/// spread as `parallel` says (one GPU by default).
 struct workload {
   std::int64_t batch = 1;     ///< B
   std::int64_t prefill = 1;   ///< P, prompt tokens per sequence (a 1-token prompt is P = 1)
   std::int64_t generate = 1;  ///< G, decode steps after the prefill
+  layout parallel{};
+};
+
+/// The layers one pipeline stage holds, [first, last), and whether it holds the embedding
+/// (the first stage) and the final norm and LM head (the last); the whole model by default.
+struct stage_span {
+  int first = 0;
+  int last = 1 << 30;
+  bool embedding = true;
+  bool head = true;
+};
+
+/// What one GPU of a layout runs: its layout, its stage, and the distinct tokens of the pass
+/// over all dp ranks (what the experts see; 0: those of the pass itself, B T). With
+/// every_expert, a MoE layer counts the weights of all the experts it holds, not those the
+/// tokens touch (the census of weights a GPU holds).
+struct rank_view {
+  layout L{};
+  stage_span stage{};
+  double tokens_all = 0;
+  bool every_expert = false;
 };
 
 /// The shape of one forward pass that a graph builder counts.

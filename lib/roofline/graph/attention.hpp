@@ -44,7 +44,7 @@ constexpr double attention_flops_per_key(const accounting& a, double h, double d
 ///   K and C are the means over the decode steps, capped by the window (workload.hpp).
 constexpr op attention_op(const counting& c, const attention_mixer& x) {
   const accounting& a = c.m.accounting;
-  const double h = x.n_heads, hkv = x.n_kv_heads, dh = x.head_dim, w = x.window;
+  const double h = c.share(x.n_heads), hkv = c.kv_share(x.n_kv_heads), dh = x.head_dim, w = x.window;
   const double per_key = attention_flops_per_key(a, h, dh, dh, x.softcap > 0);
   const double kv_width = hkv * 2 * dh * c.m.dtypes.kv_cache.bytes_per_element();
   const double item_size = head_item_size(dh, dh);
@@ -68,10 +68,12 @@ constexpr op attention_op(const counting& c, const attention_mixer& x) {
 /// An attention layer: qkv projection d -> (H (1 + gate) + 2 H_kv) d_h (with biases), QK-norm
 /// of each q and k head (B T (H + H_kv) d_h norm FLOPs), attention, the output gate
 /// sigmoid(g) o (B T H d_h (sigmoid + 1) FLOPs, reading g and o, writing o), output projection
-/// H d_h -> d (with bias).
+/// H d_h -> d (with bias). Over tp ranks (Megatron): each holds H / tp query heads and
+/// H_kv / tp KV heads (a copy of every KV head when tp > H_kv), the qkv projection
+/// column-parallel, the output projection row-parallel and its outputs reduced.
 template <class Sink>
 constexpr void emit_attention(const counting& c, const attention_mixer& x, Sink&& sink) {
-  const double d = c.m.d_model, h = x.n_heads, hkv = x.n_kv_heads, dh = x.head_dim;
+  const double d = c.m.d_model, h = c.share(x.n_heads), hkv = c.kv_share(x.n_kv_heads), dh = x.head_dim;
   const double qkv = h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh;
   sink(c.linear("qkv_proj", d, qkv, weight_kind::mixer, x.qkv_bias));
   if (x.qk_norm)
@@ -81,6 +83,7 @@ constexpr void emit_attention(const counting& c, const attention_mixer& x, Sink&
   if (x.output_gate)
     sink(c.elementwise("attn_gate", c.rows() * h * dh * (c.m.accounting.sigmoid_flops + 1), 3 * c.rows() * h * dh * c.ba));
   sink(c.linear("out_proj", h * dh, d, weight_kind::mixer, x.out_bias));
+  c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
 }
 
 /// Parameters: q (doubled with an output gate), k, v, o; biases H d_h + 2 H_kv d_h on q, k, v

@@ -50,22 +50,62 @@ namespace detail {
 /// What every builder needs: the spec, the pass, where the ops sit and the element sizes.
 struct counting {
   const model_spec& m;
-  const pass& p;
+  const pass& p;  ///< the pass of one rank: batch = the sequences of its dp rank
   layer_span at{};
+  layout L{};             ///< how the model is spread; all 1: one GPU
+  double tokens_all = 0;  ///< distinct tokens of the pass over all dp ranks (what the experts see), B T
+  bool every_expert = false;  ///< MoE: the weights of every expert held, not of those touched
   double ba = size_bytes(m.dtypes.activations);
   double b_vec = storage(m.dtypes, weight_kind::vectors).bytes_per_element();
   std::array<double, all_weight_kinds.size()> bytes{};     ///< per element, by kind of weight
   std::array<dtype, all_weight_kinds.size()> computes{};  ///< compute format, by kind of weight
 
-  constexpr counting(const model_spec& model, const pass& pass_) : m(model), p(pass_) {
+  constexpr counting(const model_spec& model, const pass& pass_, const rank_view& r = {})
+      : m(model), p(pass_), L(r.L), tokens_all(r.tokens_all > 0 ? r.tokens_all : pass_.batch * pass_.tokens),
+        every_expert(r.every_expert) {
     for (weight_kind k : all_weight_kinds) {
       bytes[static_cast<std::size_t>(k)] = storage(m.dtypes, k).bytes_per_element();
       computes[static_cast<std::size_t>(k)] = compute_dtype(m.dtypes, k);
     }
   }
 
-  /// B T: token positions of the pass over the whole batch.
+  /// B T: token positions of the pass over the whole batch (of this rank).
   constexpr double rows() const { return p.batch * p.tokens; }
+
+  /// Tensor-parallel ranks, and the share of n heads (or a width) one of them holds.
+  constexpr double tp() const { return L.tp; }
+  constexpr double share(double n) const { return n / L.tp; }
+  /// KV heads a tp rank holds: H_kv / tp, or all of them (each rank a copy) when tp > H_kv.
+  constexpr double kv_share(double h_kv) const { return h_kv >= L.tp ? h_kv / L.tp : 1; }
+  /// Rows a norm or residual add works on: all of them, or 1/tp with sequence parallelism.
+  constexpr double norm_rows() const { return L.sequence_parallel ? rows() / L.tp : rows(); }
+
+  /// A collective of a message of `message` bytes per GPU over `group` GPUs that lie within
+  /// `span` consecutive GPUs (GPUs are numbered tp rank fastest, then dp rank, then stage: a tp
+  /// group spans tp GPUs, a tp x dp group tp dp): a communication op, no FLOPs, no
+  /// device-memory traffic (the time is the link's: timing.hpp).
+  constexpr op collective_op(std::string_view name, collective k, int group, double message, int span = 0) const {
+    op o{name, op_class::communication, m.dtypes.activations, at, 0 * flop, {}, {}, 0};
+    o.comm = {k, group, span > 0 ? span : group, message * byte};
+    return o;
+  }
+
+  /// After a row-parallel projection of `width` outputs per token: its partial sums reduced
+  /// over the tp ranks, B T width b_a bytes: an all-reduce, or with sequence parallelism a
+  /// reduce-scatter (and the all-gather before the next column-parallel projection, of the same
+  /// size). Nothing at tp = 1.
+  template <class Sink>
+  constexpr void reduce(std::string_view all_reduce, std::string_view reduce_scatter, std::string_view all_gather,
+                        double width, Sink&& sink) const {
+    if (L.tp <= 1) return;
+    const double message = rows() * width * ba;
+    if (!L.sequence_parallel) {
+      sink(collective_op(all_reduce, collective::all_reduce, L.tp, message));
+      return;
+    }
+    sink(collective_op(reduce_scatter, collective::reduce_scatter, L.tp, message));
+    sink(collective_op(all_gather, collective::all_gather, L.tp, message));
+  }
   constexpr double bw(weight_kind k) const { return bytes[static_cast<std::size_t>(k)]; }
   constexpr dtype compute(weight_kind k) const { return computes[static_cast<std::size_t>(k)]; }
 
@@ -97,14 +137,14 @@ struct counting {
   /// the norm's weights. Norms compute in fp32 on the vector units (as the reference RMSNorm upcasts).
   constexpr op pre_norm(std::string_view name) const {
     const double d = m.d_model;
-    return elementwise(name, rows() * d * (m.accounting.skip_flops + m.accounting.norm_flops), rows() * d * ba,
-                       norm_params(d) * b_vec);
+    return elementwise(name, norm_rows() * d * (m.accounting.skip_flops + m.accounting.norm_flops),
+                       norm_rows() * d * ba, norm_params(d) * b_vec);
   }
 
   /// A post-norm (Gemma 2, 3): the pre-norm's count without the residual add.
   constexpr op post_norm(std::string_view name) const {
     const double d = m.d_model;
-    return elementwise(name, rows() * d * m.accounting.norm_flops, rows() * d * ba, norm_params(d) * b_vec);
+    return elementwise(name, norm_rows() * d * m.accounting.norm_flops, norm_rows() * d * ba, norm_params(d) * b_vec);
   }
 
   /// FLOPs of one activation function per element (SiLU or GELU).
@@ -120,6 +160,9 @@ template <class Sink>
 constexpr void emit_embedding(counting c, Sink&& sink) {
   c.at = {layer_span::embedding, 1};
   sink(c.elementwise("embedding", 0, c.rows() * c.m.d_model * c.ba));
+  // vocabulary-parallel: each tp rank gathers the rows of its V / tp tokens; the sum over ranks
+  if (c.L.tp > 1)
+    sink(c.collective_op("embedding_all_reduce", collective::all_reduce, c.L.tp, c.rows() * c.m.d_model * c.ba));
   if (c.m.learned_positions > 0)
     sink(c.elementwise("position_embedding", c.rows() * c.m.d_model, c.rows() * c.m.d_model * c.ba));
 }
@@ -137,10 +180,12 @@ constexpr void emit_lm_head(counting c, Sink&& sink) {
   sink(c.elementwise("final_norm", norm_flops ? b * d * c.m.accounting.norm_flops : 0, b * d * c.ba,
                      c.norm_params(d) * c.b_vec));
   const weight_kind k = c.m.tied_embeddings ? weight_kind::embedding : weight_kind::lm_head;
-  op head{"lm_head", op_class::matrix, c.compute(k), c.at, 2 * b * d * v * flop,
-          {.weights = d * v * c.bw(k) * byte, .activations = b * (d + v) * c.ba * byte}, {b, v, d}, b};
-  if (c.m.logit_softcap > 0) head.work += b * v * c.m.accounting.softcap_flops * flop;
+  const double vl = c.share(v);  // vocabulary-parallel: V / tp logits a rank
+  op head{"lm_head", op_class::matrix, c.compute(k), c.at, 2 * b * d * vl * flop,
+          {.weights = d * vl * c.bw(k) * byte, .activations = b * (d + vl) * c.ba * byte}, {b, vl, d}, b};
+  if (c.m.logit_softcap > 0) head.work += b * vl * c.m.accounting.softcap_flops * flop;
   sink(head);
+  if (c.L.tp > 1) sink(c.collective_op("logits_all_gather", collective::all_gather, c.L.tp, b * v * c.ba));
 }
 
 /// Parameters outside the layers: embedding V d (+ learned positions), final norm, LM head

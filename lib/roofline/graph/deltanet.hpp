@@ -34,10 +34,12 @@ constexpr double delta_step_flops(const accounting& a, double dk, double dv) {
 /// read back, 2 B n_v n d_k d_v b_s), recurrent_step in decode (the state read and written,
 /// 2 B n_v d_k d_v b_s); activations q, k, v, beta, g read and o written,
 /// B T (2 n_k d_k + 2 n_v d_v + 2 n_v) b_a.
+/// Over tp ranks: n_k / tp key heads and n_v / tp value heads each, out_proj reduced.
 template <class Sink>
 constexpr void emit_deltanet(const counting& c, const deltanet_mixer& x, Sink&& sink) {
   const accounting& a = c.m.accounting;
-  const double d = c.m.d_model, dk = x.k_head_dim, dv = x.v_head_dim, nk = x.n_k_heads, nv = x.n_v_heads;
+  const double d = c.m.d_model, dk = x.k_head_dim, dv = x.v_head_dim, nk = c.share(x.n_k_heads),
+               nv = c.share(x.n_v_heads);
   const double key_dim = nk * dk, value_dim = nv * dv, bs = size_bytes(c.m.dtypes.state);
   sink(c.linear("in_proj_qkvz", d, 2 * key_dim + 2 * value_dim));
   sink(c.linear("in_proj_ba", d, 2 * nv));
@@ -57,6 +59,7 @@ constexpr void emit_deltanet(const counting& c, const deltanet_mixer& x, Sink&& 
   sink(c.elementwise("gated_norm", c.rows() * value_dim * (a.norm_flops + a.swish_flops + 1),
                      2 * c.rows() * value_dim * c.ba, dv * c.b_vec));
   sink(c.linear("out_proj", value_dim, d));
+  c.reduce("deltanet_all_reduce", "deltanet_reduce_scatter", "deltanet_all_gather", d, sink);
 }
 
 /// Parameters: in_proj_qkvz d (2 n_k d_k + 2 n_v d_v), in_proj_ba d 2 n_v, out_proj n_v d_v d in

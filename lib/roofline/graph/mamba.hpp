@@ -35,14 +35,18 @@ constexpr double mamba1_scan_flops(const accounting& a, double n) {
 /// with no matrix product), prefill and decode alike. Its bytes: x, dt, z read and y written
 /// (4 B T d_i b_a), B and C (2 B T N b_a), A and D (d_i (N + 1) b_vec), and the state h of
 /// d_i N elements: the prefill writes the last one, a decode step reads and writes it.
+/// Over tp ranks (as vLLM shards Jamba's Mamba): d_i / tp channels each; x_proj is
+/// row-parallel, so its dt_rank + 2N outputs are reduced, and so are out_proj's.
 template <class Sink>
 constexpr void emit_mamba1(const counting& c, const mamba1_mixer& x, Sink&& sink) {
   const accounting& a = c.m.accounting;
-  const double d = c.m.d_model, di = double(x.expand) * d, n = x.d_state, r = x.dt_rank;
+  const double d = c.m.d_model, di = c.share(double(x.expand) * d), n = x.d_state, r = x.dt_rank;
   const double bs = size_bytes(c.m.dtypes.state);
   sink(c.linear("in_proj", d, 2 * di, weight_kind::mixer, x.proj_bias));
   sink(conv1d_op(c, di, x.d_conv, x.conv_bias));
   sink(c.linear("x_proj", di, r + 2 * n));
+  if (c.L.tp > 1)
+    sink(c.collective_op("x_proj_all_reduce", collective::all_reduce, c.L.tp, c.rows() * (r + 2 * n) * c.ba));
   if (x.inner_norms)
     sink(c.elementwise("dt_bc_norms", c.rows() * (r + 2 * n) * a.norm_flops, c.rows() * (r + 2 * n) * c.ba,
                        (r + 2 * n) * c.b_vec));
@@ -52,6 +56,7 @@ constexpr void emit_mamba1(const counting& c, const mamba1_mixer& x, Sink&& sink
   scan.moved.state = (c.p.phase == phase::prefill ? 1 : 2) * c.p.batch * di * n * bs * byte;
   sink(scan);
   sink(c.linear("out_proj", di, d, weight_kind::mixer, x.proj_bias));
+  c.reduce("mamba_all_reduce", "mamba_reduce_scatter", "mamba_all_gather", d, sink);
 }
 
 /// Parameters: in_proj 2 d d_i, x_proj d_i (dt_rank + 2N), dt_proj dt_rank d_i, out_proj
@@ -77,14 +82,15 @@ constexpr layer_memory mamba1_memory(const model_spec& m, const mamba1_mixer& x)
 
 // ---- Mamba-2 ---------------------------------------------------------------------------------
 
-/// Mamba-2's sizes: inner width d_i = expand d, heads H = d_i / P, conv channels d_i + 2 G N.
+/// Mamba-2's sizes: inner width d_i = expand d, heads H = d_i / P, conv channels d_i + 2 G N;
+/// on one of tp ranks, d_i / tp and H / tp, and G / tp groups (every group, a copy, when
+/// tp > G, as vLLM shards them).
 struct mamba2_sizes {
   double di, heads, p, n, g, conv;
 };
-constexpr mamba2_sizes sizes(const mamba2_mixer& x, double d) {
-  const double di = x.expand * d;
-  return {di, di / x.head_dim, double(x.head_dim), double(x.d_state), double(x.n_groups),
-          di + 2.0 * x.n_groups * x.d_state};
+constexpr mamba2_sizes sizes(const mamba2_mixer& x, double d, double tp = 1) {
+  const double di = x.expand * d / tp, g = x.n_groups >= tp ? x.n_groups / tp : x.n_groups;
+  return {di, di / x.head_dim, double(x.head_dim), double(x.d_state), g, di + 2.0 * g * x.d_state};
 }
 
 /// FLOPs of one chunk of Q tokens of the SSD algorithm (Dao and Gu, arXiv 2405.21060, Sec. 6),
@@ -113,7 +119,7 @@ constexpr double ssd_step_flops(const accounting& a, const mamba2_sizes& s) {
 /// chunk's state written and read back, 2 B H n P N b_s. Decode: one item per sequence and
 /// head; the state read and written, 2 B H P N b_s.
 constexpr op ssd_op(const counting& c, const mamba2_mixer& x) {
-  const mamba2_sizes s = sizes(x, c.m.d_model);
+  const mamba2_sizes s = sizes(x, c.m.d_model, c.tp());
   const double bs = size_bytes(c.m.dtypes.state), heads_b = c.p.batch * s.heads;
   const double acts = c.rows() * (2 * s.di + 2 * s.g * s.n + s.heads) * c.ba;
   const double item = head_item_size(s.n, s.p);
@@ -133,7 +139,7 @@ constexpr op ssd_op(const counting& c, const mamba2_mixer& x) {
 /// read, B T 2 d_i b_a), out_proj d_i -> d.
 template <class Sink>
 constexpr void emit_mamba2(const counting& c, const mamba2_mixer& x, Sink&& sink) {
-  const mamba2_sizes s = sizes(x, c.m.d_model);
+  const mamba2_sizes s = sizes(x, c.m.d_model, c.tp());
   const accounting& a = c.m.accounting;
   sink(c.linear("in_proj", c.m.d_model, 2 * s.di + 2 * s.g * s.n + s.heads, weight_kind::mixer, x.proj_bias));
   sink(conv1d_op(c, s.conv, x.d_conv, x.conv_bias));
@@ -141,6 +147,7 @@ constexpr void emit_mamba2(const counting& c, const mamba2_mixer& x, Sink&& sink
   sink(c.elementwise("gated_norm", c.rows() * s.di * (a.norm_flops + a.swish_flops + 1), 2 * c.rows() * s.di * c.ba,
                      s.di * c.b_vec));
   sink(c.linear("out_proj", s.di, c.m.d_model, weight_kind::mixer, x.proj_bias));
+  c.reduce("mamba_all_reduce", "mamba_reduce_scatter", "mamba_all_gather", c.m.d_model, sink);
 }
 
 /// Parameters: in_proj d (2 d_i + 2 G N + H), out_proj d_i d in matrices; conv

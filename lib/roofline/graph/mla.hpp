@@ -29,10 +29,14 @@ inline constexpr double mla_head_group = 64;
 ///   tokens (2 C kv_rank H (nope + v) FLOPs). Work items: one per sequence and group of 64
 ///   query heads (mla_head_group), each reading the keys in turn, at least a tile of 128;
 ///   FlashMLA splits the keys of each item over the idle compute units (split-KV, op::split_steps).
+/// Over tp ranks (as vLLM and SGLang shard MLA): the heads are split (q_b, kv_b, the absorbed
+/// products, o), q_a and kv_a and their norms run whole on every rank, and every rank holds
+/// the whole latent cache; the output projection's partial sums are reduced.
 template <class Sink>
 constexpr void emit_mla(const counting& c, const mla_mixer& x, Sink&& sink) {
   const accounting& a = c.m.accounting;
-  const double d = c.m.d_model, h = x.n_heads, r = x.kv_rank, dn = x.nope_dim, dr = x.rope_dim, dv = x.v_dim;
+  const double d = c.m.d_model, h = c.share(x.n_heads), r = x.kv_rank, dn = x.nope_dim, dr = x.rope_dim,
+               dv = x.v_dim;
   const double qk = dn + dr;
   if (x.q_rank > 0) {
     sink(c.linear("q_a_proj", d, x.q_rank));
@@ -53,6 +57,7 @@ constexpr void emit_mla(const counting& c, const mla_mixer& x, Sink&& sink) {
             {.activations = c.rows() * h * (qk + dv) * 2 * c.ba * byte, .kv_cache = c.rows() * latent_bytes * byte},
             {}, p.batch * h * std::ceil(p.tokens / attention_tile), p.tokens, head_item_size(qk, dv)});
     sink(c.linear("out_proj", h * dv, d));
+    c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
     return;
   }
   // Per-head GEMMs: H GEMMs of B rows, grouped in one kernel (a batched GEMM).
@@ -71,6 +76,7 @@ constexpr void emit_mla(const counting& c, const mla_mixer& x, Sink&& sink) {
           std::max(keys, attention_tile), head_item_size(r + dr, r), true});
   sink(per_head("v_absorb", r, dv));
   sink(c.linear("out_proj", h * dv, d));
+  c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
 }
 
 /// Parameters: q_a d q_rank + q_b q_rank H (nope + rope) (or q d H (nope + rope)), kv_a

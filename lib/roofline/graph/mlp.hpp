@@ -29,9 +29,13 @@ constexpr void emit_mlp(const counting& c, double f, bool gated, activation act,
   sink(c.linear(down, f, d, k, bias));
 }
 
+/// A dense MLP; over tp ranks f / tp of its width each (gate and up column-parallel, down
+/// row-parallel), the down projection's partial sums reduced.
 template <class Sink>
 constexpr void emit_dense_mlp(const counting& c, const mlp_channel& x, Sink&& sink) {
-  emit_mlp(c, x.ffn_dim, x.gated, x.activation, x.bias, weight_kind::mlp, "ffn_gate_up", "ffn_act", "ffn_down", sink);
+  emit_mlp(c, c.share(x.ffn_dim), x.gated, x.activation, x.bias, weight_kind::mlp, "ffn_gate_up", "ffn_act",
+           "ffn_down", sink);
+  c.reduce("ffn_all_reduce", "ffn_reduce_scatter", "ffn_all_gather", c.m.d_model, sink);
 }
 
 /// Parameters of an MLP of width f: 3 d f (gated) or 2 d f (plain); biases 2 f + d or f + d.

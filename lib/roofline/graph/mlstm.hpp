@@ -57,7 +57,7 @@ constexpr op mlstm_cell_op(const counting& c, const mlstm_mixer& x) {
   const mlstm_heads h = heads(x, c.m.d_model);
   const double dqk = h.d_qk, dv = h.d_v, bs = size_bytes(c.m.dtypes.state), ba = c.ba;
   const double state_io = 2 * mlstm_state_elements(dqk, dv) * bs;
-  const double heads_b = c.p.batch * h.n;
+  const double heads_b = c.p.batch * c.share(h.n);
   // A one-token prompt runs the recurrent step, as xLSTM implementations do; only the
   // paper's fractional accounting counts it as 1/L of a chunk.
   const bool step = c.p.phase == phase::decode ||
@@ -82,10 +82,12 @@ constexpr op mlstm_cell_op(const counting& c, const mlstm_mixer& x) {
 /// gate's input read); the cell; output gate d -> H d_v; per-head norm of h and the sigmoid
 /// output gate as one vector op (FLOPs B T H d_v (norm + sig), bytes B T H d_v b_a + the
 /// norm's weights); output projection H d_v -> d.   (Beck et al., model_accounting)
+/// Over tp ranks: H / tp heads each (projections column-parallel, the output projection
+/// row-parallel and reduced).
 template <class Sink>
 constexpr void emit_mlstm(const counting& c, const mlstm_mixer& x, Sink&& sink) {
   const mlstm_heads h = heads(x, c.m.d_model);
-  const double d = c.m.d_model, nh = h.n, hv = nh * h.d_v;
+  const double d = c.m.d_model, nh = c.share(h.n), hv = nh * h.d_v;
   const accounting& a = c.m.accounting;
   sink(c.linear("qkv_proj", d, nh * (2.0 * h.d_qk + h.d_v)));
   sink(op{"if_gates", op_class::matrix, c.compute(weight_kind::mixer), c.at,
@@ -98,6 +100,7 @@ constexpr void emit_mlstm(const counting& c, const mlstm_mixer& x, Sink&& sink) 
   sink(c.elementwise("out_norm_gate", c.rows() * hv * (a.norm_flops + a.sigmoid_flops), c.rows() * hv * c.ba,
                      hv * c.b_vec));
   sink(c.linear("out_proj", hv, d));
+  c.reduce("mlstm_all_reduce", "mlstm_reduce_scatter", "mlstm_all_gather", d, sink);
 }
 
 /// Parameters: d H (2 d_qk + d_v) (q, k, v) + 2 d H (i, f gates) + d H d_v (o gate) + H d_v d

@@ -27,14 +27,27 @@ namespace detail {
 /// - combine: the k outputs of each token weighted and summed, 2 B T k d FLOPs, (k + 1) B T d b_a;
 /// - shared experts: a dense MLP of width n_shared shared_dim on every token, with a sigmoid
 ///   gate d -> 1 where the model has one (Qwen3-Next).
+/// Over several GPUs (layout): the router runs on each rank's own tokens; the experts are
+/// spread over ep of the tp x dp GPUs of the stage, each expert's width split over moe_tp of
+/// them. A GPU's experts see the distinct tokens of all dp ranks (N = B_all T): N k / ep rows
+/// (uniform routing), of the distinct experts those tokens touch, its E / ep share. With
+/// attention data parallelism (dp > 1) each rank's tokens are dispatched to the experts and
+/// their outputs combined back by all-to-alls over the tp dp GPUs, B T k d b_a / tp bytes each
+/// way a GPU; without, every GPU holds all tokens and the expert outputs are reduced like a
+/// dense MLP's. The shared experts are split over the tp ranks like a dense MLP.
 template <class Sink>
 constexpr void emit_moe(const counting& c, const moe_channel& x, Sink&& sink) {
-  const double d = c.m.d_model, e = x.n_experts, k = x.top_k, f = x.expert_dim, rows = c.rows();
+  const double d = c.m.d_model, e = x.n_experts, k = x.top_k, rows = c.rows();
+  const double ep = c.L.ep, f = x.expert_dim / double(c.L.moe_tp());
   sink(c.linear("router", d, e, weight_kind::router, x.router_bias));
   sink(c.elementwise("router_topk", rows * e * c.m.accounting.softmax_flops, rows * e * c.ba));
-  const double touched = distinct_experts(x, rows), routed = rows * k, per_expert = routed / touched;
+  const double touched = (c.every_expert ? e : distinct_experts(x, c.tokens_all)) / ep, routed = c.tokens_all * k / ep;
+  const double per_expert = routed / touched;
   const double bw = c.bw(weight_kind::experts);
   const dtype compute = c.compute(weight_kind::experts);
+  const int group = c.L.tp * c.L.dp;
+  const double dispatch = rows * k * d * c.ba / c.tp();
+  if (c.L.dp > 1) sink(c.collective_op("moe_dispatch", collective::all_to_all, group, dispatch));
   const auto grouped = [&](std::string_view name, double in, double out, double act_bytes, double bias) {
     return op{name, op_class::matrix, compute, c.at, (2 * routed * in * out + (x.expert_bias ? routed * out : 0)) * flop,
               {.weights = touched * (in * out * bw + (x.expert_bias ? bias * c.b_vec : 0)) * byte,
@@ -45,15 +58,18 @@ constexpr void emit_moe(const counting& c, const moe_channel& x, Sink&& sink) {
   sink(grouped("experts_gate_up", d, up, (x.gated ? 2 : 1) * routed * (d + f) * c.ba, up));
   sink(c.elementwise("experts_act", routed * f * ((x.gated ? 1 : 0) + c.act_flops(x.activation)), 0));
   sink(grouped("experts_down", f, d, routed * (f + d) * c.ba, d));
-  sink(c.elementwise("experts_combine", 2 * routed * d, (k + 1) * rows * d * c.ba));
+  if (c.L.dp > 1) sink(c.collective_op("moe_combine", collective::all_to_all, group, dispatch));
+  sink(c.elementwise("experts_combine", 2 * rows * k * d, (k + 1) * rows * d * c.ba));
   if (x.n_shared > 0) {
-    emit_mlp(c, double(x.n_shared) * x.shared_dim, x.gated, x.activation, false, weight_kind::shared_experts,
+    emit_mlp(c, c.share(double(x.n_shared) * x.shared_dim), x.gated, x.activation, false, weight_kind::shared_experts,
              "shared_gate_up", "shared_act", "shared_down", sink);
     if (x.shared_gate) {
       sink(c.linear("shared_gate", d, 1, weight_kind::router));
       sink(c.elementwise("shared_gate_mul", rows * d * (c.m.accounting.sigmoid_flops + 1), 2 * rows * d * c.ba));
     }
   }
+  // the partial sums of the experts (dp = 1) and of the shared experts over the tp ranks
+  if (c.L.dp == 1 ? group > 1 : x.n_shared > 0) c.reduce("moe_all_reduce", "moe_reduce_scatter", "moe_all_gather", d, sink);
 }
 
 /// Parameters: router d E (+ E bias) and shared gate d; experts E x 3 d f (gated; 2 d f plain)
