@@ -17,13 +17,14 @@
 
 #include "roofline/report.hpp"
 #include "samples.hpp"
+#include "serving_fit.hpp"
 
 int commands::calibrate(int argc, char** argv) {
   CLI::App app{"Fit the timing parameters of a hardware profile to measured TTFT and step times."};
   std::string hw_path, csv, out_path, format = "table", root = examples::data_dir();
   bool cross = false;
   roofline::fit_options options;
-  app.add_option("--hw", hw_path, "the part the measurements ran on (hardware profile YAML)")->required();
+  app.add_option("--hw", hw_path, "the part the measurements ran on (hardware profile YAML)");
   std::string stack_path = examples::data_path("stacks/roofline.yaml"), stack_name, describes;
   app.add_option("--stack", stack_path,
                  "stack to start from: what is not fitted (a long-prompt attention kernel or not), and with "
@@ -31,7 +32,13 @@ int commands::calibrate(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--name", stack_name, "name of the fitted stack (default: the --out file's stem)");
   app.add_option("--describes", describes, "what the stack is: engine, version, kernels (default: the fit's data)");
-  app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)")->required();
+  app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)");
+  std::string runs_csv, engine, system;
+  app.add_option("--engine-runs", runs_csv,
+                 "fit an engine stack to measured serving runs (serving/engine_runs.csv's columns) of --engine on "
+                 "--system instead: specs by hf_name from --root/model_specs, the part by name from --root/hw_profiles");
+  app.add_option("--engine", engine, "with --engine-runs: the engine whose runs are fitted (trtllm, vllm, sglang)");
+  app.add_option("--system", system, "with --engine-runs: the GPU of the runs (a part's name: h100_sxm, b200_sxm, ...)");
   app.add_option("--out", out_path, "write the fitted stack here (YAML)")->required();
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
   app.add_flag("--cross-validate", cross, "also hold out each model in turn, fit on the rest, predict it");
@@ -49,6 +56,17 @@ int commands::calibrate(int argc, char** argv) {
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+  if (!runs_csv.empty()) {
+    if (engine.empty() || system.empty()) {
+      std::fprintf(stderr, "error: --engine-runs needs --engine and --system\n");
+      return 2;
+    }
+    return examples::calibrate_engine(runs_csv, engine, system, root, stack_path, out_path, stack_name, cross, options, f);
+  }
+  if (csv.empty() || hw_path.empty()) {
+    std::fprintf(stderr, "error: give --measurements and --hw (or --engine-runs)\n");
+    return 2;
+  }
   try {
     std::map<std::string, roofline::model_spec> specs;
     const roofline::part part = roofline::load_part(hw_path);

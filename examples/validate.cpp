@@ -16,10 +16,17 @@
 int commands::validate(int argc, char** argv) {
   CLI::App app{"Predict measured TTFT and step times with a hardware profile and report the errors."};
   std::string hw_path, csv, predictions_out, format = "table", root = examples::data_dir();
-  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->required();
-  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  app.add_option("--stack", stack_path, "software stack YAML: the timing of the part (default: achievable datasheet fractions)")->capture_default_str();
-  app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)")->required();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML (with --measurements)");
+  std::vector<std::string> stack_paths;
+  app.add_option("--stack", stack_paths,
+                 "software stack YAML: the timing of the part (default: achievable datasheet fractions); with "
+                 "--engine-runs, engine stacks, repeatable (default: every stack of stacks/ that names an engine)");
+  app.add_option("--measurements", csv, "measurement CSV of fixed-batch runs (model paths relative to --root)");
+  std::string runs_csv, fallback;
+  app.add_option("--engine-runs", runs_csv,
+                 "CSV of measured serving runs (serving/engine_runs.csv's columns): each run's spec found by hf_name "
+                 "in --root/model_specs, its part by name in --root/hw_profiles, its stack by engine and part");
+  app.add_option("--fallback-stack", fallback, "with --engine-runs: the stack of runs whose engine has none (default: skip them)");
   app.add_option("--predictions", predictions_out, "write measured and predicted times to this CSV");
   std::string plot_out;
   std::int64_t plot_batch = 1;
@@ -28,6 +35,45 @@ int commands::validate(int argc, char** argv) {
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  if (runs_csv.empty() == csv.empty()) {
+    std::fprintf(stderr, "error: give --measurements (with --hw) or --engine-runs\n");
+    return 2;
+  }
+  if (!csv.empty() && hw_path.empty()) {
+    std::fprintf(stderr, "error: --measurements needs --hw\n");
+    return 2;
+  }
+  if (!csv.empty() && stack_paths.size() > 1) {
+    std::fprintf(stderr, "error: --measurements takes one --stack\n");
+    return 2;
+  }
+  const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+  if (!runs_csv.empty()) {
+    try {
+      const auto cat = examples::load_catalogue(root, stack_paths, fallback);
+      const auto runs = roofline::load_engine_runs(runs_csv);
+      std::vector<roofline::run_prediction> pred;
+      pred.reserve(runs.size());
+      for (const auto& r : runs) pred.push_back(roofline::predict_run(cat, r));
+      if (!predictions_out.empty()) {
+        std::ofstream out(predictions_out);
+        out << "line,id,engine,system,model,ttft_ms,tpot_ms,predicted_ttft_ms,predicted_tpot_ms,stack,skipped\n";
+        for (std::size_t i = 0; i < runs.size(); ++i)
+          out << fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{},{}\n", runs[i].line, runs[i].id, runs[i].engine,
+                             runs[i].system, runs[i].model, runs[i].ttft_ms, runs[i].tpot_ms, pred[i].ttft_ms,
+                             pred[i].tpot_ms, pred[i].stack, pred[i].skip);
+        if (!out) throw roofline::input_error(predictions_out + ": cannot write file");
+      }
+      const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
+      if (!plot_out.empty()) roofline::plot_serving_validation(runs, pred, plot_out);
+      std::cout << roofline::render_serving_cells(cells, skipped, f, fmt::format("{} ({} runs)", runs_csv, runs.size()));
+    } catch (const roofline::input_error& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
+  const std::string stack_path = stack_paths.empty() ? examples::data_path("stacks/datasheet.yaml") : stack_paths[0];
   try {
     std::map<std::string, roofline::model_spec> specs;
     const auto hw = roofline::load_hardware(hw_path, stack_path);
@@ -40,7 +86,7 @@ int commands::validate(int argc, char** argv) {
         throw roofline::input_error(predictions_out + ": cannot write file");
     }
     if (!plot_out.empty()) roofline::plot_validation(samples, predicted, plot_batch, plot_out);
-    std::cout << roofline::render_cells(cells, format == "json" ? roofline::report_format::json : roofline::report_format::table,
+    std::cout << roofline::render_cells(cells, f,
                                         fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack, hw.stack_note, csv, samples.size()));
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -25,6 +25,8 @@
 #include <roofline/plot.hpp>
 #include <roofline/report.hpp>
 #include <roofline/scaling.hpp>
+#include <roofline/engine_runs.hpp>
+#include <roofline/serving.hpp>
 #include <roofline/timing.hpp>
 #include <roofline/units.hpp>
 #include <roofline/workload.hpp>

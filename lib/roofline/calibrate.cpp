@@ -70,7 +70,149 @@ struct sample_residuals {
   }
 };
 
+// Residuals log(predicted / measured) of one serving run's TTFT and TPOT.
+struct serving_residuals {
+  const serving_sample* s;
+  hardware hw;
+  const std::vector<fit_parameter>* params;
+  bool operator()(double const* const* x, double* r) const {
+    hardware& h = const_cast<hardware&>(hw);
+    for (std::size_t i = 0; i < params->size(); ++i) {
+      const fit_parameter& p = (*params)[i];
+      p.set(h.timing, std::clamp(x[0][i], p.lower, p.upper));
+    }
+    const serving_result res = serve(*s->model, h, s->work);
+    if (!res.fits) return false;
+    r[0] = std::log(res.ttft.value() / s->ttft_s);
+    r[1] = std::log(res.tpot.value() / s->tpot_s);
+    return true;
+  }
+};
+
 }  // namespace
+
+std::vector<fit_parameter> serving_fit_parameters() {
+  std::vector<fit_parameter> p;
+  const auto classes = [](timing_params& t, auto f) {
+    for (op_class c : all_op_classes)
+      if (c != op_class::communication) f(t.of(c), c);
+  };
+  p.push_back({"compute", 0.05, 1, 0.6, [](const timing_params& t) { return t.of(op_class::matrix).compute; },
+               [classes](timing_params& t, double v) {
+                 classes(t, [v](class_timing& e, op_class c) { if (c != op_class::vector) e.compute = v; });
+               }});
+  p.push_back({"memory", 0.05, 1, 0.7, [](const timing_params& t) { return t.of(op_class::matrix).memory; },
+               [classes](timing_params& t, double v) { classes(t, [v](class_timing& e, op_class) { e.memory = v; }); }});
+  p.push_back({"overhead_per_op_us", 0, 100, 1,
+               [](const timing_params& t) { return t.of(op_class::matrix).overhead.value() * 1e6; },
+               [classes](timing_params& t, double v) {
+                 classes(t, [v](class_timing& e, op_class) { e.overhead = v * 1e-6 * second; });
+               }});
+  p.push_back({"iteration_overhead_us", 0, 1e5, 500,
+               [](const timing_params& t) { return t.serving.iteration_overhead.value() * 1e6; },
+               [](timing_params& t, double v) { t.serving.iteration_overhead = v * 1e-6 * second; }});
+  p.push_back({"request_overhead_ms", 0, 2000, 20,
+               [](const timing_params& t) { return t.serving.request_overhead.value() * 1e3; },
+               [](timing_params& t, double v) { t.serving.request_overhead = v * 1e-3 * second; }});
+  p.push_back({"queued_requests", 0, 16, 1, [](const timing_params& t) { return t.serving.queued_requests; },
+               [](timing_params& t, double v) { t.serving.queued_requests = v; }});
+  p.push_back({"burst", 0, 1, 0.5, [](const timing_params& t) { return t.serving.burst; },
+               [](timing_params& t, double v) { t.serving.burst = v; }});
+  p.push_back({"collective_efficiency", 0.05, 1, 0.7,
+               [](const timing_params& t) { return t.collectives.of(collective::all_reduce); },
+               [](timing_params& t, double v) { t.collectives.efficiency.fill(v); }});
+  p.push_back({"collective_overhead_us", 0, 500, 10,
+               [](const timing_params& t) { return t.collectives.overhead.value() * 1e6; },
+               [](timing_params& t, double v) { t.collectives.overhead = v * 1e-6 * second; }});
+  return p;
+}
+
+namespace {
+fit_report fit_serving_from(const hardware& start, std::span<const serving_sample> samples, const fit_options& options);
+}
+
+/// The fit from two starts, queued_requests 0 and 1 (one local minimum each: the waits of
+/// a binding batch and a larger request overhead trade against each other), the better kept.
+fit_report fit_serving(const hardware& start, std::span<const serving_sample> samples, const fit_options& options) {
+  if (options.start.count("queued_requests")) return fit_serving_from(start, samples, options);
+  std::optional<fit_report> best;
+  for (double q : {0.0, 1.0}) {
+    fit_options o = options;
+    o.start["queued_requests"] = q;
+    fit_report r = fit_serving_from(start, samples, o);
+    if (!best || r.final_cost < best->final_cost) best = std::move(r);
+  }
+  return *best;
+}
+
+namespace {
+fit_report fit_serving_from(const hardware& start, std::span<const serving_sample> samples, const fit_options& options) {
+  const std::vector<fit_parameter> params = serving_fit_parameters();
+  hardware base = start;
+  base.timing.serving.stated = true;
+  std::vector<double> x;
+  for (const fit_parameter& p : params) {
+    const auto given = options.start.find(p.name);
+    x.push_back(given == options.start.end() ? p.start : std::clamp(given->second, p.lower, p.upper));
+  }
+  ceres::Problem problem;
+  std::vector<serving_residuals*> kept;
+  for (const serving_sample& s : samples) {
+    auto* f = new serving_residuals{&s, base, &params};
+    double r[2];
+    const double* block = x.data();
+    if (!(*f)(&block, r)) {  // does not fit at the start: left out
+      delete f;
+      continue;
+    }
+    auto* cost = new ceres::DynamicNumericDiffCostFunction<serving_residuals, ceres::CENTRAL>(f);
+    cost->AddParameterBlock(int(x.size()));
+    cost->SetNumResiduals(2);
+    problem.AddResidualBlock(cost, new ceres::HuberLoss(options.huber_delta), x.data());
+  }
+  fit_report r{base};
+  if (problem.NumResidualBlocks() == 0) return r;
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    problem.SetParameterLowerBound(x.data(), int(i), params[i].lower);
+    problem.SetParameterUpperBound(x.data(), int(i), params[i].upper);
+  }
+  ceres::Solver::Options o;
+  o.linear_solver_type = ceres::DENSE_QR;
+  o.max_num_iterations = options.max_iterations;
+  o.num_threads = options.threads;
+  o.function_tolerance = 1e-8;
+  o.parameter_tolerance = 1e-8;
+  ceres::Solver::Summary summary;
+  ceres::Solve(o, &problem, &summary);
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].set(r.fitted.timing, x[i]);
+  r.initial_cost = summary.initial_cost;
+  r.final_cost = summary.final_cost;
+  r.iterations = int(summary.iterations.size());
+  r.converged = summary.termination_type == ceres::CONVERGENCE;
+  return r;
+}
+}  // namespace
+
+std::vector<prediction> cross_validate_serving(const hardware& start, std::span<const serving_sample> samples,
+                                               const fit_options& options) {
+  std::set<std::string> models;
+  for (const serving_sample& s : samples) models.insert(s.model_name);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<prediction> out(samples.size(), {nan, nan});
+  if (models.size() < 2) return out;
+  for (const std::string& held : models) {
+    std::vector<serving_sample> train;
+    for (const serving_sample& s : samples)
+      if (s.model_name != held) train.push_back(s);
+    const hardware fitted = fit_serving(start, train, options).fitted;
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      if (samples[i].model_name == held) {
+        const serving_result r = serve(*samples[i].model, fitted, samples[i].work);
+        if (r.fits) out[i] = {r.ttft.value(), r.tpot.value()};
+      }
+  }
+  return out;
+}
 
 std::vector<fit_parameter> fit_parameters(bool share_phases, bool long_attention) {
   std::vector<fit_parameter> p;

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "roofline/estimate.hpp"
+#include "roofline/serving.hpp"
 #include "roofline/measurement.hpp"
 
 namespace roofline {
@@ -149,5 +150,31 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
 std::vector<prediction> cross_validate(const hardware& start, std::span<const sample> samples,
                                        const fit_options& options,
                                        const std::function<void(int, int, const std::string&)>& progress);
+
+/// A measured serving run, ready to predict: its model (with the run's formats), deployment,
+/// measured TTFT and TPOT, and the name of its model (for leave-one-model-out).
+struct serving_sample {
+  const model_spec* model;
+  std::string model_name;
+  serving_workload work;
+  double ttft_s = 0, tpot_s = 0;
+};
+
+/// The parameters a serving fit adjusts, each one number for the whole engine on the part:
+/// compute (every class's fraction of the matrix peak but the vector units'), memory (every
+/// class's fraction of the bandwidth), overhead_per_op_us (every op of every class: launches
+/// that CUDA graphs do not hide), iteration_overhead_us, request_overhead_ms,
+/// queued_requests, burst, collective_efficiency (every collective) and collective_overhead_us.
+std::vector<fit_parameter> serving_fit_parameters();
+
+/// Fits the serving parameters of `start` (a part driven by a base stack: its other timing is
+/// kept) to the runs: minimises the sum of Huber(log(predicted / measured)) over TTFT and TPOT
+/// with Ceres (as fit_timing). Runs the model cannot take are left out.
+fit_report fit_serving(const hardware& start, std::span<const serving_sample> samples, const fit_options& options = {});
+
+/// Leave-one-model-out for serving: each model's runs predicted by a fit on the other models'.
+/// Returns {ttft_s, tpot_s} per sample (NaN where a model is alone).
+std::vector<prediction> cross_validate_serving(const hardware& start, std::span<const serving_sample> samples,
+                                               const fit_options& options);
 
 }  // namespace roofline

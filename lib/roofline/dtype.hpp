@@ -66,6 +66,8 @@ constexpr number_format plain(dtype t) { return {t, 0, 0, name(t)}; }
 ///   weights, quantization_config weight_block_size [128, 128]): 8 + 32/16384 bits;
 /// - int4_g128: int4 elements, an fp16 scale and a 4-bit zero point per group of 128 (AWQ and
 ///   GPTQ checkpoints with group_size 128): 4 + 20/128 bits;
+/// - int4_g32: int4 elements, a bf16 scale per group of 32, symmetric (compressed-tensors
+///   pack-quantized checkpoints with group_size 32, as Kimi-K2's experts): 4 + 16/32 bits;
 /// - int8_g128: the same with int8 elements (W8A16 group-wise): 8 + 20/128 bits.
 inline constexpr std::array named_formats{
     plain(dtype::fp32), plain(dtype::bf16), plain(dtype::fp16), plain(dtype::fp8), plain(dtype::int8),
@@ -75,10 +77,11 @@ inline constexpr std::array named_formats{
     number_format{dtype::fp4, 16, 1, "nvfp4"},
     number_format{dtype::fp8, 128 * 128, 4, "fp8_block128"},
     number_format{dtype::int4, 128, 2.5, "int4_g128"},
+    number_format{dtype::int4, 32, 2, "int4_g32"},
     number_format{dtype::int8, 128, 2.5, "int8_g128"}};
 
 inline constexpr std::string_view format_names =
-    "fp32, bf16, fp16, fp8, int8, fp4, int4, mxfp4, mxfp8, nvfp4, fp8_block128, int4_g128, int8_g128";
+    "fp32, bf16, fp16, fp8, int8, fp4, int4, mxfp4, mxfp8, nvfp4, fp8_block128, int4_g128, int4_g32, int8_g128";
 
 constexpr std::optional<number_format> parse_format(std::string_view s) {
   for (const number_format& f : named_formats)

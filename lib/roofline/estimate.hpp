@@ -172,15 +172,16 @@ inline void check_supported(const model_spec& m, const hardware& hw, const workl
     throw input_error(fmt::format("{}: no vector peak for fp32; add 'vector_tflops.fp32'", where()));
 }
 
-/// Totals of one pass (of one GPU of a layout). Allocates nothing: fitting and sweeps call it
-/// in tight loops. Collectives add their time under the stack's communication overlap:
-/// none: compute + communication; perfect: the larger; smooth: the p-norm (the bounds: perfect
-/// and none); `communication` is the part of the time they add.
-inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, const pass& p, overlap policy,
-                                    const rank_view& r = {}) {
+/// Times the ops `each` visits (each(f) calls f(op) for every op) and sums them into a pass's
+/// totals, with the per-pass overheads (the batched one when `batched`). Collectives add their
+/// time under the stack's communication overlap: none: compute + communication; perfect: the
+/// larger; smooth: the p-norm (the bounds: perfect and none); `communication` is the part of
+/// the time they add.
+template <class Each>
+inline phase_estimate time_ops(const hardware& hw, overlap policy, bool batched, Each&& each) {
   phase_estimate e{};
   seconds comm{};
-  for_each_op(m, p, r, [&](const op& o) {
+  each([&](const op& o) {
     const double n = o.layers.count;
     const op_time t = time_op(o, hw, policy);
     if (o.cls == op_class::communication) {
@@ -196,7 +197,7 @@ inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, con
     (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) += (t.total - extra) * n;
     e.overhead += extra * n;
   });
-  const seconds fwd = hw.timing.overhead_per_forward + (p.batch * p.tokens > 1 ? hw.timing.overhead_per_batched_forward : 0 * second);
+  const seconds fwd = hw.timing.overhead_per_forward + (batched ? hw.timing.overhead_per_batched_forward : 0 * second);
   e.time += fwd;
   e.time_perfect += fwd;
   e.time_none += fwd;
@@ -210,6 +211,77 @@ inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, con
   }
   e.classify();
   return e;
+}
+
+/// Totals of one pass (of one GPU of a layout). Allocates nothing: fitting and sweeps call it
+/// in tight loops.
+inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, const pass& p, overlap policy,
+                                    const rank_view& r = {}) {
+  return time_ops(hw, policy, p.batch * p.tokens > 1, [&](auto&& f) { for_each_op(m, p, r, f); });
+}
+
+/// The ops of one engine iteration that runs a prefill pass (chunks of new prompts, after
+/// their cached context) and a decode pass (one token of each running sequence) together, as
+/// continuous batching does (serving.hpp): one forward over the tokens of both.
+/// Merged where the engines run one kernel over all the iteration's tokens: a GEMM of the
+/// same name and layer in both passes is one GEMM over the rows of both, its weights read
+/// once (the larger of the two counts: a MoE layer's experts are those the prefill's tokens
+/// touch, which at hundreds of tokens are all of them); an elementwise op and a collective
+/// likewise (their FLOPs, activations and messages add). Kept apart: attention (the prompt
+/// kernel and the decode kernel are two launches), recurrent cells, and any op one pass has
+/// and the other not. Allocates the decode pass's ops (tens of them).
+inline std::vector<op> mixed_ops(const model_spec& m, const pass& prefill, const pass& decode, const rank_view& rp = {},
+                                 const rank_view& rd = {}) {
+  std::vector<op> out, dec;
+  for_each_op(m, decode, rd, [&](const op& o) { dec.push_back(o); });
+  std::vector<bool> used(dec.size(), false);
+  std::size_t cursor = 0;
+  const auto mergeable = [](op_class c) {
+    return c == op_class::matrix || c == op_class::vector || c == op_class::communication;
+  };
+  for_each_op(m, prefill, rp, [&](const op& o) {
+    std::size_t j = cursor;
+    while (j < dec.size() && !(dec[j].name == o.name && dec[j].layers.kind == o.layers.kind && dec[j].cls == o.cls)) ++j;
+    if (j == dec.size() || !mergeable(o.cls)) {
+      out.push_back(o);
+      return;
+    }
+    for (; cursor < j; ++cursor)
+      if (!used[cursor]) out.push_back(dec[cursor]), used[cursor] = true;  // decode-only ops before the match
+    const op& d = dec[j];
+    op x = o;
+    x.work += d.work;
+    x.moved.weights = max(o.moved.weights, d.moved.weights);
+    x.moved.activations += d.moved.activations;
+    x.moved.kv_cache += d.moved.kv_cache;
+    x.moved.state += d.moved.state;
+    x.parallel += d.parallel;
+    if (o.cls == op_class::matrix) {
+      // rows add; a grouped GEMM keeps its groups, its rows per group the mean over both
+      x.gemm.m = (o.gemm.m * o.gemm.groups + d.gemm.m * d.gemm.groups) / std::max(o.gemm.groups, d.gemm.groups);
+      x.gemm.groups = std::max(o.gemm.groups, d.gemm.groups);
+    }
+    if (o.cls == op_class::communication) x.comm.message += d.comm.message;
+    out.push_back(x);
+    used[j] = true;
+    cursor = j + 1;
+  });
+  for (std::size_t j = 0; j < dec.size(); ++j)
+    if (!used[j]) out.push_back(dec[j]);
+  return out;
+}
+
+/// Totals of one iteration of continuous batching: a prefill pass and a decode pass run as one
+/// forward (mixed_ops), each seen by one GPU as its rank view says (rp, rd: the distinct tokens
+/// of each pass over the dp ranks); either may be empty (batch 0), and then it is the other alone.
+inline phase_estimate estimate_mixed(const model_spec& m, const hardware& hw, const pass& prefill, const pass& decode,
+                                     overlap policy, const rank_view& rp = {}, const rank_view& rd = {}) {
+  if (prefill.batch <= 0) return estimate_pass(m, hw, decode, policy, rd);
+  if (decode.batch <= 0) return estimate_pass(m, hw, prefill, policy, rp);
+  const std::vector<op> ops = mixed_ops(m, prefill, decode, rp, rd);
+  return time_ops(hw, policy, true, [&](auto&& f) {
+    for (const op& o : ops) f(o);
+  });
 }
 
 /// Largest tp, pp, ep, dp: 2^16 GPUs in one dimension.

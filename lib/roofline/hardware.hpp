@@ -55,6 +55,42 @@ struct collective_timing {
   constexpr double of(collective c) const { return efficiency[static_cast<std::size_t>(c)]; }
 };
 
+/// How a serving engine schedules its iterations and holds its memory (serving.hpp). A stack
+/// of an engine states them (`timing.serving`); without, `stated` is false and serving uses
+/// these values, each an engine default, and says so.
+struct serving_params {
+  bool stated = false;  ///< read from the stack; false: the defaults below
+  /// Tokens one iteration may run (prefill chunks + decode tokens): TensorRT-LLM's
+  /// max_num_tokens (8,192 by default), vLLM's max_num_batched_tokens (8,192 for online
+  /// serving on large GPUs), SGLang's chunked_prefill_size (8,192 on 80 GB+ GPUs).
+  double max_batch_tokens = 8192;
+  double max_batch = 256;        ///< running requests per attention dp rank (vLLM max_num_seqs, 256 by default)
+  double memory_fraction = 0.9;  ///< of a GPU's memory the engine takes for weights, activations and KV pool
+  double block_tokens = 32;      ///< tokens of one KV page (TensorRT-LLM tokens_per_block, 32 by default)
+  /// How the engine admits a request against its KV pool: true, reserving the pages of its
+  /// final length isl + osl (TensorRT-LLM's GUARANTEED_NO_EVICT capacity scheduler); false,
+  /// allocating pages as the request grows, so that requests at every stage of their decode
+  /// hold isl + osl / 2 tokens on average (vLLM, SGLang: on-demand pages, preempting when full).
+  bool reserve_final_length = true;
+  seconds iteration_overhead{};  ///< per engine iteration, beyond the forward: scheduling, sampling, output
+  seconds request_overhead{};    ///< added to every TTFT: the HTTP hop, tokenization, detokenization
+  /// TTFT: share of an iteration a new request waits before the engine schedules it (it
+  /// arrives while one runs: 0.5 for arrivals spread over the iteration).
+  double admission_wait = 0.5;
+  /// Requests of a dp rank that wait for a slot when its slots bind (as many requests as
+  /// max_batch or as the KV cache admits): a finished request's slot is freed after its
+  /// successor arrives, which then waits for the next request to finish, q / X with X the
+  /// rank's requests a second. Measured closed-loop runs whose batch equals the concurrency
+  /// show one (their TTFT grows by e2e / concurrency: measurements/README.md).
+  double queued_requests = 0;
+  /// How synchronised arrivals are, 0 to 1: a fixed concurrency of equal requests starts them
+  /// together and they finish together, so the prompts of one cycle arrive at once and are
+  /// prefilled in H mixed iterations one after another; a prompt then waits for the
+  /// (H - 1) / 2 iterations before its own on average. 0: arrivals spread out (no such wait),
+  /// 1: all at once; TTFT adds burst (H - 1) / 2 mixed iterations.
+  double burst = 0;
+};
+
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
 struct timing_params {
   enum overlap overlap = overlap::perfect;  ///< the profile's default policy
@@ -68,6 +104,7 @@ struct timing_params {
   double gemm_tile_n = 0;          ///< GEMM output tile columns
   bool gemm_waves = false;         ///< tiles run in waves of the compute units, the last one partly idle
   collective_timing collectives{};  ///< communication between GPUs (several-GPU layouts)
+  serving_params serving{};         ///< the engine's scheduler and memory (serving.hpp)
 
   constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
   constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
@@ -119,6 +156,8 @@ struct interconnect {
 struct part {
   std::string name{};
   std::string file{};  ///< where it was read from (for messages); empty when built in code
+  /// Short ids the part goes by in measured data (AIConfigurator's `system`: h100_sxm, b200_sxm, ...).
+  std::vector<std::string> names{};
   std::vector<std::string> sources{};  ///< documents the numbers come from
   peak_table matrix{}; ///< dense tensor/matrix-unit peak per dtype (no sparsity)
   peak_table vector{}; ///< vector-unit (CUDA core, SIMD) peak per dtype
@@ -143,6 +182,9 @@ struct stack_origin {
 struct stack {
   std::string name{};
   std::string file{};
+  /// The serving engine it times, as measured runs name it (trtllm, vllm, sglang); empty: none
+  /// (a stack of a research harness or a generic one).
+  std::string engine{};
   std::string describes{};  ///< engine, version, kernels, what it was fitted on, with which command
   std::vector<std::string> sources{};
   std::optional<stack_origin> fitted_on{};  ///< absent: a generic stack, for any part (roofline, datasheet)
@@ -155,6 +197,7 @@ struct stack {
 struct hardware {
   std::string name{};
   std::string file{};  ///< the part's file (for messages); empty when built in code
+  std::vector<std::string> names{};  ///< the part's short ids (part::names)
   std::vector<std::string> sources{};  ///< documents the numbers come from
   peak_table matrix{}; ///< dense tensor/matrix-unit peak per dtype (no sparsity)
   peak_table vector{}; ///< vector-unit (CUDA core, SIMD) peak per dtype
@@ -182,7 +225,7 @@ struct hardware {
 ///   must never be slower;
 /// - the GEMM tile and the overlap policy are the software's, kept.
 inline hardware drive(const part& p, const stack& s) {
-  hardware h{.name = p.name, .file = p.file, .sources = p.sources, .matrix = p.matrix, .vector = p.vector,
+  hardware h{.name = p.name, .file = p.file, .names = p.names, .sources = p.sources, .matrix = p.matrix, .vector = p.vector,
              .bandwidth = p.bandwidth, .capacity = p.capacity, .compute_units = p.compute_units,
              .clock_mhz = p.clock_mhz, .tdp_watts = p.tdp_watts, .interconnect = p.interconnect, .timing = s.timing,
              .calibration = s.calibration, .stack = s.name, .stack_note = "generic: for any part"};

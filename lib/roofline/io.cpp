@@ -2,6 +2,7 @@
 #include "roofline/io.hpp"
 
 #include <array>
+#include <cctype>
 
 #include "roofline/io_reader.hpp"
 
@@ -82,8 +83,8 @@ link read_link(reader l, bool domain) {
 
 part read_part(const YAML::Node& root, const std::string& file) {
   reader r(file, root, "",
-           {"name", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
-            "tdp_w", "compute_units", "clock_mhz", "interconnect"});
+           {"name", "names", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s",
+            "memory_capacity_gb", "tdp_w", "compute_units", "clock_mhz", "interconnect"});
   for (const char* moved : {"timing", "calibration"})
     if (r.has(moved))
       r.fail(r.key_node(moved), fmt::format("'{}' belongs to a stack, not a part: move it to a stack file "
@@ -92,6 +93,10 @@ part read_part(const YAML::Node& root, const std::string& file) {
   part p;
   p.file = file;
   p.name = r.string("name");
+  if (auto n = r.optional("names")) {
+    if (!n.IsSequence() || n.size() == 0) r.fail(n, "'names' must be a list of the part's short ids (h100_sxm, ...)");
+    for (const auto& s : n) p.names.push_back(r.text(s, "names"));
+  }
   p.sources = read_sources(r);
   p.matrix = read_peaks(r.child("matrix_tflops"));
   p.vector = read_peaks(r.child("vector_tflops"));
@@ -145,12 +150,28 @@ timing_params read_timing(reader t) {
   tp.collectives.overlap =
       col.choice<overlap>(col.required("overlap"), "overlap", "overlap policy", "perfect, none, smooth", overlap_of);
   col.finish();
+  if (auto n = t.optional("serving")) {
+    reader sv(t.file(), n, "timing.serving");
+    serving_params& sp = tp.serving;
+    sp.stated = true;
+    sp.max_batch_tokens = double(sv.integer(sv.required("max_batch_tokens"), "max_batch_tokens", 1, max_tokens));
+    sp.max_batch = double(sv.integer(sv.required("max_batch"), "max_batch", 1, max_tokens));
+    sp.memory_fraction = sv.number("memory_fraction", 0, true, 1);
+    sp.block_tokens = double(sv.integer(sv.required("block_tokens"), "block_tokens", 1, 1 << 20));
+    sp.reserve_final_length = sv.boolean(sv.required("reserve_final_length"), "reserve_final_length");
+    sp.iteration_overhead = sv.number("iteration_overhead_us", 0, false, 1e9) * 1e-6 * second;
+    sp.request_overhead = sv.number("request_overhead_ms", 0, false, 1e9) * 1e-3 * second;
+    sp.admission_wait = sv.number("admission_wait", 0, false, 1e6);
+    sp.queued_requests = sv.number("queued_requests", 0, false, 1e6);
+    sp.burst = sv.number("burst", 0, false, 1);
+    sv.finish();
+  }
   t.finish();
   return tp;
 }
 
 stack read_stack(const YAML::Node& root, const std::string& file) {
-  reader r(file, root, "", {"name", "describes", "sources", "fitted_on", "timing", "calibration"});
+  reader r(file, root, "", {"name", "engine", "describes", "sources", "fitted_on", "timing", "calibration"});
   for (const char* moved : {"matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s", "memory_capacity_gb",
                             "compute_units", "tdp_w"})
     if (r.has(moved))
@@ -160,6 +181,7 @@ stack read_stack(const YAML::Node& root, const std::string& file) {
   stack s;
   s.file = file;
   s.name = r.string("name");
+  if (auto n = r.optional("engine")) s.engine = r.text(n, "engine");
   s.describes = r.string("describes");
   s.sources = read_sources(r);
   if (auto n = r.optional("fitted_on")) {
@@ -252,6 +274,119 @@ std::vector<measurement> parse_measurements(std::string_view text, const std::st
   return rows;
 }
 
+std::vector<engine_run> load_engine_runs(const std::string& path) { return parse_engine_runs(slurp(path), path); }
+
+std::vector<engine_run> parse_engine_runs(std::string_view text, const std::string& path) {
+  std::istringstream in{std::string(text)};
+  std::string line;
+  if (!std::getline(in, line)) throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  const auto header = split_fields(line);
+  const auto column = [&](const std::string& name) {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end())
+      throw input_error(fmt::format("{}:1:1: missing column '{}' of an engine-runs CSV (serving/README.md lists them)",
+                                    path, name));
+    return std::size_t(it - header.begin());
+  };
+  const std::size_t c_id = column("id"), c_source = column("silicon_data_source"), c_engine = column("backend"),
+                    c_version = column("backend_version"), c_model = column("model_path"), c_system = column("system"),
+                    c_precision = column("precision"), c_mode = column("mode"), c_isl = column("isl"),
+                    c_osl = column("osl"), c_gemm = column("gemm_quant_mode"), c_moe = column("moe_quant_mode"),
+                    c_ttft = column("silicon_ttft_ms"), c_tpot = column("silicon_tpot_ms");
+  const auto pool_columns = [&](const std::string& prefix, bool workers) {
+    std::array<std::size_t, 7> c{};
+    c[0] = workers ? column(prefix + "num_workers") : header.size();
+    c[1] = column(prefix + "batch_size");
+    std::size_t i = 2;
+    for (const char* k : {"tp_size", "pp_size", "attention_dp_size", "moe_tp_size", "moe_ep_size"}) c[i++] = column(prefix + k);
+    return c;
+  };
+  const auto agg_c = pool_columns("", false), pre_c = pool_columns("prefill_", true), dec_c = pool_columns("decode_", true);
+  std::vector<engine_run> rows;
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto f = split_fields(line);
+    if (f.size() != header.size())
+      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), header.size()));
+    const auto at = [&](std::size_t i) {
+      std::size_t c = 1;
+      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
+      return c;
+    };
+    const auto fail = [&](std::size_t i, const std::string& what) {
+      throw input_error(fmt::format("{}:{}:{}: '{}' {}, got '{}'", path, n, at(i), header[i], what, f[i]));
+    };
+    // sizes: an integer from `least`; an empty parallel field is 1 (the README's rule)
+    const auto integer = [&](std::size_t i, bool empty_is_one, long long least = 1) -> std::int64_t {
+      if (i >= f.size()) return 1;
+      if (f[i].empty()) {
+        if (empty_is_one) return 1;
+        fail(i, "must be given");
+      }
+      const auto v = io_detail::whole(f[i]);
+      if (!v || *v < least || *v > max_tokens) fail(i, fmt::format("must be an integer from {} to {}", least, max_tokens));
+      return std::int64_t(*v);
+    };
+    const auto time = [&](std::size_t i) {
+      const auto v = io_detail::decimal(f[i]);
+      if (!v || !(*v > 0) || !(*v < 1e12)) fail(i, "must be a positive number of milliseconds");
+      return *v;
+    };
+    const auto pool = [&](const std::array<std::size_t, 7>& c) {
+      engine_run::pool p;
+      p.workers = int(integer(c[0], true));
+      p.batch = c[1] < f.size() && !f[c[1]].empty() ? int(integer(c[1], true)) : 0;
+      // a parallel size of 0 is read as given (some rows state it): such a run is skipped
+      p.tp = int(integer(c[2], true, 0));
+      p.pp = int(integer(c[3], true, 0));
+      p.dp = int(integer(c[4], true, 0));
+      p.moe_tp = int(integer(c[5], true, 0));
+      p.moe_ep = int(integer(c[6], true, 0));
+      return p;
+    };
+    engine_run r;
+    r.id = f[c_id];
+    r.engine = f[c_engine];
+    r.engine_version = f[c_version];
+    r.model = f[c_model];
+    r.system = f[c_system];
+    r.precision = f[c_precision];
+    r.gemm_quant = f[c_gemm];
+    r.moe_quant = f[c_moe];
+    for (std::size_t i : {c_engine, c_model, c_system})
+      if (f[i].empty()) fail(i, "must be given");
+    if (f[c_mode] != "agg" && f[c_mode] != "disagg") fail(c_mode, "must be agg or disagg");
+    r.disaggregated = f[c_mode] == "disagg";
+    r.isl = integer(c_isl, false);
+    r.osl = integer(c_osl, false);
+    const std::string key = "silicon_concurrency=";
+    const std::size_t k = f[c_source].find(key);
+    if (k != std::string::npos) {  // absent: concurrency 0, a run that cannot be reproduced
+      std::size_t end = k + key.size();
+      while (end < f[c_source].size() && std::isdigit(static_cast<unsigned char>(f[c_source][end]))) ++end;
+      const auto conc = io_detail::whole(f[c_source].substr(k + key.size(), end - k - key.size()));
+      if (!conc || *conc < 1 || *conc > 1'000'000'000) fail(c_source, "must hold a concurrency from 1 to 1e9");
+      r.concurrency = double(*conc);
+    }
+    r.agg = pool(agg_c);
+    if (r.disaggregated) {
+      r.stages_stated = !f[pre_c[2]].empty() && !f[dec_c[2]].empty() && !f[pre_c[0]].empty() && !f[dec_c[0]].empty();
+      if (r.stages_stated) {
+        r.prefill = pool(pre_c);
+        r.decode = pool(dec_c);
+      }
+    }
+    r.ttft_ms = time(c_ttft);
+    r.tpot_ms = time(c_tpot);
+    r.line = n;
+    rows.push_back(std::move(r));
+  }
+  return rows;
+}
+
 namespace {
 
 // A list under `fits:`, each entry read by `read`.
@@ -322,6 +457,11 @@ std::string part_yaml(const part& p) {
   y.SetDoublePrecision(6);
   y << YAML::BeginMap;
   y << YAML::Key << "name" << YAML::Value << p.name;
+  if (!p.names.empty()) {
+    y << YAML::Key << "names" << YAML::Value << YAML::Flow << YAML::BeginSeq;
+    for (const std::string& n : p.names) y << n;
+    y << YAML::EndSeq;
+  }
   emit_sources(y, p.sources);
   const auto peaks = [&](const char* key, const peak_table& t) {
     y << YAML::Key << key << YAML::Value << YAML::BeginMap;
@@ -358,6 +498,7 @@ std::string stack_yaml(const stack& s) {
   y.SetDoublePrecision(6);
   y << YAML::BeginMap;
   y << YAML::Key << "name" << YAML::Value << s.name;
+  if (!s.engine.empty()) y << YAML::Key << "engine" << YAML::Value << s.engine;
   y << YAML::Key << "describes" << YAML::Value << s.describes;
   emit_sources(y, s.sources);
   if (s.fitted_on) {
@@ -395,6 +536,21 @@ std::string stack_yaml(const stack& s) {
   y << YAML::Key << "overhead_us" << YAML::Value << t.collectives.overhead.value() * 1e6;
   y << YAML::Key << "overlap" << YAML::Value << std::string(name(t.collectives.overlap));
   y << YAML::EndMap;
+  if (t.serving.stated) {
+    const serving_params& sp = t.serving;
+    y << YAML::Key << "serving" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "max_batch_tokens" << YAML::Value << std::int64_t(sp.max_batch_tokens);
+    y << YAML::Key << "max_batch" << YAML::Value << std::int64_t(sp.max_batch);
+    y << YAML::Key << "memory_fraction" << YAML::Value << sp.memory_fraction;
+    y << YAML::Key << "block_tokens" << YAML::Value << std::int64_t(sp.block_tokens);
+    y << YAML::Key << "reserve_final_length" << YAML::Value << sp.reserve_final_length;
+    y << YAML::Key << "iteration_overhead_us" << YAML::Value << sp.iteration_overhead.value() * 1e6;
+    y << YAML::Key << "request_overhead_ms" << YAML::Value << sp.request_overhead.value() * 1e3;
+    y << YAML::Key << "admission_wait" << YAML::Value << sp.admission_wait;
+    y << YAML::Key << "queued_requests" << YAML::Value << sp.queued_requests;
+    y << YAML::Key << "burst" << YAML::Value << sp.burst;
+    y << YAML::EndMap;
+  }
   y << YAML::EndMap;
   if (s.calibration) {
     const calibration_record& c = *s.calibration;

@@ -58,6 +58,15 @@ stack parse_stack(std::string_view yaml, const std::string& name);
 std::vector<measurement> load_measurements(const std::string& path);
 std::vector<measurement> parse_measurements(std::string_view csv, const std::string& name);
 
+/// Reads measured serving runs (the columns of serving/engine_runs.csv: backend, model_path,
+/// system, mode, isl, osl, the quant modes, the parallel sizes of the workers and of the
+/// prefill_* and decode_* pools, silicon_ttft_ms, silicon_tpot_ms, and the concurrency as
+/// "silicon_concurrency=N" in silicon_data_source). Throws input_error "file:line:col: ..."
+/// naming the column for a missing column or a malformed number; a run without
+/// "silicon_concurrency=N" has concurrency 0 (it cannot be reproduced).
+std::vector<engine_run> load_engine_runs(const std::string& path);
+std::vector<engine_run> parse_engine_runs(std::string_view csv, const std::string& name);
+
 /// Reads parametric loss fits (scaling/loss_fits.yaml) or IsoFLOP power laws
 /// (scaling/isoflop_fits.yaml); errors as load_model.
 std::vector<loss_fit> load_loss_fits(const std::string& path);

@@ -332,10 +332,18 @@ model_spec read_stack(reader& r, model_spec m) {
 
 model_spec read_model(const YAML::Node& root, const std::string& file) {
   reader r(file, root, "",
-           {"name", "architecture", "d_model", "n_layers", "n_heads", "ffn_dim", "vocab_size", "tied_embeddings",
+           {"name", "hf_name", "architecture", "d_model", "n_layers", "n_heads", "ffn_dim", "vocab_size", "tied_embeddings",
             "attention", "mlstm", "dtypes", "accounting", "max_context", "norm", "post_norms", "learned_positions",
             "logit_softcap", "mixers", "channels", "layers"});
   model_spec m{.name = r.string("name"), .file = file};
+  if (auto n = r.optional("hf_name")) {
+    if (n.IsSequence() && n.size() > 0)
+      for (const auto& s : n) m.hf_names.push_back(r.text(s, "hf_name"));
+    else if (n.IsScalar())
+      m.hf_names.push_back(r.text(n, "hf_name"));
+    else
+      r.fail(n, "'hf_name' must be a HuggingFace repository name (org/model) or a list of them");
+  }
   if (auto n = r.optional("max_context")) m.max_context = r.integer(n, "max_context", 1, max_tokens);
   m = r.has("architecture") ? read_shorthand(r, std::move(m)) : read_stack(r, std::move(m));
   if (auto n = r.optional("dtypes")) read_dtypes(reader(file, n, "dtypes"), m.dtypes);

@@ -202,6 +202,9 @@ constexpr dtype compute_dtype(const tensor_dtypes& t, weight_kind k) {
 struct model_spec {
   std::string name{};
   std::string file{};  ///< where it was read from (for messages); empty when built in code
+  /// The HuggingFace repositories whose config.json this spec is (org/name), e.g. the names
+  /// measured serving runs give in `model_path`; empty: not stated.
+  std::vector<std::string> hf_names{};
   int d_model = 0;
   int vocab_size = 0;
   bool tied_embeddings = false;

@@ -7,6 +7,8 @@
 
 #include <unistd.h>
 #include <map>
+#include <set>
+#include <tuple>
 
 #include <fmt/format.h>
 
@@ -232,6 +234,43 @@ void plot_validation(std::span<const sample> samples, std::span<const prediction
   panel("decode step", 4, 5);
   g += "unset multiplot\n";
   run_gnuplot(g, svg_path);
+}
+
+void plot_serving_validation(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred,
+                             const std::string& path) {
+  std::set<std::string> engines;
+  std::map<std::string, int> models;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (pred[i].skip.empty()) engines.insert(runs[i].engine), models.emplace(runs[i].model, int(models.size()));
+  if (engines.empty()) throw input_error(path + ": no predicted run to draw");
+  std::string g = terminal(path, 700 * int(engines.size()), 1300);
+  // data blocks: one per engine, metric and model: "measured predicted"
+  std::map<std::tuple<std::string, int, std::string>, std::string> rows;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (!pred[i].skip.empty()) continue;
+    rows[{runs[i].engine, 0, runs[i].model}] += fmt::format("{:.6g} {:.6g}\n", runs[i].ttft_ms, pred[i].ttft_ms);
+    rows[{runs[i].engine, 1, runs[i].model}] += fmt::format("{:.6g} {:.6g}\n", runs[i].tpot_ms, pred[i].tpot_ms);
+  }
+  int k = 0;
+  std::map<std::tuple<std::string, int, std::string>, int> block;
+  for (const auto& [key, text] : rows) {
+    g += fmt::format("$b{} << EOD\n{}EOD\n", k, text);
+    block[key] = k++;
+  }
+  g += fmt::format("set multiplot layout 2,{}\nset logscale xy\nset grid\nset key left top font ',8'\n", engines.size());
+  for (int metric = 0; metric < 2; ++metric)
+    for (const std::string& e : engines) {
+      g += fmt::format("set title '{}: {}'\nset xlabel 'measured (ms)'\nset ylabel 'predicted (ms)'\nplot ", e,
+                       metric ? "TPOT" : "TTFT");
+      for (const auto& [key, b] : block)
+        if (std::get<0>(key) == e && std::get<1>(key) == metric)
+          g += fmt::format("$b{} using 1:2 with points pt 7 ps 0.4 lc {} title '{}', ", b, colour(models[std::get<2>(key)]),
+                           model_name(std::get<2>(key)));
+      g += "x with lines lc 'black' dt 2 title 'y = x', 1.3*x with lines lc 'gray' dt 3 title '±30%', "
+           "x/1.3 with lines lc 'gray' dt 3 notitle\n";
+    }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
 }
 
 }  // namespace roofline

@@ -6,6 +6,7 @@
 
 #include "roofline/calibrate.hpp"
 #include "roofline/compare.hpp"
+#include "roofline/engine_runs.hpp"
 #include "roofline/report.hpp"
 #include "roofline/scaling.hpp"
 
@@ -42,5 +43,11 @@ struct pareto_series {
 /// Loss against TTFT and against decode step time (log x), every model a point and each
 /// series' frontier a line. SVG, or PNG for a path ending in .png.
 void plot_pareto(const std::vector<pareto_series>& series, const std::string& title, const std::string& path);
+
+/// Predicted against measured TTFT and TPOT of serving runs (log-log), a panel per engine and
+/// metric, a colour per model, the line y = x and the lines of ±30%; skipped runs left out.
+/// SVG, or PNG for a path ending in .png.
+void plot_serving_validation(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred,
+                             const std::string& path);
 
 }  // namespace roofline

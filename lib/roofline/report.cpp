@@ -487,4 +487,126 @@ std::string predictions_csv(std::span<const sample> samples, std::span<const pre
   return out;
 }
 
+namespace {
+
+nlohmann::json iterations_json(const serving_iterations& it) {
+  const auto phase = [](const phase_estimate& e) {
+    return nlohmann::json{{"time_ms", e.time.value() * 1e3}, {"compute_bound_ms", e.compute_bound_time.value() * 1e3},
+                          {"memory_bound_ms", e.memory_bound_time.value() * 1e3}, {"overhead_ms", e.overhead.value() * 1e3},
+                          {"communication_ms", e.communication.value() * 1e3}, {"bound", std::string(name(e.bound))}};
+  };
+  return {{"running", it.running}, {"waiting", it.waiting}, {"decoding", it.decoding},
+          {"decoding_mixed", it.decoding_mixed}, {"decoding_light", it.decoding_light}, {"chunk_tokens", it.chunk},
+          {"chunks", it.chunks}, {"prefill_tokens", it.prefill_tokens}, {"mixed_share", it.mixed_share},
+          {"cycle", it.cycle}, {"mixed_ms", it.mixed_time.value() * 1e3}, {"decode_ms", it.decode_time.value() * 1e3},
+          {"mixed", phase(it.mixed)}, {"decode", phase(it.decode)}};
+}
+
+std::string layout_text(const worker_pool& w) {
+  return fmt::format("{} worker{} of tp {} pp {} ep {} dp {}", w.workers, w.workers == 1 ? "" : "s", w.L.tp, w.L.pp,
+                     w.L.ep, w.L.dp);
+}
+
+}  // namespace
+
+std::string render_serving(const model_spec& m, const hardware& hw, const serving_workload& w, const serving_result& r,
+                           report_format f) {
+  const auto ms = [](seconds s) { return s.value() * 1e3; };
+  const auto mem_json = [](const serving_memory& mm) {
+    return nlohmann::json{{"weights_gb", mm.gpu.weights.value() / 1e9}, {"activations_gb", mm.gpu.activations.value() / 1e9},
+                          {"buffers_gb", mm.gpu.buffers.value() / 1e9}, {"kv_cache_gb", mm.gpu.kv_cache.value() / 1e9},
+                          {"kv_pool_gb", mm.pool.value() / 1e9}, {"per_request_gb", mm.per_request.value() / 1e9},
+                          {"admitted_per_rank", mm.admitted}};
+  };
+  if (f == report_format::json) {
+    nlohmann::json j = {{"model", m.name}, {"hardware", hw.name}, {"stack", hw.stack}, {"stack_note", hw.stack_note},
+                        {"isl", w.isl}, {"osl", w.osl}, {"concurrency", w.concurrency},
+                        {"mode", w.disaggregated ? "disagg" : "agg"}, {"gpus", r.gpus}, {"fits", r.fits},
+                        {"ttft_ms", ms(r.ttft)}, {"tpot_ms", ms(r.tpot)}, {"e2e_ms", ms(r.e2e)}, {"wait_ms", ms(r.wait)},
+                        {"transfer_ms", ms(r.transfer)}, {"tokens_per_s_user", r.tokens_per_s_user},
+                        {"tokens_per_s_gpu", r.tokens_per_s_gpu}, {"tokens_per_s", r.tokens_per_s},
+                        {"max_concurrency", r.max_concurrency}, {"memory", mem_json(r.memory)},
+                        {"iterations", iterations_json(r.iterations)}, {"notes", r.notes}};
+    const auto pool = [](const worker_pool& p) {
+      return nlohmann::json{{"workers", p.workers}, {"tp", p.L.tp}, {"pp", p.L.pp}, {"ep", p.L.ep}, {"dp", p.L.dp}};
+    };
+    if (w.disaggregated) {
+      j["prefill"] = pool(w.prefill);
+      j["decode"] = pool(w.decode);
+      j["prefill_iterations"] = iterations_json(*r.prefill_iterations);
+      j["prefill_memory"] = mem_json(*r.prefill_memory);
+    } else {
+      j["agg"] = pool(w.agg);
+    }
+    return j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  std::string out = fmt::format("serving {} on {} (stack {}, {})\n", m.name, hw.name, hw.stack, hw.stack_note);
+  fmt::format_to(std::back_inserter(out), "requests      {} prompt + {} generated tokens, {:g} in flight\n", w.isl, w.osl,
+                 w.concurrency);
+  if (w.disaggregated)
+    fmt::format_to(std::back_inserter(out), "deployment    disaggregated: prefill {}, decode {}; {} GPUs\n",
+                   layout_text(w.prefill), layout_text(w.decode), r.gpus);
+  else
+    fmt::format_to(std::back_inserter(out), "deployment    aggregated: {}; {} GPUs\n", layout_text(w.agg), r.gpus);
+  if (!r.fits) {
+    for (const std::string& n : r.notes) fmt::format_to(std::back_inserter(out), "note          {}\n", n);
+    return out + "does not fit\n";
+  }
+  fmt::format_to(std::back_inserter(out), "TTFT          {:.1f} ms   (waiting {:.1f} ms{})\n", ms(r.ttft), ms(r.wait),
+                 w.disaggregated ? fmt::format(", KV transfer {:.2f} ms", ms(r.transfer)) : "");
+  fmt::format_to(std::back_inserter(out), "TPOT          {:.2f} ms   ({:.1f} tokens/s per user)\n", ms(r.tpot),
+                 r.tokens_per_s_user);
+  fmt::format_to(std::back_inserter(out), "end to end    {:.0f} ms\n", ms(r.e2e));
+  fmt::format_to(std::back_inserter(out), "throughput    {:.0f} tokens/s, {:.1f} per GPU\n", r.tokens_per_s,
+                 r.tokens_per_s_gpu);
+  const serving_memory& mm = r.memory;
+  fmt::format_to(std::back_inserter(out),
+                 "memory/GPU    weights {:.1f} GB, activations {:.1f} GB, KV pool {:.1f} GB: {:.4g} GB a request, "
+                 "{:g} requests a rank; at most {:g} in flight\n",
+                 mm.gpu.weights.value() / 1e9, mm.gpu.activations.value() / 1e9, mm.pool.value() / 1e9,
+                 mm.per_request.value() / 1e9, mm.admitted, r.max_concurrency);
+  const serving_iterations& it = r.iterations;
+  const auto line = [&](const char* what, const phase_estimate& e, seconds t) {
+    fmt::format_to(std::back_inserter(out),
+                   "  {:<11} {:>8.2f} ms: compute-bound {:.2f}, memory-bound {:.2f}, overhead {:.2f}, "
+                   "communication {:.2f} ms; {}-bound\n",
+                   what, ms(t), ms(e.compute_bound_time), ms(e.memory_bound_time), ms(e.overhead), ms(e.communication),
+                   name(e.bound));
+  };
+  fmt::format_to(std::back_inserter(out), "iterations    {:.4g} requests running a rank ({:.4g} waiting), {:.4g} decoding",
+                 it.running, it.waiting, it.decoding);
+  if (!w.disaggregated)
+    fmt::format_to(std::back_inserter(out), "; a prompt in {:g} chunk{} of {:g} tokens; {:.3g}% of iterations mixed "
+                   "({:.0f} prompt tokens each)\n", it.chunks, it.chunks == 1 ? "" : "s", it.chunk,
+                   100 * it.mixed_share, it.prefill_tokens);
+  else
+    out += "\n";
+  if (!w.disaggregated) line("mixed", it.mixed, it.mixed_time);
+  line("decode", it.decode, it.decode_time);
+  if (r.prefill_iterations) line("prefill", r.prefill_iterations->mixed, r.prefill_iterations->mixed_time);
+  for (const std::string& n : r.notes) fmt::format_to(std::back_inserter(out), "note          {}\n", n);
+  return out;
+}
+
+std::string render_serving_cells(const std::vector<serving_cell>& cells, const std::vector<skipped_rows>& skipped,
+                                 report_format f, std::string_view title) {
+  if (f == report_format::json) {
+    nlohmann::json list = nlohmann::json::array(), skips = nlohmann::json::array();
+    for (const serving_cell& c : cells)
+      list.push_back({{"engine", c.engine}, {"system", c.system}, {"metric", c.metric}, {"n", c.n},
+                      {"models", c.models}, {"median_ape", c.median_ape}, {"mean_ape", c.mean_ape},
+                      {"p90_ape", c.p90_ape}, {"max_ape", c.max_ape}, {"stack", c.stack}});
+    for (const skipped_rows& s : skipped) skips.push_back({{"reason", s.reason}, {"n", s.n}});
+    return nlohmann::json{{"cells", list}, {"skipped", skips}}.dump(2, ' ', false,
+                                                                     nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  std::string out = fmt::format("{}\n{:<7} {:<9} {:<5} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9}  {}\n", title, "engine",
+                                "system", "what", "n", "models", "median %", "mean %", "p90 %", "max %", "stack");
+  for (const serving_cell& c : cells)
+    fmt::format_to(std::back_inserter(out), "{:<7} {:<9} {:<5} {:>5} {:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}  {}\n",
+                   c.engine, c.system, c.metric, c.n, c.models, c.median_ape, c.mean_ape, c.p90_ape, c.max_ape, c.stack);
+  for (const skipped_rows& s : skipped) fmt::format_to(std::back_inserter(out), "skipped {:>5}: {}\n", s.n, s.reason);
+  return out;
+}
+
 }  // namespace roofline

@@ -8,6 +8,7 @@
 #include "roofline/calibrate.hpp"
 #include "roofline/compare.hpp"
 #include "roofline/estimate.hpp"
+#include "roofline/serving.hpp"
 
 namespace roofline {
 
@@ -43,5 +44,28 @@ std::string predictions_csv(std::span<const sample> samples, std::span<const pre
 /// "models": [names], "points": [{"prefill", "models": [{"name", "ttft_s", "step_time_s",
 /// "fits"}]}], "crossovers": [{"metric", "faster", "slower", "prefill"}]}.
 std::string render_comparison(const comparison& c, report_format f);
+
+/// A serving estimate: the deployment, TTFT, TPOT, end to end, tokens/s per user, per GPU and
+/// per deployment, the KV-memory limit, the iterations (where the time goes) and the notes.
+/// JSON: {"model", "hardware", "stack", "isl", "osl", "concurrency", "mode", "gpus", "ttft_ms",
+/// "tpot_ms", "e2e_ms", "wait_ms", "transfer_ms", "tokens_per_s_user", "tokens_per_s_gpu",
+/// "tokens_per_s", "max_concurrency", "fits", "memory": {...}, "iterations": {...},
+/// "prefill_iterations", "notes"}.
+std::string render_serving(const model_spec& m, const hardware& hw, const serving_workload& w, const serving_result& r,
+                           report_format f);
+
+/// Serving error cells as a table, or JSON {"cells": [{"engine", "system", "metric", "n",
+/// "median_ape", "mean_ape", "p90_ape", "max_ape", "models", "stack"}], "skipped": [{"reason", "n"}]}.
+struct serving_cell {
+  std::string engine, system, metric, stack;  ///< metric: ttft | tpot; stack: the one used and how
+  int n = 0, models = 0;
+  double median_ape = 0, mean_ape = 0, p90_ape = 0, max_ape = 0;
+};
+struct skipped_rows {
+  std::string reason;
+  int n = 0;
+};
+std::string render_serving_cells(const std::vector<serving_cell>& cells, const std::vector<skipped_rows>& skipped,
+                                 report_format f, std::string_view title);
 
 }  // namespace roofline

@@ -19,6 +19,22 @@ constexpr double prefill_scores(double t, double window, double causal) {
   return causal * window * window + (t - window) * window;
 }
 
+/// Scores a prefill chunk of T tokens computes per head and sequence after Q cached tokens
+/// (chunked prefill; Q = 0: a whole prompt, prefill_scores): query i (at position Q + i) sees
+/// min(Q + i + 1, W) keys (W = 0: no window), of which those among the T new tokens are the
+/// causal triangle, prefill_scores(T, W, c), and those in the cache are counted whole,
+///   sum over i of clamp(W - 1 - i, 0, Q)   (W = 0: T Q):
+/// with n1 = clamp(W - Q, 0, T) queries that see all Q cached keys, the rest see W - 1 - i
+/// down to W - min(T, W).
+constexpr double chunk_scores(double t, double q, double window, double causal) {
+  const double own = prefill_scores(t, window, causal);
+  if (q <= 0) return own;
+  if (window <= 0) return own + t * q;
+  const double n1 = std::clamp(window - q, 0.0, t), last = std::min(t, window);
+  const double hi = window - 1 - n1, lo = window - last;  // the terms W - 1 - i for i = n1 .. last - 1
+  return own + n1 * q + (hi >= lo ? (hi + lo) * (hi - lo + 1) / 2 : 0);
+}
+
 /// FLOPs per key per query of attention with h query heads of widths d_qk, d_v:
 /// 2 h (d_qk + d_v) (scores and values) + h softmax (+ h softcap).   (Beck et al., App. D.2)
 constexpr double attention_flops_per_key(const accounting& a, double h, double d_qk, double d_v, bool softcap) {
@@ -28,9 +44,10 @@ constexpr double attention_flops_per_key(const accounting& a, double h, double d
 /// Fused causal attention of one layer (FlashAttention: scores stay on chip).
 /// Prefill (class attention): one work item (thread block) per query head and query tile of
 ///   128 rows, B H ceil(T / 128) items of item size (d_qk + d_v) / 256; the last tile reads
-///   min(T, W) keys (item steps; the profile may time long prompts by another kernel).
-///   FLOPs: B scores(T, W) per key FLOPs (+ B T H softmax for the sink logits); bytes: q read
-///   and o written, B T H (d_qk + d_v) b_a; k and v, B T H_kv (d_qk + d_v) b_kv.
+///   min(Q + T, W) keys (item steps; the profile may time long prompts by another kernel).
+///   FLOPs: B chunk_scores(T, Q, W) per key FLOPs (+ B T H softmax for the sink logits); bytes:
+///   q read and o written, B T H (d_qk + d_v) b_a; k and v written, B T H_kv (d_qk + d_v) b_kv,
+///   and those of the min(Q, W) cached tokens read (Q: the pass's context, 0 for a whole prompt).
 /// Decode (class decode_attention): one work item per sequence and KV head, B H_kv: a
 ///   GQA/MQA decode kernel (FlashAttention's and FlashInfer's decode, vLLM's paged attention
 ///   with GQA packing) gives the G = H / H_kv query heads that share a KV head one thread
@@ -50,10 +67,12 @@ constexpr op attention_op(const counting& c, const attention_mixer& x) {
   const double item_size = head_item_size(dh, dh);
   const pass& p = c.p;
   if (p.phase == phase::prefill) {
+    // a chunk after Q cached tokens also reads their keys and values: B min(Q, W) of them
+    const double cached = w > 0 ? std::min(p.context, w) : p.context, keys = p.context + p.tokens;
     op o{"attention", op_class::attention, c.m.dtypes.activations, c.at,
-         p.batch * prefill_scores(p.tokens, w, a.attention_causal_factor) * per_key * flop,
-         {.activations = c.rows() * h * 2 * dh * c.ba * byte, .kv_cache = c.rows() * kv_width * byte},
-         {}, p.batch * h * std::ceil(p.tokens / attention_tile), w > 0 ? std::min(p.tokens, w) : p.tokens, item_size};
+         p.batch * chunk_scores(p.tokens, p.context, w, a.attention_causal_factor) * per_key * flop,
+         {.activations = c.rows() * h * 2 * dh * c.ba * byte, .kv_cache = (c.rows() + p.batch * cached) * kv_width * byte},
+         {}, p.batch * h * std::ceil(p.tokens / attention_tile), w > 0 ? std::min(keys, w) : keys, item_size};
     if (x.sinks) o.work += c.rows() * h * a.softmax_flops * flop;
     return o;
   }

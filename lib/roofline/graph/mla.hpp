@@ -17,9 +17,10 @@ inline constexpr double mla_head_group = 64;
 /// c and the shared RoPE key), RMSNorm of c. The cache holds c and the RoPE key per token.
 /// Prefill, the decompressed form (what FlashMLA-based engines run for prompts, since per
 ///   score it costs d_qk + d_v = 320 against 2 kv_rank + rope = 1088 absorbed): kv_b_proj
-///   kv_rank -> H (nope + v) decompresses keys and values of all T tokens, then MHA with
-///   d_qk = nope + rope, d_v = v (class attention, as attention_op counts it); bytes: q and o,
-///   decompressed k and v (B T H (d_qk + d_v) b_a each way), the latent cache written.
+///   kv_rank -> H (nope + v) decompresses keys and values of all T tokens (and of the Q cached
+///   ones before a chunk), then MHA with d_qk = nope + rope, d_v = v (class attention, as
+///   attention_op counts it); bytes: q and o, decompressed k and v (B T H (d_qk + d_v) b_a each
+///   way, B (T + Q) for k and v), the latent cache written (and the Q cached latents read).
 /// Decode, the absorbed form (DeepSeek-V2 Sec. 2.1.3; FlashMLA, vLLM and SGLang decode): the
 ///   key half of kv_b_proj is applied to the query (q_absorb: H nope -> H kv_rank, FLOPs
 ///   2 B H nope kv_rank), attention runs over the latent as one shared KV head of
@@ -50,12 +51,23 @@ constexpr void emit_mla(const counting& c, const mla_mixer& x, Sink&& sink) {
   const double latent_bytes = (r + dr) * c.m.dtypes.kv_cache.bytes_per_element();
   const pass& p = c.p;
   if (p.phase == phase::prefill) {
-    sink(c.linear("kv_b_proj", r, h * (dn + dv)));
+    // A chunk after Q cached tokens (chunked prefill) decompresses their latents too, as
+    // vLLM's and SGLang's MLA prefill with a cached context does: kv_b_proj runs on B (T + Q)
+    // rows, the attention reads the Q latents and the decompressed k and v of all T + Q.
+    op kv_b = c.linear("kv_b_proj", r, h * (dn + dv));
+    const double grow = (p.tokens + p.context) / p.tokens;
+    kv_b.work = kv_b.work * grow;
+    kv_b.moved.activations = kv_b.moved.activations * grow;
+    kv_b.gemm.m *= grow;
+    kv_b.parallel *= grow;
+    sink(kv_b);
+    const double kv_rows = p.batch * (p.tokens + p.context);
     sink(op{"attention", op_class::attention, c.m.dtypes.activations, c.at,
-            p.batch * prefill_scores(p.tokens, 0, a.attention_causal_factor) *
+            p.batch * chunk_scores(p.tokens, p.context, 0, a.attention_causal_factor) *
                 attention_flops_per_key(a, h, qk, dv, false) * flop,
-            {.activations = c.rows() * h * (qk + dv) * 2 * c.ba * byte, .kv_cache = c.rows() * latent_bytes * byte},
-            {}, p.batch * h * std::ceil(p.tokens / attention_tile), p.tokens, head_item_size(qk, dv)});
+            {.activations = (c.rows() * h * (qk + dv) + kv_rows * h * (qk + dv)) * c.ba * byte,
+             .kv_cache = (c.rows() + p.batch * p.context) * latent_bytes * byte},
+            {}, p.batch * h * std::ceil(p.tokens / attention_tile), p.tokens + p.context, head_item_size(qk, dv)});
     sink(c.linear("out_proj", h * dv, d));
     c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
     return;

@@ -1,0 +1,240 @@
+// Serving: the mixed iteration of continuous batching, the steady state, KV memory, the
+// disaggregated KV transfer, measured runs read and mapped. Expected values are worked by hand
+// from the published configs and the parts' datasheets.
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "roofline/engine_runs.hpp"
+#include "roofline/io.hpp"
+#include "roofline/serving.hpp"
+
+using namespace roofline;
+
+namespace {
+
+model_spec spec(const std::string& name) { return load_model(test::source_dir + "/model_specs/" + name + ".yaml"); }
+
+// The H100 SXM under the pure roofline with serving parameters set by hand: 8,192 tokens an
+// iteration, 256 requests, 0.9 of memory, 32-token pages reserved at the final length, 0.1 ms
+// an iteration, no other waits.
+hardware h100() {
+  hardware hw = test::h100_roofline();
+  hw.timing.serving = {.stated = true, .max_batch_tokens = 8192, .max_batch = 256, .memory_fraction = 0.9,
+                       .block_tokens = 32, .reserve_final_length = true, .iteration_overhead = 0.1e-3 * second,
+                       .request_overhead = 0 * second, .admission_wait = 0, .queued_requests = 0, .burst = 0};
+  return hw;
+}
+
+// Llama-3.1-8B (model_specs/llama3.1_8b.yaml): 8,030,261,248 parameters in bf16; KV cache per
+// token 32 layers x 8 KV heads x 128 x 2 (k, v) x 2 bytes = 131,072 B.
+constexpr double llama8_weights = 8'030'261'248.0 * 2, llama8_kv_token = 131072;
+
+}  // namespace
+
+TEST_CASE("a prefill chunk after cached tokens counts the cached keys it reads") {
+  // T = 4 new tokens after Q = 6 cached, causal factor 0.5: own triangle 0.5 x 16 = 8, and each
+  // of the 4 queries sees all 6 cached keys: 24; 32 in all.
+  CHECK(detail::chunk_scores(4, 6, 0, 0.5) == doctest::Approx(32).epsilon(1e-12));
+  // With a window of 8: query i (position 6 + i) sees min(7 + i, 8) keys, of which 6, 6, 5, 4
+  // are cached: 21, plus the own triangle's 8: 29.
+  CHECK(detail::chunk_scores(4, 6, 8, 0.5) == doctest::Approx(29).epsilon(1e-12));
+  // Q = 0 is the whole-prompt count.
+  CHECK(detail::chunk_scores(100, 0, 0, 0.65) == doctest::Approx(0.65 * 100 * 100).epsilon(1e-12));
+  // An attention layer's chunk reads the cache of its Q tokens: Llama-3.1-8B, 1 sequence, 512
+  // new tokens after 1,024: k and v written for 512 tokens and read for 1,024, 8 KV heads x 128
+  // x 2 x 2 B = 4,096 B a token and layer.
+  const model_spec m = spec("llama3.1_8b");
+  const op a = test::find_op(m, pass{phase::prefill, 1, 512, 1024, 1}, "attention");
+  CHECK(a.moved.kv_cache.value() == doctest::Approx((512 + 1024) * 4096.0).epsilon(1e-12));
+  CHECK(a.item_steps == doctest::Approx(1536).epsilon(1e-12));
+}
+
+TEST_CASE("a mixed iteration reads each weight once and adds the FLOPs of both passes") {
+  const model_spec m = spec("llama3.1_8b");
+  const hardware hw = h100();
+  const pass pf{phase::prefill, 1, 512, 0, 1}, dc{phase::decode, 8, 1, 1024, 64};
+  const phase_estimate p = estimate_pass(m, hw, pf, overlap::perfect), d = estimate_pass(m, hw, dc, overlap::perfect);
+  const phase_estimate x = estimate_mixed(m, hw, pf, dc, overlap::perfect);
+  // A dense model: every GEMM of both passes is merged, so the weights are the prefill's alone
+  // (the decode pass reads the same 15.01 GB: every weight but the embedding table, whose rows
+  // a gather reads, 128,256 x 4,096 x 2 B), and every FLOP of both passes is counted.
+  CHECK(x.moved.weights.value() == doctest::Approx(p.moved.weights.value()).epsilon(1e-12));
+  CHECK(p.moved.weights.value() == doctest::Approx(llama8_weights - 128256.0 * 4096 * 2).epsilon(1e-9));
+  CHECK(x.work.value() == doctest::Approx(p.work.value() + d.work.value()).epsilon(1e-12));
+  CHECK(x.moved.kv_cache.value() == doctest::Approx(p.moved.kv_cache.value() + d.moved.kv_cache.value()).epsilon(1e-12));
+  // so the iteration costs less than the two passes apart, by about one read of the weights
+  const double weights_s = llama8_weights / 3.35e12;
+  CHECK(x.time.value() < p.time.value() + d.time.value());
+  CHECK(p.time.value() + d.time.value() - x.time.value() > 0.5 * weights_s);
+  // an empty side is the other pass alone
+  CHECK(estimate_mixed(m, hw, pass{phase::prefill, 0, 512, 0, 1}, dc, overlap::perfect).time.value() ==
+        doctest::Approx(d.time.value()).epsilon(1e-15));
+}
+
+TEST_CASE("one request alone: TTFT is its prefill, TPOT a step at batch 1, each with the iteration overhead") {
+  const model_spec m = spec("llama3.1_8b");
+  const hardware hw = h100();
+  const serving_workload s{.isl = 4096, .osl = 512, .concurrency = 1};
+  const serving_result r = serve(m, hw, s);
+  REQUIRE(r.fits);
+  const double prefill = estimate_pass(m, hw, pass{phase::prefill, 1, 4096, 0, 1}, hw.timing.overlap).time.value();
+  const double step = estimate_pass(m, hw, pass{phase::decode, 1, 1, 4096, 511}, hw.timing.overlap).time.value();
+  CHECK(r.ttft.value() == doctest::Approx(prefill + 0.1e-3).epsilon(1e-12));
+  CHECK(r.tpot.value() == doctest::Approx(step + 0.1e-3).epsilon(1e-12));
+  // The step is the weights and the mean cache, 4,096 + 255 tokens, read at 3.35 TB/s: 4.965 ms.
+  CHECK(step == doctest::Approx((llama8_weights + 4351 * llama8_kv_token) / 3.35e12).epsilon(0.01));
+  // The prefill: at least the GEMMs of the layers, 2 x (8.03e9 - 2 x 525,336,576 of the
+  // embedding and LM head) x 4,096 FLOPs at 989.4 TFLOP/s, 57.8 ms; at most twice that.
+  const double gemms = 2 * (8'030'261'248.0 - 2 * 525'336'576.0) * 4096 / 989.4e12;
+  CHECK(prefill > gemms);
+  CHECK(prefill < 2 * gemms);
+  CHECK(r.e2e.value() == doctest::Approx(r.ttft.value() + 511 * r.tpot.value()).epsilon(1e-12));
+  CHECK(r.tokens_per_s_user == doctest::Approx(1 / r.tpot.value()).epsilon(1e-12));
+  CHECK(r.tokens_per_s == doctest::Approx(512 / r.e2e.value()).epsilon(1e-12));
+}
+
+TEST_CASE("the steady state of 16 requests of 1,024 + 64 tokens") {
+  // n = 16 run; n_d = 16 x 63 / 64 = 15.75 decode tokens leave C = 8,192 - 15.75 = 8,176.25;
+  // a prompt takes k_p = ceil(1,024 / C) = 1 iteration; the 16,384 prompt tokens of a cycle fill
+  // H = ceil(16,384 / C) = 3 mixed iterations of 5,461.3 tokens (5.33 prompts, so 10.67 decode
+  // tokens); the cycle is Λ = max(63 + 1, 3) = 64 iterations; the 61 others decode
+  // (16 x 63 - 3 x 10.67) / 61 = 16 tokens. A request sees H - k_p = 2 mixed iterations among
+  // its 63 decode steps.
+  const model_spec m = spec("llama3.1_8b");
+  const hardware hw = h100();
+  const serving_result r = serve(m, hw, serving_workload{.isl = 1024, .osl = 64, .concurrency = 16});
+  const serving_iterations& it = r.iterations;
+  CHECK(it.running == 16);
+  CHECK(it.waiting == 0);
+  CHECK(it.chunks == 1);
+  CHECK(it.chunk == 1024);
+  CHECK(it.cycle == 64);
+  CHECK(it.mixed_share == doctest::Approx(3.0 / 64).epsilon(1e-12));
+  CHECK(it.prefill_tokens == doctest::Approx(16384.0 / 3).epsilon(1e-12));
+  CHECK(it.decoding_mixed == doctest::Approx(16 - 16.0 / 3).epsilon(1e-12));
+  CHECK(it.decoding_light == doctest::Approx(16).epsilon(1e-12));
+  CHECK(r.tpot.value() ==
+        doctest::Approx((2 * it.mixed_time.value() + 61 * it.decode_time.value()) / 63).epsilon(1e-12));
+  CHECK(r.ttft.value() == doctest::Approx(it.mixed_time.value()).epsilon(1e-12));
+  // the light iteration is a decode step of 16 at the mean context, plus the overhead
+  const double step = estimate_pass(m, hw, pass{phase::decode, 16, 1, 1024, 63}, hw.timing.overlap).time.value();
+  CHECK(it.decode_time.value() == doctest::Approx(step + 0.1e-3).epsilon(1e-12));
+  // a synchronised burst adds burst (H - k_p) / 2 mixed iterations to the TTFT
+  hardware bursty = hw;
+  bursty.timing.serving.burst = 1;
+  const serving_result b = serve(m, bursty, serving_workload{.isl = 1024, .osl = 64, .concurrency = 16});
+  CHECK(b.ttft.value() == doctest::Approx(2 * it.mixed_time.value()).epsilon(1e-12));
+}
+
+TEST_CASE("the KV cache bounds the concurrency a GPU admits") {
+  // Llama-3.1-8B on an H100 SXM (80 GB), 0.9 of it: 72 GB, less the weights (16,060,522,496 B)
+  // and the activations of an 8,192-token iteration: the residual stream and the MLP's normed
+  // input and gate and up outputs, 8,192 x (4,096 + 4,096 + 2 x 14,336) x 2 B, and the logits of
+  // one sequence, 128,256 x 2 B: 604,236,288 B. The pool: 55,335,241,216 B.
+  const model_spec m = spec("llama3.1_8b");
+  hardware hw = h100();
+  const double pool = 72e9 - llama8_weights - (8192.0 * (4096 + 4096 + 2 * 14336) * 2 + 128256 * 2);
+  const serving_result r = serve(m, hw, serving_workload{.isl = 4096, .osl = 512, .concurrency = 128});
+  CHECK(r.memory.pool.value() == doctest::Approx(pool).epsilon(1e-9));
+  // reserved at the final length: 4,608 tokens (144 pages of 32) x 131,072 B = 603,979,776 B;
+  // 91 requests (91.6)
+  CHECK(r.memory.per_request.value() == doctest::Approx(4608 * llama8_kv_token).epsilon(1e-12));
+  CHECK(r.memory.admitted == 91);
+  CHECK(r.max_concurrency == 91);
+  CHECK(r.iterations.running == 91);
+  CHECK(r.iterations.waiting == 37);
+  CHECK(r.notes.back().find("the KV cache admits fewer") != std::string::npos);
+  // pages allocated as the request grows: 4,096 + 256 = 4,352 tokens (136 pages): 97 requests
+  hw.timing.serving.reserve_final_length = false;
+  CHECK(serve(m, hw, serving_workload{.isl = 4096, .osl = 512, .concurrency = 128}).memory.admitted == 97);
+  // Llama-3.1-70B in bf16 (141 GB of weights) leaves no pool on one 80 GB GPU: reported
+  const serving_result big = serve(spec("llama3.1_70b"), hw, serving_workload{.isl = 1024, .osl = 128});
+  CHECK_FALSE(big.fits);
+  CHECK(big.notes.back().find("does not fit") != std::string::npos);
+}
+
+TEST_CASE("a disaggregated request sends its KV cache over NVLink and waits for the prefill worker") {
+  const model_spec m = spec("llama3.1_8b");
+  const hardware hw = h100();
+  serving_workload s{.isl = 4096, .osl = 256, .concurrency = 1, .disaggregated = true};
+  // 4,096 tokens x 131,072 B = 536,870,912 B from one prefill GPU, over NVLink (2 GPUs in one
+  // 8-GPU domain) at 450 GB/s, plus one 0.47 us step: 1.19349 ms
+  CHECK(kv_transfer(m, hw, s).value() == doctest::Approx(536870912.0 / 450e9 + 0.47e-6).epsilon(1e-12));
+  const serving_result r = serve(m, hw, s);
+  const double prefill = estimate_pass(m, hw, pass{phase::prefill, 1, 4096, 0, 1}, hw.timing.overlap).time.value() + 0.1e-3;
+  const double step = estimate_pass(m, hw, pass{phase::decode, 1, 1, 4096, 255}, hw.timing.overlap).time.value() + 0.1e-3;
+  CHECK(r.tpot.value() == doctest::Approx(step).epsilon(1e-12));
+  // one request in the loop: it arrives every e2e, so the prefill worker is busy
+  // rho = t_p / e2e of the time, and the M/D/1 wait rho t_p / (2 (1 - rho)) adds to TTFT
+  const double e2e = r.e2e.value(), rho = prefill / e2e;
+  CHECK(r.ttft.value() ==
+        doctest::Approx(prefill * (1 + rho / (2 * (1 - rho))) + r.transfer.value()).epsilon(1e-6));
+  CHECK(r.gpus == 2);
+  // 16 GPUs across two 8-GPU domains: the transfer takes the 50 GB/s network, 2.7 us a step
+  s.prefill.L.tp = 8;
+  s.decode.L.tp = 8;
+  CHECK(kv_transfer(m, hw, s).value() == doctest::Approx(536870912.0 / (8 * 50e9) + 2.7e-6).epsilon(1e-12));
+}
+
+TEST_CASE("measured serving runs are read with their pools, and a run's formats set the spec's") {
+  const std::string header =
+      "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
+      "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
+      "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
+      "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
+      "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
+  const std::string csv =
+      header +
+      "a,dump; silicon_concurrency=64; x,trtllm,1.0,Qwen/Qwen3-235B-A22B-FP8,h100_sxm,fp8,agg,1024,512,fp8_block,"
+      "fp8_block,64,4,1,2,1,8,,,,,,,,,,,,,,,250.5,20.25\n"
+      "b,dump; silicon_concurrency=32,sglang,0.5,deepseek-ai/DeepSeek-R1,b200_sxm,fp4,disagg,8192,1024,nvfp4,nvfp4,"
+      ",,,,,,1,2,4,1,1,1,4,32,1,8,1,1,1,8,900,30\n";
+  const auto runs = parse_engine_runs(csv, "runs.csv");
+  REQUIRE(runs.size() == 2);
+  CHECK(runs[0].concurrency == 64);
+  CHECK(runs[0].agg.tp == 4);
+  CHECK(runs[0].agg.dp == 2);
+  CHECK(runs[0].agg.moe_ep == 8);
+  CHECK(runs[0].ttft_ms == 250.5);
+  CHECK(runs[1].disaggregated);
+  CHECK(runs[1].prefill.workers == 2);
+  CHECK(runs[1].prefill.tp == 4);
+  CHECK(runs[1].decode.tp == 8);
+  CHECK(runs[1].decode.moe_ep == 8);
+  CHECK(runs[1].line == 3);
+  CHECK_THROWS_WITH_AS(parse_engine_runs("id,backend\n", "r.csv"),
+                       "r.csv:1:1: missing column 'silicon_data_source' of an engine-runs CSV (serving/README.md lists "
+                       "them)",
+                       input_error);
+  CHECK_THROWS_WITH_AS(parse_engine_runs(header + "a,silicon_concurrency=8,vllm,1,m,h100_sxm,,agg,-3,8,,,,,,,,,,,,,,,,"
+                                                  ",,,,,,,1,1\n",
+                                         "r.csv"),
+                       "r.csv:2:48: 'isl' must be an integer from 1 to 1099511627776, got '-3'", input_error);
+  // The Qwen run on its spec: fp8 with block scales and fp8 GEMMs; tp 4 dp 2 ep 8 (moe_tp 1)
+  const hardware hw = h100();
+  const serving_case c = serving_case_of(runs[0], spec("qwen3_235b_a22b"), hw);
+  REQUIRE(c.skip.empty());
+  CHECK(storage(c.model.dtypes, weight_kind::experts).name == "fp8_block128");
+  CHECK(compute_dtype(c.model.dtypes, weight_kind::mixer) == dtype::fp8);
+  CHECK(storage(c.model.dtypes, weight_kind::lm_head).name == "bf16");
+  CHECK(c.work.agg.L.ep == 8);
+  CHECK(c.work.agg.L.moe_tp() == 1);
+  CHECK(*c.work.agg.max_batch == 64);
+  // nvfp4 on a part without fp4 tensor units computes in fp8; int4 weight-only keeps the
+  // spec's own int4 format (Kimi-K2.5's groups of 32) and computes in bf16
+  model_spec ds = spec("deepseek_v3");
+  REQUIRE(apply_quant(ds, hw, "nvfp4", "nvfp4"));
+  CHECK(compute_dtype(ds.dtypes, weight_kind::experts) == dtype::fp8);
+  model_spec kimi = spec("kimi_k2.5");
+  REQUIRE(apply_quant(kimi, hw, "", "int4_wo"));
+  CHECK(storage(kimi.dtypes, weight_kind::experts).name == "int4_g32");
+  CHECK(compute_dtype(kimi.dtypes, weight_kind::experts) == dtype::bf16);
+  CHECK_FALSE(apply_quant(kimi, hw, "w3a8", ""));
+  // a catalogue finds the spec by hf_name and the part by its short name
+  serving_catalogue cat{.specs = {spec("qwen3_235b_a22b")}, .parts = {load_part(test::source_dir + "/hw_profiles/h100_sxm.yaml")},
+                        .stacks = {}, .fallback = load_stack(test::source_dir + "/stacks/roofline.yaml")};
+  CHECK(cat.spec_of("Qwen/Qwen3-235B-A22B-FP8") != nullptr);
+  CHECK(cat.part_of("h100_sxm") != nullptr);
+  CHECK(predict_run(cat, runs[0]).skip.empty());
+  CHECK(predict_run(cat, runs[1]).skip == "no spec names this model (hf_name): deepseek-ai/DeepSeek-R1");
+}
