@@ -238,3 +238,40 @@ TEST_CASE("measured serving runs are read with their pools, and a run's formats 
   CHECK(predict_run(cat, runs[0]).skip.empty());
   CHECK(predict_run(cat, runs[1]).skip == "no spec names this model (hf_name): deepseek-ai/DeepSeek-R1");
 }
+
+TEST_CASE("the deployments of a model on two GPUs, their frontier and the best within targets") {
+  // Llama-3.1-8B on 2 H100s, concurrency 1 and 2. Layouts: tp 1 (two workers), tp 1 pp 2,
+  // tp 1 dp 2, tp 2; aggregated each needs a request per rank (two workers of one GPU or dp 2:
+  // at least 2), and disaggregated one prefill GPU and one decode GPU: 3 deployments at 1,
+  // 5 at 2.
+  const model_spec m = spec("llama3.1_8b");
+  const hardware hw = h100();
+  const auto points = enumerate_deployments(m, hw, deployment_space{.gpus = 2, .isl = 1024, .osl = 128,
+                                                                    .max_concurrency = 2});
+  REQUIRE(points.size() == 8);
+  int disagg = 0, at_one = 0;
+  for (const deployment_point& p : points) {
+    disagg += p.work.disaggregated;
+    at_one += p.work.concurrency == 1;
+    CHECK(p.result.gpus == 2);
+  }
+  CHECK(disagg == 2);
+  CHECK(at_one == 3);
+  // the frontier: no point is better in both, and every other point is beaten by one on it
+  const auto beats = [](const deployment_point& a, const deployment_point& b) {
+    return a.result.tokens_per_s_user >= b.result.tokens_per_s_user &&
+           a.result.tokens_per_s_gpu >= b.result.tokens_per_s_gpu &&
+           (a.result.tokens_per_s_user > b.result.tokens_per_s_user || a.result.tokens_per_s_gpu > b.result.tokens_per_s_gpu);
+  };
+  for (const deployment_point& p : points) {
+    bool beaten = false;
+    for (const deployment_point& q : points) beaten = beaten || (q.frontier && beats(q, p));
+    CHECK(p.frontier != beaten);
+  }
+  // the best: the most tokens/s per GPU among the points within the targets
+  const seconds tpot = 1.0 * second;
+  const auto best = best_within(points, std::nullopt, tpot);
+  REQUIRE(best);
+  for (const deployment_point& p : points) CHECK(p.result.tokens_per_s_gpu <= best->result.tokens_per_s_gpu);
+  CHECK_FALSE(best_within(points, 1e-6 * second, std::nullopt));
+}

@@ -25,6 +25,7 @@
 #include <roofline/plot.hpp>
 #include <roofline/report.hpp>
 #include <roofline/scaling.hpp>
+#include <roofline/deploy.hpp>
 #include <roofline/engine_runs.hpp>
 #include <roofline/serving.hpp>
 #include <roofline/timing.hpp>

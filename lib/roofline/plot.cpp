@@ -273,4 +273,34 @@ void plot_serving_validation(const std::vector<engine_run>& runs, const std::vec
   run_gnuplot(g, path);
 }
 
+void plot_frontier(const std::vector<frontier_series>& series, const std::string& title, const std::string& path) {
+  std::string g = terminal(path, 1000, 700);
+  int k = 0;
+  for (const frontier_series& fs : series) {
+    std::string agg, dis, front;
+    std::vector<const deployment_point*> f;
+    for (const deployment_point& p : fs.points) {
+      (p.work.disaggregated ? dis : agg) +=
+          fmt::format("{:.6g} {:.6g}\n", p.result.tokens_per_s_user, p.result.tokens_per_s_gpu);
+      if (p.frontier) f.push_back(&p);
+    }
+    std::sort(f.begin(), f.end(), [](auto* a, auto* b) { return a->result.tokens_per_s_user < b->result.tokens_per_s_user; });
+    for (const deployment_point* p : f)
+      front += fmt::format("{:.6g} {:.6g}\n", p->result.tokens_per_s_user, p->result.tokens_per_s_gpu);
+    g += fmt::format("$a{0} << EOD\n{1}EOD\n$d{0} << EOD\n{2}EOD\n$f{0} << EOD\n{3}EOD\n", k, agg.empty() ? "NaN NaN\n" : agg,
+                     dis.empty() ? "NaN NaN\n" : dis, front.empty() ? "NaN NaN\n" : front);
+    ++k;
+  }
+  g += fmt::format("set title '{}'\nset logscale x\nset grid\nset key right top font ',9'\n"
+                   "set xlabel 'tokens/s per user (1 / TPOT)'\nset ylabel 'output tokens/s per GPU'\nplot ", title);
+  for (int i = 0; i < k; ++i)
+    g += fmt::format("$a{0} using 1:2 with points pt 7 ps 0.3 lc {1} title '{2}: aggregated', "
+                     "$d{0} using 1:2 with points pt 6 ps 0.4 lc {1} title '{2}: disaggregated', "
+                     "$f{0} using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc {1} title '{2}: frontier', ",
+                     i, colour(i), series[std::size_t(i)].label);
+  g.resize(g.size() - 2);
+  g += "\n";
+  run_gnuplot(g, path);
+}
+
 }  // namespace roofline

@@ -50,4 +50,15 @@ void plot_pareto(const std::vector<pareto_series>& series, const std::string& ti
 void plot_serving_validation(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred,
                              const std::string& path);
 
+/// One model's deployments on a frontier chart.
+struct frontier_series {
+  std::string label;
+  std::vector<deployment_point> points;
+};
+
+/// Tokens/s per GPU against tokens/s per user (log x): every deployment a faint point (aggregated
+/// and disaggregated apart), each series' Pareto frontier a line, the best within the targets
+/// marked. SVG, or PNG for a path ending in .png.
+void plot_frontier(const std::vector<frontier_series>& series, const std::string& title, const std::string& path);
+
 }  // namespace roofline

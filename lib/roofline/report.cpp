@@ -609,4 +609,62 @@ std::string render_serving_cells(const std::vector<serving_cell>& cells, const s
   return out;
 }
 
+namespace {
+
+std::string deployment_text(const serving_workload& w) {
+  return w.disaggregated ? fmt::format("prefill {}; decode {}", layout_text(w.prefill), layout_text(w.decode))
+                         : layout_text(w.agg);
+}
+
+nlohmann::json point_json(const deployment_point& p) {
+  return {{"mode", p.work.disaggregated ? "disagg" : "agg"}, {"deployment", deployment_text(p.work)},
+          {"concurrency", p.work.concurrency}, {"ttft_ms", p.result.ttft.value() * 1e3},
+          {"tpot_ms", p.result.tpot.value() * 1e3}, {"tokens_per_s_user", p.result.tokens_per_s_user},
+          {"tokens_per_s_gpu", p.result.tokens_per_s_gpu}};
+}
+
+}  // namespace
+
+std::string render_deployments(const model_spec& m, const hardware& hw, const deployment_space& sp,
+                               const std::vector<deployment_point>& points, const std::optional<deployment_point>& best,
+                               std::optional<double> ttft_ms, std::optional<double> tpot_ms, report_format f) {
+  std::vector<const deployment_point*> frontier;
+  for (const deployment_point& p : points)
+    if (p.frontier) frontier.push_back(&p);
+  std::sort(frontier.begin(), frontier.end(), [](const deployment_point* a, const deployment_point* b) {
+    return a->result.tokens_per_s_user > b->result.tokens_per_s_user;
+  });
+  if (f == report_format::json) {
+    nlohmann::json fr = nlohmann::json::array();
+    for (const deployment_point* p : frontier) fr.push_back(point_json(*p));
+    return nlohmann::json{{"model", m.name}, {"hardware", hw.name}, {"stack", hw.stack}, {"gpus", sp.gpus},
+                          {"isl", sp.isl}, {"osl", sp.osl},
+                          {"ttft_target_ms", ttft_ms ? nlohmann::json(*ttft_ms) : nlohmann::json()},
+                          {"tpot_target_ms", tpot_ms ? nlohmann::json(*tpot_ms) : nlohmann::json()},
+                          {"points", points.size()}, {"best", best ? point_json(*best) : nlohmann::json()},
+                          {"frontier", fr}}
+               .dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
+  }
+  std::string out = fmt::format("deployments of {} on {} x {} (stack {}, {}), {} prompt + {} generated tokens: {} "
+                                "served\n", m.name, sp.gpus, hw.name, hw.stack, hw.stack_note, sp.isl, sp.osl,
+                                points.size());
+  const std::string targets = fmt::format("TTFT {}, TPOT {}", ttft_ms ? fmt::format("<= {:g} ms", *ttft_ms) : "any",
+                                          tpot_ms ? fmt::format("<= {:g} ms", *tpot_ms) : "any");
+  const auto row = [&](const deployment_point& p) {
+    return fmt::format("{:<7} {:>6g} {:>10.1f} {:>9.2f} {:>11.1f} {:>10.1f}  {}\n",
+                       p.work.disaggregated ? "disagg" : "agg", p.work.concurrency, p.result.ttft.value() * 1e3,
+                       p.result.tpot.value() * 1e3, p.result.tokens_per_s_user, p.result.tokens_per_s_gpu,
+                       deployment_text(p.work));
+  };
+  const std::string head = fmt::format("{:<7} {:>6} {:>10} {:>9} {:>11} {:>10}  {}\n", "mode", "conc", "TTFT ms",
+                                       "TPOT ms", "tok/s/user", "tok/s/GPU", "deployment");
+  if (best)
+    out += fmt::format("best within {}:\n", targets) + head + row(*best);
+  else
+    out += fmt::format("no deployment meets {}\n", targets);
+  out += "\nPareto frontier (tokens/s per user against per GPU):\n" + head;
+  for (const deployment_point* p : frontier) out += row(*p);
+  return out;
+}
+
 }  // namespace roofline

@@ -8,6 +8,7 @@
 #include "roofline/calibrate.hpp"
 #include "roofline/compare.hpp"
 #include "roofline/estimate.hpp"
+#include "roofline/deploy.hpp"
 #include "roofline/serving.hpp"
 
 namespace roofline {
@@ -53,6 +54,15 @@ std::string render_comparison(const comparison& c, report_format f);
 /// "prefill_iterations", "notes"}.
 std::string render_serving(const model_spec& m, const hardware& hw, const serving_workload& w, const serving_result& r,
                            report_format f);
+
+/// The deployments of one model: the best within the targets and the Pareto frontier, each
+/// point with its mode, layouts, concurrency, TTFT, TPOT, tokens/s per user and per GPU.
+/// JSON: {"model", "hardware", "stack", "gpus", "isl", "osl", "ttft_target_ms", "tpot_target_ms",
+/// "points", "best": {point} | null, "frontier": [{point}]}, a point {"mode", "deployment",
+/// "concurrency", "ttft_ms", "tpot_ms", "tokens_per_s_user", "tokens_per_s_gpu"}.
+std::string render_deployments(const model_spec& m, const hardware& hw, const deployment_space& sp,
+                               const std::vector<deployment_point>& points, const std::optional<deployment_point>& best,
+                               std::optional<double> ttft_ms, std::optional<double> tpot_ms, report_format f);
 
 /// Serving error cells as a table, or JSON {"cells": [{"engine", "system", "metric", "n",
 /// "median_ape", "mean_ape", "p90_ape", "max_ape", "models", "stack"}], "skipped": [{"reason", "n"}]}.
