@@ -49,7 +49,8 @@ const std::string llama = test::source_dir + "/model_specs/llama3_8b.yaml";
 TEST_CASE("roofline lists its subcommands and runs them") {
   const result help = run_roofline("--help");
   CHECK(help.status == 0);
-  for (const char* c : {"estimate", "compare", "import_hf", "validate", "calibrate", "optimal_model", "pareto"})
+  for (const char* c : {"estimate", "serve", "best_deployment", "compare", "import_hf", "validate", "calibrate",
+                        "optimal_model", "pareto"})
     CHECK(help.out.find(std::string("  ") + c + " ") != std::string::npos);
   const result none = run_roofline("");
   CHECK(none.status == 2);
@@ -61,6 +62,21 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   const result imp = run_roofline("import_hf " + test::test_dir + "/data/hf_configs/mixtral_8x7b.json");
   CHECK(imp.status == 0);
   CHECK(imp.out.find("moe: {type: moe, n_experts: 8, top_k: 2, expert_dim: 14336}") != std::string::npos);
+  // serve: one deployment as JSON; best_deployment: the frontier of a small space
+  const result srv = run_roofline("serve --isl 1024 --osl 128 --concurrency 8 --format json");
+  CHECK(srv.status == 0);
+  const auto sj = nlohmann::json::parse(srv.out);
+  CHECK(sj["mode"] == "agg");
+  CHECK(sj["gpus"] == 1);
+  CHECK(sj["ttft_ms"].get<double>() > 0);
+  CHECK(sj["iterations"]["running"] == 8);
+  const result best = run_roofline("best_deployment --model " + llama + " --gpus 2 --isl 512 --osl 64 "
+                                   "--max-concurrency 4 --tpot-ms 100 --format json");
+  CHECK(best.status == 0);
+  const auto bj = nlohmann::json::parse(best.out);
+  REQUIRE(bj["models"].size() == 1);
+  CHECK(bj["models"][0]["frontier"].size() >= 1);
+  CHECK(bj["models"][0]["best"]["tpot_ms"].get<double>() <= 100);
   const result sub_help = run_roofline("compare --help");
   CHECK(sub_help.status == 0);
   CHECK(sub_help.out.find("--prefill-range") != std::string::npos);
@@ -104,6 +120,17 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
            {calibrate + measurements + " --huber -1", "error: --huber: must be a positive number, got '-1'\n"},
            {"pareto --compute 1e21 --lifetime-tokens nan", "error: --lifetime-tokens: must be a number >= 0, got 'nan'\n"},
            {"pareto --compute inf", "error: --compute: must be a positive number, got 'inf'\n"},
+           {"serve --osl 1",
+            "error: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second token), each "
+            "at most 1099511627776\n"},
+           {"best_deployment --model " + llama + " --quant 'fp8;fp8'",
+            "error: --quant: give one for all models or one per --model (1 models, 2 formats)\n"},
+           {"best_deployment --model " + llama + " --quant w3a8",
+            "error: --quant 'w3a8': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or empty for "
+            "bf16)\n"},
+           {"validate", "error: give --measurements (with --hw) or --engine-runs\n"},
+           {"calibrate --engine-runs " + measurements + " --out /tmp/never_written.yaml",
+            "error: --engine-runs needs --engine and --system\n"},
        }) {
     CAPTURE(b.args);
     const result r = run_roofline(b.args);

@@ -89,6 +89,29 @@ struct serving_residuals {
   }
 };
 
+// Bounds every parameter of x, solves with Levenberg-Marquardt (dense QR) and writes the
+// result into `r` (its timing, costs, iterations, convergence).
+void solve(ceres::Problem& problem, std::vector<double>& x, const std::vector<fit_parameter>& params,
+           const fit_options& options, double tolerance, fit_report& r) {
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    problem.SetParameterLowerBound(x.data(), int(i), params[i].lower);
+    problem.SetParameterUpperBound(x.data(), int(i), params[i].upper);
+  }
+  ceres::Solver::Options o;
+  o.linear_solver_type = ceres::DENSE_QR;
+  o.max_num_iterations = options.max_iterations;
+  o.num_threads = options.threads;
+  o.function_tolerance = tolerance;
+  o.parameter_tolerance = tolerance;
+  ceres::Solver::Summary summary;
+  ceres::Solve(o, &problem, &summary);
+  for (std::size_t i = 0; i < params.size(); ++i) params[i].set(r.fitted.timing, x[i]);
+  r.initial_cost = summary.initial_cost;
+  r.final_cost = summary.final_cost;
+  r.iterations = int(summary.iterations.size());
+  r.converged = summary.termination_type == ceres::CONVERGENCE;
+}
+
 }  // namespace
 
 std::vector<fit_parameter> serving_fit_parameters() {
@@ -172,23 +195,7 @@ fit_report fit_serving_from(const hardware& start, std::span<const serving_sampl
   }
   fit_report r{base};
   if (problem.NumResidualBlocks() == 0) return r;
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    problem.SetParameterLowerBound(x.data(), int(i), params[i].lower);
-    problem.SetParameterUpperBound(x.data(), int(i), params[i].upper);
-  }
-  ceres::Solver::Options o;
-  o.linear_solver_type = ceres::DENSE_QR;
-  o.max_num_iterations = options.max_iterations;
-  o.num_threads = options.threads;
-  o.function_tolerance = 1e-8;
-  o.parameter_tolerance = 1e-8;
-  ceres::Solver::Summary summary;
-  ceres::Solve(o, &problem, &summary);
-  for (std::size_t i = 0; i < params.size(); ++i) params[i].set(r.fitted.timing, x[i]);
-  r.initial_cost = summary.initial_cost;
-  r.final_cost = summary.final_cost;
-  r.iterations = int(summary.iterations.size());
-  r.converged = summary.termination_type == ceres::CONVERGENCE;
+  solve(problem, x, params, options, 1e-8, r);
   return r;
 }
 }  // namespace
@@ -278,25 +285,8 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
     cost->SetNumResiduals(f->count());
     problem.AddResidualBlock(cost, new ceres::HuberLoss(options.huber_delta), x.data());
   }
-  for (std::size_t i = 0; i < params.size(); ++i) {
-    problem.SetParameterLowerBound(x.data(), int(i), params[i].lower);
-    problem.SetParameterUpperBound(x.data(), int(i), params[i].upper);
-  }
-  ceres::Solver::Options o;
-  o.linear_solver_type = ceres::DENSE_QR;
-  o.max_num_iterations = options.max_iterations;
-  o.num_threads = options.threads;
-  o.function_tolerance = 1e-10;
-  o.parameter_tolerance = 1e-10;
-  ceres::Solver::Summary summary;
-  ceres::Solve(o, &problem, &summary);
-
   fit_report r{base};
-  for (std::size_t i = 0; i < params.size(); ++i) params[i].set(r.fitted.timing, x[i]);
-  r.initial_cost = summary.initial_cost;
-  r.final_cost = summary.final_cost;
-  r.iterations = int(summary.iterations.size());
-  r.converged = summary.termination_type == ceres::CONVERGENCE;
+  solve(problem, x, params, options, 1e-10, r);
   return r;
 }
 

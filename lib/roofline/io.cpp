@@ -218,16 +218,43 @@ std::vector<std::string> split_fields(const std::string& line) {
   return out;
 }
 
+// The header of a CSV (its first line; a byte-order mark dropped) as fields.
+std::vector<std::string> csv_header(std::istream& in, const std::string& path) {
+  std::string line;
+  if (!std::getline(in, line)) throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  return split_fields(line);
+}
+
+// Calls row(n, fields, at) for each non-empty line after the header: n its 1-based line number,
+// at(i) the 1-based column where field i starts (for messages). A line with another number of
+// fields than the header's is an error.
+template <class Row>
+void for_each_row(std::istream& in, std::size_t fields, const std::string& path, Row&& row) {
+  std::string line;
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto f = split_fields(line);
+    if (f.size() != fields)
+      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), fields));
+    const auto at = [&](std::size_t i) {
+      std::size_t c = 1;
+      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
+      return c;
+    };
+    row(n, f, at);
+  }
+}
+
 }  // namespace
 
 std::vector<measurement> load_measurements(const std::string& path) { return parse_measurements(slurp(path), path); }
 
 std::vector<measurement> parse_measurements(std::string_view text, const std::string& path) {
   std::istringstream in{std::string(text)};
-  std::string line;
-  if (!std::getline(in, line)) throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  const auto header = split_fields(line);
+  const auto header = csv_header(in, path);
   static const std::array<std::string, 6> required{"model", "batch", "prefill", "generate", "ttft_ms", "step_ms"};
   std::array<std::size_t, 6> col{};
   for (std::size_t i = 0; i < required.size(); ++i) {
@@ -239,18 +266,7 @@ std::vector<measurement> parse_measurements(std::string_view text, const std::st
     col[i] = std::size_t(it - header.begin());
   }
   std::vector<measurement> rows;
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto f = split_fields(line);
-    if (f.size() != header.size())
-      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), header.size()));
-    // 1-based column of field i, for messages
-    const auto at = [&](std::size_t i) {
-      std::size_t c = 1;
-      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
-      return c;
-    };
+  for_each_row(in, header.size(), path, [&](int n, const std::vector<std::string>& f, const auto& at) {
     const auto count = [&](std::size_t k) {
       const std::string& s = f[col[k]];
       const auto v = io_detail::whole(s);
@@ -270,7 +286,7 @@ std::vector<measurement> parse_measurements(std::string_view text, const std::st
     };
     if (f[col[0]].empty()) throw input_error(fmt::format("{}:{}:{}: 'model' is empty", path, n, at(col[0])));
     rows.push_back({f[col[0]], {.batch = count(1), .prefill = count(2), .generate = count(3)}, time(4), time(5), n});
-  }
+  });
   return rows;
 }
 
@@ -278,11 +294,7 @@ std::vector<engine_run> load_engine_runs(const std::string& path) { return parse
 
 std::vector<engine_run> parse_engine_runs(std::string_view text, const std::string& path) {
   std::istringstream in{std::string(text)};
-  std::string line;
-  if (!std::getline(in, line)) throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  const auto header = split_fields(line);
+  const auto header = csv_header(in, path);
   const auto column = [&](const std::string& name) {
     const auto it = std::find(header.begin(), header.end(), name);
     if (it == header.end())
@@ -305,31 +317,23 @@ std::vector<engine_run> parse_engine_runs(std::string_view text, const std::stri
   };
   const auto agg_c = pool_columns("", false), pre_c = pool_columns("prefill_", true), dec_c = pool_columns("decode_", true);
   std::vector<engine_run> rows;
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto f = split_fields(line);
-    if (f.size() != header.size())
-      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), header.size()));
-    const auto at = [&](std::size_t i) {
-      std::size_t c = 1;
-      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
-      return c;
-    };
+  for_each_row(in, header.size(), path, [&](int n, const std::vector<std::string>& f, const auto& at) {
     const auto fail = [&](std::size_t i, const std::string& what) {
       throw input_error(fmt::format("{}:{}:{}: '{}' {}, got '{}'", path, n, at(i), header[i], what, f[i]));
     };
     // sizes: an integer from `least`; an empty parallel field is 1 (the README's rule)
-    const auto integer = [&](std::size_t i, bool empty_is_one, long long least = 1) -> std::int64_t {
+    const auto integer = [&](std::size_t i, bool empty_is_one, long long least = 1,
+                             long long most = max_tokens) -> std::int64_t {
       if (i >= f.size()) return 1;
       if (f[i].empty()) {
         if (empty_is_one) return 1;
         fail(i, "must be given");
       }
       const auto v = io_detail::whole(f[i]);
-      if (!v || *v < least || *v > max_tokens) fail(i, fmt::format("must be an integer from {} to {}", least, max_tokens));
+      if (!v || *v < least || *v > most) fail(i, fmt::format("must be an integer from {} to {}", least, most));
       return std::int64_t(*v);
     };
+    constexpr long long most_gpus = 1 << 16;  // max_parallel: GPUs in one dimension of a layout
     const auto time = [&](std::size_t i) {
       const auto v = io_detail::decimal(f[i]);
       if (!v || !(*v > 0) || !(*v < 1e12)) fail(i, "must be a positive number of milliseconds");
@@ -337,14 +341,14 @@ std::vector<engine_run> parse_engine_runs(std::string_view text, const std::stri
     };
     const auto pool = [&](const std::array<std::size_t, 7>& c) {
       engine_run::pool p;
-      p.workers = int(integer(c[0], true));
-      p.batch = c[1] < f.size() && !f[c[1]].empty() ? int(integer(c[1], true)) : 0;
+      p.workers = int(integer(c[0], true, 1, most_gpus));
+      p.batch = c[1] < f.size() && !f[c[1]].empty() ? int(integer(c[1], true, 1, 1 << 30)) : 0;
       // a parallel size of 0 is read as given (some rows state it): such a run is skipped
-      p.tp = int(integer(c[2], true, 0));
-      p.pp = int(integer(c[3], true, 0));
-      p.dp = int(integer(c[4], true, 0));
-      p.moe_tp = int(integer(c[5], true, 0));
-      p.moe_ep = int(integer(c[6], true, 0));
+      p.tp = int(integer(c[2], true, 0, most_gpus));
+      p.pp = int(integer(c[3], true, 0, most_gpus));
+      p.dp = int(integer(c[4], true, 0, most_gpus));
+      p.moe_tp = int(integer(c[5], true, 0, most_gpus));
+      p.moe_ep = int(integer(c[6], true, 0, most_gpus));
       return p;
     };
     engine_run r;
@@ -383,7 +387,7 @@ std::vector<engine_run> parse_engine_runs(std::string_view text, const std::stri
     r.tpot_ms = time(c_tpot);
     r.line = n;
     rows.push_back(std::move(r));
-  }
+  });
   return rows;
 }
 

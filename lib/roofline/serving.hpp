@@ -221,8 +221,11 @@ inline void check_serving(const model_spec& m, const hardware& hw, const serving
     for (auto [key, v] : {std::pair{"max batch", w.max_batch}, {"max batch tokens", w.max_batch_tokens}})
       if (v && !(*v >= 1 && *v <= double(max_tokens)))
         throw input_error(fmt::format("serving: {} {} must be from 1 to {}, not {}", what, key, max_tokens, *v));
-    check_supported(m, hw, workload{1, s.isl, s.osl, w.L});
     check_layout(m, hw, workload{1, s.isl, s.osl, w.L});
+    if (double(w.L.tp) * w.L.pp * w.L.dp * w.workers > max_parallel)
+      throw input_error(fmt::format("serving: the {} pool's {} workers of tp {} pp {} dp {} are more than {} GPUs", what,
+                                    w.workers, w.L.tp, w.L.pp, w.L.dp, max_parallel));
+    check_supported(m, hw, workload{1, s.isl, s.osl, w.L});
   };
   if (s.disaggregated) {
     pool(s.prefill, "prefill");
@@ -425,7 +428,7 @@ inline serving_case serving_case_of(const engine_run& r, const model_spec& spec,
   }
   const bool moe = detail::has_moe(spec);
   const auto pool = [&](const engine_run::pool& p, worker_pool& w) {
-    if (std::min({p.tp, p.pp, p.dp, p.moe_tp, p.moe_ep}) < 1) {
+    if (std::min({p.tp, p.pp, p.dp, p.moe_tp, p.moe_ep}) < 1) {  // sizes are at most 2^16 (the reader's bound)
       c.skip = "a parallel size of 0";
       return;
     }
@@ -436,7 +439,7 @@ inline serving_case serving_case_of(const engine_run& r, const model_spec& spec,
     // source give batch_size per GPU, batch_size x tp = concurrency): there it does not bind.
     if (p.batch > 0)
       w.max_batch = std::max(double(p.batch), std::ceil(r.concurrency / double(std::max(1, p.dp * p.workers))));
-    if (moe && p.moe_tp * p.moe_ep != p.tp * p.dp) {
+    if (moe && std::int64_t(p.moe_tp) * p.moe_ep != std::int64_t(p.tp) * p.dp) {
       c.skip = "expert split moe_tp x moe_ep differs from tp x attention_dp";
       return;
     }

@@ -23,10 +23,11 @@ models=$(seed models "$src"/model_specs/*.yaml "$src"/model_specs/paper/*.yaml "
 hardware=$(seed hardware "$src"/hw_profiles/*.yaml "$src"/test/bad_inputs/hw_*.yaml)
 stacks=$(seed stacks "$src"/stacks/*.yaml "$src"/test/bad_inputs/stack_*.yaml)
 measurements=$(seed measurements "$src"/measurements/*.csv)
+engine_runs=$(seed engine_runs "$src"/measurements/serving/*.csv)
 fits=$(seed fits "$src"/scaling/*.yaml)
 report=$(seed report "$src"/model_specs/*.yaml "$src"/model_specs/paper/*.yaml "$src"/test/data/hf_configs/*.json)
 mkdir -p "$build/fuzz-artifacts"  # inputs that failed, kept for a look
-for target in model:$models hardware:$hardware stack:$stacks measurements:$measurements fits:$fits report:$report; do
+for target in model:$models hardware:$hardware stack:$stacks measurements:$measurements engine_runs:$engine_runs fits:$fits report:$report; do
   name=${target%%:*}
   corpus=${target#*:}
   log=$work/$name.log
