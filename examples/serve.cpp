@@ -51,6 +51,19 @@ int commands::serve(int argc, char** argv) {
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
   app.add_option("--format", format, "output format")->capture_default_str()->check(CLI::IsMember({"table", "json"}));
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  // a pool's options belong to its mode: given in the other, they would be ignored
+  for (const char* pool : {"", "prefill-", "decode-"}) {
+    const bool agg_pool = std::string(pool).empty();
+    if (agg_pool == (mode == "agg")) continue;
+    for (const char* key : {"tp", "pp", "ep", "dp", "workers", "max-batch", "max-batch-tokens"}) {
+      const std::string flag = std::string("--") + pool + key;
+      if (app.count(flag) > 0) {
+        std::fprintf(stderr, "error: %s: %s option, and --mode is %s\n", flag.c_str(),
+                     agg_pool ? "an aggregated worker" : "a disaggregated pool", mode.c_str());
+        return 2;
+      }
+    }
+  }
   s.agg.max_batch = b;
   s.agg.max_batch_tokens = t;
   s.prefill.max_batch = pb;

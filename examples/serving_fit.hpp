@@ -40,25 +40,16 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
     const auto runs = roofline::load_engine_runs(runs_csv);
     std::deque<roofline::serving_case> cases;  // the samples point into them
     std::vector<roofline::serving_sample> samples;
-    std::vector<const roofline::engine_run*> used;
     std::map<std::string, int> skipped;
     for (const roofline::engine_run& r : runs) {
       if (r.engine != engine || r.system != system) continue;
       roofline::run_setup s = roofline::setup_of(cat, r);
-      if (s.skip.empty()) {
-        try {
-          roofline::check_serving(s.c.model, start, s.c.work);
-        } catch (const roofline::input_error&) {
-          s.skip = "layout does not divide the model";
-        }
-      }
       if (!s.skip.empty()) {
         ++skipped[s.skip];
         continue;
       }
       cases.push_back(std::move(s.c));
       samples.push_back({&cases.back().model, r.model, cases.back().work, r.ttft_ms * 1e-3, r.tpot_ms * 1e-3});
-      used.push_back(&r);
     }
     const std::size_t n_params = roofline::serving_fit_parameters().size();
     if (2 * samples.size() < n_params)

@@ -57,12 +57,8 @@ int commands::validate(int argc, char** argv) {
       for (const auto& r : runs) pred.push_back(roofline::predict_run(cat, r));
       if (!predictions_out.empty()) {
         std::ofstream out(predictions_out);
-        out << "line,id,engine,system,model,ttft_ms,tpot_ms,predicted_ttft_ms,predicted_tpot_ms,stack,skipped\n";
-        for (std::size_t i = 0; i < runs.size(); ++i)
-          out << fmt::format("{},{},{},{},{},{},{},{:.6g},{:.6g},{},{}\n", runs[i].line, runs[i].id, runs[i].engine,
-                             runs[i].system, runs[i].model, runs[i].ttft_ms, runs[i].tpot_ms, pred[i].ttft_ms,
-                             pred[i].tpot_ms, pred[i].stack, pred[i].skip);
-        if (!out) throw roofline::input_error(predictions_out + ": cannot write file");
+        if (!(out << roofline::serving_predictions_csv(runs, pred)))
+          throw roofline::input_error(predictions_out + ": cannot write file");
       }
       const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
       if (!plot_out.empty()) roofline::plot_serving_validation(runs, pred, plot_out);

@@ -128,6 +128,8 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
            {"best_deployment --model " + llama + " --quant w3a8",
             "error: --quant 'w3a8': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or empty for "
             "bf16)\n"},
+           {"serve --prefill-tp 2", "error: --prefill-tp: a disaggregated pool option, and --mode is agg\n"},
+           {"serve --mode disagg --tp 2", "error: --tp: an aggregated worker option, and --mode is disagg\n"},
            {"validate", "error: give --measurements (with --hw) or --engine-runs\n"},
            {"calibrate --engine-runs " + measurements + " --out /tmp/never_written.yaml",
             "error: --engine-runs needs --engine and --system\n"},

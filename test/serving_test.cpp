@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "helpers.hpp"
+#include "roofline/deploy.hpp"
 #include "roofline/engine_runs.hpp"
 #include "roofline/io.hpp"
 #include "roofline/serving.hpp"

@@ -12,7 +12,6 @@
 
 #include "roofline/calibrate.hpp"
 #include "roofline/measurement.hpp"
-#include "roofline/report.hpp"
 #include "roofline/serving.hpp"
 
 namespace roofline {
@@ -48,6 +47,19 @@ struct serving_catalogue {
   }
 };
 
+/// Errors of one engine on one GPU for one metric (ttft | tpot), over `models` models, with the
+/// stacks used and how (fitted on the part, transferred).
+struct serving_cell {
+  std::string engine, system, metric, stack;
+  int n = 0, models = 0;
+  double median_ape = 0, mean_ape = 0, p90_ape = 0, max_ape = 0;
+};
+/// Runs left out for one reason.
+struct skipped_rows {
+  std::string reason;
+  int n = 0;
+};
+
 /// A run's prediction, or why it has none.
 struct run_prediction {
   double ttft_ms = std::numeric_limits<double>::quiet_NaN();
@@ -56,7 +68,8 @@ struct run_prediction {
   std::string skip;   ///< empty: predicted
 };
 
-/// The serving case of a run on the catalogue: its spec, part and stack, or why not.
+/// The serving case of a run on the catalogue: its spec, part and stack, checked (check_layout,
+/// check_serving), or why not.
 struct run_setup {
   serving_case c;
   hardware hw;
@@ -87,6 +100,21 @@ inline run_setup setup_of(const serving_catalogue& cat, const engine_run& r) {
   s.hw = drive(*p, *st);
   s.c = serving_case_of(r, *m, s.hw);
   s.skip = s.c.skip;
+  if (!s.skip.empty()) return s;
+  // a layout the model does not take is one reason; any other refusal says what it is
+  const serving_workload& w = s.c.work;
+  try {
+    for (const worker_pool* pool : w.disaggregated ? std::vector{&w.prefill, &w.decode} : std::vector{&w.agg})
+      check_layout(s.c.model, s.hw, workload{1, w.isl, w.osl, pool->L});
+  } catch (const input_error&) {
+    s.skip = "layout does not divide the model";
+    return s;
+  }
+  try {
+    check_serving(s.c.model, s.hw, w);
+  } catch (const input_error& e) {
+    s.skip = std::string("not modelled: ") + e.what();
+  }
   return s;
 }
 
@@ -100,18 +128,13 @@ inline run_prediction predict_run(const serving_catalogue& cat, const engine_run
     return out;
   }
   out.stack = fmt::format("{} ({})", s.hw.stack, s.hw.stack_note);
-  try {
-    const serving_result res = serve(s.c.model, s.hw, s.c.work);
-    if (!res.fits) {
-      out.skip = "a request does not fit in the KV memory the model leaves";
-      return out;
-    }
-    out.ttft_ms = res.ttft.value() * 1e3;
-    out.tpot_ms = res.tpot.value() * 1e3;
-  } catch (const input_error& e) {
-    const std::string what = e.what();
-    out.skip = what.find("layout") != std::string::npos ? "layout does not divide the model" : "not modelled: " + what;
+  const serving_result res = serve(s.c.model, s.hw, s.c.work);  // checked by setup_of
+  if (!res.fits) {
+    out.skip = "a request does not fit in the KV memory the model leaves";
+    return out;
   }
+  out.ttft_ms = res.ttft.value() * 1e3;
+  out.tpot_ms = res.tpot.value() * 1e3;
   return out;
 }
 

@@ -588,6 +588,16 @@ std::string render_serving(const model_spec& m, const hardware& hw, const servin
   return out;
 }
 
+std::string serving_predictions_csv(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred) {
+  std::string out = "line,id,engine,system,model,ttft_ms,tpot_ms,predicted_ttft_ms,predicted_tpot_ms,stack,skipped\n";
+  const auto ms = [](double v) { return std::isnan(v) ? std::string() : fmt::format("{:.6g}", v); };
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    fmt::format_to(std::back_inserter(out), "{},{},{},{},{},{},{},{},{},{},{}\n", runs[i].line, runs[i].id,
+                   runs[i].engine, runs[i].system, runs[i].model, runs[i].ttft_ms, runs[i].tpot_ms, ms(pred[i].ttft_ms),
+                   ms(pred[i].tpot_ms), pred[i].stack, pred[i].skip);
+  return out;
+}
+
 std::string render_serving_cells(const std::vector<serving_cell>& cells, const std::vector<skipped_rows>& skipped,
                                  report_format f, std::string_view title) {
   if (f == report_format::json) {

@@ -9,6 +9,7 @@
 #include "roofline/compare.hpp"
 #include "roofline/estimate.hpp"
 #include "roofline/deploy.hpp"
+#include "roofline/engine_runs.hpp"
 #include "roofline/serving.hpp"
 
 namespace roofline {
@@ -64,17 +65,14 @@ std::string render_deployments(const model_spec& m, const hardware& hw, const de
                                const std::vector<deployment_point>& points, const std::optional<deployment_point>& best,
                                std::optional<double> ttft_ms, std::optional<double> tpot_ms, report_format f);
 
-/// Serving error cells as a table, or JSON {"cells": [{"engine", "system", "metric", "n",
-/// "median_ape", "mean_ape", "p90_ape", "max_ape", "models", "stack"}], "skipped": [{"reason", "n"}]}.
-struct serving_cell {
-  std::string engine, system, metric, stack;  ///< metric: ttft | tpot; stack: the one used and how
-  int n = 0, models = 0;
-  double median_ape = 0, mean_ape = 0, p90_ape = 0, max_ape = 0;
-};
-struct skipped_rows {
-  std::string reason;
-  int n = 0;
-};
+/// Serving error cells (engine_runs.hpp) as a table, or JSON {"cells": [{"engine", "system",
+/// "metric", "n", "median_ape", "mean_ape", "p90_ape", "max_ape", "models", "stack"}],
+/// "skipped": [{"reason", "n"}]}.
+/// Each run with its measured and predicted TTFT and TPOT, the stack used, or why it was
+/// skipped, CSV: line, id, engine, system, model, ttft_ms, tpot_ms, predicted_ttft_ms,
+/// predicted_tpot_ms, stack, skipped.
+std::string serving_predictions_csv(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred);
+
 std::string render_serving_cells(const std::vector<serving_cell>& cells, const std::vector<skipped_rows>& skipped,
                                  report_format f, std::string_view title);
 
