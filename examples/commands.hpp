@@ -7,6 +7,7 @@
 namespace commands {
 
 int estimate(int argc, char** argv);
+int sweep(int argc, char** argv);
 int serve(int argc, char** argv);
 int best_deployment(int argc, char** argv);
 int compare(int argc, char** argv);
@@ -25,6 +26,7 @@ struct command {
 /// The subcommands of `roofline`, in the order its help lists them.
 inline constexpr std::array all{
     command{"estimate", estimate, "TTFT, decode step, throughput, memory and bound of a model on an accelerator"},
+    command{"sweep", sweep, "estimates over a grid of batches, prompts, generated lengths and layouts, vectorised"},
     command{"serve", serve, "TTFT, TPOT and throughput served by an engine at a concurrency (aggregated or disaggregated)"},
     command{"best_deployment", best_deployment, "the best layout on N GPUs within latency targets, and the Pareto frontier"},
     command{"compare", compare, "several models across prompt lengths, and where their times cross"},

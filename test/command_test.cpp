@@ -49,7 +49,7 @@ const std::string llama = test::source_dir + "/model_specs/llama3_8b.yaml";
 TEST_CASE("roofline lists its subcommands and runs them") {
   const result help = run_roofline("--help");
   CHECK(help.status == 0);
-  for (const char* c : {"estimate", "serve", "best_deployment", "compare", "import_hf", "validate", "calibrate",
+  for (const char* c : {"estimate", "sweep", "serve", "best_deployment", "compare", "import_hf", "validate", "calibrate",
                         "optimal_model", "pareto"})
     CHECK(help.out.find(std::string("  ") + c + " ") != std::string::npos);
   const result none = run_roofline("");
@@ -77,6 +77,32 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   REQUIRE(bj["models"].size() == 1);
   CHECK(bj["models"][0]["frontier"].size() >= 1);
   CHECK(bj["models"][0]["best"]["tpot_ms"].get<double>() <= 100);
+  // sweep: rows equal to estimate's figures; the summary counts and sums every estimate
+  const result est_json = run_roofline("estimate --model " + llama + " --batch 2 --prefill 128 --generate 8 --format json");
+  REQUIRE(est_json.status == 0);
+  const auto ej = nlohmann::json::parse(est_json.out);
+  const result rows = run_roofline("sweep --model " + llama + " --batch 1,2 --prefill 128 --generate 8 --threads 2");
+  CHECK(rows.status == 0);
+  CHECK(rows.out.rfind("batch,prefill,generate,tp,pp,ep,dp,ttft_s,step_s,", 0) == 0);
+  const std::size_t second = rows.out.find("\n2,128,8,1,1,1,1,");
+  REQUIRE(second != std::string::npos);
+  const double ttft = std::stod(rows.out.substr(second + std::string("\n2,128,8,1,1,1,1,").size()));
+  CHECK(ttft == doctest::Approx(ej["ttft_s"].get<double>()).epsilon(1e-12));
+  const result summary = run_roofline("sweep --model " + llama + " --batch 1,2 --prefill 128 --generate 8 --repeat 3 "
+                                      "--format json --threads 1");
+  CHECK(summary.status == 0);
+  const auto wj = nlohmann::json::parse(summary.out);
+  CHECK(wj["estimates"] == 6);
+  CHECK(wj["folded"] == 6);
+  CHECK(wj["scalar"] == 0);
+  CHECK(wj["threads"] == 1);
+  // three times the batch-1 and the batch-2 point
+  const result one = run_roofline("estimate --model " + llama + " --batch 1 --prefill 128 --generate 8 --format json");
+  const auto oj = nlohmann::json::parse(one.out);
+  CHECK(wj["checksum_ttft_s"].get<double>() ==
+        doctest::Approx(3 * (oj["ttft_s"].get<double>() + ej["ttft_s"].get<double>())).epsilon(1e-12));
+  CHECK(wj["checksum_step_s"].get<double>() ==
+        doctest::Approx(3 * (oj["step_time_s"].get<double>() + ej["step_time_s"].get<double>())).epsilon(1e-12));
   const result sub_help = run_roofline("compare --help");
   CHECK(sub_help.status == 0);
   CHECK(sub_help.out.find("--prefill-range") != std::string::npos);
@@ -123,6 +149,10 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
            {"serve --osl 1",
             "error: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second token), each "
             "at most 1099511627776\n"},
+           {"sweep --batch 1,0", "error: --batch: must be a positive integer, got '0'\n"},
+           {"sweep --out /nonexistent_dir/x.csv", "error: --out /nonexistent_dir/x.csv: cannot open it for writing\n"},
+           {"sweep --model " + llama + " --tp 3", "error: layout tp 3 pp 1 ep 1 dp 1: tp 3 does not divide the 32 query "
+            "heads of layer kind 'attention+mlp' of model 'llama3_8b' (" + llama + ")\n"},
            {"best_deployment --model " + llama + " --quant 'fp8;fp8'",
             "error: --quant: give one for all models or one per --model (1 models, 2 formats)\n"},
            {"best_deployment --model " + llama + " --quant w3a8",

@@ -28,6 +28,7 @@
 #include <roofline/deploy.hpp>
 #include <roofline/engine_runs.hpp>
 #include <roofline/serving.hpp>
+#include <roofline/sweep.hpp>
 #include <roofline/timing.hpp>
 #include <roofline/units.hpp>
 #include <roofline/workload.hpp>

@@ -40,11 +40,16 @@ struct phase_estimate {
   }
   /// Sets `bound` to the largest of the four parts.
   constexpr void classify() {
-    const seconds top = max(max(compute_bound_time, memory_bound_time), max(overhead, communication));
-    bound = top == communication && communication.value() > 0 ? bound::communication
-            : top == overhead                                 ? bound::overhead
-            : top == compute_bound_time                       ? bound::compute
-                                                              : bound::memory;
+    bound = bound_of(compute_bound_time.value(), memory_bound_time.value(), overhead.value(), communication.value());
+  }
+  /// The largest of the four parts of a pass's time (seconds); ties go to communication, then
+  /// overhead, then compute.
+  static constexpr enum bound bound_of(double compute, double memory, double overhead, double communication) {
+    const double top = std::max(std::max(compute, memory), std::max(overhead, communication));
+    return top == communication && communication > 0 ? bound::communication
+           : top == overhead                         ? bound::overhead
+           : top == compute                          ? bound::compute
+                                                     : bound::memory;
   }
 };
 

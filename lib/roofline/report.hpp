@@ -11,6 +11,7 @@
 #include "roofline/deploy.hpp"
 #include "roofline/engine_runs.hpp"
 #include "roofline/serving.hpp"
+#include "roofline/sweep.hpp"
 
 namespace roofline {
 
@@ -75,5 +76,28 @@ std::string serving_predictions_csv(const std::vector<engine_run>& runs, const s
 
 std::string render_serving_cells(const std::vector<serving_cell>& cells, const std::vector<skipped_rows>& skipped,
                                  report_format f, std::string_view title);
+
+/// Rows of a sweep: points [first, first + points.size()) of the grid (wrapping around past
+/// its end, as sweep_engine::evaluate does), appended to `out`.
+/// CSV (the header first when first == 0 and `header`): batch, prefill, generate, tp, pp, ep,
+/// dp, ttft_s, step_s, tokens_per_s, e2e_tokens_per_s, memory_gb, fits, prefill_bound,
+/// decode_bound; JSON: one object a line with the same keys. Numbers are written in their
+/// shortest exact form.
+void sweep_rows(std::string& out, const sweep_grid& g, std::size_t first, std::span<const estimate_point> points,
+                report_format f, bool header);
+
+/// What a sweep took: JSON {"estimates", "seconds", "estimates_per_s", "threads",
+/// "checksum_ttft_s", "checksum_step_s", "folded", "scalar", "simd", "model", "hardware",
+/// "stack", "overlap"} (checksums: sums over every estimate; folded and scalar: estimates by
+/// the vectorised path and by estimate() one at a time).
+struct sweep_summary {
+  std::size_t estimates = 0;
+  double seconds = 0;
+  int threads = 1;
+  double checksum_ttft_s = 0, checksum_step_s = 0;
+  sweep_engine::counts made;
+  overlap policy = overlap::perfect;
+};
+std::string render_sweep_summary(const model_spec& m, const hardware& hw, const sweep_summary& s);
 
 }  // namespace roofline
