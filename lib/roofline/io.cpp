@@ -592,7 +592,8 @@ std::string default_stack_path(const std::string& part_path) {
 }
 
 hardware load_hardware(const std::string& part_path, const std::string& stack_path) {
-  return drive(load_part(part_path), load_stack(stack_path.empty() ? default_stack_path(part_path) : stack_path));
+  part p = load_part(part_path);  // the part's errors before the stack's
+  return drive(std::move(p), load_stack(stack_path.empty() ? default_stack_path(part_path) : stack_path));
 }
 
 overlap parse_overlap(std::string_view s, std::string_view what) {

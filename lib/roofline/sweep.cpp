@@ -150,6 +150,47 @@ bool fold_pass(const model_spec& m, const hardware& hw, phase ph, const workload
   return true;
 }
 
+}  // namespace
+
+void batched::sum_simple_ops(pass_plan& pp, overlap policy) {
+  if (policy == overlap::smooth) return;
+  std::vector<op_plan> simple, rest;
+  for (const op_plan& o : pp.ops) (o.simple ? simple : rest).push_back(o);
+  if (simple.empty()) return;
+  piecewise pw;
+  for (const op_plan& o : simple) {
+    pw.extra += o.extra;
+    if (o.c1 == o.m1) continue;
+    const double x = (o.m0 - o.c0) / (o.c1 - o.m1);  // where t_c = t_m
+    if (x > 0 && std::isfinite(x)) pw.breaks.push_back(x);
+  }
+  std::sort(pw.breaks.begin(), pw.breaks.end());
+  pw.breaks.erase(std::unique(pw.breaks.begin(), pw.breaks.end()), pw.breaks.end());
+  const std::size_t segments = pw.breaks.size() + 1;
+  for (std::size_t k = 0; k < segments; ++k) {
+    // a point inside the segment decides which side of its break each op is on
+    const double lo = k == 0 ? 0 : pw.breaks[k - 1], hi = k + 1 < segments ? pw.breaks[k] : 2 * lo + 2;
+    const double x = 0.5 * (lo + hi);
+    double t0 = 0, t1 = 0, c0 = 0, c1 = 0;
+    for (const op_plan& o : simple) {
+      const bool compute = (o.zero_work ? 0.0 : o.c0 + o.c1 * x) >= o.m0 + o.m1 * x;  // time_op(): t_c >= t_m
+      const double a = policy == overlap::none ? o.c0 + o.m0 : compute ? o.c0 : o.m0;
+      const double b = policy == overlap::none ? o.c1 + o.m1 : compute ? o.c1 : o.m1;
+      t0 += a;
+      t1 += b;
+      if (compute) c0 += a, c1 += b;
+    }
+    pw.t0.push_back(t0);
+    pw.t1.push_back(t1);
+    pw.c0.push_back(c0);
+    pw.c1.push_back(c1);
+  }
+  pp.ops = std::move(rest);
+  pp.summed = std::move(pw);
+}
+
+namespace {
+
 bool has_moe(const model_spec& m) {
   return std::any_of(m.kinds.begin(), m.kinds.end(),
                      [](const layer_kind& k) { return std::holds_alternative<moe_channel>(k.channel); });
@@ -325,6 +366,8 @@ struct sweep_engine::impl {
       const rank_view r = L.single() ? rank_view{} : rank_view{L, span, 0, false};
       c->folded = fold_pass(m, hw, phase::prefill, w, r, st.prefill) && fold_pass(m, hw, phase::decode, w, r, st.decode) &&
                   fold_memory(m, w, span, st);
+      batched::sum_simple_ops(st.prefill, pol);
+      batched::sum_simple_ops(st.decode, pol);
       c->stages.push_back(std::move(st));
     }
     std::lock_guard g(lock);

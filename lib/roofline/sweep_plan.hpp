@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <optional>
 #include <vector>
 
 #include "roofline/hardware.hpp"
@@ -52,12 +53,28 @@ struct comm_plan {
   double fixed = 0, volume = 0, rate = 0;  ///< rate 0: no link, time 0
 };
 
+/// The simple ops of a pass summed in closed form, under the perfect or the none policy: each
+/// one's busy time is max(t_c, t_m) or t_c + t_m of two affine functions of x, so their sum,
+/// and the part of it in compute-bound ops, are piecewise linear in x, with a break where an op
+/// turns from memory- to compute-bound (t_c = t_m). Segment s (x from breaks[s - 1] to
+/// breaks[s]) has busy time t0[s] + t1[s] x and compute-bound time c0[s] + c1[s] x.
+struct piecewise {
+  std::vector<double> breaks;          ///< ascending, positive
+  std::vector<double> t0, t1, c0, c1;  ///< per segment: breaks.size() + 1 of each
+  double extra = 0;                    ///< the ops' overheads, layer counts folded in
+};
+
 /// A pass of one GPU (one stage) for a column of the grid: its ops and collectives.
 struct pass_plan {
-  std::vector<op_plan> ops;
+  std::vector<op_plan> ops;  ///< with `summed`: the ops not in it
   std::vector<comm_plan> comms;
   double tokens = 1;  ///< T, new tokens per sequence (B T > 1: the batched forward's overhead)
+  std::optional<piecewise> summed;  ///< the simple ops, summed (perfect and none policies)
 };
+
+/// Sums the simple ops of a pass into its piecewise form (perfect or none policy), leaving the
+/// others in pp.ops (sweep.cpp).
+void sum_simple_ops(pass_plan& pp, overlap policy);
 
 /// What the evaluator needs of the part and stack.
 struct machine {

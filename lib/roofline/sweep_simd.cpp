@@ -131,6 +131,17 @@ HWY_INLINE void eval_policy(const machine& mc, const pass_plan& pp, const double
   for (std::size_t i = 0; i < n; i += lanes) {
     const V xb = hn::LoadU(d, x + i);
     accumulators acc{hn::Zero(d), hn::Zero(d), hn::Zero(d)};
+    if (pp.summed) {  // the simple ops: the segment of each lane, its linear pieces
+      const piecewise& pw = *pp.summed;
+      V segment = hn::Zero(d);
+      for (double b : pw.breaks) segment = hn::Add(segment, hn::IfThenElseZero(hn::Ge(xb, hn::Set(d, b)), hn::Set(d, 1.0)));
+      const auto index = hn::ConvertTo(hn::RebindToSigned<D>(), segment);
+      const V busy = hn::Add(hn::GatherIndex(d, pw.t0.data(), index), hn::Mul(hn::GatherIndex(d, pw.t1.data(), index), xb));
+      const V extra = hn::Set(d, pw.extra);
+      acc.time = hn::Add(busy, extra);
+      acc.overhead = extra;
+      acc.compute = hn::Add(hn::GatherIndex(d, pw.c0.data(), index), hn::Mul(hn::GatherIndex(d, pw.c1.data(), index), xb));
+    }
     for (std::size_t k = 0; k < pp.ops.size(); ++k) {
       if (pp.ops[k].simple) simple_op<Policy>(d, pp.ops[k], mc, xb, acc, tiny);
       else general_op<Policy>(d, pp.ops[k], mc, xb, acc, tiny);

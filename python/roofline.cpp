@@ -1,0 +1,301 @@
+// The Python module `roofline`: the C++ core behind a thin, typed layer (pybind11). Every
+// figure is the C++ estimate's; a sweep runs in C++ (sweep_engine) without a Python call per
+// point. Errors raise roofline.InputError (a ValueError) with the C++ message, "file:line:col:
+// what" for a file. Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes.
+#include <pybind11/numpy.h>
+#include <pybind11/pybind11.h>
+#include <pybind11/stl.h>
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "roofline/compare.hpp"
+#include "roofline/estimate.hpp"
+#include "roofline/io.hpp"
+#include "roofline/report.hpp"
+#include "roofline/sweep.hpp"
+
+namespace py = pybind11;
+using namespace roofline;
+
+namespace {
+
+using model_ptr = std::shared_ptr<const model_spec>;
+using hardware_ptr = std::shared_ptr<const hardware>;
+
+std::optional<overlap> policy_of(const std::optional<std::string>& s) {
+  if (!s) return std::nullopt;
+  return parse_overlap(*s, "overlap");
+}
+
+layout layout_of(int tp, int pp, int ep, int dp, int microbatches, bool sequence_parallel) {
+  return {.tp = tp, .pp = pp, .ep = ep, .dp = dp, .microbatches = microbatches, .sequence_parallel = sequence_parallel};
+}
+
+/// An estimate with what made it, so that to_dict() can render the full report.
+struct result {
+  estimate_result r;
+  model_ptr model;
+  hardware_ptr hw;
+  workload work;
+  std::optional<overlap> policy;
+};
+
+/// What one GPU holds.
+struct memory_view {
+  footprint f;
+  double capacity;
+  bool fits;
+};
+
+py::object json_loads(const std::string& text) { return py::module_::import("json").attr("loads")(text); }
+
+/// int or sequence of ints -> vector (each checked by the C++ code that uses it).
+template <class T>
+std::vector<T> values(const py::object& o, const char* what) {
+  if (py::isinstance<py::int_>(o)) return {o.cast<T>()};
+  if (py::isinstance<py::str>(o)) throw py::type_error(std::string(what) + ": expected an int or a sequence of ints");
+  std::vector<T> out;
+  for (const py::handle h : py::iter(o)) out.push_back(h.cast<T>());
+  if (out.empty()) throw input_error(std::string(what) + ": no values");
+  return out;
+}
+
+/// A dict of columns, or a pandas DataFrame of them when `frame` (None: when pandas is installed).
+py::object table(py::dict columns, std::optional<bool> frame) {
+  bool use = frame.value_or(false);
+  if (!frame) {
+    try {
+      py::module_::import("pandas");
+      use = true;
+    } catch (const py::error_already_set&) {
+      use = false;
+    }
+  }
+  if (!use) return py::object(columns);
+  return py::module_::import("pandas").attr("DataFrame")(columns);
+}
+
+template <class T>
+py::array_t<T> column(std::size_t n, const std::function<T(std::size_t)>& f) {
+  py::array_t<T> a(static_cast<py::ssize_t>(n));
+  auto v = a.template mutable_unchecked<1>();
+  for (std::size_t i = 0; i < n; ++i) v(static_cast<py::ssize_t>(i)) = f(i);
+  return a;
+}
+
+/// Names of the bound codes, as a numpy array of str indexed by the codes.
+py::object bound_names(const std::vector<std::uint8_t>& codes) {
+  py::list names;
+  for (bound b : {bound::compute, bound::memory, bound::overhead, bound::communication}) names.append(std::string(name(b)));
+  py::module_ np = py::module_::import("numpy");
+  py::array_t<std::uint8_t> idx(static_cast<py::ssize_t>(codes.size()), codes.data());
+  return np.attr("asarray")(names).attr("__getitem__")(idx);
+}
+
+}  // namespace
+
+PYBIND11_MODULE(roofline, mod) {
+  mod.doc() = "Roofline estimates of LLM inference (TTFT, decode step, throughput, memory, bound) on the C++ core. "
+              "Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes, _per_s per second.";
+  py::register_exception<input_error>(mod, "InputError", PyExc_ValueError);
+
+  py::class_<model_spec, std::shared_ptr<model_spec>>(mod, "Model", "A model: a stack of layers (load_model).")
+      .def_readonly("name", &model_spec::name)
+      .def_readonly("file", &model_spec::file, "where it was read from")
+      .def_readonly("d_model", &model_spec::d_model)
+      .def_readonly("vocab_size", &model_spec::vocab_size)
+      .def_property_readonly("n_layers", [](const model_spec& m) { return n_layers(m); })
+      .def_property_readonly("parameters", [](const model_spec& m) { return parameters(m); }, "all parameters")
+      .def_property_readonly("active_parameters", [](const model_spec& m) { return active_parameters(m); },
+                             "parameters one token uses (MoE: the routed experts it does not use left out)")
+      .def_property_readonly("weight_bytes", [](const model_spec& m) { return weight_bytes(m); },
+                             "bytes of all weights in their storage formats")
+      .def("__repr__", [](const model_spec& m) {
+        return "<roofline.Model '" + m.name + "': " + std::to_string(n_layers(m)) + " layers, " +
+               fmt::format("{:.4g}", parameters(m)) + " parameters>";
+      });
+
+  py::class_<hardware, std::shared_ptr<hardware>>(mod, "Hardware", "A part driven by a software stack (load_hardware).")
+      .def_readonly("name", &hardware::name)
+      .def_readonly("file", &hardware::file)
+      .def_readonly("stack", &hardware::stack, "the stack's name")
+      .def_property_readonly("bandwidth_bytes_per_s", [](const hardware& h) { return h.bandwidth.value(); })
+      .def_property_readonly("capacity_bytes", [](const hardware& h) { return h.capacity.value(); })
+      .def_readonly("compute_units", &hardware::compute_units)
+      .def("__repr__", [](const hardware& h) { return "<roofline.Hardware '" + h.name + "', stack '" + h.stack + "'>"; });
+
+  py::class_<phase_estimate>(mod, "Phase", "Totals of one pass of one GPU: the prefill, or the mean decode step.")
+      .def_property_readonly("time_s", [](const phase_estimate& e) { return e.time.value(); })
+      .def_property_readonly("flops", [](const phase_estimate& e) { return e.work.value(); })
+      .def_property_readonly("bytes", [](const phase_estimate& e) { return e.moved.total().value(); })
+      .def_property_readonly("compute_bound_s", [](const phase_estimate& e) { return e.compute_bound_time.value(); })
+      .def_property_readonly("memory_bound_s", [](const phase_estimate& e) { return e.memory_bound_time.value(); })
+      .def_property_readonly("overhead_s", [](const phase_estimate& e) { return e.overhead.value(); })
+      .def_property_readonly("communication_s", [](const phase_estimate& e) { return e.communication.value(); })
+      .def_property_readonly("bound", [](const phase_estimate& e) { return std::string(name(e.bound)); },
+                             "compute, memory, overhead or communication: the largest part of the time");
+
+  py::class_<memory_view>(mod, "Memory", "What the GPU that holds the most holds, in bytes.")
+      .def_property_readonly("weights_bytes", [](const memory_view& v) { return v.f.weights.value(); })
+      .def_property_readonly("kv_cache_bytes", [](const memory_view& v) { return v.f.kv_cache.value(); })
+      .def_property_readonly("state_bytes", [](const memory_view& v) { return v.f.state.value(); })
+      .def_property_readonly("activation_bytes", [](const memory_view& v) { return v.f.activations.value(); })
+      .def_property_readonly("buffer_bytes", [](const memory_view& v) { return v.f.buffers.value(); })
+      .def_property_readonly("total_bytes", [](const memory_view& v) { return v.f.total().value(); })
+      .def_readonly("capacity_bytes", &memory_view::capacity)
+      .def_readonly("fits", &memory_view::fits, "on every GPU");
+
+  py::class_<result>(mod, "Result", "An estimate (estimate()).")
+      .def_property_readonly("ttft_s", [](const result& x) { return x.r.ttft.value(); }, "time to first token")
+      .def_property_readonly("step_time_s", [](const result& x) { return x.r.step_time.value(); },
+                             "mean decode step over the generated tokens")
+      .def_property_readonly("throughput_tokens_per_s", [](const result& x) { return x.r.throughput_tokens_per_s; })
+      .def_property_readonly("end_to_end_tokens_per_s", [](const result& x) { return x.r.end_to_end_tokens_per_s; })
+      .def_property_readonly("fits", [](const result& x) { return x.r.fits; })
+      .def_property_readonly("overlap", [](const result& x) { return std::string(name(x.r.overlap)); })
+      .def_property_readonly("prefill", [](const result& x) { return x.r.prefill; })
+      .def_property_readonly("decode", [](const result& x) { return x.r.decode; })
+      .def_property_readonly("memory", [](const result& x) {
+        return memory_view{x.r.memory, x.r.capacity.value(), x.r.fits};
+      })
+      .def("to_dict", [](const result& x) {
+        return json_loads(render(make_report(*x.model, *x.hw, x.work, x.policy), report_format::json, false));
+      }, "the report as `estimate --format json` prints it (every op of every layer), as a dict")
+      .def("__repr__", [](const result& x) {
+        return fmt::format("<roofline.Result ttft {:.4g} s, step {:.4g} s, {} / {}>", x.r.ttft.value(),
+                           x.r.step_time.value(), name(x.r.prefill.bound), name(x.r.decode.bound));
+      });
+
+  mod.def("load_model", [](const std::string& path) { return std::make_shared<model_spec>(load_model(path)); },
+          py::arg("path"), "A model spec YAML, or a HuggingFace config.json.");
+  mod.def("load_hardware", [](const std::string& part, const std::optional<std::string>& stack) {
+        return std::make_shared<hardware>(load_hardware(part, stack.value_or("")));
+      }, py::arg("part"), py::arg("stack") = py::none(),
+      "A part (hw_profiles/*.yaml) driven by a stack (stacks/*.yaml; default: the part's default stack).");
+
+  mod.def("estimate", [](model_ptr m, hardware_ptr hw, std::int64_t batch, std::int64_t prefill, std::int64_t generate,
+                         const std::optional<std::string>& overlap_, int tp, int pp, int ep, int dp, int microbatches,
+                         bool sequence_parallel) {
+        const workload w{.batch = batch, .prefill = prefill, .generate = generate,
+                         .parallel = layout_of(tp, pp, ep, dp, microbatches, sequence_parallel)};
+        const auto pol = policy_of(overlap_);
+        return result{estimate(*m, *hw, w, pol), m, hw, w, pol};
+      }, py::arg("model"), py::arg("hardware"), py::arg("batch") = 1, py::arg("prefill") = 1, py::arg("generate") = 1,
+      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
+      py::arg("microbatches") = 0, py::arg("sequence_parallel") = false,
+      "TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated tokens; "
+      "overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout of several GPUs.");
+
+  mod.def("sweep", [](model_ptr m, hardware_ptr hw, const py::object& batch, const py::object& prefill,
+                      const py::object& generate, const std::optional<std::string>& overlap_, const py::object& tp,
+                      const py::object& pp, const py::object& ep, const py::object& dp, int threads,
+                      std::optional<bool> frame) {
+        sweep_grid g{.batch = values<std::int64_t>(batch, "batch"), .prefill = values<std::int64_t>(prefill, "prefill"),
+                     .generate = values<std::int64_t>(generate, "generate")};
+        g.layouts.clear();
+        for (int d : values<int>(dp, "dp"))
+          for (int e : values<int>(ep, "ep"))
+            for (int p : values<int>(pp, "pp"))
+              for (int t : values<int>(tp, "tp")) g.layouts.push_back(layout_of(t, p, e, d, 0, false));
+        sweep_engine engine(*m, *hw, policy_of(overlap_));
+        std::vector<estimate_point> points(g.size());
+        if (threads <= 0) threads = int(std::max(1u, std::thread::hardware_concurrency()));
+        {
+          py::gil_scoped_release free;
+          engine.evaluate(g, 0, points, threads);
+        }
+        const std::size_t n = points.size();
+        std::vector<workload> ws(n);
+        for (std::size_t i = 0; i < n; ++i) ws[i] = g.at(i);
+        std::vector<std::uint8_t> pb(n), db(n);
+        for (std::size_t i = 0; i < n; ++i) pb[i] = std::uint8_t(points[i].prefill_bound), db[i] = std::uint8_t(points[i].decode_bound);
+        py::dict c;
+        c["batch"] = column<std::int64_t>(n, [&](std::size_t i) { return ws[i].batch; });
+        c["prefill"] = column<std::int64_t>(n, [&](std::size_t i) { return ws[i].prefill; });
+        c["generate"] = column<std::int64_t>(n, [&](std::size_t i) { return ws[i].generate; });
+        c["tp"] = column<int>(n, [&](std::size_t i) { return ws[i].parallel.tp; });
+        c["pp"] = column<int>(n, [&](std::size_t i) { return ws[i].parallel.pp; });
+        c["ep"] = column<int>(n, [&](std::size_t i) { return ws[i].parallel.ep; });
+        c["dp"] = column<int>(n, [&](std::size_t i) { return ws[i].parallel.dp; });
+        c["ttft_s"] = column<double>(n, [&](std::size_t i) { return points[i].ttft_s; });
+        c["step_s"] = column<double>(n, [&](std::size_t i) { return points[i].step_s; });
+        c["tokens_per_s"] = column<double>(n, [&](std::size_t i) { return points[i].tokens_per_s; });
+        c["e2e_tokens_per_s"] = column<double>(n, [&](std::size_t i) { return points[i].e2e_tokens_per_s; });
+        c["memory_gb"] = column<double>(n, [&](std::size_t i) { return points[i].memory_bytes / 1e9; });
+        c["fits"] = column<bool>(n, [&](std::size_t i) { return points[i].fits; });
+        c["prefill_bound"] = bound_names(pb);
+        c["decode_bound"] = bound_names(db);
+        return table(c, frame);
+      }, py::arg("model"), py::arg("hardware"), py::arg("batch"), py::arg("prefill"), py::arg("generate") = 1,
+      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
+      py::arg("threads") = 0, py::arg("frame") = py::none(),
+      "Every combination of the values given (an int or a sequence each), evaluated in C++ by the batched engine "
+      "(threads: 0 for every core): columns batch, prefill, generate, tp, pp, ep, dp, ttft_s, step_s, tokens_per_s, "
+      "e2e_tokens_per_s, memory_gb, fits, prefill_bound, decode_bound, the batch fastest; a pandas DataFrame when "
+      "pandas is installed (frame=None) or frame=True, else a dict of numpy arrays.");
+
+  mod.def("ops", [](model_ptr m, hardware_ptr hw, const std::string& phase_name, std::int64_t batch, std::int64_t prefill,
+                    std::int64_t generate, const std::optional<std::string>& overlap_, int tp, int pp, int ep, int dp,
+                    std::optional<bool> frame) {
+        if (phase_name != "prefill" && phase_name != "decode")
+          throw input_error("phase: 'prefill' or 'decode', not '" + phase_name + "'");
+        const workload w{.batch = batch, .prefill = prefill, .generate = generate,
+                         .parallel = layout_of(tp, pp, ep, dp, 0, false)};
+        const auto pol = policy_of(overlap_);
+        (void)estimate(*m, *hw, w, pol);  // checks the workload and layout as estimate() does
+        const auto rows = op_rows(*m, *hw, w, phase_name == "prefill" ? phase::prefill : phase::decode,
+                                  pol.value_or(hw->timing.overlap));
+        const std::size_t n = rows.size();
+        const auto kind = [&](const op& o) -> std::string {
+          if (o.layers.kind == layer_span::embedding) return "embedding";
+          if (o.layers.kind == layer_span::head) return "head";
+          return m->kinds[std::size_t(o.layers.kind)].name();
+        };
+        py::list names, kinds, classes, bounds;
+        for (const op_row& r : rows) {
+          names.append(std::string(r.op.name));
+          kinds.append(kind(r.op));
+          classes.append(std::string(name(r.op.cls)));
+          bounds.append(std::string(name(r.time.bound)));
+        }
+        py::dict c;
+        c["name"] = names;
+        c["kind"] = kinds;
+        c["class"] = classes;
+        c["layers"] = column<int>(n, [&](std::size_t i) { return rows[i].op.layers.count; });
+        c["stage"] = column<int>(n, [&](std::size_t i) { return rows[i].stage; });
+        c["flops"] = column<double>(n, [&](std::size_t i) { return rows[i].op.work.value(); });
+        c["weight_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.weights.value(); });
+        c["activation_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.activations.value(); });
+        c["kv_cache_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.kv_cache.value(); });
+        c["state_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.state.value(); });
+        c["compute_s"] = column<double>(n, [&](std::size_t i) { return rows[i].time.compute.value(); });
+        c["memory_s"] = column<double>(n, [&](std::size_t i) { return rows[i].time.memory.value(); });
+        c["time_s"] = column<double>(n, [&](std::size_t i) { return rows[i].time.total.value(); });
+        c["bound"] = bounds;
+        return table(c, frame);
+      }, py::arg("model"), py::arg("hardware"), py::arg("phase") = "decode", py::arg("batch") = 1,
+      py::arg("prefill") = 1, py::arg("generate") = 1, py::arg("overlap") = py::none(), py::arg("tp") = 1,
+      py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("frame") = py::none(),
+      "The ops of one pass, one row per op of a kind of layer (`layers`: how many identical layers it stands for; "
+      "time_s is one layer's): name, kind, class, layers, stage, flops, weight_bytes, activation_bytes, "
+      "kv_cache_bytes, state_bytes, compute_s, memory_s, time_s, bound.");
+
+  mod.def("compare", [](const std::vector<model_ptr>& models, hardware_ptr hw, const std::vector<std::int64_t>& prefill,
+                        std::int64_t batch, std::int64_t generate) {
+        std::vector<const model_spec*> ms;
+        for (const auto& p : models) ms.push_back(p.get());
+        const comparison c = compare(ms, *hw, {.batch = batch, .prefill = 1, .generate = generate}, prefill);
+        return json_loads(render_comparison(c, report_format::json));
+      }, py::arg("models"), py::arg("hardware"), py::arg("prefill"), py::arg("batch") = 1, py::arg("generate") = 1,
+      "Several models across prompt lengths and where their TTFT and step times cross, as `compare --format json` "
+      "prints it: {hardware, batch, generate, models, points: [{prefill, models: [{name, ttft_s, step_time_s, "
+      "fits}]}], crossovers: [{metric, faster, slower, prefill}]}.");
+
+  mod.def("simd_target", [] { return std::string(simd_target()); },
+          "The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...).");
+}

@@ -1,0 +1,108 @@
+"""Roofline estimates of LLM inference on the C++ core (type stubs of the pybind11 module).
+
+Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes, _per_s per second.
+"""
+from typing import Any, Optional, Sequence, Union
+
+Ints = Union[int, Sequence[int]]
+
+class InputError(ValueError):
+    """Bad input: the message names the file, line, column and key ("file:line:col: what")."""
+
+class Model:
+    """A model: a stack of layers (load_model)."""
+    name: str
+    file: str
+    d_model: int
+    vocab_size: int
+    n_layers: int
+    parameters: float
+    """all parameters"""
+    active_parameters: float
+    """parameters one token uses (MoE: the routed experts it does not use left out)"""
+    weight_bytes: float
+    """bytes of all weights in their storage formats"""
+
+class Hardware:
+    """A part driven by a software stack (load_hardware)."""
+    name: str
+    file: str
+    stack: str
+    bandwidth_bytes_per_s: float
+    capacity_bytes: float
+    compute_units: int
+
+class Phase:
+    """Totals of one pass of one GPU: the prefill, or the mean decode step."""
+    time_s: float
+    flops: float
+    bytes: float
+    compute_bound_s: float
+    memory_bound_s: float
+    overhead_s: float
+    communication_s: float
+    bound: str
+    """compute, memory, overhead or communication: the largest part of the time"""
+
+class Memory:
+    """What the GPU that holds the most holds, in bytes."""
+    weights_bytes: float
+    kv_cache_bytes: float
+    state_bytes: float
+    activation_bytes: float
+    buffer_bytes: float
+    total_bytes: float
+    capacity_bytes: float
+    fits: bool
+
+class Result:
+    """An estimate (estimate())."""
+    ttft_s: float
+    """time to first token"""
+    step_time_s: float
+    """mean decode step over the generated tokens"""
+    throughput_tokens_per_s: float
+    end_to_end_tokens_per_s: float
+    fits: bool
+    overlap: str
+    prefill: Phase
+    decode: Phase
+    memory: Memory
+    def to_dict(self) -> dict[str, Any]:
+        """The report as `estimate --format json` prints it (every op of every layer)."""
+
+def load_model(path: str) -> Model:
+    """A model spec YAML, or a HuggingFace config.json."""
+
+def load_hardware(part: str, stack: Optional[str] = None) -> Hardware:
+    """A part (hw_profiles/*.yaml) driven by a stack (stacks/*.yaml; default: the part's default stack)."""
+
+def estimate(model: Model, hardware: Hardware, batch: int = 1, prefill: int = 1, generate: int = 1,
+             overlap: Optional[str] = None, tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1,
+             microbatches: int = 0, sequence_parallel: bool = False) -> Result:
+    """TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated
+    tokens; overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout
+    of several GPUs."""
+
+def sweep(model: Model, hardware: Hardware, batch: Ints, prefill: Ints, generate: Ints = 1,
+          overlap: Optional[str] = None, tp: Ints = 1, pp: Ints = 1, ep: Ints = 1, dp: Ints = 1,
+          threads: int = 0, frame: Optional[bool] = None) -> Any:
+    """Every combination of the values given, evaluated in C++ by the batched engine (threads: 0 for
+    every core): columns batch, prefill, generate, tp, pp, ep, dp, ttft_s, step_s, tokens_per_s,
+    e2e_tokens_per_s, memory_gb, fits, prefill_bound, decode_bound, the batch fastest; a pandas
+    DataFrame when pandas is installed (frame=None) or frame=True, else a dict of numpy arrays."""
+
+def ops(model: Model, hardware: Hardware, phase: str = "decode", batch: int = 1, prefill: int = 1,
+        generate: int = 1, overlap: Optional[str] = None, tp: int = 1, pp: int = 1, ep: int = 1,
+        dp: int = 1, frame: Optional[bool] = None) -> Any:
+    """The ops of one pass, one row per op of a kind of layer (`layers`: how many identical layers
+    it stands for; time_s is one layer's): name, kind, class, layers, stage, flops, weight_bytes,
+    activation_bytes, kv_cache_bytes, state_bytes, compute_s, memory_s, time_s, bound."""
+
+def compare(models: Sequence[Model], hardware: Hardware, prefill: Sequence[int], batch: int = 1,
+            generate: int = 1) -> dict[str, Any]:
+    """Several models across prompt lengths and where their TTFT and step times cross, as
+    `compare --format json` prints it."""
+
+def simd_target() -> str:
+    """The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...)."""

@@ -1,0 +1,161 @@
+"""The Python module against the C++ programs and core it wraps.
+
+Run by the test command: PYTHONPATH=build/python python3 -m pytest python/tests
+(ROOFLINE_BUILD_DIR names the build whose programs are compared; default: build).
+"""
+import json
+import math
+import os
+import subprocess
+
+import numpy as np
+import pytest
+
+import roofline as rl
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+BUILD = os.environ.get("ROOFLINE_BUILD_DIR", os.path.join(ROOT, "build"))
+H100 = os.path.join(ROOT, "hw_profiles", "h100_sxm.yaml")
+
+
+def spec(name):
+    return os.path.join(ROOT, "model_specs", name + ".yaml")
+
+
+def stack(name):
+    return os.path.join(ROOT, "stacks", name + ".yaml")
+
+
+def program(name, *args):
+    out = subprocess.run([os.path.join(BUILD, "examples", name), *args], check=True, capture_output=True, text=True)
+    return json.loads(out.stdout)
+
+
+@pytest.mark.parametrize("model,stack_name,batch,prefill,generate,extra", [
+    ("llama3.1_8b", "datasheet", 8, 4096, 256, []),
+    ("xlstm_7b", "hf_transformers_h100", 4, 1000, 100, []),
+    ("mixtral_8x7b", "datasheet", 16, 2048, 64, ["--tp", "2", "--ep", "2"]),
+    ("llama3.1_70b", "trtllm_h100_sxm", 32, 4096, 128, ["--tp", "4", "--pp", "2"]),
+])
+def test_estimate_equals_the_estimate_program(model, stack_name, batch, prefill, generate, extra):
+    want = program("estimate", "--model", spec(model), "--hw", H100, "--stack", stack(stack_name), "--batch", str(batch),
+                   "--prefill", str(prefill), "--generate", str(generate), "--format", "json", *extra)
+    layout = {k: int(v) for k, v in zip(extra[0::2], extra[1::2])}
+    layout = {k.lstrip("-"): v for k, v in layout.items()}
+    r = rl.estimate(rl.load_model(spec(model)), rl.load_hardware(H100, stack(stack_name)), batch=batch,
+                    prefill=prefill, generate=generate, **layout)
+    assert r.ttft_s == want["ttft_s"]
+    assert r.step_time_s == want["step_time_s"]
+    assert r.throughput_tokens_per_s == want["throughput_tokens_per_s"]
+    assert r.memory.total_bytes == want["memory"]["total_bytes"]
+    assert r.memory.fits == want["memory"]["fits"]
+    assert r.prefill.bound == want["prefill"]["bound"]
+    assert r.to_dict() == want
+
+
+def test_a_huggingface_config_gives_the_estimate_of_its_spec():
+    hw = rl.load_hardware(H100)
+    a = rl.estimate(rl.load_model(spec("mixtral_8x7b")), hw, batch=4, prefill=512, generate=32)
+    b = rl.estimate(rl.load_model(os.path.join(ROOT, "test", "data", "hf_configs", "mixtral_8x7b.json")), hw, batch=4,
+                    prefill=512, generate=32)
+    assert a.ttft_s == b.ttft_s
+    assert a.step_time_s == b.step_time_s
+
+
+def bad_inputs():
+    folder = os.path.join(ROOT, "test", "bad_inputs")
+    return sorted(os.path.join(folder, f) for f in os.listdir(folder))
+
+
+@pytest.mark.parametrize("path", bad_inputs(), ids=os.path.basename)
+def test_each_bad_input_raises_input_error_with_its_position(path):
+    with open(path, encoding="utf-8", errors="replace") as f:
+        first = f.readline().rstrip("\n")
+    assert first.startswith("# expect: ")
+    expected = first[len("# expect: "):].replace("{file}", path)
+    name = os.path.basename(path)
+    with pytest.raises(rl.InputError) as e:
+        if name.startswith(("model_", "hf_")):
+            rl.load_model(path)
+        elif name.startswith("stack_"):
+            rl.load_hardware(H100, path)
+        else:
+            rl.load_hardware(path, stack("datasheet"))
+    assert isinstance(e.value, ValueError)
+    assert str(e.value) == expected
+
+
+def test_workload_and_argument_errors_raise():
+    m, hw = rl.load_model(spec("gpt2")), rl.load_hardware(H100)
+    with pytest.raises(rl.InputError, match=r"^workload: prefill 1000 \+ generate 100 = 1100 tokens exceeds the maximum "
+                                           r"context of model 'gpt2', 1024"):
+        rl.estimate(m, hw, batch=1, prefill=1000, generate=100)
+    with pytest.raises(rl.InputError, match="batch \\(0\\)"):
+        rl.sweep(m, hw, batch=[1, 0], prefill=[128])
+    with pytest.raises(rl.InputError, match="overlap"):
+        rl.estimate(m, hw, overlap="sometimes")
+    with pytest.raises(rl.InputError, match="tp 5 does not divide the 12 query heads"):
+        rl.estimate(m, hw, tp=5)
+    with pytest.raises(rl.InputError, match="phase"):
+        rl.ops(m, hw, phase="train")
+
+
+@pytest.mark.parametrize("stack_name", ["roofline", "hf_transformers_h100"])
+def test_sweep_equals_estimates_point_by_point(stack_name):
+    m, hw = rl.load_model(spec("llama3_8b")), rl.load_hardware(H100, stack(stack_name))
+    s = rl.sweep(m, hw, batch=[1, 3, 8, 64], prefill=range(512, 8193, 1536), generate=[16, 256], frame=False)
+    assert len(s["ttft_s"]) == 4 * 6 * 2
+    for i in range(len(s["ttft_s"])):
+        r = rl.estimate(m, hw, batch=int(s["batch"][i]), prefill=int(s["prefill"][i]), generate=int(s["generate"][i]))
+        assert math.isclose(s["ttft_s"][i], r.ttft_s, rel_tol=1e-12)
+        assert math.isclose(s["step_s"][i], r.step_time_s, rel_tol=1e-12)
+        assert math.isclose(s["memory_gb"][i], r.memory.total_bytes / 1e9, rel_tol=1e-12)
+        assert s["fits"][i] == r.fits
+        assert s["prefill_bound"][i] == r.prefill.bound
+        assert s["decode_bound"][i] == r.decode.bound
+    # the batch fastest, then the prompt, then the generated length
+    assert list(s["batch"][:5]) == [1, 3, 8, 64, 1]
+    assert s["prefill"][4] == 2048
+    assert isinstance(s["ttft_s"], np.ndarray)
+
+
+def test_ops_of_the_pure_roofline_add_up_to_the_pass():
+    # pure roofline, perfect overlap, no overheads: the pass is the sum of its ops' times
+    m, hw = rl.load_model(spec("llama3_8b")), rl.load_hardware(H100, stack("roofline"))
+    for phase in ("prefill", "decode"):
+        o = rl.ops(m, hw, phase=phase, batch=8, prefill=4096, generate=64, frame=False)
+        r = rl.estimate(m, hw, batch=8, prefill=4096, generate=64)
+        total = float(np.dot(np.asarray(o["layers"], float), o["time_s"]))
+        assert math.isclose(total, getattr(r, phase).time_s, rel_tol=1e-12)
+        assert "attention" in o["name"]
+        # a decode step of Llama-3-8B reads its 32 layers' weights: 218,112,000 parameters a layer
+        # (4096 x 6144 qkv, 4096 x 4096 out, 3 x 4096 x 14336 MLP, two norms), 2 bytes each
+        if phase == "decode":
+            layer_weights = sum(w * n for w, n, k in zip(o["weight_bytes"], o["layers"], o["kind"]) if k != "head"
+                                and k != "embedding")
+            assert layer_weights == 32 * 218112000 * 2
+
+
+def test_compare_equals_the_compare_program():
+    want = program("compare", "--models", spec("paper/xlstm_7b"), spec("paper/llama2_7b"), "--hw", H100,
+                   "--batch", "1", "--generate", "100", "--prefill-range", "1024:65536", "--format", "json")
+    got = rl.compare([rl.load_model(spec("paper/xlstm_7b")), rl.load_model(spec("paper/llama2_7b"))],
+                     rl.load_hardware(H100), prefill=[p["prefill"] for p in want["points"]], batch=1, generate=100)
+    assert got == want
+
+
+def resident_bytes():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def test_no_leak_over_a_hundred_thousand_calls():
+    m, hw = rl.load_model(spec("llama3_8b")), rl.load_hardware(H100)
+    for i in range(10_000):  # warm up: allocator pools, caches
+        rl.estimate(m, hw, batch=1 + i % 64, prefill=512, generate=32)
+    before = resident_bytes()
+    for i in range(100_000):
+        r = rl.estimate(m, hw, batch=1 + i % 64, prefill=512, generate=32)
+        assert r.step_time_s > 0
+    grown = resident_bytes() - before
+    assert grown < 1 << 20, f"resident memory grew by {grown} bytes over 100,000 estimates"
