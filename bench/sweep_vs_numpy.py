@@ -102,7 +102,8 @@ def main():
               f"sweep on {simd})")
         for name, r in rates.items():
             m = statistics.median(r)
-            print(f"  {name:34s} {m / 1e6:8.2f} M estimates/s   {m / base:6.2f} x NumPy")
+            print(f"  {name:34s} {m / 1e6:8.2f} M estimates/s   {m / base:6.2f} x NumPy   "
+                  f"(runs {min(r) / 1e6:.1f} to {max(r) / 1e6:.1f})")
 
 
 if __name__ == "__main__":

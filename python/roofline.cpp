@@ -16,6 +16,7 @@
 #include "roofline/estimate.hpp"
 #include "roofline/io.hpp"
 #include "roofline/report.hpp"
+#include "roofline/serving.hpp"
 #include "roofline/sweep.hpp"
 
 namespace py = pybind11;
@@ -295,6 +296,45 @@ PYBIND11_MODULE(roofline, mod) {
       "Several models across prompt lengths and where their TTFT and step times cross, as `compare --format json` "
       "prints it: {hardware, batch, generate, models, points: [{prefill, models: [{name, ttft_s, step_time_s, "
       "fits}]}], crossovers: [{metric, faster, slower, prefill}]}.");
+
+  mod.def("serve", [](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency, const std::string& mode,
+                      int tp, int pp, int ep, int dp, int workers, std::optional<double> max_batch,
+                      std::optional<double> max_batch_tokens, const std::optional<py::dict>& prefill,
+                      const std::optional<py::dict>& decode, const std::optional<std::string>& overlap_) {
+        if (mode != "agg" && mode != "disagg") throw input_error("mode: 'agg' or 'disagg', not '" + mode + "'");
+        serving_workload s{.isl = isl, .osl = osl, .concurrency = concurrency};
+        s.disaggregated = mode == "disagg";
+        s.agg.L = layout_of(tp, pp, ep, dp, 0, false);
+        s.agg.workers = workers;
+        s.agg.max_batch = max_batch;
+        s.agg.max_batch_tokens = max_batch_tokens;
+        const auto pool = [&](const std::optional<py::dict>& d, worker_pool& w, const char* which) {
+          if (!d) return;
+          if (!s.disaggregated) throw input_error(std::string(which) + ": a disaggregated pool, and mode is agg");
+          for (const auto& [k, v] : *d) {
+            const std::string key = py::str(k);
+            if (key == "tp") w.L.tp = v.cast<int>();
+            else if (key == "pp") w.L.pp = v.cast<int>();
+            else if (key == "ep") w.L.ep = v.cast<int>();
+            else if (key == "dp") w.L.dp = v.cast<int>();
+            else if (key == "workers") w.workers = v.cast<int>();
+            else if (key == "max_batch") w.max_batch = v.cast<double>();
+            else if (key == "max_batch_tokens") w.max_batch_tokens = v.cast<double>();
+            else throw input_error(std::string(which) + ": unknown key '" + key +
+                                   "' (tp, pp, ep, dp, workers, max_batch, max_batch_tokens)");
+          }
+        };
+        pool(prefill, s.prefill, "prefill");
+        pool(decode, s.decode, "decode");
+        const serving_result r = serve(*m, *hw, s, policy_of(overlap_));
+        return json_loads(render_serving(*m, *hw, s, r, report_format::json));
+      }, py::arg("model"), py::arg("hardware"), py::arg("isl") = 4096, py::arg("osl") = 512, py::arg("concurrency") = 64,
+      py::arg("mode") = "agg", py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
+      py::arg("workers") = 1, py::arg("max_batch") = py::none(), py::arg("max_batch_tokens") = py::none(),
+      py::arg("prefill") = py::none(), py::arg("decode") = py::none(), py::arg("overlap") = py::none(),
+      "TTFT, TPOT and throughput served by an engine (the stack's serving parameters) at a concurrency, as "
+      "`serve --format json` prints it: aggregated workers (tp, pp, ep, dp, workers, max_batch, max_batch_tokens), "
+      "or mode='disagg' with prefill= and decode= pools, dicts of the same keys.");
 
   mod.def("simd_target", [] { return std::string(simd_target()); },
           "The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...).");

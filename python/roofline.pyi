@@ -104,5 +104,15 @@ def compare(models: Sequence[Model], hardware: Hardware, prefill: Sequence[int],
     """Several models across prompt lengths and where their TTFT and step times cross, as
     `compare --format json` prints it."""
 
+def serve(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, concurrency: float = 64,
+          mode: str = "agg", tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1, workers: int = 1,
+          max_batch: Optional[float] = None, max_batch_tokens: Optional[float] = None,
+          prefill: Optional[dict[str, float]] = None, decode: Optional[dict[str, float]] = None,
+          overlap: Optional[str] = None) -> dict[str, Any]:
+    """TTFT, TPOT and throughput served by an engine (the stack's serving parameters) at a
+    concurrency, as `serve --format json` prints it (ttft_ms, tpot_ms, tokens_per_s_gpu, ...):
+    aggregated workers, or mode='disagg' with prefill= and decode= pools (dicts with keys tp, pp,
+    ep, dp, workers, max_batch, max_batch_tokens)."""
+
 def simd_target() -> str:
     """The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...)."""

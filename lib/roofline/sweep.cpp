@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <condition_variable>
 #include <exception>
@@ -167,6 +168,7 @@ void batched::sum_simple_ops(pass_plan& pp, overlap policy) {
   std::sort(pw.breaks.begin(), pw.breaks.end());
   pw.breaks.erase(std::unique(pw.breaks.begin(), pw.breaks.end()), pw.breaks.end());
   const std::size_t segments = pw.breaks.size() + 1;
+  std::vector<double> t0s, t1s, c0s, c1s;
   for (std::size_t k = 0; k < segments; ++k) {
     // a point inside the segment decides which side of its break each op is on
     const double lo = k == 0 ? 0 : pw.breaks[k - 1], hi = k + 1 < segments ? pw.breaks[k] : 2 * lo + 2;
@@ -180,10 +182,17 @@ void batched::sum_simple_ops(pass_plan& pp, overlap policy) {
       t1 += b;
       if (compute) c0 += a, c1 += b;
     }
-    pw.t0.push_back(t0);
-    pw.t1.push_back(t1);
-    pw.c0.push_back(c0);
-    pw.c1.push_back(c1);
+    t0s.push_back(t0);
+    t1s.push_back(t1);
+    c0s.push_back(c0);
+    c1s.push_back(c1);
+  }
+  pw.t0 = t0s[0], pw.t1 = t1s[0], pw.c0 = c0s[0], pw.c1 = c1s[0];
+  for (std::size_t k = 1; k < segments; ++k) {
+    pw.dt0.push_back(t0s[k] - t0s[k - 1]);
+    pw.dt1.push_back(t1s[k] - t1s[k - 1]);
+    pw.dc0.push_back(c0s[k] - c0s[k - 1]);
+    pw.dc1.push_back(c1s[k] - c1s[k - 1]);
   }
   pp.ops = std::move(rest);
   pp.summed = std::move(pw);
@@ -261,59 +270,74 @@ sums lane(const std::vector<double>& v, std::size_t n, std::size_t j) {
   return {v[j], v[n + j], v[2 * n + j], v[3 * n + j], v[4 * n + j]};
 }
 
-/// Worker threads kept between calls: each call hands them one job and waits for them.
+/// Worker threads kept between calls: each call hands them one job and waits for them. A
+/// worker between jobs, and the caller waiting for the workers, spin for up to 1 ms (a
+/// sweep's calls follow each other closely) before they sleep on a condition variable.
 class pool {
  public:
   ~pool() { resize(0); }
   /// Runs job() on `threads` threads (this one among them) and waits for all.
   void run(std::size_t threads, const std::function<void()>& job) {
-    if (threads > 1 && workers_.size() != threads - 1) resize(threads - 1);
-    const std::size_t helpers = threads > 1 ? workers_.size() : 0;
+    if (threads <= 1) {
+      job();
+      return;
+    }
+    if (workers_.size() != threads - 1) resize(threads - 1);
     {
       std::lock_guard g(m_);
       job_ = &job;
-      running_ = helpers;
-      wanted_ = helpers;
-      ++generation_;
+      running_.store(workers_.size());
+      generation_.fetch_add(1);
     }
-    if (helpers) start_.notify_all();
+    start_.notify_all();
     job();
+    spin([&] { return running_.load() == 0; });
     std::unique_lock lk(m_);
-    done_.wait(lk, [&] { return running_ == 0; });
+    done_.wait(lk, [&] { return running_.load() == 0; });
   }
 
  private:
+  /// Waits up to 1 ms for ready() to hold, yielding.
+  template <class Ready>
+  static void spin(Ready&& ready) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::microseconds(1000);
+    while (!ready() && std::chrono::steady_clock::now() < until) std::this_thread::yield();
+  }
   void resize(std::size_t n) {
     {
       std::lock_guard g(m_);
-      stop_ = true;
+      stop_.store(true);
     }
     start_.notify_all();
     workers_.clear();  // joins
-    stop_ = false;
-    for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this, i, seen = generation_] { loop(i, seen); });
+    stop_.store(false);
+    for (std::size_t i = 0; i < n; ++i) workers_.emplace_back([this, seen = generation_.load()] { loop(seen); });
   }
   /// seen: the job generation when the worker was made (it waits for the next one)
-  void loop(std::size_t index, std::size_t seen) {
-    std::unique_lock lk(m_);
+  void loop(std::size_t seen) {
     for (;;) {
-      start_.wait(lk, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-      if (index >= wanted_) continue;
-      const std::function<void()>* job = job_;
-      lk.unlock();
+      spin([&] { return stop_.load() || generation_.load() != seen; });
+      const std::function<void()>* job = nullptr;
+      {
+        std::unique_lock lk(m_);
+        start_.wait(lk, [&] { return stop_.load() || generation_.load() != seen; });
+        if (stop_.load()) return;
+        seen = generation_.load();
+        job = job_;
+      }
       (*job)();
-      lk.lock();
-      if (--running_ == 0) done_.notify_one();
+      if (running_.fetch_sub(1) == 1) {
+        std::lock_guard g(m_);  // the caller checks running_ under the lock: no lost wake-up
+        done_.notify_one();
+      }
     }
   }
   std::vector<std::jthread> workers_;
   std::mutex m_;
   std::condition_variable start_, done_;
   const std::function<void()>* job_ = nullptr;
-  std::size_t generation_ = 0, running_ = 0, wanted_ = 0;
-  bool stop_ = false;
+  std::atomic<std::size_t> generation_{0}, running_{0};
+  std::atomic<bool> stop_{false};
 };
 
 }  // namespace
@@ -376,9 +400,10 @@ struct sweep_engine::impl {
   }
 
   /// Estimates of one column (its plan c, its workload w but for the batch) at the n batches
-  /// `batches` (each from 1 to max_tokens), into out.
-  void run(const column_plan& c, const workload& w, const std::int64_t* batches, std::size_t n, estimate_point* out,
-           scratch& s) {
+  /// `batches` (each from 1 to max_tokens), into out; `padded`: the batches as doubles, padded
+  /// to a multiple of lane_multiple with the last (made here when null).
+  void run(const column_plan& c, const workload& w, const std::int64_t* batches, const double* padded_batches,
+           std::size_t n, estimate_point* out, scratch& s) {
     if (!c.folded) {
       workload v = w;
       for (std::size_t j = 0; j < n; ++j) {
@@ -391,35 +416,34 @@ struct sweep_engine::impl {
     s.folded += n;
     const layout& L = w.parallel;
     const std::size_t padded = (n + batched::lane_multiple - 1) / batched::lane_multiple * batched::lane_multiple;
+    const double g = double(w.generate), capacity = hw.capacity.value();
+    if (L.single()) {  // estimate(): one pass each, memory_footprint
+      if (!padded_batches) {
+        s.batch.resize(padded);
+        for (std::size_t j = 0; j < padded; ++j) s.batch[j] = double(batches[std::min(j, n - 1)]);  // padding: the last
+        padded_batches = s.batch.data();
+      }
+      s.figures.resize(8 * padded);
+      double* f = s.figures.data();
+      const stage_plan& st = c.stages[0];
+      batched::eval_single(mc, st.prefill, st.decode, padded_batches, padded, g, st.mem0, st.mem_batch, capacity, f);
+      for (std::size_t j = 0; j < n; ++j)
+        out[j] = {f[j], f[padded + j], f[2 * padded + j], f[3 * padded + j], f[4 * padded + j], f[5 * padded + j] != 0,
+                  bound(int(f[6 * padded + j])), bound(int(f[7 * padded + j]))};
+      return;
+    }
     s.size(padded, c.stages.size());
-    const bool single = L.single();
     workload v = w;
     for (std::size_t j = 0; j < padded; ++j) {
       v.batch = batches[std::min(j, n - 1)];  // padding lanes repeat the last
       s.batch[j] = double(v.batch);
-      if (single) {
-        s.x_prefill[j] = s.x_decode[j] = s.batch[j];
-      } else {
-        s.plans[j] = plan_of(v);
-        s.x_prefill[j] = s.plans[j].micro_batch;
-        s.x_decode[j] = s.plans[j].group_batch;
-      }
+      s.plans[j] = plan_of(v);
+      s.x_prefill[j] = s.plans[j].micro_batch;
+      s.x_decode[j] = s.plans[j].group_batch;
     }
     for (std::size_t st = 0; st < c.stages.size(); ++st) {
       batched::eval_pass(mc, c.stages[st].prefill, s.x_prefill.data(), padded, sums_of(s.pre[st], padded));
       batched::eval_pass(mc, c.stages[st].decode, s.x_decode.data(), padded, sums_of(s.dec[st], padded));
-    }
-    const double g = double(w.generate), capacity = hw.capacity.value();
-    if (single) {  // estimate(): one pass each, memory_footprint
-      s.figures.resize(6 * padded);
-      double* f = s.figures.data();
-      batched::finish_single(s.batch.data(), sums_of(s.pre[0], padded), sums_of(s.dec[0], padded), g, c.stages[0].mem0,
-                             c.stages[0].mem_batch, capacity, padded, f);
-      const double *ttft = s.pre[0].data(), *step = s.dec[0].data();
-      for (std::size_t j = 0; j < n; ++j)
-        out[j] = {ttft[j], step[j], f[j], f[padded + j], f[2 * padded + j], f[3 * padded + j] != 0,
-                  bound(int(f[4 * padded + j])), bound(int(f[5 * padded + j]))};
-      return;
     }
     for (std::size_t j = 0; j < n; ++j) {  // estimate_parallel(): the critical path through the stages
       const double b = s.batch[j];
@@ -506,7 +530,7 @@ void sweep_engine::estimate_many(std::span<const workload> in, std::span<estimat
       if (in[first + j].batch < 1 || in[first + j].batch > max_tokens) check_supported(p_->m, p_->hw, in[first + j]);
       batches[j] = in[first + j].batch;
     }
-    p_->run(p_->plan(in[first]), in[first], batches.data(), n, out.data() + first, s);
+    p_->run(p_->plan(in[first]), in[first], batches.data(), nullptr, n, out.data() + first, s);
   });
 }
 
@@ -516,22 +540,30 @@ void sweep_engine::evaluate(const sweep_grid& g, std::size_t first, std::span<es
     throw std::invalid_argument("sweep_engine::evaluate: whole columns of the grid");
   for (std::int64_t b : g.batch)  // as estimate() checks a batch, with its message
     if (b < 1 || b > max_tokens) check_supported(p_->m, p_->hw, workload{.batch = b, .prefill = 1, .generate = 1});
-  const std::size_t parts = (nb + block - 1) / block, count = out.size() / nb;
-  // the plans of the grid's columns, looked up once per call
+  const std::size_t parts = (nb + block - 1) / block, count = out.size() / nb, base = first / nb;
+  // the workloads and plans of the grid's columns, looked up once per call
+  std::vector<workload> protos(columns);
+  for (std::size_t c = 0; c < columns; ++c) protos[c] = g.at(c * nb);
   std::vector<std::atomic<const column_plan*>> plans(columns);
+  // the batches of every column, as doubles padded to whole vectors, per block of lanes
+  std::vector<std::vector<double>> padded(parts);
+  for (std::size_t part = 0; part < parts; ++part) {
+    const std::size_t begin = part * block, n = std::min(block, nb - begin);
+    padded[part].resize((n + batched::lane_multiple - 1) / batched::lane_multiple * batched::lane_multiple);
+    for (std::size_t j = 0; j < padded[part].size(); ++j) padded[part][j] = double(g.batch[begin + std::min(j, n - 1)]);
+  }
   // tasks of about 256 lanes at least: few atomic operations per estimate
   const std::size_t chunk = std::max<std::size_t>(1, 256 / nb);
   p_->parallel(count * parts, threads, chunk, [&](std::size_t t, scratch& s) {
-    const std::size_t column = t / parts, part = t % parts;
+    const std::size_t column = parts == 1 ? t : t / parts, part = parts == 1 ? 0 : t % parts;
     const std::size_t begin = part * block, n = std::min(block, nb - begin);
-    const std::size_t c = ((first / nb) + column) % columns;
+    const std::size_t c = (base + column) % columns;
     const column_plan* plan = plans[c].load(std::memory_order_acquire);
-    const workload proto = g.at(c * nb);
     if (!plan) {
-      plan = &p_->plan(proto);
+      plan = &p_->plan(protos[c]);
       plans[c].store(plan, std::memory_order_release);
     }
-    p_->run(*plan, proto, g.batch.data() + begin, n, out.data() + column * nb + begin, s);
+    p_->run(*plan, protos[c], g.batch.data() + begin, padded[part].data(), n, out.data() + column * nb + begin, s);
   });
 }
 

@@ -56,12 +56,14 @@ struct comm_plan {
 /// The simple ops of a pass summed in closed form, under the perfect or the none policy: each
 /// one's busy time is max(t_c, t_m) or t_c + t_m of two affine functions of x, so their sum,
 /// and the part of it in compute-bound ops, are piecewise linear in x, with a break where an op
-/// turns from memory- to compute-bound (t_c = t_m). Segment s (x from breaks[s - 1] to
-/// breaks[s]) has busy time t0[s] + t1[s] x and compute-bound time c0[s] + c1[s] x.
+/// turns from memory- to compute-bound (t_c = t_m). Below the first break the busy time is
+/// t0 + t1 x and the compute-bound time c0 + c1 x; past break k each gains the k-th of dt0 +
+/// dt1 x and dc0 + dc1 x (a lane adds the pieces of the breaks it is past: no table lookups).
 struct piecewise {
-  std::vector<double> breaks;          ///< ascending, positive
-  std::vector<double> t0, t1, c0, c1;  ///< per segment: breaks.size() + 1 of each
-  double extra = 0;                    ///< the ops' overheads, layer counts folded in
+  std::vector<double> breaks;  ///< ascending, positive
+  double t0 = 0, t1 = 0, c0 = 0, c1 = 0;
+  std::vector<double> dt0, dt1, dc0, dc1;  ///< per break
+  double extra = 0;                        ///< the ops' overheads, layer counts folded in
 };
 
 /// A pass of one GPU (one stage) for a column of the grid: its ops and collectives.
@@ -105,11 +107,11 @@ inline constexpr std::size_t lane_multiple = 8;
 /// widest instruction set the machine has (sweep_simd.cpp).
 void eval_pass(const machine& mc, const pass_plan& pp, const double* x, std::size_t n, const lane_sums& out);
 
-/// The figures of one GPU's estimate for n lanes (a multiple of lane_multiple), from the sums
-/// of its two passes: tokens/s B / step, end to end B G / (TTFT + G step), memory m0 + m1 B,
-/// whether it fits, and each pass's bound (as phase_estimate::bound_of, its enum's value),
-/// written to out: 6 arrays of n (tokens/s, e2e, memory, fits 0/1, prefill bound, decode bound).
-void finish_single(const double* batch, const lane_sums& pre, const lane_sums& dec, double g, double m0, double m1,
-                   double capacity, std::size_t n, double* out);
+/// One GPU's estimates for n lanes (a multiple of lane_multiple) of batches: both passes
+/// (eval_pass) and the figures, written to out as 8 arrays of n: TTFT, step, tokens/s
+/// B / step, end to end B G / (TTFT + G step), memory m0 + m1 B, whether it fits (0/1), and
+/// each pass's bound (phase_estimate::bound_of, the enum's value).
+void eval_single(const machine& mc, const pass_plan& pre, const pass_plan& dec, const double* batch, std::size_t n,
+                 double g, double m0, double m1, double capacity, double* out);
 
 }  // namespace roofline::batched

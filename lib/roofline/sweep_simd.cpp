@@ -123,60 +123,72 @@ HWY_INLINE void general_op(D d, const op_plan& o, const machine& mc, V x, accumu
   acc.compute = hn::Add(acc.compute, hn::IfThenElseZero(hn::Ge(tc, hn::Max(tm, ts)), hn::Sub(total, hn::Mul(extra, n))));
 }
 
+/// One pass's sums for a vector of lanes (time_ops()).
+struct pass_v {
+  V time, overhead, compute, memory, comm;
+};
+
+template <overlap Policy>
+HWY_INLINE pass_v pass_vector(D d, const machine& mc, const pass_plan& pp, V xb) {
+  const double tiny = mc.tiny_ratio;
+  accumulators acc{hn::Zero(d), hn::Zero(d), hn::Zero(d)};
+  if (pp.summed) {  // the simple ops: their linear pieces, those of each break a lane is past added
+    const piecewise& pw = *pp.summed;
+    V busy = hn::Add(hn::Set(d, pw.t0), hn::Mul(hn::Set(d, pw.t1), xb));
+    V compute = hn::Add(hn::Set(d, pw.c0), hn::Mul(hn::Set(d, pw.c1), xb));
+    for (std::size_t k = 0; k < pw.breaks.size(); ++k) {
+      const auto past = hn::Ge(xb, hn::Set(d, pw.breaks[k]));
+      busy = hn::IfThenElse(past, hn::Add(busy, hn::Add(hn::Set(d, pw.dt0[k]), hn::Mul(hn::Set(d, pw.dt1[k]), xb))), busy);
+      compute = hn::IfThenElse(past, hn::Add(compute, hn::Add(hn::Set(d, pw.dc0[k]), hn::Mul(hn::Set(d, pw.dc1[k]), xb))),
+                               compute);
+    }
+    const V extra = hn::Set(d, pw.extra);
+    acc.time = hn::Add(busy, extra);
+    acc.overhead = extra;
+    acc.compute = compute;
+  }
+  for (std::size_t k = 0; k < pp.ops.size(); ++k) {
+    if (pp.ops[k].simple) simple_op<Policy>(d, pp.ops[k], mc, xb, acc, tiny);
+    else general_op<Policy>(d, pp.ops[k], mc, xb, acc, tiny);
+  }
+  // the forward's overheads (time_ops): the batched one when B T > 1
+  const V fwd = hn::Add(hn::Set(d, mc.per_forward),
+                        hn::IfThenElseZero(hn::Gt(hn::Mul(xb, hn::Set(d, pp.tokens)), hn::Set(d, 1.0)),
+                                           hn::Set(d, mc.per_batched)));
+  acc.time = hn::Add(acc.time, fwd);
+  acc.overhead = hn::Add(acc.overhead, fwd);
+  // memory-bound time: what the ops' busy time leaves (rest = compute + memory + overhead)
+  pass_v r{acc.time, acc.overhead, acc.compute, hn::Sub(hn::Sub(acc.time, acc.overhead), acc.compute), hn::Zero(d)};
+  if (pp.comms.empty()) return r;
+  V comm = hn::Zero(d);
+  for (const comm_plan& c : pp.comms) {
+    if (c.rate <= 0) continue;
+    const V msg = hn::Add(hn::Set(d, c.message.at0), hn::Mul(hn::Set(d, c.message.per), xb));
+    const V t = hn::Add(hn::Set(d, c.fixed), hn::Div(hn::Mul(hn::Set(d, c.volume), msg), hn::Set(d, c.rate)));
+    comm = hn::Add(comm, hn::Mul(t, hn::Set(d, c.layers)));
+  }
+  const auto any = hn::Gt(comm, hn::Zero(d));
+  V merged = acc.time;
+  switch (mc.comm_overlap) {
+    case overlap::perfect: merged = combine_v<overlap::perfect>(d, acc.time, comm, mc.p, tiny); break;
+    case overlap::none: merged = combine_v<overlap::none>(d, acc.time, comm, mc.p, tiny); break;
+    case overlap::smooth: merged = combine_v<overlap::smooth>(d, acc.time, comm, mc.p, tiny); break;
+  }
+  r.time = hn::IfThenElse(any, merged, acc.time);
+  r.comm = hn::IfThenElseZero(any, hn::Sub(r.time, acc.time));
+  return r;
+}
+
 template <overlap Policy>
 HWY_INLINE void eval_policy(const machine& mc, const pass_plan& pp, const double* x, std::size_t n, const lane_sums& out) {
   const D d;
-  const std::size_t lanes = hn::Lanes(d);
-  const double tiny = mc.tiny_ratio;
-  for (std::size_t i = 0; i < n; i += lanes) {
-    const V xb = hn::LoadU(d, x + i);
-    accumulators acc{hn::Zero(d), hn::Zero(d), hn::Zero(d)};
-    if (pp.summed) {  // the simple ops: the segment of each lane, its linear pieces
-      const piecewise& pw = *pp.summed;
-      V segment = hn::Zero(d);
-      for (double b : pw.breaks) segment = hn::Add(segment, hn::IfThenElseZero(hn::Ge(xb, hn::Set(d, b)), hn::Set(d, 1.0)));
-      const auto index = hn::ConvertTo(hn::RebindToSigned<D>(), segment);
-      const V busy = hn::Add(hn::GatherIndex(d, pw.t0.data(), index), hn::Mul(hn::GatherIndex(d, pw.t1.data(), index), xb));
-      const V extra = hn::Set(d, pw.extra);
-      acc.time = hn::Add(busy, extra);
-      acc.overhead = extra;
-      acc.compute = hn::Add(hn::GatherIndex(d, pw.c0.data(), index), hn::Mul(hn::GatherIndex(d, pw.c1.data(), index), xb));
-    }
-    for (std::size_t k = 0; k < pp.ops.size(); ++k) {
-      if (pp.ops[k].simple) simple_op<Policy>(d, pp.ops[k], mc, xb, acc, tiny);
-      else general_op<Policy>(d, pp.ops[k], mc, xb, acc, tiny);
-    }
-    // the forward's overheads (time_ops): the batched one when B T > 1
-    const V fwd = hn::Add(hn::Set(d, mc.per_forward),
-                          hn::IfThenElseZero(hn::Gt(hn::Mul(xb, hn::Set(d, pp.tokens)), hn::Set(d, 1.0)),
-                                             hn::Set(d, mc.per_batched)));
-    acc.time = hn::Add(acc.time, fwd);
-    acc.overhead = hn::Add(acc.overhead, fwd);
-    V comm = hn::Zero(d);
-    for (const comm_plan& c : pp.comms) {
-      if (c.rate <= 0) continue;
-      const V msg = hn::Add(hn::Set(d, c.message.at0), hn::Mul(hn::Set(d, c.message.per), xb));
-      const V t = hn::Add(hn::Set(d, c.fixed), hn::Div(hn::Mul(hn::Set(d, c.volume), msg), hn::Set(d, c.rate)));
-      comm = hn::Add(comm, hn::Mul(t, hn::Set(d, c.layers)));
-    }
-    V time = acc.time, added = hn::Zero(d);
-    if (!pp.comms.empty()) {
-      const auto any = hn::Gt(comm, hn::Zero(d));
-      V merged = acc.time;
-      switch (mc.comm_overlap) {
-        case overlap::perfect: merged = combine_v<overlap::perfect>(d, acc.time, comm, mc.p, tiny); break;
-        case overlap::none: merged = combine_v<overlap::none>(d, acc.time, comm, mc.p, tiny); break;
-        case overlap::smooth: merged = combine_v<overlap::smooth>(d, acc.time, comm, mc.p, tiny); break;
-      }
-      time = hn::IfThenElse(any, merged, acc.time);
-      added = hn::IfThenElseZero(any, hn::Sub(time, acc.time));
-    }
-    hn::StoreU(time, d, out.time + i);
-    hn::StoreU(acc.overhead, d, out.overhead + i);
-    hn::StoreU(acc.compute, d, out.compute + i);
-    // memory-bound time: what the ops' busy time leaves (rest = compute + memory + overhead)
-    hn::StoreU(hn::Sub(hn::Sub(acc.time, acc.overhead), acc.compute), d, out.memory + i);
-    hn::StoreU(added, d, out.comm + i);
+  for (std::size_t i = 0; i < n; i += hn::Lanes(d)) {
+    const pass_v r = pass_vector<Policy>(d, mc, pp, hn::LoadU(d, x + i));
+    hn::StoreU(r.time, d, out.time + i);
+    hn::StoreU(r.overhead, d, out.overhead + i);
+    hn::StoreU(r.compute, d, out.compute + i);
+    hn::StoreU(r.memory, d, out.memory + i);
+    hn::StoreU(r.comm, d, out.comm + i);
   }
 }
 
@@ -198,21 +210,33 @@ HWY_INLINE V bound_v(D d, V compute, V memory, V overhead, V comm) {
                         code);
 }
 
-void finish_single_impl(const double* batch, const lane_sums& pre, const lane_sums& dec, double g, double m0, double m1,
-                        double capacity, std::size_t n, double* out) {
+/// One GPU's estimates for a vector of lanes: both passes and the figures (estimate()).
+template <overlap Policy>
+HWY_INLINE void single_policy(const machine& mc, const pass_plan& pre, const pass_plan& dec, const double* batch,
+                              std::size_t n, double g, double m0, double m1, double capacity, double* out) {
   const D d;
   const V gv = hn::Set(d, g);
   for (std::size_t i = 0; i < n; i += hn::Lanes(d)) {
-    const V b = hn::LoadU(d, batch + i), ttft = hn::LoadU(d, pre.time + i), step = hn::LoadU(d, dec.time + i);
+    const V b = hn::LoadU(d, batch + i);
+    const pass_v p = pass_vector<Policy>(d, mc, pre, b), q = pass_vector<Policy>(d, mc, dec, b);
     const V memory = hn::Add(hn::Set(d, m0), hn::Mul(hn::Set(d, m1), b));
-    hn::StoreU(hn::Div(b, step), d, out + i);
-    hn::StoreU(hn::Div(hn::Mul(b, gv), hn::Add(ttft, hn::Mul(gv, step))), d, out + n + i);
-    hn::StoreU(memory, d, out + 2 * n + i);
-    hn::StoreU(hn::IfThenElseZero(hn::Le(memory, hn::Set(d, capacity)), hn::Set(d, 1.0)), d, out + 3 * n + i);
-    hn::StoreU(bound_v(d, hn::LoadU(d, pre.compute + i), hn::LoadU(d, pre.memory + i), hn::LoadU(d, pre.overhead + i),
-                       hn::LoadU(d, pre.comm + i)), d, out + 4 * n + i);
-    hn::StoreU(bound_v(d, hn::LoadU(d, dec.compute + i), hn::LoadU(d, dec.memory + i), hn::LoadU(d, dec.overhead + i),
-                       hn::LoadU(d, dec.comm + i)), d, out + 5 * n + i);
+    hn::StoreU(p.time, d, out + i);
+    hn::StoreU(q.time, d, out + n + i);
+    hn::StoreU(hn::Div(b, q.time), d, out + 2 * n + i);
+    hn::StoreU(hn::Div(hn::Mul(b, gv), hn::Add(p.time, hn::Mul(gv, q.time))), d, out + 3 * n + i);
+    hn::StoreU(memory, d, out + 4 * n + i);
+    hn::StoreU(hn::IfThenElseZero(hn::Le(memory, hn::Set(d, capacity)), hn::Set(d, 1.0)), d, out + 5 * n + i);
+    hn::StoreU(bound_v(d, p.compute, p.memory, p.overhead, p.comm), d, out + 6 * n + i);
+    hn::StoreU(bound_v(d, q.compute, q.memory, q.overhead, q.comm), d, out + 7 * n + i);
+  }
+}
+
+void eval_single_impl(const machine& mc, const pass_plan& pre, const pass_plan& dec, const double* batch, std::size_t n,
+                      double g, double m0, double m1, double capacity, double* out) {
+  switch (mc.policy) {
+    case overlap::perfect: return single_policy<overlap::perfect>(mc, pre, dec, batch, n, g, m0, m1, capacity, out);
+    case overlap::none: return single_policy<overlap::none>(mc, pre, dec, batch, n, g, m0, m1, capacity, out);
+    case overlap::smooth: return single_policy<overlap::smooth>(mc, pre, dec, batch, n, g, m0, m1, capacity, out);
   }
 }
 
@@ -222,11 +246,11 @@ HWY_AFTER_NAMESPACE();
 #if HWY_ONCE
 namespace roofline::batched {
 HWY_EXPORT(eval_pass_impl);
-HWY_EXPORT(finish_single_impl);
+HWY_EXPORT(eval_single_impl);
 
-void finish_single(const double* batch, const lane_sums& pre, const lane_sums& dec, double g, double m0, double m1,
-                   double capacity, std::size_t n, double* out) {
-  HWY_DYNAMIC_DISPATCH(finish_single_impl)(batch, pre, dec, g, m0, m1, capacity, n, out);
+void eval_single(const machine& mc, const pass_plan& pre, const pass_plan& dec, const double* batch, std::size_t n,
+                 double g, double m0, double m1, double capacity, double* out) {
+  HWY_DYNAMIC_DISPATCH(eval_single_impl)(mc, pre, dec, batch, n, g, m0, m1, capacity, out);
 }
 
 void eval_pass(const machine& mc, const pass_plan& pp, const double* x, std::size_t n, const lane_sums& out) {

@@ -144,6 +144,21 @@ def test_compare_equals_the_compare_program():
     assert got == want
 
 
+def test_serve_equals_the_serve_program():
+    want = program("serve", "--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("trtllm_h100_sxm"), "--isl",
+                   "2048", "--osl", "256", "--concurrency", "32", "--tp", "2", "--format", "json")
+    hw = rl.load_hardware(H100, stack("trtllm_h100_sxm"))
+    got = rl.serve(rl.load_model(spec("llama3.1_8b")), hw, isl=2048, osl=256, concurrency=32, tp=2)
+    assert got == want
+    want = program("serve", "--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("trtllm_h100_sxm"), "--mode",
+                   "disagg", "--prefill-tp", "2", "--decode-tp", "4", "--decode-workers", "2", "--format", "json")
+    got = rl.serve(rl.load_model(spec("llama3.1_8b")), hw, mode="disagg", prefill={"tp": 2},
+                   decode={"tp": 4, "workers": 2})
+    assert got == want
+    with pytest.raises(rl.InputError, match="unknown key 'tq'"):
+        rl.serve(rl.load_model(spec("llama3.1_8b")), hw, mode="disagg", prefill={"tq": 2})
+
+
 def resident_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
