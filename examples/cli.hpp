@@ -10,6 +10,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "roofline/io.hpp"
 #include "roofline/workload.hpp"
 
 namespace examples {
@@ -93,6 +94,12 @@ inline void add_layout(CLI::App& app, roofline::layout& L) {
       ->check(positive_integer)->group("Several GPUs");
   app.add_flag("--sequence-parallel", L.sequence_parallel,
                "reduce-scatter and all-gather around the norms instead of all-reduces")->group("Several GPUs");
+}
+
+/// The policy an --overlap option names; none (the stack's own) when it was not given.
+inline std::optional<roofline::overlap> overlap_option(const std::string& value) {
+  if (value.empty()) return std::nullopt;
+  return roofline::parse_overlap(value, "--overlap");
 }
 
 /// Parses the command line: help and version print as usual; a bad command line prints

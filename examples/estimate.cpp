@@ -44,8 +44,7 @@ int commands::estimate(int argc, char** argv) {
   try {
     const auto model = roofline::load_model(model_path);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
-    std::optional<roofline::overlap> policy;
-    if (!overlap.empty()) policy = roofline::parse_overlap(overlap, "--overlap");
+    const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     const auto f = format == "json" ? roofline::report_format::json
                    : format == "csv" ? roofline::report_format::csv
                                      : roofline::report_format::table;

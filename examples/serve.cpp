@@ -74,8 +74,7 @@ int commands::serve(int argc, char** argv) {
   try {
     const auto model = roofline::load_model(model_path);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
-    std::optional<roofline::overlap> policy;
-    if (!overlap.empty()) policy = roofline::parse_overlap(overlap, "--overlap");
+    const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     const auto r = roofline::serve(model, hw, s, policy);
     std::cout << roofline::render_serving(model, hw, s, r,
                                           format == "json" ? roofline::report_format::json : roofline::report_format::table);

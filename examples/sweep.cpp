@@ -64,8 +64,7 @@ int commands::sweep(int argc, char** argv) {
   try {
     const auto model = roofline::load_model(model_path);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
-    std::optional<roofline::overlap> policy;
-    if (!overlap.empty()) policy = roofline::parse_overlap(overlap, "--overlap");
+    const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     g.layouts.clear();
     for (int dp : dps)
       for (int ep : eps)

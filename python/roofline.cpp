@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "roofline/compare.hpp"
+#include "roofline/deploy.hpp"
+#include "roofline/scaling.hpp"
 #include "roofline/estimate.hpp"
 #include "roofline/io.hpp"
 #include "roofline/report.hpp"
@@ -335,6 +337,36 @@ PYBIND11_MODULE(roofline, mod) {
       "TTFT, TPOT and throughput served by an engine (the stack's serving parameters) at a concurrency, as "
       "`serve --format json` prints it: aggregated workers (tp, pp, ep, dp, workers, max_batch, max_batch_tokens), "
       "or mode='disagg' with prefill= and decode= pools, dicts of the same keys.");
+
+  mod.def("best_deployment", [](model_ptr m, hardware_ptr hw, int gpus, std::int64_t isl, std::int64_t osl,
+                                double max_concurrency, std::optional<double> ttft_ms, std::optional<double> tpot_ms,
+                                const std::string& mode) {
+        if (mode != "agg" && mode != "disagg" && mode != "both")
+          throw input_error("mode: 'agg', 'disagg' or 'both', not '" + mode + "'");
+        const deployment_space sp{.gpus = gpus, .isl = isl, .osl = osl, .max_concurrency = max_concurrency,
+                                  .aggregated = mode != "disagg", .disaggregated = mode != "agg"};
+        std::vector<deployment_point> points;
+        {
+          py::gil_scoped_release free;
+          points = enumerate_deployments(*m, *hw, sp);
+        }
+        const auto limit = [](std::optional<double> ms) {
+          return ms ? std::optional(*ms * 1e-3 * second) : std::optional<seconds>{};
+        };
+        const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms));
+        return json_loads(render_deployments(*m, *hw, sp, points, best, ttft_ms, tpot_ms, report_format::json));
+      }, py::arg("model"), py::arg("hardware"), py::arg("gpus") = 8, py::arg("isl") = 4096, py::arg("osl") = 512,
+      py::arg("max_concurrency") = 1024, py::arg("ttft_ms") = py::none(), py::arg("tpot_ms") = py::none(),
+      py::arg("mode") = "both",
+      "Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2, 4, ... "
+      "max_concurrency, the best within the TTFT and TPOT targets and the Pareto frontier, as one model's entry "
+      "of `best_deployment --format json`.");
+
+  mod.def("forward_flops_per_token", [](const model_spec& m, double context) { return forward_flops_per_token(m, context); },
+          py::arg("model"), py::arg("context"),
+          "FLOPs of a forward pass per token at a context length, as the scaling-law fits count them.");
+  mod.def("training_flops_per_token", [](const model_spec& m, double context) { return training_flops_per_token(m, context); },
+          py::arg("model"), py::arg("context"), "Training FLOPs per token (forward and backward) at a context length.");
 
   mod.def("simd_target", [] { return std::string(simd_target()); },
           "The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...).");

@@ -114,5 +114,18 @@ def serve(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, con
     aggregated workers, or mode='disagg' with prefill= and decode= pools (dicts with keys tp, pp,
     ep, dp, workers, max_batch, max_batch_tokens)."""
 
+def best_deployment(model: Model, hardware: Hardware, gpus: int = 8, isl: int = 4096, osl: int = 512,
+                    max_concurrency: float = 1024, ttft_ms: Optional[float] = None,
+                    tpot_ms: Optional[float] = None, mode: str = "both") -> dict[str, Any]:
+    """Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2,
+    4, ... max_concurrency, the best within the TTFT and TPOT targets (ms) and the Pareto frontier,
+    as one model's entry of `best_deployment --format json`."""
+
+def forward_flops_per_token(model: Model, context: float) -> float:
+    """FLOPs of a forward pass per token at a context length, as the scaling-law fits count them."""
+
+def training_flops_per_token(model: Model, context: float) -> float:
+    """Training FLOPs per token (forward and backward) at a context length."""
+
 def simd_target() -> str:
     """The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...)."""

@@ -159,6 +159,25 @@ def test_serve_equals_the_serve_program():
         rl.serve(rl.load_model(spec("llama3.1_8b")), hw, mode="disagg", prefill={"tq": 2})
 
 
+def test_best_deployment_equals_the_best_deployment_program():
+    want = program("best_deployment", "--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("trtllm_h100_sxm"),
+                   "--gpus", "2", "--isl", "1024", "--osl", "128", "--max-concurrency", "16", "--tpot-ms", "30",
+                   "--format", "json")
+    got = rl.best_deployment(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("trtllm_h100_sxm")),
+                             gpus=2, isl=1024, osl=128, max_concurrency=16, tpot_ms=30)
+    assert got == want["models"][0]
+    assert got["best"]["tpot_ms"] <= 30
+
+
+def test_training_flops_of_llama2_7b_are_6_x_its_linear_weights_plus_attention():
+    # linear layers: 6 x (6,738,415,616 parameters less the 32000 x 4096 embedding and 65 norms of
+    # 4096); attention at T = 4096: 3 x 32 layers x 0.65 x T x 2 H (d_qk + d_v + 5/2), H = 32
+    m = rl.load_model(spec("llama2_7b"))
+    linear = 6 * (6_738_415_616 - 32000 * 4096 - 65 * 4096)
+    attention = 3 * 32 * 0.65 * 4096 * 2 * 32 * 258.5
+    assert rl.training_flops_per_token(m, 4096) == pytest.approx(linear + attention, rel=1e-9)
+
+
 def resident_bytes():
     with open("/proc/self/statm") as f:
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
