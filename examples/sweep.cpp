@@ -82,10 +82,10 @@ int commands::sweep(int argc, char** argv) {
       out = stdout;
     }
     roofline::sweep_engine engine(model, hw, policy);
-    // whole columns at a time, about 2^18 points (across repeats of a small grid): bounded
+    // whole columns at a time, about 2^16 points (across repeats of a small grid): bounded
     // memory for grids of any size, the points in cache when summed or written
     const std::size_t nb = g.batch.size(), total = g.size() * std::size_t(repeat);
-    const std::size_t slab = std::max<std::size_t>(1, (std::size_t(1) << 18) / nb) * nb;
+    const std::size_t slab = std::max<std::size_t>(1, (std::size_t(1) << 16) / nb) * nb;
     std::vector<roofline::estimate_point> points(std::min(slab, total));
     std::string text;
     roofline::sweep_summary s{.threads = threads, .made = {}, .policy = engine.policy()};
