@@ -3,10 +3,12 @@
 // instruction set Highway targets (SSE2 .. AVX-512) and dispatched at run time to the widest
 // the machine has; the shipped build is never -march=native.
 // The formulas are time_op()'s, term for term; the equality test (test/sweep_test.cpp) holds
-// the two to 1e-12 over every shipped spec, part, stack and overlap policy. Two rewrites keep
+// the two to 1e-12 over every shipped spec, part, stack and overlap policy. Three rewrites keep
 // the loop short: an op without work-item or tile effects divides by constants, so it
-// multiplies by their reciprocals (its layer count folded in); the smooth p-norm skips its
-// exponentials where every lane's correction is below rounding, as combine() does per value.
+// multiplies by their reciprocals (its layer count folded in); under the perfect and none
+// policies such ops come summed, a piecewise-linear function of the batch (sweep_plan.hpp);
+// the smooth p-norm skips its exponentials where every lane's correction is below rounding,
+// as combine() does per value.
 #undef HWY_TARGET_INCLUDE
 #define HWY_TARGET_INCLUDE "roofline/sweep_simd.cpp"
 #include <hwy/foreach_target.h>  // must precede highway.h: includes this file once per target
