@@ -2,6 +2,7 @@
 // of the batched evaluator (sweep.hpp); rows to CSV or JSON lines, or a summary of the run.
 #include <chrono>
 #include <cstdio>
+#include <memory>
 #include <string>
 #include <thread>
 #include <vector>
@@ -74,14 +75,13 @@ int commands::sweep(int argc, char** argv) {
                                  .sequence_parallel = sequence_parallel});
     const bool rows = !out_path.empty() || format == "csv";
     const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::csv;
-    std::FILE* out = nullptr;
-    if (!out_path.empty()) {
-      out = std::fopen(out_path.c_str(), "wb");
-      if (!out) throw roofline::input_error(fmt::format("--out {}: cannot open it for writing", out_path));
-    } else if (rows) {
-      out = stdout;
-    }
     roofline::sweep_engine engine(model, hw, policy);
+    engine.check(g);  // every point, before a row is written
+    const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
+        out_path.empty() ? nullptr : std::fopen(out_path.c_str(), "wb"), [](std::FILE* fp) { return fp ? std::fclose(fp) : 0; });
+    if (!out_path.empty() && !file)
+      throw roofline::input_error(fmt::format("--out {}: cannot open it for writing", out_path));
+    std::FILE* out = file ? file.get() : rows ? stdout : nullptr;
     // whole columns at a time, about 2^16 points (across repeats of a small grid): bounded
     // memory for grids of any size, the points in cache when summed or written
     const std::size_t nb = g.batch.size(), total = g.size() * std::size_t(repeat);
@@ -117,8 +117,7 @@ int commands::sweep(int argc, char** argv) {
     }
     if (progress) std::fprintf(stderr, "\n");
     s.made = engine.made();
-    if (out && out != stdout && std::fclose(out) != 0)
-      throw roofline::input_error(fmt::format("--out {}: writing failed", out_path));
+    if (file && std::fflush(file.get()) != 0) throw roofline::input_error(fmt::format("--out {}: writing failed", out_path));
     if (!rows) {
       std::fputs(roofline::render_sweep_summary(model, hw, s).c_str(), stdout);
     } else if (!out_path.empty()) {

@@ -59,8 +59,8 @@ py::object json_loads(const std::string& text) { return py::module_::import("jso
 /// int or sequence of ints -> vector (each checked by the C++ code that uses it).
 template <class T>
 std::vector<T> values(const py::object& o, const char* what) {
-  if (py::isinstance<py::int_>(o)) return {o.cast<T>()};
   if (py::isinstance<py::str>(o)) throw py::type_error(std::string(what) + ": expected an int or a sequence of ints");
+  if (!py::isinstance<py::iterable>(o)) return {o.cast<T>()};  // an int, numpy's included
   std::vector<T> out;
   for (const py::handle h : py::iter(o)) out.push_back(h.cast<T>());
   if (out.empty()) throw input_error(std::string(what) + ": no values");
@@ -249,7 +249,8 @@ PYBIND11_MODULE(roofline, mod) {
         const workload w{.batch = batch, .prefill = prefill, .generate = generate,
                          .parallel = layout_of(tp, pp, ep, dp, 0, false)};
         const auto pol = policy_of(overlap_);
-        (void)estimate(*m, *hw, w, pol);  // checks the workload and layout as estimate() does
+        check_supported(*m, *hw, w);  // as estimate() checks them
+        check_layout(*m, *hw, w);
         const auto rows = op_rows(*m, *hw, w, phase_name == "prefill" ? phase::prefill : phase::decode,
                                   pol.value_or(hw->timing.overlap));
         const std::size_t n = rows.size();

@@ -116,6 +116,8 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
   const std::string not_json = write("not.json", "{gpu: ");
   const std::string measurements = test::source_dir + "/measurements/h200_measured.csv";
   const std::string calibrate = "calibrate --hw " + h100 + " --out /tmp/never_written.yaml --measurements ";
+  const std::string never_written =
+      (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_never_written.csv")).string();
   struct bad {
     std::string args, error;
   };
@@ -151,6 +153,11 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
             "at most 1099511627776\n"},
            {"sweep --batch 1,0", "error: --batch: must be a positive integer, got '0'\n"},
            {"sweep --out /nonexistent_dir/x.csv", "error: --out /nonexistent_dir/x.csv: cannot open it for writing\n"},
+           // the whole grid is checked before the file is made: no partial output
+           {"sweep --model " + test::source_dir + "/model_specs/gpt2.yaml --prefill 128,1000 --generate 100 --out " +
+                never_written,
+            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model 'gpt2', "
+            "1024 ('max_context' in " + test::source_dir + "/model_specs/gpt2.yaml)\n"},
            {"sweep --model " + llama + " --tp 3", "error: layout tp 3 pp 1 ep 1 dp 1: tp 3 does not divide the 32 query "
             "heads of layer kind 'attention+mlp' of model 'llama3_8b' (" + llama + ")\n"},
            {"best_deployment --model " + llama + " --quant 'fp8;fp8'",
@@ -170,6 +177,7 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
     CHECK(r.out.empty());
     CHECK(r.err == b.error);
   }
+  CHECK_FALSE(std::filesystem::exists(never_written));
   const result nj = run_roofline(calibrate + measurements + " --peaks " + not_json);
   CHECK(nj.status != 0);
   CHECK(nj.out.empty());

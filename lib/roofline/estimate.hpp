@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <vector>
 
 #include <fmt/format.h>
@@ -403,6 +404,31 @@ inline estimate_result estimate(const model_spec& m, const hardware& hw, const w
   return estimate_parallel(m, hw, w, pol);
 }
 
+/// A pipeline's times from its stages' (one GPU of each; estimate() says the schedule):
+/// TTFT: every stage's micro-batch, then the slowest stage's microbatches - 1 more; a decode
+/// step: every stage's group step, or the slowest stage's groups of them if that is longer.
+/// `slowest_prefill`: the stage whose prefill sets the pace (the first of equals).
+struct pipeline_times {
+  phase_estimate prefill, decode;
+  std::size_t slowest_prefill = 0;
+};
+inline pipeline_times critical_path(std::span<const phase_estimate> prefill, std::span<const phase_estimate> decode,
+                                    int microbatches, int groups) {
+  pipeline_times t{};
+  std::size_t slow_d = 0;
+  for (std::size_t i = 0; i < prefill.size(); ++i) {
+    t.prefill += prefill[i];
+    t.decode += decode[i];
+    if (prefill[i].time > prefill[t.slowest_prefill].time) t.slowest_prefill = i;
+    if (decode[i].time > decode[slow_d].time) slow_d = i;
+  }
+  t.prefill += prefill[t.slowest_prefill] * double(microbatches - 1);
+  if (t.decode.time < decode[slow_d].time * double(groups)) t.decode = decode[slow_d] * double(groups);
+  t.prefill.classify();
+  t.decode.classify();
+  return t;
+}
+
 /// estimate()'s path for several GPUs (any layout; checks nothing: estimate() checks first).
 /// At the layout of one GPU it runs one stage of one rank and agrees with the one-GPU path.
 inline estimate_result estimate_parallel(const model_spec& m, const hardware& hw, const workload& w, overlap pol) {
@@ -410,7 +436,8 @@ inline estimate_result estimate_parallel(const model_spec& m, const hardware& hw
   const parallel_plan plan = plan_of(w);
   parallel_estimate par{.plan = plan, .gpus = w.parallel.gpus(), .stages = {}};
   const pass pf = rank_pass(w, plan, phase::prefill), dc = rank_pass(w, plan, phase::decode);
-  std::size_t slow_p = 0, slow_d = 0, big = 0;
+  std::size_t big = 0;
+  std::vector<phase_estimate> pre, dec;
   for (int s = 0; s < w.parallel.pp; ++s) {
     stage_estimate st{.span = stage_of(m, s, w.parallel.pp),
                       .prefill = estimate_pass(m, hw, pf, pol, rank_of(m, plan, s, phase::prefill)),
@@ -419,21 +446,13 @@ inline estimate_result estimate_parallel(const model_spec& m, const hardware& hw
     st.memory = rank_footprint(m, w, st.span, plan.rank_batch, plan.micro_batch);
     st.fits = st.memory.total() <= hw.capacity;
     par.stages.push_back(st);
-    const std::size_t i = par.stages.size() - 1;
-    if (st.prefill.time > par.stages[slow_p].prefill.time) slow_p = i;
-    if (st.decode.time > par.stages[slow_d].decode.time) slow_d = i;
-    if (st.memory.total() > par.stages[big].memory.total()) big = i;
+    pre.push_back(st.prefill);
+    dec.push_back(st.decode);
+    if (st.memory.total() > par.stages[big].memory.total()) big = par.stages.size() - 1;
   }
-  phase_estimate prefill{}, decode{};
-  for (const stage_estimate& st : par.stages) {
-    prefill += st.prefill;
-    decode += st.decode;
-  }
-  prefill += par.stages[slow_p].prefill * double(plan.microbatches - 1);
-  if (decode.time < par.stages[slow_d].decode.time * double(plan.groups)) decode = par.stages[slow_d].decode * double(plan.groups);
-  prefill.classify();
-  decode.classify();
-  par.bubble = prefill.time - par.stages[slow_p].prefill.time * double(plan.microbatches);
+  const pipeline_times path = critical_path(pre, dec, plan.microbatches, plan.groups);
+  const phase_estimate &prefill = path.prefill, &decode = path.decode;
+  par.bubble = prefill.time - pre[path.slowest_prefill].time * double(plan.microbatches);
   estimate_result r{.overlap = pol, .prefill = prefill, .decode = decode, .throughput_tokens_per_s = 0,
                     .end_to_end_tokens_per_s = 0, .memory = par.stages[big].memory, .capacity = hw.capacity,
                     .fits = true};

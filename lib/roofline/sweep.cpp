@@ -11,7 +11,6 @@
 #include <functional>
 #include <mutex>
 #include <thread>
-#include <tuple>
 #include <unordered_map>
 
 #include "roofline/sweep_plan.hpp"
@@ -26,10 +25,7 @@ using batched::affine;
 struct column_key {
   std::int64_t prefill, generate;
   layout L;
-  bool operator==(const column_key& o) const {
-    return prefill == o.prefill && generate == o.generate && L.tp == o.L.tp && L.pp == o.L.pp && L.ep == o.L.ep &&
-           L.dp == o.L.dp && L.microbatches == o.L.microbatches && L.sequence_parallel == o.L.sequence_parallel;
-  }
+  bool operator==(const column_key&) const = default;
 };
 struct column_hash {
   std::size_t operator()(const column_key& k) const {
@@ -111,8 +107,7 @@ bool fold_pass(const model_spec& m, const hardware& hw, phase ph, const workload
     }
     const double n = o.layers.count;
     if (o.cls == op_class::communication) {
-      link_kind kind{};
-      const link* l = link_of(o.comm, hw, &kind);
+      const link* l = link_of(o.comm, hw);
       const collective_cost cost = cost_of(o.comm.collective, o.comm.group);
       batched::comm_plan c{.layers = n, .message = a[4]};
       if (l && l->bandwidth.value() > 0) {
@@ -232,22 +227,17 @@ bool fold_memory(const model_spec& m, const workload& w, const stage_span& span,
   return true;
 }
 
-/// Sums of one pass of one lane (seconds), as phase_estimate keeps them.
-struct sums {
-  double time = 0, overhead = 0, compute = 0, memory = 0, comm = 0;
-  sums& operator+=(const sums& o) {
-    time += o.time; overhead += o.overhead; compute += o.compute; memory += o.memory; comm += o.comm;
-    return *this;
-  }
-  sums operator*(double k) const { return {time * k, overhead * k, compute * k, memory * k, comm * k}; }
-  bound classify() const { return phase_estimate::bound_of(compute, memory, overhead, comm); }
-};
+/// Lanes padded to whole vectors of the widest target.
+std::size_t padded_size(std::size_t n) {
+  return (n + batched::lane_multiple - 1) / batched::lane_multiple * batched::lane_multiple;
+}
 
 /// Per-thread buffers of the lanes of one block.
 struct scratch {
   std::vector<double> x_prefill, x_decode, batch, figures;
   std::vector<std::vector<double>> pre, dec;  // per stage: time, overhead, compute, memory, comm (5 n each)
   std::vector<parallel_plan> plans;
+  std::vector<phase_estimate> lane_pre, lane_dec;  // one lane's stages
   std::size_t folded = 0, scalar = 0;  ///< estimates made by each path in this call
   void size(std::size_t n, std::size_t stages) {
     x_prefill.resize(n);
@@ -266,8 +256,15 @@ struct scratch {
 batched::lane_sums sums_of(std::vector<double>& v, std::size_t n) {
   return {v.data(), v.data() + n, v.data() + 2 * n, v.data() + 3 * n, v.data() + 4 * n};
 }
-sums lane(const std::vector<double>& v, std::size_t n, std::size_t j) {
-  return {v[j], v[n + j], v[2 * n + j], v[3 * n + j], v[4 * n + j]};
+/// Lane j of a pass's sums, as the phase_estimate time_ops() would have made (its times).
+phase_estimate lane(const std::vector<double>& v, std::size_t n, std::size_t j) {
+  phase_estimate e{};
+  e.time = v[j] * second;
+  e.overhead = v[n + j] * second;
+  e.compute_bound_time = v[2 * n + j] * second;
+  e.memory_bound_time = v[3 * n + j] * second;
+  e.communication = v[4 * n + j] * second;
+  return e;
 }
 
 /// Worker threads kept between calls: each call hands them one job and waits for them. A
@@ -394,9 +391,8 @@ struct sweep_engine::impl {
       batched::sum_simple_ops(st.decode, pol);
       c->stages.push_back(std::move(st));
     }
-    std::lock_guard g(lock);
-    auto [it, added] = plans.emplace(key, std::move(c));
-    return *it->second;
+    std::lock_guard g(lock);  // another thread may have built it meanwhile: the first one stays
+    return *plans.emplace(key, std::move(c)).first->second;
   }
 
   /// Estimates of one column (its plan c, its workload w but for the batch) at the n batches
@@ -415,7 +411,7 @@ struct sweep_engine::impl {
     }
     s.folded += n;
     const layout& L = w.parallel;
-    const std::size_t padded = (n + batched::lane_multiple - 1) / batched::lane_multiple * batched::lane_multiple;
+    const std::size_t padded = padded_size(n);
     const double g = double(w.generate), capacity = hw.capacity.value();
     if (L.single()) {  // estimate(): one pass each, memory_footprint
       if (!padded_batches) {
@@ -445,29 +441,25 @@ struct sweep_engine::impl {
       batched::eval_pass(mc, c.stages[st].prefill, s.x_prefill.data(), padded, sums_of(s.pre[st], padded));
       batched::eval_pass(mc, c.stages[st].decode, s.x_decode.data(), padded, sums_of(s.dec[st], padded));
     }
+    const std::size_t stages = c.stages.size();
+    s.lane_pre.resize(stages);
+    s.lane_dec.resize(stages);
     for (std::size_t j = 0; j < n; ++j) {  // estimate_parallel(): the critical path through the stages
       const double b = s.batch[j];
       const parallel_plan& pl = s.plans[j];
-      sums pre, dec;
       double memory = 0;
       bool fits = true;
-      std::size_t slow_p = 0, slow_d = 0;
-      for (std::size_t st = 0; st < c.stages.size(); ++st) {
-        const sums sp = lane(s.pre[st], padded, j), sd = lane(s.dec[st], padded, j);
-        pre += sp;
-        dec += sd;
-        if (sp.time > s.pre[slow_p][j]) slow_p = st;
-        if (sd.time > s.dec[slow_d][j]) slow_d = st;
+      for (std::size_t st = 0; st < stages; ++st) {
+        s.lane_pre[st] = lane(s.pre[st], padded, j);
+        s.lane_dec[st] = lane(s.dec[st], padded, j);
         const stage_plan& sg = c.stages[st];
         const double mem = sg.mem0 + sg.mem_batch * pl.rank_batch + sg.mem_micro * pl.micro_batch;
         fits = fits && mem <= capacity;
         memory = std::max(memory, mem);
       }
-      pre += lane(s.pre[slow_p], padded, j) * double(pl.microbatches - 1);
-      const sums slowest = lane(s.dec[slow_d], padded, j) * double(pl.groups);
-      if (dec.time < slowest.time) dec = slowest;
-      out[j] = {pre.time, dec.time, b / dec.time, b * g / (pre.time + g * dec.time), memory, fits, pre.classify(),
-                dec.classify()};
+      const pipeline_times t = critical_path(s.lane_pre, s.lane_dec, pl.microbatches, pl.groups);
+      const double ttft = t.prefill.time.value(), step = t.decode.time.value();
+      out[j] = {ttft, step, b / step, b * g / (ttft + g * step), memory, fits, t.prefill.bound, t.decode.bound};
     }
   }
 
@@ -534,6 +526,15 @@ void sweep_engine::estimate_many(std::span<const workload> in, std::span<estimat
   });
 }
 
+void sweep_engine::check(const sweep_grid& g) const {
+  if (g.size() == 0) return;
+  const auto [lo, hi] = std::minmax_element(g.batch.begin(), g.batch.end());
+  for (std::int64_t p : g.prefill)
+    for (std::int64_t n : g.generate)
+      for (std::int64_t b : {*lo, *hi}) check_supported(p_->m, p_->hw, {.batch = b, .prefill = p, .generate = n});
+  for (const layout& L : g.layouts) check_layout(p_->m, p_->hw, {.parallel = L});
+}
+
 void sweep_engine::evaluate(const sweep_grid& g, std::size_t first, std::span<estimate_point> out, int threads) {
   const std::size_t nb = g.batch.size(), columns = g.columns();
   if (nb == 0 || columns == 0 || first % nb != 0 || out.size() % nb != 0)
@@ -549,7 +550,7 @@ void sweep_engine::evaluate(const sweep_grid& g, std::size_t first, std::span<es
   std::vector<std::vector<double>> padded(parts);
   for (std::size_t part = 0; part < parts; ++part) {
     const std::size_t begin = part * block, n = std::min(block, nb - begin);
-    padded[part].resize((n + batched::lane_multiple - 1) / batched::lane_multiple * batched::lane_multiple);
+    padded[part].resize(padded_size(n));
     for (std::size_t j = 0; j < padded[part].size(); ++j) padded[part][j] = double(g.batch[begin + std::min(j, n - 1)]);
   }
   // tasks of about 256 lanes at least: few atomic operations per estimate

@@ -75,13 +75,18 @@ class sweep_engine {
 
   /// out[i] = point_of(estimate(m, hw, in[i], policy)) to 1e-12 relative, for any workloads
   /// (consecutive ones of the same column share their folded ops); `threads` >= 1. Throws
-  /// input_error as estimate() does, for the first bad workload found.
+  /// input_error as estimate() does for a workload it refuses (with several refused, any one).
   void estimate_many(std::span<const workload> in, std::span<estimate_point> out, int threads = 1);
 
   /// Points [first, first + out.size()) of a grid, on `threads` threads: whole columns (first
   /// and out.size() multiples of |batch|); points past the grid's end wrap around to its start
   /// (point i is the grid's point i mod size(): a grid repeated).
   void evaluate(const sweep_grid& g, std::size_t first, std::span<estimate_point> out, int threads = 1);
+
+  /// Throws input_error as estimate() would for some point of the grid, if it would for any
+  /// (checks every batch, prompt and generated length, and every layout; evaluates nothing):
+  /// a program checks the whole grid before it writes a row.
+  void check(const sweep_grid& g) const;
 
   /// Estimates made by the folded, vectorised path and by estimate() one at a time, so far.
   struct counts {

@@ -30,6 +30,7 @@ struct layout {
   constexpr int gpus() const { return tp * pp * dp; }
   constexpr int moe_tp() const { return ep > 0 ? tp * dp / ep : 0; }
   constexpr bool single() const { return tp == 1 && pp == 1 && ep == 1 && dp == 1; }
+  constexpr bool operator==(const layout&) const = default;
 };
 
 /// B sequences, each a prompt of P tokens followed by G generated tokens, served by GPUs

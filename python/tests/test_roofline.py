@@ -117,6 +117,9 @@ def test_sweep_equals_estimates_point_by_point(stack_name):
     assert list(s["batch"][:5]) == [1, 3, 8, 64, 1]
     assert s["prefill"][4] == 2048
     assert isinstance(s["ttft_s"], np.ndarray)
+    # numpy's integers are ints too
+    one = rl.sweep(m, hw, batch=np.int64(3), prefill=np.int64(512), generate=16, frame=False)
+    assert one["ttft_s"][0] == s["ttft_s"][1]
 
 
 def test_ops_of_the_pure_roofline_add_up_to_the_pass():
