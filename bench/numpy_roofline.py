@@ -2,7 +2,7 @@
 
 An implementation of its own of what `build/examples/sweep --stack stacks/roofline.yaml
 --overlap perfect` computes for these two models (the op counts of lib/roofline/graph/, the
-accounting constants of lib/roofline/accounting.hpp), vectorised over the points of a grid:
+accounting constants of lib/roofline/spec/accounting.hpp), vectorised over the points of a grid:
 the baseline that bench/sweep_vs_numpy.py measures the C++ sweep against. Every op's time is
 max(FLOPs / peak, bytes / bandwidth), times its layers; TTFT is the prefill pass of B x P
 tokens, the step the mean decode step over G steps after a P-token prompt.
@@ -18,7 +18,7 @@ BANDWIDTH = 3350e9
 BA = 2.0  # bytes per activation element (bf16); weights, norm scales and the KV cache are bf16 too
 BS = 4.0  # bytes per recurrent-state element (fp32)
 
-# accounting (lib/roofline/accounting.hpp: the values of Beck et al., arXiv 2510.02228, App. D)
+# accounting (lib/roofline/spec/accounting.hpp: the values of Beck et al., arXiv 2510.02228, App. D)
 CAUSAL = 0.65
 MLSTM_CAUSAL = 0.75
 SOFTMAX, NORM, SWISH, SKIP, SOFTCAP = 5.0, 3.0, 1.0, 1.0, 3.0

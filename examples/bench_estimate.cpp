@@ -2,8 +2,8 @@
 //   build/examples/bench_estimate [--benchmark_filter=...]
 #include <benchmark/benchmark.h>
 
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
 
 namespace {
 

@@ -12,14 +12,14 @@
 #include <thread>
 #include <vector>
 
-#include "roofline/compare.hpp"
-#include "roofline/deploy.hpp"
-#include "roofline/scaling.hpp"
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
-#include "roofline/report.hpp"
-#include "roofline/serving.hpp"
-#include "roofline/sweep.hpp"
+#include "roofline/estimate/compare.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/report/report.hpp"
+#include "roofline/scaling/scaling.hpp"
+#include "roofline/serving/deploy.hpp"
+#include "roofline/serving/serving.hpp"
+#include "roofline/sweep/sweep.hpp"
 
 namespace py = pybind11;
 using namespace roofline;
@@ -35,7 +35,12 @@ std::optional<overlap> policy_of(const std::optional<std::string>& s) {
 }
 
 layout layout_of(int tp, int pp, int ep, int dp, int microbatches, bool sequence_parallel) {
-  return {.tp = tp, .pp = pp, .ep = ep, .dp = dp, .microbatches = microbatches, .sequence_parallel = sequence_parallel};
+  return {.tp = tp,
+          .pp = pp,
+          .ep = ep,
+          .dp = dp,
+          .microbatches = microbatches,
+          .sequence_parallel = sequence_parallel};
 }
 
 /// An estimate with what made it, so that to_dict() can render the full report.
@@ -59,7 +64,8 @@ py::object json_loads(const std::string& text) { return py::module_::import("jso
 /// int or sequence of ints -> vector (each checked by the C++ code that uses it).
 template <class T>
 std::vector<T> values(const py::object& o, const char* what) {
-  if (py::isinstance<py::str>(o)) throw py::type_error(std::string(what) + ": expected an int or a sequence of ints");
+  if (py::isinstance<py::str>(o))
+    throw py::type_error(std::string(what) + ": expected an int or a sequence of ints");
   if (!py::isinstance<py::iterable>(o)) return {o.cast<T>()};  // an int, numpy's included
   std::vector<T> out;
   for (const py::handle h : py::iter(o)) out.push_back(h.cast<T>());
@@ -93,7 +99,8 @@ py::array_t<T> column(std::size_t n, const std::function<T(std::size_t)>& f) {
 /// Names of the bound codes, as a numpy array of str indexed by the codes.
 py::object bound_names(const std::vector<std::uint8_t>& codes) {
   py::list names;
-  for (bound b : {bound::compute, bound::memory, bound::overhead, bound::communication}) names.append(std::string(name(b)));
+  for (bound b : {bound::compute, bound::memory, bound::overhead, bound::communication})
+    names.append(std::string(name(b)));
   py::module_ np = py::module_::import("numpy");
   py::array_t<std::uint8_t> idx(static_cast<py::ssize_t>(codes.size()), codes.data());
   return np.attr("asarray")(names).attr("__getitem__")(idx);
@@ -102,45 +109,57 @@ py::object bound_names(const std::vector<std::uint8_t>& codes) {
 }  // namespace
 
 PYBIND11_MODULE(roofline, mod) {
-  mod.doc() = "Roofline estimates of LLM inference (TTFT, decode step, throughput, memory, bound) on the C++ core. "
-              "Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes, _per_s per second.";
+  mod.doc() =
+      "Roofline estimates of LLM inference (TTFT, decode step, throughput, memory, bound) on the C++ core. "
+      "Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes, _per_s per second.";
   py::register_exception<input_error>(mod, "InputError", PyExc_ValueError);
 
-  py::class_<model_spec, std::shared_ptr<model_spec>>(mod, "Model", "A model: a stack of layers (load_model).")
+  py::class_<model_spec, std::shared_ptr<model_spec>>(mod, "Model",
+                                                      "A model: a stack of layers (load_model).")
       .def_readonly("name", &model_spec::name)
       .def_readonly("file", &model_spec::file, "where it was read from")
       .def_readonly("d_model", &model_spec::d_model)
       .def_readonly("vocab_size", &model_spec::vocab_size)
       .def_property_readonly("n_layers", [](const model_spec& m) { return n_layers(m); })
-      .def_property_readonly("parameters", [](const model_spec& m) { return parameters(m); }, "all parameters")
-      .def_property_readonly("active_parameters", [](const model_spec& m) { return active_parameters(m); },
-                             "parameters one token uses (MoE: the routed experts it does not use left out)")
-      .def_property_readonly("weight_bytes", [](const model_spec& m) { return weight_bytes(m); },
-                             "bytes of all weights in their storage formats")
+      .def_property_readonly(
+          "parameters", [](const model_spec& m) { return parameters(m); }, "all parameters")
+      .def_property_readonly(
+          "active_parameters", [](const model_spec& m) { return active_parameters(m); },
+          "parameters one token uses (MoE: the routed experts it does not use left out)")
+      .def_property_readonly(
+          "weight_bytes", [](const model_spec& m) { return weight_bytes(m); },
+          "bytes of all weights in their storage formats")
       .def("__repr__", [](const model_spec& m) {
         return "<roofline.Model '" + m.name + "': " + std::to_string(n_layers(m)) + " layers, " +
                fmt::format("{:.4g}", parameters(m)) + " parameters>";
       });
 
-  py::class_<hardware, std::shared_ptr<hardware>>(mod, "Hardware", "A part driven by a software stack (load_hardware).")
+  py::class_<hardware, std::shared_ptr<hardware>>(mod, "Hardware",
+                                                  "A part driven by a software stack (load_hardware).")
       .def_readonly("name", &hardware::name)
       .def_readonly("file", &hardware::file)
       .def_readonly("stack", &hardware::stack, "the stack's name")
       .def_property_readonly("bandwidth_bytes_per_s", [](const hardware& h) { return h.bandwidth.value(); })
       .def_property_readonly("capacity_bytes", [](const hardware& h) { return h.capacity.value(); })
       .def_readonly("compute_units", &hardware::compute_units)
-      .def("__repr__", [](const hardware& h) { return "<roofline.Hardware '" + h.name + "', stack '" + h.stack + "'>"; });
+      .def("__repr__",
+           [](const hardware& h) { return "<roofline.Hardware '" + h.name + "', stack '" + h.stack + "'>"; });
 
-  py::class_<phase_estimate>(mod, "Phase", "Totals of one pass of one GPU: the prefill, or the mean decode step.")
+  py::class_<phase_estimate>(mod, "Phase",
+                             "Totals of one pass of one GPU: the prefill, or the mean decode step.")
       .def_property_readonly("time_s", [](const phase_estimate& e) { return e.time.value(); })
       .def_property_readonly("flops", [](const phase_estimate& e) { return e.work.value(); })
       .def_property_readonly("bytes", [](const phase_estimate& e) { return e.moved.total().value(); })
-      .def_property_readonly("compute_bound_s", [](const phase_estimate& e) { return e.compute_bound_time.value(); })
-      .def_property_readonly("memory_bound_s", [](const phase_estimate& e) { return e.memory_bound_time.value(); })
+      .def_property_readonly("compute_bound_s",
+                             [](const phase_estimate& e) { return e.compute_bound_time.value(); })
+      .def_property_readonly("memory_bound_s",
+                             [](const phase_estimate& e) { return e.memory_bound_time.value(); })
       .def_property_readonly("overhead_s", [](const phase_estimate& e) { return e.overhead.value(); })
-      .def_property_readonly("communication_s", [](const phase_estimate& e) { return e.communication.value(); })
-      .def_property_readonly("bound", [](const phase_estimate& e) { return std::string(name(e.bound)); },
-                             "compute, memory, overhead or communication: the largest part of the time");
+      .def_property_readonly("communication_s",
+                             [](const phase_estimate& e) { return e.communication.value(); })
+      .def_property_readonly(
+          "bound", [](const phase_estimate& e) { return std::string(name(e.bound)); },
+          "compute, memory, overhead or communication: the largest part of the time");
 
   py::class_<memory_view>(mod, "Memory", "What the GPU that holds the most holds, in bytes.")
       .def_property_readonly("weights_bytes", [](const memory_view& v) { return v.f.weights.value(); })
@@ -153,51 +172,73 @@ PYBIND11_MODULE(roofline, mod) {
       .def_readonly("fits", &memory_view::fits, "on every GPU");
 
   py::class_<result>(mod, "Result", "An estimate (estimate()).")
-      .def_property_readonly("ttft_s", [](const result& x) { return x.r.ttft.value(); }, "time to first token")
-      .def_property_readonly("step_time_s", [](const result& x) { return x.r.step_time.value(); },
-                             "mean decode step over the generated tokens")
-      .def_property_readonly("throughput_tokens_per_s", [](const result& x) { return x.r.throughput_tokens_per_s; })
-      .def_property_readonly("end_to_end_tokens_per_s", [](const result& x) { return x.r.end_to_end_tokens_per_s; })
+      .def_property_readonly(
+          "ttft_s", [](const result& x) { return x.r.ttft.value(); }, "time to first token")
+      .def_property_readonly(
+          "step_time_s", [](const result& x) { return x.r.step_time.value(); },
+          "mean decode step over the generated tokens")
+      .def_property_readonly("throughput_tokens_per_s",
+                             [](const result& x) { return x.r.throughput_tokens_per_s; })
+      .def_property_readonly("end_to_end_tokens_per_s",
+                             [](const result& x) { return x.r.end_to_end_tokens_per_s; })
       .def_property_readonly("fits", [](const result& x) { return x.r.fits; })
       .def_property_readonly("overlap", [](const result& x) { return std::string(name(x.r.overlap)); })
       .def_property_readonly("prefill", [](const result& x) { return x.r.prefill; })
       .def_property_readonly("decode", [](const result& x) { return x.r.decode; })
-      .def_property_readonly("memory", [](const result& x) {
-        return memory_view{x.r.memory, x.r.capacity.value(), x.r.fits};
-      })
-      .def("to_dict", [](const result& x) {
-        return json_loads(render(make_report(*x.model, *x.hw, x.work, x.policy), report_format::json, false));
-      }, "the report as `estimate --format json` prints it (every op of every layer), as a dict")
+      .def_property_readonly("memory",
+                             [](const result& x) {
+                               return memory_view{x.r.memory, x.r.capacity.value(), x.r.fits};
+                             })
+      .def(
+          "to_dict",
+          [](const result& x) {
+            return json_loads(
+                render(make_report(*x.model, *x.hw, x.work, x.policy), report_format::json, false));
+          },
+          "the report as `estimate --format json` prints it (every op of every layer), as a dict")
       .def("__repr__", [](const result& x) {
         return fmt::format("<roofline.Result ttft {:.4g} s, step {:.4g} s, {} / {}>", x.r.ttft.value(),
                            x.r.step_time.value(), name(x.r.prefill.bound), name(x.r.decode.bound));
       });
 
-  mod.def("load_model", [](const std::string& path) { return std::make_shared<model_spec>(load_model(path)); },
-          py::arg("path"), "A model spec YAML, or a HuggingFace config.json.");
-  mod.def("load_hardware", [](const std::string& part, const std::optional<std::string>& stack) {
+  mod.def(
+      "load_model", [](const std::string& path) { return std::make_shared<model_spec>(load_model(path)); },
+      py::arg("path"), "A model spec YAML, or a HuggingFace config.json.");
+  mod.def(
+      "load_hardware",
+      [](const std::string& part, const std::optional<std::string>& stack) {
         return std::make_shared<hardware>(load_hardware(part, stack.value_or("")));
-      }, py::arg("part"), py::arg("stack") = py::none(),
+      },
+      py::arg("part"), py::arg("stack") = py::none(),
       "A part (hw_profiles/*.yaml) driven by a stack (stacks/*.yaml; default: the part's default stack).");
 
-  mod.def("estimate", [](model_ptr m, hardware_ptr hw, std::int64_t batch, std::int64_t prefill, std::int64_t generate,
-                         const std::optional<std::string>& overlap_, int tp, int pp, int ep, int dp, int microbatches,
-                         bool sequence_parallel) {
-        const workload w{.batch = batch, .prefill = prefill, .generate = generate,
+  mod.def(
+      "estimate",
+      [](model_ptr m, hardware_ptr hw, std::int64_t batch, std::int64_t prefill, std::int64_t generate,
+         const std::optional<std::string>& overlap_, int tp, int pp, int ep, int dp, int microbatches,
+         bool sequence_parallel) {
+        const workload w{.batch = batch,
+                         .prefill = prefill,
+                         .generate = generate,
                          .parallel = layout_of(tp, pp, ep, dp, microbatches, sequence_parallel)};
         const auto pol = policy_of(overlap_);
         return result{estimate(*m, *hw, w, pol), m, hw, w, pol};
-      }, py::arg("model"), py::arg("hardware"), py::arg("batch") = 1, py::arg("prefill") = 1, py::arg("generate") = 1,
-      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
-      py::arg("microbatches") = 0, py::arg("sequence_parallel") = false,
+      },
+      py::arg("model"), py::arg("hardware"), py::arg("batch") = 1, py::arg("prefill") = 1,
+      py::arg("generate") = 1, py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1,
+      py::arg("ep") = 1, py::arg("dp") = 1, py::arg("microbatches") = 0, py::arg("sequence_parallel") = false,
       "TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated tokens; "
-      "overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout of several GPUs.");
+      "overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout of several "
+      "GPUs.");
 
-  mod.def("sweep", [](model_ptr m, hardware_ptr hw, const py::object& batch, const py::object& prefill,
-                      const py::object& generate, const std::optional<std::string>& overlap_, const py::object& tp,
-                      const py::object& pp, const py::object& ep, const py::object& dp, int threads,
-                      std::optional<bool> frame) {
-        sweep_grid g{.batch = values<std::int64_t>(batch, "batch"), .prefill = values<std::int64_t>(prefill, "prefill"),
+  mod.def(
+      "sweep",
+      [](model_ptr m, hardware_ptr hw, const py::object& batch, const py::object& prefill,
+         const py::object& generate, const std::optional<std::string>& overlap_, const py::object& tp,
+         const py::object& pp, const py::object& ep, const py::object& dp, int threads,
+         std::optional<bool> frame) {
+        sweep_grid g{.batch = values<std::int64_t>(batch, "batch"),
+                     .prefill = values<std::int64_t>(prefill, "prefill"),
                      .generate = values<std::int64_t>(generate, "generate")};
         g.layouts.clear();
         for (int d : values<int>(dp, "dp"))
@@ -215,7 +256,8 @@ PYBIND11_MODULE(roofline, mod) {
         std::vector<workload> ws(n);
         for (std::size_t i = 0; i < n; ++i) ws[i] = g.at(i);
         std::vector<std::uint8_t> pb(n), db(n);
-        for (std::size_t i = 0; i < n; ++i) pb[i] = std::uint8_t(points[i].prefill_bound), db[i] = std::uint8_t(points[i].decode_bound);
+        for (std::size_t i = 0; i < n; ++i)
+          pb[i] = std::uint8_t(points[i].prefill_bound), db[i] = std::uint8_t(points[i].decode_bound);
         py::dict c;
         c["batch"] = column<std::int64_t>(n, [&](std::size_t i) { return ws[i].batch; });
         c["prefill"] = column<std::int64_t>(n, [&](std::size_t i) { return ws[i].prefill; });
@@ -233,20 +275,28 @@ PYBIND11_MODULE(roofline, mod) {
         c["prefill_bound"] = bound_names(pb);
         c["decode_bound"] = bound_names(db);
         return table(c, frame);
-      }, py::arg("model"), py::arg("hardware"), py::arg("batch"), py::arg("prefill"), py::arg("generate") = 1,
-      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
-      py::arg("threads") = 0, py::arg("frame") = py::none(),
-      "Every combination of the values given (an int or a sequence each), evaluated in C++ by the batched engine "
-      "(threads: 0 for every core): columns batch, prefill, generate, tp, pp, ep, dp, ttft_s, step_s, tokens_per_s, "
-      "e2e_tokens_per_s, memory_gb, fits, prefill_bound, decode_bound, the batch fastest; a pandas DataFrame when "
+      },
+      py::arg("model"), py::arg("hardware"), py::arg("batch"), py::arg("prefill"), py::arg("generate") = 1,
+      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1,
+      py::arg("dp") = 1, py::arg("threads") = 0, py::arg("frame") = py::none(),
+      "Every combination of the values given (an int or a sequence each), evaluated in C++ by the batched "
+      "engine "
+      "(threads: 0 for every core): columns batch, prefill, generate, tp, pp, ep, dp, ttft_s, step_s, "
+      "tokens_per_s, "
+      "e2e_tokens_per_s, memory_gb, fits, prefill_bound, decode_bound, the batch fastest; a pandas DataFrame "
+      "when "
       "pandas is installed (frame=None) or frame=True, else a dict of numpy arrays.");
 
-  mod.def("ops", [](model_ptr m, hardware_ptr hw, const std::string& phase_name, std::int64_t batch, std::int64_t prefill,
-                    std::int64_t generate, const std::optional<std::string>& overlap_, int tp, int pp, int ep, int dp,
-                    std::optional<bool> frame) {
+  mod.def(
+      "ops",
+      [](model_ptr m, hardware_ptr hw, const std::string& phase_name, std::int64_t batch,
+         std::int64_t prefill, std::int64_t generate, const std::optional<std::string>& overlap_, int tp,
+         int pp, int ep, int dp, std::optional<bool> frame) {
         if (phase_name != "prefill" && phase_name != "decode")
           throw input_error("phase: 'prefill' or 'decode', not '" + phase_name + "'");
-        const workload w{.batch = batch, .prefill = prefill, .generate = generate,
+        const workload w{.batch = batch,
+                         .prefill = prefill,
+                         .generate = generate,
                          .parallel = layout_of(tp, pp, ep, dp, 0, false)};
         const auto pol = policy_of(overlap_);
         check_supported(*m, *hw, w);  // as estimate() checks them
@@ -273,38 +323,53 @@ PYBIND11_MODULE(roofline, mod) {
         c["layers"] = column<int>(n, [&](std::size_t i) { return rows[i].op.layers.count; });
         c["stage"] = column<int>(n, [&](std::size_t i) { return rows[i].stage; });
         c["flops"] = column<double>(n, [&](std::size_t i) { return rows[i].op.work.value(); });
-        c["weight_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.weights.value(); });
-        c["activation_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.activations.value(); });
-        c["kv_cache_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.kv_cache.value(); });
+        c["weight_bytes"] =
+            column<double>(n, [&](std::size_t i) { return rows[i].op.moved.weights.value(); });
+        c["activation_bytes"] =
+            column<double>(n, [&](std::size_t i) { return rows[i].op.moved.activations.value(); });
+        c["kv_cache_bytes"] =
+            column<double>(n, [&](std::size_t i) { return rows[i].op.moved.kv_cache.value(); });
         c["state_bytes"] = column<double>(n, [&](std::size_t i) { return rows[i].op.moved.state.value(); });
         c["compute_s"] = column<double>(n, [&](std::size_t i) { return rows[i].time.compute.value(); });
         c["memory_s"] = column<double>(n, [&](std::size_t i) { return rows[i].time.memory.value(); });
         c["time_s"] = column<double>(n, [&](std::size_t i) { return rows[i].time.total.value(); });
         c["bound"] = bounds;
         return table(c, frame);
-      }, py::arg("model"), py::arg("hardware"), py::arg("phase") = "decode", py::arg("batch") = 1,
+      },
+      py::arg("model"), py::arg("hardware"), py::arg("phase") = "decode", py::arg("batch") = 1,
       py::arg("prefill") = 1, py::arg("generate") = 1, py::arg("overlap") = py::none(), py::arg("tp") = 1,
       py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("frame") = py::none(),
-      "The ops of one pass, one row per op of a kind of layer (`layers`: how many identical layers it stands for; "
+      "The ops of one pass, one row per op of a kind of layer (`layers`: how many identical layers it stands "
+      "for; "
       "time_s is one layer's): name, kind, class, layers, stage, flops, weight_bytes, activation_bytes, "
       "kv_cache_bytes, state_bytes, compute_s, memory_s, time_s, bound.");
 
-  mod.def("compare", [](const std::vector<model_ptr>& models, hardware_ptr hw, const std::vector<std::int64_t>& prefill,
-                        std::int64_t batch, std::int64_t generate) {
+  mod.def(
+      "compare",
+      [](const std::vector<model_ptr>& models, hardware_ptr hw, const std::vector<std::int64_t>& prefill,
+         std::int64_t batch, std::int64_t generate) {
         std::vector<const model_spec*> ms;
         for (const auto& p : models) ms.push_back(p.get());
         const comparison c = compare(ms, *hw, {.batch = batch, .prefill = 1, .generate = generate}, prefill);
         return json_loads(render_comparison(c, report_format::json));
-      }, py::arg("models"), py::arg("hardware"), py::arg("prefill"), py::arg("batch") = 1, py::arg("generate") = 1,
-      "Several models across prompt lengths and where their TTFT and step times cross, as `compare --format json` "
-      "prints it: {hardware, batch, generate, models, points: [{prefill, models: [{name, ttft_s, step_time_s, "
+      },
+      py::arg("models"), py::arg("hardware"), py::arg("prefill"), py::arg("batch") = 1,
+      py::arg("generate") = 1,
+      "Several models across prompt lengths and where their TTFT and step times cross, as `compare --format "
+      "json` "
+      "prints it: {hardware, batch, generate, models, points: [{prefill, models: [{name, ttft_s, "
+      "step_time_s, "
       "fits}]}], crossovers: [{metric, faster, slower, prefill}]}.");
 
-  mod.def("serve", [](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency, const std::string& mode,
-                      int tp, int pp, int ep, int dp, int workers, std::optional<double> max_batch,
-                      std::optional<double> max_batch_tokens, const std::optional<py::dict>& prefill,
-                      const std::optional<py::dict>& decode, const std::optional<std::string>& overlap_) {
-        if (mode != "agg" && mode != "disagg") throw input_error("mode: 'agg' or 'disagg', not '" + mode + "'");
+  mod.def(
+      "serve",
+      [](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
+         const std::string& mode, int tp, int pp, int ep, int dp, int workers,
+         std::optional<double> max_batch, std::optional<double> max_batch_tokens,
+         const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
+         const std::optional<std::string>& overlap_) {
+        if (mode != "agg" && mode != "disagg")
+          throw input_error("mode: 'agg' or 'disagg', not '" + mode + "'");
         serving_workload s{.isl = isl, .osl = osl, .concurrency = concurrency};
         s.disaggregated = mode == "disagg";
         s.agg.L = layout_of(tp, pp, ep, dp, 0, false);
@@ -313,39 +378,56 @@ PYBIND11_MODULE(roofline, mod) {
         s.agg.max_batch_tokens = max_batch_tokens;
         const auto pool = [&](const std::optional<py::dict>& d, worker_pool& w, const char* which) {
           if (!d) return;
-          if (!s.disaggregated) throw input_error(std::string(which) + ": a disaggregated pool, and mode is agg");
+          if (!s.disaggregated)
+            throw input_error(std::string(which) + ": a disaggregated pool, and mode is agg");
           for (const auto& [k, v] : *d) {
             const std::string key = py::str(k);
-            if (key == "tp") w.L.tp = v.cast<int>();
-            else if (key == "pp") w.L.pp = v.cast<int>();
-            else if (key == "ep") w.L.ep = v.cast<int>();
-            else if (key == "dp") w.L.dp = v.cast<int>();
-            else if (key == "workers") w.workers = v.cast<int>();
-            else if (key == "max_batch") w.max_batch = v.cast<double>();
-            else if (key == "max_batch_tokens") w.max_batch_tokens = v.cast<double>();
-            else throw input_error(std::string(which) + ": unknown key '" + key +
-                                   "' (tp, pp, ep, dp, workers, max_batch, max_batch_tokens)");
+            if (key == "tp")
+              w.L.tp = v.cast<int>();
+            else if (key == "pp")
+              w.L.pp = v.cast<int>();
+            else if (key == "ep")
+              w.L.ep = v.cast<int>();
+            else if (key == "dp")
+              w.L.dp = v.cast<int>();
+            else if (key == "workers")
+              w.workers = v.cast<int>();
+            else if (key == "max_batch")
+              w.max_batch = v.cast<double>();
+            else if (key == "max_batch_tokens")
+              w.max_batch_tokens = v.cast<double>();
+            else
+              throw input_error(std::string(which) + ": unknown key '" + key +
+                                "' (tp, pp, ep, dp, workers, max_batch, max_batch_tokens)");
           }
         };
         pool(prefill, s.prefill, "prefill");
         pool(decode, s.decode, "decode");
         const serving_result r = serve(*m, *hw, s, policy_of(overlap_));
         return json_loads(render_serving(*m, *hw, s, r, report_format::json));
-      }, py::arg("model"), py::arg("hardware"), py::arg("isl") = 4096, py::arg("osl") = 512, py::arg("concurrency") = 64,
-      py::arg("mode") = "agg", py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
-      py::arg("workers") = 1, py::arg("max_batch") = py::none(), py::arg("max_batch_tokens") = py::none(),
-      py::arg("prefill") = py::none(), py::arg("decode") = py::none(), py::arg("overlap") = py::none(),
+      },
+      py::arg("model"), py::arg("hardware"), py::arg("isl") = 4096, py::arg("osl") = 512,
+      py::arg("concurrency") = 64, py::arg("mode") = "agg", py::arg("tp") = 1, py::arg("pp") = 1,
+      py::arg("ep") = 1, py::arg("dp") = 1, py::arg("workers") = 1, py::arg("max_batch") = py::none(),
+      py::arg("max_batch_tokens") = py::none(), py::arg("prefill") = py::none(),
+      py::arg("decode") = py::none(), py::arg("overlap") = py::none(),
       "TTFT, TPOT and throughput served by an engine (the stack's serving parameters) at a concurrency, as "
-      "`serve --format json` prints it: aggregated workers (tp, pp, ep, dp, workers, max_batch, max_batch_tokens), "
+      "`serve --format json` prints it: aggregated workers (tp, pp, ep, dp, workers, max_batch, "
+      "max_batch_tokens), "
       "or mode='disagg' with prefill= and decode= pools, dicts of the same keys.");
 
-  mod.def("best_deployment", [](model_ptr m, hardware_ptr hw, int gpus, std::int64_t isl, std::int64_t osl,
-                                double max_concurrency, std::optional<double> ttft_ms, std::optional<double> tpot_ms,
-                                const std::string& mode) {
+  mod.def(
+      "best_deployment",
+      [](model_ptr m, hardware_ptr hw, int gpus, std::int64_t isl, std::int64_t osl, double max_concurrency,
+         std::optional<double> ttft_ms, std::optional<double> tpot_ms, const std::string& mode) {
         if (mode != "agg" && mode != "disagg" && mode != "both")
           throw input_error("mode: 'agg', 'disagg' or 'both', not '" + mode + "'");
-        const deployment_space sp{.gpus = gpus, .isl = isl, .osl = osl, .max_concurrency = max_concurrency,
-                                  .aggregated = mode != "disagg", .disaggregated = mode != "agg"};
+        const deployment_space sp{.gpus = gpus,
+                                  .isl = isl,
+                                  .osl = osl,
+                                  .max_concurrency = max_concurrency,
+                                  .aggregated = mode != "disagg",
+                                  .disaggregated = mode != "agg"};
         std::vector<deployment_point> points;
         {
           py::gil_scoped_release free;
@@ -355,20 +437,29 @@ PYBIND11_MODULE(roofline, mod) {
           return ms ? std::optional(*ms * 1e-3 * second) : std::optional<seconds>{};
         };
         const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms));
-        return json_loads(render_deployments(*m, *hw, sp, points, best, ttft_ms, tpot_ms, report_format::json));
-      }, py::arg("model"), py::arg("hardware"), py::arg("gpus") = 8, py::arg("isl") = 4096, py::arg("osl") = 512,
+        return json_loads(
+            render_deployments(*m, *hw, sp, points, best, ttft_ms, tpot_ms, report_format::json));
+      },
+      py::arg("model"), py::arg("hardware"), py::arg("gpus") = 8, py::arg("isl") = 4096, py::arg("osl") = 512,
       py::arg("max_concurrency") = 1024, py::arg("ttft_ms") = py::none(), py::arg("tpot_ms") = py::none(),
       py::arg("mode") = "both",
       "Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2, 4, ... "
-      "max_concurrency, the best within the TTFT and TPOT targets and the Pareto frontier, as one model's entry "
+      "max_concurrency, the best within the TTFT and TPOT targets and the Pareto frontier, as one model's "
+      "entry "
       "of `best_deployment --format json`.");
 
-  mod.def("forward_flops_per_token", [](const model_spec& m, double context) { return forward_flops_per_token(m, context); },
-          py::arg("model"), py::arg("context"),
-          "FLOPs of a forward pass per token at a context length, as the scaling-law fits count them.");
-  mod.def("training_flops_per_token", [](const model_spec& m, double context) { return training_flops_per_token(m, context); },
-          py::arg("model"), py::arg("context"), "Training FLOPs per token (forward and backward) at a context length.");
+  mod.def(
+      "forward_flops_per_token",
+      [](const model_spec& m, double context) { return forward_flops_per_token(m, context); },
+      py::arg("model"), py::arg("context"),
+      "FLOPs of a forward pass per token at a context length, as the scaling-law fits count them.");
+  mod.def(
+      "training_flops_per_token",
+      [](const model_spec& m, double context) { return training_flops_per_token(m, context); },
+      py::arg("model"), py::arg("context"),
+      "Training FLOPs per token (forward and backward) at a context length.");
 
-  mod.def("simd_target", [] { return std::string(simd_target()); },
-          "The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...).");
+  mod.def(
+      "simd_target", [] { return std::string(simd_target()); },
+      "The instruction set sweep() runs on here (Highway's name: AVX2, AVX3 for AVX-512, ...).");
 }

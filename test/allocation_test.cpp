@@ -6,8 +6,8 @@
 #include <new>
 
 #include "helpers.hpp"
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
 
 namespace {
 std::atomic<long> allocations{0};
@@ -31,7 +31,8 @@ TEST_CASE("an estimate of totals allocates no memory") {
     double sink = 0;
     const long before = allocations.load();
     for (int batch = 1; batch <= 64; batch *= 2)
-      for (overlap o : all_overlaps) sink += estimate(m, hw, {.batch = batch, .prefill = 4096, .generate = 100}, o).ttft.value();
+      for (overlap o : all_overlaps)
+        sink += estimate(m, hw, {.batch = batch, .prefill = 4096, .generate = 100}, o).ttft.value();
     const long after = allocations.load();
     CHECK(after - before == 0);
     CHECK(sink > 0);

@@ -7,9 +7,9 @@
 #include <map>
 
 #include "helpers.hpp"
-#include "roofline/calibrate.hpp"
-#include "roofline/io.hpp"
-#include "roofline/plot.hpp"
+#include "roofline/fit/calibrate.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/report/plot.hpp"
 
 using namespace roofline;
 
@@ -45,8 +45,9 @@ TEST_CASE("error statistics of a hand-computed case") {
 
 TEST_CASE("measurement files are read strictly") {
   SUBCASE("columns in any order, extra columns ignored, empty times not measured") {
-    const auto path = write_temp("m_ok.csv", "step_ms,model,gpu,batch,prefill,generate,ttft_ms\n"
-                                             "2.5,a.yaml,h100,4,128,100,\n");
+    const auto path = write_temp("m_ok.csv",
+                                 "step_ms,model,gpu,batch,prefill,generate,ttft_ms\n"
+                                 "2.5,a.yaml,h100,4,128,100,\n");
     const auto rows = load_measurements(path);
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].model == "a.yaml");
@@ -58,7 +59,8 @@ TEST_CASE("measurement files are read strictly") {
     CHECK(rows[0].line == 2);
   }
   SUBCASE("a UTF-8 byte-order mark before the header is not part of its first column") {
-    const auto path = write_temp("m_bom.csv", "\xEF\xBB\xBFmodel,batch,prefill,generate,ttft_ms,step_ms\na.yaml,2,3,4,5,6\n");
+    const auto path = write_temp(
+        "m_bom.csv", "\xEF\xBB\xBFmodel,batch,prefill,generate,ttft_ms,step_ms\na.yaml,2,3,4,5,6\n");
     const auto rows = load_measurements(path);
     REQUIRE(rows.size() == 1);
     CHECK(rows[0].model == "a.yaml");
@@ -66,33 +68,43 @@ TEST_CASE("measurement files are read strictly") {
   }
   SUBCASE("a missing column") {
     const auto path = write_temp("m_col.csv", "model,batch,prefill,ttft_ms,step_ms\na.yaml,1,1,1,1\n");
-    CHECK_THROWS_WITH_AS(load_measurements(path),
-                         (path + ":1:1: missing column 'generate'; required: model, batch, prefill, generate, ttft_ms, step_ms").c_str(),
-                         input_error);
+    CHECK_THROWS_WITH_AS(
+        load_measurements(path),
+        (path +
+         ":1:1: missing column 'generate'; required: model, batch, prefill, generate, ttft_ms, step_ms")
+            .c_str(),
+        input_error);
   }
   SUBCASE("a batch of zero") {
-    const auto path = write_temp("m_batch.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,0,1,1,1,1\n");
-    CHECK_THROWS_WITH_AS(load_measurements(path), (path + ":2:8: 'batch' must be an integer from 1 to 1099511627776, got '0'").c_str(),
+    const auto path =
+        write_temp("m_batch.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,0,1,1,1,1\n");
+    CHECK_THROWS_WITH_AS(load_measurements(path),
+                         (path + ":2:8: 'batch' must be an integer from 1 to 1099511627776, got '0'").c_str(),
                          input_error);
   }
   SUBCASE("a time that is not a number") {
-    const auto path = write_temp("m_time.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,1,1,1,fast,1\n");
-    CHECK_THROWS_WITH_AS(load_measurements(path),
-                         (path + ":2:14: 'ttft_ms' must be a positive number of milliseconds or empty, got 'fast'").c_str(),
-                         input_error);
+    const auto path =
+        write_temp("m_time.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,1,1,1,fast,1\n");
+    CHECK_THROWS_WITH_AS(
+        load_measurements(path),
+        (path + ":2:14: 'ttft_ms' must be a positive number of milliseconds or empty, got 'fast'").c_str(),
+        input_error);
   }
   SUBCASE("the shipped H100 measurements: 1,560 runs, 909 TTFT and 890 step times") {
     const auto rows = load_measurements(test::source_dir + "/measurements/h100_paper.csv");
     CHECK(rows.size() == 1560);
-    CHECK(std::count_if(rows.begin(), rows.end(), [](const measurement& m) { return m.ttft_ms.has_value(); }) == 909);
-    CHECK(std::count_if(rows.begin(), rows.end(), [](const measurement& m) { return m.step_ms.has_value(); }) == 890);
+    CHECK(std::count_if(rows.begin(), rows.end(),
+                        [](const measurement& m) { return m.ttft_ms.has_value(); }) == 909);
+    CHECK(std::count_if(rows.begin(), rows.end(),
+                        [](const measurement& m) { return m.step_ms.has_value(); }) == 890);
   }
 }
 
 TEST_CASE("a written stack reads back the same") {
   stack s = load_stack(test::source_dir + "/stacks/hf_transformers_h100.yaml");
   s.timing.of(op_class::attention).per_item = 3e-6 * second;
-  s.calibration = calibration_record{"measurements/x.csv", "2026-11-27", "test", {{"xlstm", "ttft", 3, 1, 2, 3, 4}}, {}};
+  s.calibration =
+      calibration_record{"measurements/x.csv", "2026-11-27", "test", {{"xlstm", "ttft", 3, 1, 2, 3, 4}}, {}};
   const stack back = parse_stack(stack_yaml(s), "written.yaml");
   CHECK(back.name == s.name);
   CHECK(back.describes == s.describes);
@@ -108,7 +120,8 @@ TEST_CASE("the fit recovers timing parameters from data they generated") {
   // Synthetic times from known parameters, on 6 paper models (12, 24, 32 layers) x 4 batches x
   // 4 prompt lengths.
   std::vector<model_spec> models;
-  for (const char* m : {"xlstm_160m", "xlstm_400m", "xlstm_2.7b", "llama2_160m", "llama2_400m", "llama2_2.7b"})
+  for (const char* m :
+       {"xlstm_160m", "xlstm_400m", "xlstm_2.7b", "llama2_160m", "llama2_400m", "llama2_2.7b"})
     models.push_back(load_model(test::source_dir + "/model_specs/paper/" + m + ".yaml"));
   hardware truth = test::h100_calibrated();
   const std::vector<fit_parameter> params = fit_parameters();
@@ -116,8 +129,8 @@ TEST_CASE("the fit recovers timing parameters from data they generated") {
   truth.timing.gemm_tile_m = truth.timing.gemm_tile_n = 128;
   // Identified one by one: efficiencies and the overlap exponent. The overheads are constants
   // of a forward pass of each layer count, so only their sums per pass are identified (below).
-  std::map<std::string, double> value{{"matrix.compute", 0.6}, {"matrix.memory", 0.8}, {"attention.memory", 0.4},
-                                      {"smooth_exponent", 4}};
+  std::map<std::string, double> value{
+      {"matrix.compute", 0.6}, {"matrix.memory", 0.8}, {"attention.memory", 0.4}, {"smooth_exponent", 4}};
   for (const fit_parameter& p : params) p.set(truth.timing, value.count(p.name) ? value[p.name] : p.start);
   truth.timing.overhead_per_forward = 300e-6 * second;
   truth.timing.of(op_class::matrix).overhead = 2e-6 * second;
@@ -143,7 +156,8 @@ TEST_CASE("the fit recovers timing parameters from data they generated") {
   // The overheads of a pass that does not depend on the layer count: the per-forward one and
   // those of the LM head (a matrix op) and of the embedding and final norm (vector ops).
   const auto fixed = [](const timing_params& t) {
-    return (t.overhead_per_forward + t.of(op_class::matrix).overhead + 2.0 * t.of(op_class::vector).overhead).value();
+    return (t.overhead_per_forward + t.of(op_class::matrix).overhead + 2.0 * t.of(op_class::vector).overhead)
+        .value();
   };
   CHECK(fixed(fit.fitted.timing) == doctest::Approx(fixed(truth.timing)).epsilon(0.02));
 }
@@ -152,7 +166,12 @@ TEST_CASE("the validation plot is an SVG with the models and panel titles") {
   const model_spec m = load_model(test::source_dir + "/model_specs/paper/xlstm_400m.yaml");
   const hardware hw = test::h100_calibrated();
   std::vector<sample> s;
-  for (std::int64_t pre : {128, 1024}) s.push_back({&m, "model_specs/paper/xlstm_400m.yaml", {.batch = 1, .prefill = pre, .generate = 100}, 0.01, 0.005});
+  for (std::int64_t pre : {128, 1024})
+    s.push_back({&m,
+                 "model_specs/paper/xlstm_400m.yaml",
+                 {.batch = 1, .prefill = pre, .generate = 100},
+                 0.01,
+                 0.005});
   const auto path = (std::filesystem::temp_directory_path() / "roofline_validation.svg").string();
   std::filesystem::remove(path);
   plot_validation(s, predict(hw, s), 1, path);

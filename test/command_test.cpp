@@ -22,7 +22,8 @@ struct result {
 
 // Runs `roofline ARGS`, capturing stdout and stderr apart.
 result run_roofline(const std::string& args) {
-  const std::string err_file = (std::filesystem::temp_directory_path() / ("roofline_err_" + std::to_string(::getpid()))).string();
+  const std::string err_file =
+      (std::filesystem::temp_directory_path() / ("roofline_err_" + std::to_string(::getpid()))).string();
   FILE* p = popen((std::string(ROOFLINE_COMMAND) + " " + args + " 2>" + err_file).c_str(), "r");
   REQUIRE(p != nullptr);
   std::string out;
@@ -36,7 +37,8 @@ result run_roofline(const std::string& args) {
 }
 
 std::string write(const std::string& name, const std::string& text) {
-  const std::string path = (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name)).string();
+  const std::string path =
+      (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_" + name)).string();
   std::ofstream(path, std::ios::binary) << text;
   return path;
 }
@@ -49,8 +51,8 @@ const std::string llama = test::source_dir + "/model_specs/llama3_8b.yaml";
 TEST_CASE("roofline lists its subcommands and runs them") {
   const result help = run_roofline("--help");
   CHECK(help.status == 0);
-  for (const char* c : {"estimate", "sweep", "serve", "best_deployment", "compare", "import_hf", "validate", "calibrate",
-                        "optimal_model", "pareto"})
+  for (const char* c : {"estimate", "sweep", "serve", "best_deployment", "compare", "import_hf", "validate",
+                        "calibrate", "optimal_model", "pareto"})
     CHECK(help.out.find(std::string("  ") + c + " ") != std::string::npos);
   const result none = run_roofline("");
   CHECK(none.status == 2);
@@ -70,7 +72,8 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   CHECK(sj["gpus"] == 1);
   CHECK(sj["ttft_ms"].get<double>() > 0);
   CHECK(sj["iterations"]["running"] == 8);
-  const result best = run_roofline("best_deployment --model " + llama + " --gpus 2 --isl 512 --osl 64 "
+  const result best = run_roofline("best_deployment --model " + llama +
+                                   " --gpus 2 --isl 512 --osl 64 "
                                    "--max-concurrency 4 --tpot-ms 100 --format json");
   CHECK(best.status == 0);
   const auto bj = nlohmann::json::parse(best.out);
@@ -78,17 +81,20 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   CHECK(bj["models"][0]["frontier"].size() >= 1);
   CHECK(bj["models"][0]["best"]["tpot_ms"].get<double>() <= 100);
   // sweep: rows equal to estimate's figures; the summary counts and sums every estimate
-  const result est_json = run_roofline("estimate --model " + llama + " --batch 2 --prefill 128 --generate 8 --format json");
+  const result est_json =
+      run_roofline("estimate --model " + llama + " --batch 2 --prefill 128 --generate 8 --format json");
   REQUIRE(est_json.status == 0);
   const auto ej = nlohmann::json::parse(est_json.out);
-  const result rows = run_roofline("sweep --model " + llama + " --batch 1,2 --prefill 128 --generate 8 --threads 2");
+  const result rows =
+      run_roofline("sweep --model " + llama + " --batch 1,2 --prefill 128 --generate 8 --threads 2");
   CHECK(rows.status == 0);
   CHECK(rows.out.rfind("batch,prefill,generate,tp,pp,ep,dp,ttft_s,step_s,", 0) == 0);
   const std::size_t second = rows.out.find("\n2,128,8,1,1,1,1,");
   REQUIRE(second != std::string::npos);
   const double ttft = std::stod(rows.out.substr(second + std::string("\n2,128,8,1,1,1,1,").size()));
   CHECK(ttft == doctest::Approx(ej["ttft_s"].get<double>()).epsilon(1e-12));
-  const result summary = run_roofline("sweep --model " + llama + " --batch 1,2 --prefill 128 --generate 8 --repeat 3 "
+  const result summary = run_roofline("sweep --model " + llama +
+                                      " --batch 1,2 --prefill 128 --generate 8 --repeat 3 "
                                       "--format json --threads 1");
   CHECK(summary.status == 0);
   const auto wj = nlohmann::json::parse(summary.out);
@@ -97,20 +103,23 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   CHECK(wj["scalar"] == 0);
   CHECK(wj["threads"] == 1);
   // three times the batch-1 and the batch-2 point
-  const result one = run_roofline("estimate --model " + llama + " --batch 1 --prefill 128 --generate 8 --format json");
+  const result one =
+      run_roofline("estimate --model " + llama + " --batch 1 --prefill 128 --generate 8 --format json");
   const auto oj = nlohmann::json::parse(one.out);
   CHECK(wj["checksum_ttft_s"].get<double>() ==
         doctest::Approx(3 * (oj["ttft_s"].get<double>() + ej["ttft_s"].get<double>())).epsilon(1e-12));
   CHECK(wj["checksum_step_s"].get<double>() ==
-        doctest::Approx(3 * (oj["step_time_s"].get<double>() + ej["step_time_s"].get<double>())).epsilon(1e-12));
+        doctest::Approx(3 * (oj["step_time_s"].get<double>() + ej["step_time_s"].get<double>()))
+            .epsilon(1e-12));
   const result sub_help = run_roofline("compare --help");
   CHECK(sub_help.status == 0);
   CHECK(sub_help.out.find("--prefill-range") != std::string::npos);
 }
 
 TEST_CASE("every bad command line gets one error line, a non-zero exit and no output") {
-  const std::string one_row = write("one_row.csv", "model,batch,prefill,generate,ttft_ms,step_ms\n"
-                                                   "model_specs/paper/llama2_160m.yaml,1,128,100,5.0,4.0\n");
+  const std::string one_row = write("one_row.csv",
+                                    "model,batch,prefill,generate,ttft_ms,step_ms\n"
+                                    "model_specs/paper/llama2_160m.yaml,1,128,100,5.0,4.0\n");
   const std::string array_peaks = write("peaks_array.json", "[1, 2, 3]");
   const std::string no_peaks = write("no_peaks.json", "{\"gpu\": \"x\"}");
   const std::string not_json = write("not.json", "{gpu: ");
@@ -124,46 +133,65 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
   for (const bad& b : std::vector<bad>{
            {"nope", "error: unknown command 'nope'; roofline --help lists the commands\n"},
            {"estimate --generate 9223372036854775807",
-            "error: workload: batch (8), prefill (16384), generate (9223372036854775807) and prefill + generate must "
+            "error: workload: batch (8), prefill (16384), generate (9223372036854775807) and prefill + "
+            "generate must "
             "each be at most 1099511627776 (2^40)\n"},
            {"estimate --batch 0x10", "error: --batch: must be a positive integer, got '0x10'\n"},
-           {"estimate --plot /nonexistent_dir/x.svg", "error: /nonexistent_dir/x.svg:1:1: cannot write file\n"},
+           {"estimate --plot /nonexistent_dir/x.svg",
+            "error: /nonexistent_dir/x.svg:1:1: cannot write file\n"},
            {"estimate --model " + test::source_dir + "/model_specs",
             "error: " + test::source_dir + "/model_specs:1:1: is a directory, not a file\n"},
            {"estimate --model " + test::source_dir + "/model_specs/gpt2.yaml --prefill 1000 --generate 100",
-            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model 'gpt2', "
-            "1024 ('max_context' in " + test::source_dir + "/model_specs/gpt2.yaml)\n"},
+            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model "
+            "'gpt2', "
+            "1024 ('max_context' in " +
+                test::source_dir + "/model_specs/gpt2.yaml)\n"},
            {"compare --models " + llama + " --prefill-range 1:9223372036854775807",
             "error: --prefill-range: expected LO:HI with 1 <= LO < HI <= 1099511627776 (2^40), got "
             "'1:9223372036854775807'\n"},
-           {calibrate + one_row, "error: " + one_row + ": 2 measured times; fitting 36 timing parameters needs at least as many\n"},
+           {calibrate + one_row,
+            "error: " + one_row +
+                ": 2 measured times; fitting 36 timing parameters needs at least as many\n"},
            {calibrate + measurements + " --peaks " + array_peaks,
-            "error: " + array_peaks + ":1:1: expected the environment JSON of examples/measure/measure.py (an object "
-            "with 'peaks', or 'runs'); got no object\n"},
+            "error: " + array_peaks +
+                ":1:1: expected the environment JSON of examples/measure/measure.py (an object "
+                "with 'peaks', or 'runs'); got no object\n"},
            {calibrate + measurements + " --peaks " + no_peaks,
-            "error: " + no_peaks + ":1:1: expected the environment JSON of examples/measure/measure.py (an object with "
-            "'peaks', or 'runs'); no 'peaks' object\n"},
-           {calibrate + measurements + " --peaks /no/such/env.json", "error: /no/such/env.json:1:1: cannot open file\n"},
-           {calibrate + measurements + " --huber nan", "error: --huber: must be a positive number, got 'nan'\n"},
-           {calibrate + measurements + " --huber -1", "error: --huber: must be a positive number, got '-1'\n"},
-           {"pareto --compute 1e21 --lifetime-tokens nan", "error: --lifetime-tokens: must be a number >= 0, got 'nan'\n"},
+            "error: " + no_peaks +
+                ":1:1: expected the environment JSON of examples/measure/measure.py (an object with "
+                "'peaks', or 'runs'); no 'peaks' object\n"},
+           {calibrate + measurements + " --peaks /no/such/env.json",
+            "error: /no/such/env.json:1:1: cannot open file\n"},
+           {calibrate + measurements + " --huber nan",
+            "error: --huber: must be a positive number, got 'nan'\n"},
+           {calibrate + measurements + " --huber -1",
+            "error: --huber: must be a positive number, got '-1'\n"},
+           {"pareto --compute 1e21 --lifetime-tokens nan",
+            "error: --lifetime-tokens: must be a number >= 0, got 'nan'\n"},
            {"pareto --compute inf", "error: --compute: must be a positive number, got 'inf'\n"},
            {"serve --osl 1",
-            "error: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second token), each "
+            "error: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second "
+            "token), each "
             "at most 1099511627776\n"},
            {"sweep --batch 1,0", "error: --batch: must be a positive integer, got '0'\n"},
-           {"sweep --out /nonexistent_dir/x.csv", "error: --out /nonexistent_dir/x.csv: cannot open it for writing\n"},
+           {"sweep --out /nonexistent_dir/x.csv",
+            "error: --out /nonexistent_dir/x.csv: cannot open it for writing\n"},
            // the whole grid is checked before the file is made: no partial output
-           {"sweep --model " + test::source_dir + "/model_specs/gpt2.yaml --prefill 128,1000 --generate 100 --out " +
-                never_written,
-            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model 'gpt2', "
-            "1024 ('max_context' in " + test::source_dir + "/model_specs/gpt2.yaml)\n"},
-           {"sweep --model " + llama + " --tp 3", "error: layout tp 3 pp 1 ep 1 dp 1: tp 3 does not divide the 32 query "
-            "heads of layer kind 'attention+mlp' of model 'llama3_8b' (" + llama + ")\n"},
+           {"sweep --model " + test::source_dir +
+                "/model_specs/gpt2.yaml --prefill 128,1000 --generate 100 --out " + never_written,
+            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model "
+            "'gpt2', "
+            "1024 ('max_context' in " +
+                test::source_dir + "/model_specs/gpt2.yaml)\n"},
+           {"sweep --model " + llama + " --tp 3",
+            "error: layout tp 3 pp 1 ep 1 dp 1: tp 3 does not divide the 32 query "
+            "heads of layer kind 'attention+mlp' of model 'llama3_8b' (" +
+                llama + ")\n"},
            {"best_deployment --model " + llama + " --quant 'fp8;fp8'",
             "error: --quant: give one for all models or one per --model (1 models, 2 formats)\n"},
            {"best_deployment --model " + llama + " --quant w3a8",
-            "error: --quant 'w3a8': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or empty for "
+            "error: --quant 'w3a8': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or "
+            "empty for "
             "bf16)\n"},
            {"serve --prefill-tp 2", "error: --prefill-tp: a disaggregated pool option, and --mode is agg\n"},
            {"serve --mode disagg --tp 2", "error: --tp: an aggregated worker option, and --mode is disagg\n"},
@@ -186,10 +214,11 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
 
 TEST_CASE("a name that is not UTF-8 is written as JSON with replacement characters") {
   // "caf\xe9" is Latin-1, not UTF-8; nlohmann/json would throw while writing it
-  const std::string spec = write("latin1.yaml", std::string("name: caf\xe9\n") +
-                                                    "architecture: transformer\nd_model: 64\nn_layers: 2\nn_heads: 4\n"
-                                                    "ffn_dim: 128\nvocab_size: 100\ntied_embeddings: false\n"
-                                                    "attention: {n_kv_heads: 2, head_dim: 16}\n");
+  const std::string spec =
+      write("latin1.yaml", std::string("name: caf\xe9\n") +
+                               "architecture: transformer\nd_model: 64\nn_layers: 2\nn_heads: 4\n"
+                               "ffn_dim: 128\nvocab_size: 100\ntied_embeddings: false\n"
+                               "attention: {n_kv_heads: 2, head_dim: 16}\n");
   const result r = run_roofline("estimate --format json --model " + spec);
   REQUIRE(r.status == 0);
   const nlohmann::json j = nlohmann::json::parse(r.out);

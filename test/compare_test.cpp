@@ -5,10 +5,10 @@
 #include <fstream>
 
 #include "helpers.hpp"
-#include "roofline/compare.hpp"
-#include "roofline/io.hpp"
-#include "roofline/plot.hpp"
-#include "roofline/report.hpp"
+#include "roofline/estimate/compare.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/report/plot.hpp"
+#include "roofline/report/report.hpp"
 
 using namespace roofline;
 
@@ -38,7 +38,8 @@ TEST_CASE("a crossover is the first prompt length at which the faster model is f
   }
   CHECK(ttft == 1);
   // xLSTM's step does not depend on the context; Llama's grows with it
-  CHECK(c.results.front()[0].step_time.value() == doctest::Approx(c.results.back()[0].step_time.value()).epsilon(1e-9));
+  CHECK(c.results.front()[0].step_time.value() ==
+        doctest::Approx(c.results.back()[0].step_time.value()).epsilon(1e-9));
   CHECK(c.results.back()[1].step_time > 10.0 * c.results.front()[1].step_time);
 }
 
@@ -53,7 +54,9 @@ TEST_CASE("the comparison and roofline charts are SVGs with their labels") {
   const auto dir = std::filesystem::temp_directory_path();
   SUBCASE("comparison") {
     const auto path = (dir / "roofline_compare.svg").string();
-    plot_comparison(compare({&xlstm, &llama}, hw, {.batch = 1, .prefill = 1, .generate = 100}, prefill_grid(512, 65536)), path);
+    plot_comparison(
+        compare({&xlstm, &llama}, hw, {.batch = 1, .prefill = 1, .generate = 100}, prefill_grid(512, 65536)),
+        path);
     const std::string svg = read(path);
     CHECK(svg.find("<svg") != std::string::npos);
     CHECK(svg.find("time to first token on NVIDIA H100 SXM5 80GB, batch 1") != std::string::npos);
@@ -68,8 +71,9 @@ TEST_CASE("the comparison and roofline charts are SVGs with their labels") {
       for (const auto& f : fits)
         if (f.family == name(arch) && f.name == "default") fit = &f;
       REQUIRE(fit != nullptr);
-      series.push_back({std::string(name(arch)) + ", 16384",
-                        serve(train_on_budget(ladder(arch), *fit, 1e21, 16384), hw, {.batch = 1, .prefill = 16384, .generate = 100})});
+      series.push_back(
+          {std::string(name(arch)) + ", 16384", serve(train_on_budget(ladder(arch), *fit, 1e21, 16384), hw,
+                                                      {.batch = 1, .prefill = 16384, .generate = 100})});
     }
     plot_pareto(series, "trained on 1e21 FLOPs", path);
     const std::string svg = read(path);

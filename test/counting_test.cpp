@@ -5,8 +5,8 @@
 #include <map>
 
 #include "helpers.hpp"
-#include "roofline/graph.hpp"
-#include "roofline/io.hpp"
+#include "roofline/graph/graph.hpp"
+#include "roofline/io/io.hpp"
 
 using namespace roofline;
 
@@ -15,7 +15,8 @@ namespace {
 const model_spec& paper_model(const std::string& tag) {
   static std::map<std::string, model_spec> cache;
   auto it = cache.find(tag);
-  if (it == cache.end()) it = cache.emplace(tag, load_model(test::source_dir + "/model_specs/paper/" + tag + ".yaml")).first;
+  if (it == cache.end())
+    it = cache.emplace(tag, load_model(test::source_dir + "/model_specs/paper/" + tag + ".yaml")).first;
   return it->second;
 }
 
@@ -30,7 +31,6 @@ model_spec tiny_xlstm() {
   return test::stack("tiny", 8, 32, mlstm_mixer{.n_heads = 2, .qk_dim_factor = 0.5, .chunk_size = 4},
                      mlp_channel{.ffn_dim = 16}, 1);
 }
-
 
 double rel(double got, double want) { return std::abs(got - want) / std::abs(want); }
 
@@ -50,9 +50,9 @@ TEST_CASE("the parameter count of each paper model equals its measured num_param
 
 TEST_CASE("the parameter counts of the released models equal their published totals") {
   // Totals of the released checkpoints (safetensors metadata on their model cards).
-  const std::map<std::string, double> published{
-      {"xlstm_7b", 6'865'424'896},   {"llama2_7b", 6'738'415'616},  {"llama3_8b", 8'030'261'248},
-      {"llama3_70b", 70'553'706'496}, {"mistral_7b", 7'241'732'096}, {"qwen2.5_7b", 7'615'616'512}};
+  const std::map<std::string, double> published{{"xlstm_7b", 6'865'424'896},   {"llama2_7b", 6'738'415'616},
+                                                {"llama3_8b", 8'030'261'248},  {"llama3_70b", 70'553'706'496},
+                                                {"mistral_7b", 7'241'732'096}, {"qwen2.5_7b", 7'615'616'512}};
   for (const auto& entry : published) {
     const std::string& name = entry.first;
     CAPTURE(name);
@@ -67,7 +67,8 @@ TEST_CASE("TTFT and step FLOPs and bytes match the paper's accounting on every r
     int compared = 0;
     for (const auto& row : rows) {
       model_spec m = paper_model(row.at("model_tag"));
-      const workload w{.batch = std::stoll(row.at("batch_size")), .prefill = std::stoll(row.at("prefill_tokens")),
+      const workload w{.batch = std::stoll(row.at("batch_size")),
+                       .prefill = std::stoll(row.at("prefill_tokens")),
                        .generate = 100};
       if (fraction)
         m.accounting.partial_chunk = partial_chunk::fraction;
@@ -112,7 +113,7 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
     CHECK(att.work.value() == doctest::Approx(436.8).epsilon(1e-12));
     CHECK(att.moved.activations.value() == 4 * 2 * 8 * 2);  // q and o: T H (d_qk + d_v) b
     CHECK(att.moved.kv_cache.value() == 4 * 1 * 8 * 2);     // k and v: T H_kv (d_qk + d_v) b
-    const op head = test::find_op(m, p, "lm_head");               // last token only: 2 d V
+    const op head = test::find_op(m, p, "lm_head");         // last token only: 2 d V
     CHECK(head.work.value() == 2 * 8 * 32);
     CHECK(head.moved.total().value() == 8 * 32 * 2 + (8 + 32) * 2);
     CHECK(test::find_op(m, p, "final_norm").work.value() == 0);  // the paper leaves it out of prefill
@@ -136,8 +137,9 @@ TEST_CASE("a tiny grouped-query Transformer is counted as worked out by hand") {
     CHECK(att.item_steps == 128);
     CHECK(att.item_size == doctest::Approx(8.0 / 256).epsilon(1e-12));
     // after a 300-token prompt: keys 301 and 302, mean 301.5 steps, more than a tile
-    CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 300, .generate = 2}), "attention").item_steps ==
-          doctest::Approx(301.5).epsilon(1e-12));
+    CHECK(
+        test::find_op(m, decode_pass({.batch = 1, .prefill = 300, .generate = 2}), "attention").item_steps ==
+        doctest::Approx(301.5).epsilon(1e-12));
   }
   SUBCASE("memory held after 4 + 2 tokens") {
     const footprint f = memory_footprint(m, w);
@@ -168,7 +170,8 @@ TEST_CASE("a tiny xLSTM's mLSTM cell is counted as worked out by hand") {
     const workload w{.batch = 1, .prefill = 6, .generate = 1};
     CHECK(test::find_op(m, prefill_pass(w), "mlstm_cell").work.value() == 2 * 2 * 547);
     m.accounting.partial_chunk = partial_chunk::fraction;
-    CHECK(test::find_op(m, prefill_pass(w), "mlstm_cell").work.value() == doctest::Approx(2 * 1.5 * 547).epsilon(1e-12));
+    CHECK(test::find_op(m, prefill_pass(w), "mlstm_cell").work.value() ==
+          doctest::Approx(2 * 1.5 * 547).epsilon(1e-12));
   }
   SUBCASE("a recurrent step") {
     // gates 4 + 2 + 1 + 1 + 1 = 9; C update 4 x 2 x 4 = 32; denominator 12 + 4 + 3 = 19;
@@ -177,7 +180,8 @@ TEST_CASE("a tiny xLSTM's mLSTM cell is counted as worked out by hand") {
     CHECK(cell.work.value() == 3 * 2 * 78);
     CHECK(cell.moved.state.value() == 3 * 2 * 88);
     CHECK(cell.cls == op_class::recurrent_step);  // the step's kernel, not the chunkwise one
-    CHECK(test::find_op(m, prefill_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell").cls == op_class::recurrent);
+    CHECK(test::find_op(m, prefill_pass({.batch = 3, .prefill = 8, .generate = 5}), "mlstm_cell").cls ==
+          op_class::recurrent);
   }
   SUBCASE("state held: B layers H (d_qk d_v + d_qk + 1) x 4 B, independent of context") {
     CHECK(memory_footprint(m, {.batch = 3, .prefill = 8, .generate = 5}).state.value() == 3 * 2 * 11 * 4);

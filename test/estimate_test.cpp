@@ -2,8 +2,8 @@
 #include <doctest/doctest.h>
 
 #include "helpers.hpp"
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
 
 using namespace roofline;
 
@@ -36,11 +36,13 @@ TEST_CASE("a memory-bound estimate is bytes over bandwidth plus the overheads") 
   // 8 ops per layer x 3 layers + embedding + final norm + LM head = 27 ops, + 1 forward
   const double overhead = 27 * 1 + 10;
   CHECK(r.prefill.overhead.value() == overhead);
-  CHECK(r.ttft.value() == doctest::Approx(count(m, prefill_pass(w)).moved.total().value() / 1000 + overhead).epsilon(1e-12));
+  CHECK(r.ttft.value() ==
+        doctest::Approx(count(m, prefill_pass(w)).moved.total().value() / 1000 + overhead).epsilon(1e-12));
   CHECK(r.step_time.value() ==
         doctest::Approx(count(m, decode_pass(w)).moved.total().value() / 1000 + overhead).epsilon(1e-12));
   CHECK(r.throughput_tokens_per_s == doctest::Approx(2 / r.step_time.value()).epsilon(1e-12));
-  CHECK(r.end_to_end_tokens_per_s == doctest::Approx(2 * 3 / (r.ttft.value() + 3 * r.step_time.value())).epsilon(1e-12));
+  CHECK(r.end_to_end_tokens_per_s ==
+        doctest::Approx(2 * 3 / (r.ttft.value() + 3 * r.step_time.value())).epsilon(1e-12));
   CHECK(r.prefill.bound == bound::overhead);  // 37 s of overheads against well under 1 s of memory
 }
 
@@ -114,12 +116,13 @@ TEST_CASE("an estimate rejects what the hardware or the workload cannot take") {
     model_spec fp8 = m;
     fp8.dtypes.weights = plain(dtype::fp8);
     CHECK(estimate(fp8, memory_only(), {}).ttft.value() > 0);  // fp8 storage, bf16 compute (W8A16)
-    fp8.dtypes.compute = dtype::fp8;                             // W8A8: the fp8 units
-    CHECK_THROWS_WITH_AS(estimate(fp8, memory_only(), {}),
-                         "hardware 'memory only': no matrix peak for fp8: memory only has no fp8 tensor units, and "
-                         "model 'tiny' computes its mixer weights in fp8; use weight-only fp8 with bf16 compute "
-                         "('dtypes.compute: bf16') or add 'matrix_tflops.fp8'",
-                         input_error);
+    fp8.dtypes.compute = dtype::fp8;                           // W8A8: the fp8 units
+    CHECK_THROWS_WITH_AS(
+        estimate(fp8, memory_only(), {}),
+        "hardware 'memory only': no matrix peak for fp8: memory only has no fp8 tensor units, and "
+        "model 'tiny' computes its mixer weights in fp8; use weight-only fp8 with bf16 compute "
+        "('dtypes.compute: bf16') or add 'matrix_tflops.fp8'",
+        input_error);
   }
   SUBCASE("a non-positive workload") {
     CHECK_THROWS_WITH_AS(estimate(m, memory_only(), {.batch = 0}),
@@ -128,29 +131,29 @@ TEST_CASE("an estimate rejects what the hardware or the workload cannot take") {
   SUBCASE("a spec built in code with heads that do not divide") {
     model_spec bad = m;
     std::get<attention_mixer>(bad.kinds[0].mixer).n_kv_heads = 3;
-    CHECK_THROWS_WITH_AS(estimate(bad, memory_only(), {}), "model 'tiny': 'n_kv_heads' (3) must divide 'n_heads' (2)",
-                         input_error);
+    CHECK_THROWS_WITH_AS(estimate(bad, memory_only(), {}),
+                         "model 'tiny': 'n_kv_heads' (3) must divide 'n_heads' (2)", input_error);
   }
   SUBCASE("a workload beyond the model's maximum context") {
     model_spec short_context = m;
     short_context.max_context = 4096;
     CHECK(estimate(short_context, memory_only(), {.batch = 1, .prefill = 4000, .generate = 96}).fits);
-    CHECK_THROWS_WITH_AS(estimate(short_context, memory_only(), {.batch = 1, .prefill = 4000, .generate = 97}),
-                         "workload: prefill 4000 + generate 97 = 4097 tokens exceeds the maximum context of model "
-                         "'tiny', 4096 ('max_context')",
-                         input_error);
+    CHECK_THROWS_WITH_AS(
+        estimate(short_context, memory_only(), {.batch = 1, .prefill = 4000, .generate = 97}),
+        "workload: prefill 4000 + generate 97 = 4097 tokens exceeds the maximum context of model "
+        "'tiny', 4096 ('max_context')",
+        input_error);
   }
 }
 
 TEST_CASE("every shipped model runs on every shipped accelerator") {
   for (const char* model : {"xlstm_7b", "llama2_7b", "llama3_8b", "llama3_70b", "mistral_7b", "qwen2.5_7b"})
-    for (const char* hw : {"h100_sxm", "h100_pcie", "h200", "b200", "a100_80gb_sxm", "a100_40gb", "l40s", "l4",
-                           "rtx_4090", "mi300x", "mi325x", "gaudi3"}) {
+    for (const char* hw : {"h100_sxm", "h100_pcie", "h200", "b200", "a100_80gb_sxm", "a100_40gb", "l40s",
+                           "l4", "rtx_4090", "mi300x", "mi325x", "gaudi3"}) {
       CAPTURE(model);
       CAPTURE(hw);
       const auto r = estimate(load_model(test::source_dir + "/model_specs/" + model + ".yaml"),
-                              test::shipped(hw, "datasheet"),
-                              {.batch = 4, .prefill = 1024, .generate = 64});
+                              test::shipped(hw, "datasheet"), {.batch = 4, .prefill = 1024, .generate = 64});
       CHECK(r.ttft.value() > 0);
       CHECK(r.step_time < r.ttft);
     }
@@ -169,15 +172,17 @@ TEST_CASE("a stack moves to another part by the transfer rule, and says so") {
     const class_timing& moved = h.timing.of(op_class::decode_attention);
     CHECK(moved.per_step.value() == doctest::Approx(fitted.per_step.value() * 1830 / 1620).epsilon(1e-12));
     CHECK(moved.per_item.value() == doctest::Approx(fitted.per_item.value() * 1830 / 1620).epsilon(1e-12));
-    CHECK(moved.compute == fitted.compute);                  // a fraction of the new part's peak
+    CHECK(moved.compute == fitted.compute);                    // a fraction of the new part's peak
     CHECK(moved.overhead.value() == fitted.overhead.value());  // launches as measured
     CHECK(moved.half_parallel == fitted.half_parallel);
-    CHECK(h.stack_note == "transferred from NVIDIA H100 SXM5 80GB: per-unit times scaled by its clock over this one's, 1.13");
+    CHECK(h.stack_note ==
+          "transferred from NVIDIA H100 SXM5 80GB: per-unit times scaled by its clock over this one's, 1.13");
   }
   SUBCASE("on a part that states no clock: per-unit times kept") {
     const hardware h = drive(load_part(test::source_dir + "/hw_profiles/b200.yaml"), s);
     CHECK(h.timing.of(op_class::decode_attention).per_step.value() == fitted.per_step.value());
-    CHECK(h.stack_note == "transferred from NVIDIA H100 SXM5 80GB: per-unit times kept, not both parts state a clock");
+    CHECK(h.stack_note ==
+          "transferred from NVIDIA H100 SXM5 80GB: per-unit times kept, not both parts state a clock");
   }
   SUBCASE("the report names the stack and the transfer") {
     const hardware h = drive(load_part(test::source_dir + "/hw_profiles/b200.yaml"), s);

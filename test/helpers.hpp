@@ -9,8 +9,8 @@
 
 #include <doctest/doctest.h>
 
-#include "roofline/graph.hpp"
-#include "roofline/io.hpp"
+#include "roofline/graph/graph.hpp"
+#include "roofline/io/io.hpp"
 
 namespace test {
 
@@ -29,8 +29,12 @@ inline roofline::model_spec stack(std::string name, int d_model, int vocab, roof
                                   roofline::channel_spec channel, int layers) {
   roofline::model_spec m{.name = std::move(name), .d_model = d_model, .vocab_size = vocab};
   const bool none = std::holds_alternative<roofline::no_channel>(channel);
-  roofline::set_uniform_layers(m, {.mixer_name = "mixer", .channel_name = none ? "none" : "channel",
-                                   .mixer = std::move(mixer), .channel = std::move(channel)}, layers);
+  roofline::set_uniform_layers(m,
+                               {.mixer_name = "mixer",
+                                .channel_name = none ? "none" : "channel",
+                                .mixer = std::move(mixer),
+                                .channel = std::move(channel)},
+                               layers);
   return m;
 }
 
@@ -39,7 +43,8 @@ inline const std::string test_dir = ROOFLINE_TEST_DIR;
 
 /// A shipped part and stack: hw_profiles/<part>.yaml driven by stacks/<stack>.yaml.
 inline roofline::hardware shipped(const std::string& part, const std::string& stack) {
-  return roofline::load_hardware(source_dir + "/hw_profiles/" + part + ".yaml", source_dir + "/stacks/" + stack + ".yaml");
+  return roofline::load_hardware(source_dir + "/hw_profiles/" + part + ".yaml",
+                                 source_dir + "/stacks/" + stack + ".yaml");
 }
 /// The H100 SXM with the stack fitted to the paper's runs, and with the pure roofline.
 inline roofline::hardware h100_calibrated() { return shipped("h100_sxm", "hf_transformers_h100"); }

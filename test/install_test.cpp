@@ -31,13 +31,14 @@ TEST_CASE("a consumer project builds against an installed copy and prints a TTFT
   const std::string dest = (dir / "dest").string();
   int rc = 0;  // not a structured binding: clang 14 cannot capture those in the CHECK macros
   std::string out;
-  std::tie(rc, out) = shell("DESTDIR=" + dest + " meson install -C " ROOFLINE_BUILD_DIR " --no-rebuild --quiet");
+  std::tie(rc, out) =
+      shell("DESTDIR=" + dest + " meson install -C " ROOFLINE_BUILD_DIR " --no-rebuild --quiet");
   REQUIRE_MESSAGE(rc == 0, out);
-  CHECK(fs::exists(dest + "/usr/local/include/roofline/estimate.hpp"));
+  CHECK(fs::exists(dest + "/usr/local/include/roofline/estimate/estimate.hpp"));
   // every header a public header includes is installed too (the consumer includes them all)
-  for (const char* h : {"scaling.hpp", "compare.hpp", "graph/moe.hpp", "graph/mla.hpp"})
+  for (const char* h : {"scaling/scaling.hpp", "estimate/compare.hpp", "graph/moe.hpp", "graph/mla.hpp"})
     CHECK(fs::exists(dest + "/usr/local/include/roofline/" + h));
-  CHECK_FALSE(fs::exists(dest + "/usr/local/include/roofline/io_reader.hpp"));  // internal
+  CHECK_FALSE(fs::exists(dest + "/usr/local/include/roofline/io/io_reader.hpp"));  // internal
   CHECK(fs::exists(dest + "/usr/local/share/roofline/hw_profiles/h100_sxm.yaml"));
   CHECK(fs::exists(dest + "/usr/local/share/roofline/model_specs/paper/xlstm_7b.yaml"));
   std::string pc_dir;
@@ -59,8 +60,9 @@ TEST_CASE("a consumer project builds against an installed copy and prints a TTFT
   const std::string cxx = "CXX=g++ ";
 #endif
   const std::string env = "PKG_CONFIG_SYSROOT_DIR=" + dest + " PKG_CONFIG_PATH=" + pc_dir + " ";
-  std::tie(rc, out) = shell(env + cxx + "meson setup " + (dir / "consumer").string() + " " + test::source_dir +
-                            "/examples/consumer" + options + " && ninja -C " + (dir / "consumer").string());
+  std::tie(rc, out) =
+      shell(env + cxx + "meson setup " + (dir / "consumer").string() + " " + test::source_dir +
+            "/examples/consumer" + options + " && ninja -C " + (dir / "consumer").string());
   REQUIRE_MESSAGE(rc == 0, out);
   std::tie(rc, out) = shell((dir / "consumer" / "consumer").string());
   CHECK(rc == 0);
@@ -79,9 +81,10 @@ TEST_CASE("a consumer project builds against an installed copy and prints a TTFT
     CHECK(rc == 0);
     CHECK(out.rfind("xlstm_7b (xlstm, 6.865 billion parameters) on NVIDIA H100 SXM5 80GB", 0) == 0);
     // the data it found is the installed copy: a profile removed from the source tree would not matter
-    std::tie(rc, out) = shell(bin + " estimate --model " + dest +
-                              "/usr/local/share/roofline/model_specs/gpt_oss_120b.yaml --prefill 4096 --generate 256 "
-                              "--batch 1");
+    std::tie(rc, out) =
+        shell(bin + " estimate --model " + dest +
+              "/usr/local/share/roofline/model_specs/gpt_oss_120b.yaml --prefill 4096 --generate 256 "
+              "--batch 1");
     CHECK(rc == 0);
     CHECK(out.find("capacity 80 GB: fits") != std::string::npos);
   }

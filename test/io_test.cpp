@@ -6,7 +6,7 @@
 #include <fstream>
 
 #include "helpers.hpp"
-#include "roofline/io.hpp"
+#include "roofline/io/io.hpp"
 
 using namespace roofline;
 namespace fs = std::filesystem;
@@ -41,9 +41,11 @@ TEST_CASE("each bad input fails with the message its first line expects") {
 }
 
 TEST_CASE("a file that does not exist is named in the error") {
-  CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml:1:1: cannot open file", input_error);
+  CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml:1:1: cannot open file",
+                       input_error);
   CHECK_THROWS_WITH_AS(load_part("no/such/hw.yaml"), "no/such/hw.yaml:1:1: cannot open file", input_error);
-  CHECK_THROWS_WITH_AS(load_stack("no/such/stack.yaml"), "no/such/stack.yaml:1:1: cannot open file", input_error);
+  CHECK_THROWS_WITH_AS(load_stack("no/such/stack.yaml"), "no/such/stack.yaml:1:1: cannot open file",
+                       input_error);
 }
 
 TEST_CASE("every shipped spec, part and stack loads") {
@@ -88,7 +90,8 @@ tied_embeddings: true
 attention: {n_kv_heads: 8, head_dim: 128, qkv_bias: true}
 dtypes: {weights: fp8, kv_cache: fp8}
 accounting: {attention_causal_factor: 0.5, partial_chunk: fraction, final_norm_flops_prefill: true}
-)", "inline.yaml");
+)",
+                                   "inline.yaml");
   REQUIRE(m.kinds.size() == 1);
   CHECK(m.layers.size() == 32);
   const auto& a = std::get<attention_mixer>(m.kinds[0].mixer);
@@ -138,7 +141,8 @@ TEST_CASE("a stack's values reach the struct, and say where they were fitted") {
   SUBCASE("the long-prompt attention kernel, and a stack without one") {
     CHECK(s.timing.attention_long_from_keys == 2048);
     CHECK(s.timing.attention_long.per_item.value() == doctest::Approx(127.083e-6).epsilon(1e-9));
-    CHECK(load_stack(test::source_dir + "/stacks/torch_harness_h200.yaml").timing.attention_long_from_keys == 0);
+    CHECK(load_stack(test::source_dir + "/stacks/torch_harness_h200.yaml").timing.attention_long_from_keys ==
+          0);
   }
   SUBCASE("written back as YAML, it reads the same") {
     const stack again = parse_stack(stack_yaml(s), "again");

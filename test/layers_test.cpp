@@ -6,13 +6,12 @@
 #include <map>
 
 #include "helpers.hpp"
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
 
 using namespace roofline;
 
 namespace {
-
 
 bool has_op(const model_spec& m, const pass& p, std::string_view name) {
   bool found = false;
@@ -38,8 +37,16 @@ TEST_CASE("windowed decode steps attend to the mean of min(P + i + 1, W) keys") 
 TEST_CASE("an attention layer with every option is counted as worked out by hand") {
   // d 8, 2 query heads and 1 KV head of 4, window 3, biases, QK-norm, sinks, an output gate,
   // soft-capping; one layer, a gated MLP of 16.
-  const attention_mixer x{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4, .window = 3, .qkv_bias = true,
-                          .out_bias = true, .qk_norm = true, .sinks = true, .output_gate = true, .softcap = 50};
+  const attention_mixer x{.n_heads = 2,
+                          .n_kv_heads = 1,
+                          .head_dim = 4,
+                          .window = 3,
+                          .qkv_bias = true,
+                          .out_bias = true,
+                          .qk_norm = true,
+                          .sinks = true,
+                          .output_gate = true,
+                          .softcap = 50};
   const model_spec m = test::stack("tiny", 8, 32, x, mlp_channel{.ffn_dim = 16}, 1);
   SUBCASE("parameters") {
     // q doubled by the gate 8 x 16, k and v 8 x 8, o 8 x 8: 256 in matrices;
@@ -81,10 +88,10 @@ TEST_CASE("an attention layer with every option is counted as worked out by hand
 
 TEST_CASE("a multi-head latent attention layer is counted as worked out by hand") {
   // d 8, 2 heads, q_rank 4, kv_rank 4, nope 2, rope 2, v 3
-  const model_spec m = test::stack("tiny", 8, 32,
-                                   mla_mixer{.n_heads = 2, .q_rank = 4, .kv_rank = 4, .nope_dim = 2, .rope_dim = 2,
-                                             .v_dim = 3},
-                                   no_channel{}, 1);
+  const model_spec m = test::stack(
+      "tiny", 8, 32,
+      mla_mixer{.n_heads = 2, .q_rank = 4, .kv_rank = 4, .nope_dim = 2, .rope_dim = 2, .v_dim = 3},
+      no_channel{}, 1);
   SUBCASE("parameters") {
     // q_a 8 x 4, q_b 4 x 2 x 4, kv_a 8 x 6, kv_b 4 x 2 x 5, o 6 x 8 = 32 + 32 + 48 + 40 + 48;
     // norms of q (4) and the latent (4), and the layer's pre-norm 8
@@ -106,7 +113,7 @@ TEST_CASE("a multi-head latent attention layer is counted as worked out by hand"
     // 5 keys x 2 heads x 2 (d_qk 6 + d_v 4 + 5/2)
     CHECK(att.work.value() == approx(5 * 2 * 2 * 12.5));
     CHECK(att.moved.kv_cache.value() == 5 * 6 * 2);  // 4 cached + 1 written, (4 + 2) x 2 B
-    CHECK(att.parallel == 1);                         // one sequence, one group of up to 64 heads
+    CHECK(att.parallel == 1);                        // one sequence, one group of up to 64 heads
     CHECK(att.split_steps);
     CHECK(test::find_op(m, p, "q_absorb").work.value() == 2 * 2 * 2 * 4);  // B H nope kv_rank
     CHECK(test::find_op(m, p, "v_absorb").work.value() == 2 * 2 * 4 * 3);  // B H kv_rank v
@@ -119,10 +126,10 @@ TEST_CASE("a multi-head latent attention layer is counted as worked out by hand"
 
 TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
   // d 4, expand 2: d_inner 8 in 2 heads of 4, state 2, 1 group, conv 2, chunks of 2
-  const model_spec m = test::stack("tiny", 4, 16,
-                                   mamba2_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .head_dim = 4, .n_groups = 1,
-                                                .chunk_size = 2},
-                                   no_channel{}, 1);
+  const model_spec m = test::stack(
+      "tiny", 4, 16,
+      mamba2_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .head_dim = 4, .n_groups = 1, .chunk_size = 2},
+      no_channel{}, 1);
   SUBCASE("parameters") {
     // in_proj 4 x (16 + 4 + 2) = 88, out_proj 8 x 4 = 32; conv (8 + 4) x (2 + 1) = 36, dt bias, A, D
     // 2 each, gated norm 8, pre-norm 4
@@ -147,7 +154,8 @@ TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
     CHECK(ssd.work.value() == approx(2 * 58));
     CHECK(ssd.moved.state.value() == 2 * 2 * 4 * 2 * 4);
     // the conv window: 12 channels x (2 - 1) read and written, bf16
-    CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "conv1d").moved.state.value() == 2 * 12 * 2);
+    CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "conv1d")
+              .moved.state.value() == 2 * 12 * 2);
   }
   SUBCASE("state held: H P N x 4 B + the conv window, independent of context") {
     CHECK(memory_footprint(m, {.batch = 1, .prefill = 4, .generate = 1}).state.value() == 64 + 24);
@@ -159,8 +167,13 @@ TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
 TEST_CASE("a Mamba-1 layer is counted as worked out by hand") {
   // d 4, expand 2: d_inner 8, state 2, conv 2, dt_rank 1, Jamba's inner norms
   const model_spec m = test::stack("tiny", 4, 16,
-                                   mamba1_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .dt_rank = 1, .conv_bias = true,
-                                                .proj_bias = false, .inner_norms = true},
+                                   mamba1_mixer{.d_state = 2,
+                                                .d_conv = 2,
+                                                .expand = 2,
+                                                .dt_rank = 1,
+                                                .conv_bias = true,
+                                                .proj_bias = false,
+                                                .inner_norms = true},
                                    no_channel{}, 1);
   // in_proj 4 x 16, x_proj 8 x 5, dt_proj 1 x 8, out_proj 8 x 4; conv 8 x 3, dt bias 8, A 8 x 2, D 8,
   // inner norms 1 + 2 x 2, pre-norm 4
@@ -171,16 +184,17 @@ TEST_CASE("a Mamba-1 layer is counted as worked out by hand") {
   const op scan = test::find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan");
   CHECK(scan.cls == op_class::vector);
   CHECK(scan.work.value() == 3 * 8 * 23);
-  CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan").moved.state.value() ==
-        2 * 8 * 2 * 4);
+  CHECK(test::find_op(m, decode_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan")
+            .moved.state.value() == 2 * 8 * 2 * 4);
 }
 
 TEST_CASE("a Gated DeltaNet layer is counted as worked out by hand") {
   // d 4, 1 key head and 2 value heads of 2, conv 2, chunks of 2
-  const model_spec m = test::stack("tiny", 4, 16,
-                                   deltanet_mixer{.n_k_heads = 1, .n_v_heads = 2, .k_head_dim = 2, .v_head_dim = 2,
-                                                  .conv_size = 2, .chunk_size = 2},
-                                   no_channel{}, 1);
+  const model_spec m = test::stack(
+      "tiny", 4, 16,
+      deltanet_mixer{
+          .n_k_heads = 1, .n_v_heads = 2, .k_head_dim = 2, .v_head_dim = 2, .conv_size = 2, .chunk_size = 2},
+      no_channel{}, 1);
   // in_proj_qkvz 4 x (4 + 8), in_proj_ba 4 x 4, out_proj 4 x 4; conv (2 + 2 + 4) x 2, dt bias and A 2 each,
   // the norm 2, pre-norm 4
   const param_count p = layer_params(m, m.kinds[0]);
@@ -193,14 +207,21 @@ TEST_CASE("a Gated DeltaNet layer is counted as worked out by hand") {
   const op step = test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
   CHECK(step.work.value() == 2 * 51);
   CHECK(step.moved.state.value() == 2 * 2 * 2 * 2 * 4);
-  CHECK(memory_footprint(m, {.batch = 1, .prefill = 9, .generate = 9}).state.value() == 2 * 2 * 2 * 4 + 8 * 1 * 2);
+  CHECK(memory_footprint(m, {.batch = 1, .prefill = 9, .generate = 9}).state.value() ==
+        2 * 2 * 2 * 4 + 8 * 1 * 2);
 }
 
 TEST_CASE("a mixture of experts reads the experts its tokens touch") {
   // d 4, 4 experts of 3, 2 per token, one shared expert of 2; biases on experts and router
-  const moe_channel x{.n_experts = 4, .top_k = 2, .expert_dim = 3, .n_shared = 1, .shared_dim = 2,
-                      .expert_bias = true, .router_bias = true};
-  const model_spec m = test::stack("tiny", 4, 16, attention_mixer{.n_heads = 1, .n_kv_heads = 1, .head_dim = 4}, x, 1);
+  const moe_channel x{.n_experts = 4,
+                      .top_k = 2,
+                      .expert_dim = 3,
+                      .n_shared = 1,
+                      .shared_dim = 2,
+                      .expert_bias = true,
+                      .router_bias = true};
+  const model_spec m =
+      test::stack("tiny", 4, 16, attention_mixer{.n_heads = 1, .n_kv_heads = 1, .head_dim = 4}, x, 1);
   SUBCASE("distinct experts: k at one token, all E in the limit, E (1 - (1 - k/E)^n) between") {
     CHECK(distinct_experts(x, 1) == approx(2));
     CHECK(distinct_experts(x, 3) == approx(4 * (1 - 0.125)));
@@ -221,8 +242,8 @@ TEST_CASE("a mixture of experts reads the experts its tokens touch") {
   }
   SUBCASE("one token reads k experts, as grouped GEMMs of one row each") {
     const op up = test::find_op(m, decode_pass({.batch = 1, .prefill = 4, .generate = 1}), "experts_gate_up");
-    CHECK(up.work.value() == 2 * 2 * 4 * 6 + 2 * 6);                  // 2 rows through d -> 2f, + bias
-    CHECK(up.moved.weights.value() == 2 * (4 * 6 * 2 + 6 * 2));        // 2 experts' matrices and biases
+    CHECK(up.work.value() == 2 * 2 * 4 * 6 + 2 * 6);             // 2 rows through d -> 2f, + bias
+    CHECK(up.moved.weights.value() == 2 * (4 * 6 * 2 + 6 * 2));  // 2 experts' matrices and biases
     CHECK(up.gemm.groups == approx(2));
     CHECK(up.gemm.m == approx(1));
   }
@@ -231,15 +252,16 @@ TEST_CASE("a mixture of experts reads the experts its tokens touch") {
     CHECK(down.work.value() == 2 * 6 * 3 * 4 + 6 * 4);
     CHECK(down.moved.weights.value() == approx(3.5 * (3 * 4 * 2 + 4 * 2)));
     CHECK(down.gemm.m == approx(6 / 3.5));
-    CHECK(test::find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "shared_gate_up").work.value() ==
-          2 * 3 * 4 * 4);
+    CHECK(test::find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "shared_gate_up")
+              .work.value() == 2 * 3 * 4 * 4);
   }
 }
 
 TEST_CASE("GPT-2's plain MLP, LayerNorm, biases and learned positions are counted") {
-  model_spec m = test::stack("tiny", 4, 10, attention_mixer{.n_heads = 2, .n_kv_heads = 2, .head_dim = 2,
-                                                            .qkv_bias = true, .out_bias = true},
-                             mlp_channel{.ffn_dim = 8, .gated = false, .activation = activation::gelu, .bias = true}, 1);
+  model_spec m = test::stack(
+      "tiny", 4, 10,
+      attention_mixer{.n_heads = 2, .n_kv_heads = 2, .head_dim = 2, .qkv_bias = true, .out_bias = true},
+      mlp_channel{.ffn_dim = 8, .gated = false, .activation = activation::gelu, .bias = true}, 1);
   m.norm = norm_kind::layer;
   m.learned_positions = 16;
   m.tied_embeddings = true;
@@ -248,9 +270,9 @@ TEST_CASE("GPT-2's plain MLP, LayerNorm, biases and learned positions are counte
   CHECK(parameters(m) == 104 + 8 + 64 + 16 + 64 + 12 + 16);
   const pass p = prefill_pass({.batch = 1, .prefill = 3, .generate = 1});
   CHECK(test::find_op(m, p, "ffn_gate_up").work.value() == 2 * 3 * 4 * 8 + 3 * 8);  // up d -> f with bias
-  CHECK(test::find_op(m, p, "ffn_act").work.value() == 3 * 8);                       // GELU, no gate product
+  CHECK(test::find_op(m, p, "ffn_act").work.value() == 3 * 8);                      // GELU, no gate product
   CHECK(test::find_op(m, p, "position_embedding").work.value() == 3 * 4);
-  CHECK(test::find_op(m, p, "attn_norm").moved.weights.value() == 8 * 2);            // scale and bias
+  CHECK(test::find_op(m, p, "attn_norm").moved.weights.value() == 8 * 2);  // scale and bias
 }
 
 TEST_CASE("storage formats count their block scales; compute formats pick the peak") {
@@ -267,15 +289,15 @@ TEST_CASE("storage formats count their block scales; compute formats pick the pe
     CHECK(estimate(oss, h100, {.batch = 1, .prefill = 128, .generate = 8}).ttft.value() > 0);
     model_spec fp4 = oss;
     fp4.dtypes.kinds[std::size_t(weight_kind::experts)] = weight_format{*parse_format("mxfp4"), dtype::fp4};
-    CHECK_THROWS_WITH_AS(estimate(fp4, h100, {.batch = 1, .prefill = 128, .generate = 8}),
-                         (test::source_dir + "/hw_profiles/h100_sxm.yaml: no matrix peak for fp4: NVIDIA H100 SXM5 80GB "
-                                             "has no fp4 tensor units, and model 'gpt_oss_120b' computes its experts "
-                                             "weights in fp4; use weight-only mxfp4 with bf16 compute ('dtypes.experts: "
-                                             "{storage: mxfp4, compute: bf16}') or add 'matrix_tflops.fp4'")
-                             .c_str(),
-                         input_error);
-    CHECK(estimate(fp4, test::shipped("b200", "datasheet"), {.batch = 1, .prefill = 128,
-                                                                                     .generate = 8})
+    CHECK_THROWS_WITH_AS(
+        estimate(fp4, h100, {.batch = 1, .prefill = 128, .generate = 8}),
+        (test::source_dir + "/hw_profiles/h100_sxm.yaml: no matrix peak for fp4: NVIDIA H100 SXM5 80GB "
+                            "has no fp4 tensor units, and model 'gpt_oss_120b' computes its experts "
+                            "weights in fp4; use weight-only mxfp4 with bf16 compute ('dtypes.experts: "
+                            "{storage: mxfp4, compute: bf16}') or add 'matrix_tflops.fp4'")
+            .c_str(),
+        input_error);
+    CHECK(estimate(fp4, test::shipped("b200", "datasheet"), {.batch = 1, .prefill = 128, .generate = 8})
               .ttft.value() > 0);
   }
   SUBCASE("an fp8 KV cache halves the cache") {
@@ -294,16 +316,23 @@ TEST_CASE("the released models' parameters equal their published totals") {
   };
   // Totals of the released checkpoints (safetensors metadata, model cards); DeepSeek-V3 without its
   // multi-token-prediction module, as its 671B; those counted from the config say so in the spec.
-  for (const published& p : {published{"llama3.1_8b", 8'030'261'248, 0}, {"llama3.1_70b", 70'553'706'496, 0},
-                             {"llama3.1_405b", 405'853'388'800, 0}, {"qwen2.5_72b", 72'706'203'648, 0},
-                             {"qwen3_8b", 8'190'735'360, 0}, {"qwen3_32b", 32'762'123'264, 0},
+  for (const published& p : {published{"llama3.1_8b", 8'030'261'248, 0},
+                             {"llama3.1_70b", 70'553'706'496, 0},
+                             {"llama3.1_405b", 405'853'388'800, 0},
+                             {"qwen2.5_72b", 72'706'203'648, 0},
+                             {"qwen3_8b", 8'190'735'360, 0},
+                             {"qwen3_32b", 32'762'123'264, 0},
                              {"qwen3_30b_a3b", 30'532'122'624, 3'353'032'704},
                              {"qwen3_235b_a22b", 235'093'634'560, 22'190'763'520},
-                             {"mistral_7b_v0.3", 7'248'023'552, 0}, {"mixtral_8x7b", 46'702'792'704, 12'879'925'248},
+                             {"mistral_7b_v0.3", 7'248'023'552, 0},
+                             {"mixtral_8x7b", 46'702'792'704, 12'879'925'248},
                              {"deepseek_v3", 671'026'419'200, 37'552'297'472},
-                             {"gpt_oss_120b", 116'829'156'672, 5'711'982'912}, {"gemma2_9b", 9'241'705'984, 0},
-                             {"phi3_mini", 3'821'079'552, 0}, {"gpt2", 124'439'808, 0},
-                             {"mamba2_2.7b", 2'702'599'680, 0}, {"xlstm_7b", 6'865'424'896, 0}}) {
+                             {"gpt_oss_120b", 116'829'156'672, 5'711'982'912},
+                             {"gemma2_9b", 9'241'705'984, 0},
+                             {"phi3_mini", 3'821'079'552, 0},
+                             {"gpt2", 124'439'808, 0},
+                             {"mamba2_2.7b", 2'702'599'680, 0},
+                             {"xlstm_7b", 6'865'424'896, 0}}) {
     CAPTURE(p.file);
     const model_spec m = load_model(test::source_dir + "/model_specs/" + p.file + ".yaml");
     CHECK(parameters(m) == p.total);
@@ -342,10 +371,12 @@ TEST_CASE("KV caches at long contexts: windows, latents") {
 TEST_CASE("gpt-oss-120b fits on one H100 in its released formats; Llama-3.1-70B in bf16 does not") {
   const hardware h100 = test::h100_calibrated();
   const workload w{.batch = 1, .prefill = 4096, .generate = 256};
-  const estimate_result oss = estimate(load_model(test::source_dir + "/model_specs/gpt_oss_120b.yaml"), h100, w);
+  const estimate_result oss =
+      estimate(load_model(test::source_dir + "/model_specs/gpt_oss_120b.yaml"), h100, w);
   CHECK(oss.fits);
   CHECK(oss.memory.weights.value() < 66e9);  // 60.9 GB of MXFP4 experts + 4.3 GB in bf16
-  const estimate_result llama = estimate(load_model(test::source_dir + "/model_specs/llama3.1_70b.yaml"), h100, w);
+  const estimate_result llama =
+      estimate(load_model(test::source_dir + "/model_specs/llama3.1_70b.yaml"), h100, w);
   CHECK_FALSE(llama.fits);
   CHECK(llama.memory.weights.value() == 70'553'706'496.0 * 2);
   // Mixtral's 46.7B parameters in bf16 (93.4 GB) do not fit either, whatever its 12.9B active

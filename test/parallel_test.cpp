@@ -8,16 +8,18 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
-#include "roofline/compare.hpp"
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
-#include "roofline/report.hpp"
+#include "roofline/estimate/compare.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/report/report.hpp"
 
 using namespace roofline;
 
 namespace {
 
-model_spec spec(const std::string& name) { return load_model(test::source_dir + "/model_specs/" + name + ".yaml"); }
+model_spec spec(const std::string& name) {
+  return load_model(test::source_dir + "/model_specs/" + name + ".yaml");
+}
 
 // H100 SXM links (hw_profiles/h100_sxm.yaml): NVLink 450 GB/s a direction, 0.47 us a step,
 // 8 GPUs a domain; ConnectX-7 50 GB/s, 2.7 us.
@@ -76,13 +78,14 @@ TEST_CASE("Llama-3.1-70B at tp 8: an eighth of the weights, two all-reduces of B
   const double d = 8192, f = 28672, v = 128256, L = 80;
   const double attention = d * 64 * 128 + 2 * d * 8 * 128 + 64 * 128 * d;  // q, k, v, o
   const double layer = (attention + 3 * d * f) / 8 + 2 * d;                // split over 8; two norms whole
-  const double weights = 2 * (L * layer + 2 * v * d / 8 + d);               // bf16; embedding, head by vocabulary
+  const double weights = 2 * (L * layer + 2 * v * d / 8 + d);  // bf16; embedding, head by vocabulary
   const estimate_result r = estimate(m, hw, w);
   REQUIRE(r.parallel);
   CHECK(r.parallel->gpus == 8);
   CHECK(r.memory.weights.value() == doctest::Approx(weights).epsilon(1e-12));
   // the KV cache: the rank's one KV head of 8, for B (P + G) tokens
-  CHECK(r.memory.kv_cache.value() == doctest::Approx(16 * (1024 + 64) * L * 1 * 2 * 128 * 2.0).epsilon(1e-12));
+  CHECK(r.memory.kv_cache.value() ==
+        doctest::Approx(16 * (1024 + 64) * L * 1 * 2 * 128 * 2.0).epsilon(1e-12));
 
   for (phase ph : {phase::prefill, phase::decode}) {
     const double tokens = ph == phase::prefill ? 16 * 1024 : 16;
@@ -108,7 +111,8 @@ TEST_CASE("Llama-3.1-70B at tp 8: an eighth of the weights, two all-reduces of B
     if (o.name == "qkv_proj") CHECK(o.gemm.n == (8 + 2) * 128);
 }
 
-TEST_CASE("sequence parallelism trades each all-reduce for a reduce-scatter and an all-gather of the same time") {
+TEST_CASE(
+    "sequence parallelism trades each all-reduce for a reduce-scatter and an all-gather of the same time") {
   const model_spec m = spec("llama3.1_8b");
   const hardware hw = test::h100_roofline();
   workload w{.batch = 4, .prefill = 512, .generate = 16};
@@ -117,10 +121,13 @@ TEST_CASE("sequence parallelism trades each all-reduce for a reduce-scatter and 
   sp.parallel.sequence_parallel = true;
   std::map<std::string, double> bytes;
   for (const op& o : ops_of(m, sp, phase::prefill))
-    if (o.layers.kind == 0 && o.cls == op_class::communication) bytes[std::string(o.name)] = o.comm.message.value();
+    if (o.layers.kind == 0 && o.cls == op_class::communication)
+      bytes[std::string(o.name)] = o.comm.message.value();
   const double S = 4 * 512 * 4096 * 2.0;
-  CHECK(bytes == std::map<std::string, double>{{"attn_all_gather", S}, {"attn_reduce_scatter", S},
-                                               {"ffn_all_gather", S}, {"ffn_reduce_scatter", S}});
+  CHECK(bytes == std::map<std::string, double>{{"attn_all_gather", S},
+                                               {"attn_reduce_scatter", S},
+                                               {"ffn_all_gather", S},
+                                               {"ffn_reduce_scatter", S}});
   // norms work on a quarter of the rows
   for (const op& o : ops_of(m, sp, phase::prefill))
     if (o.name == "attn_norm") CHECK(o.moved.activations.value() == doctest::Approx(S / 4).epsilon(1e-12));
@@ -129,7 +136,8 @@ TEST_CASE("sequence parallelism trades each all-reduce for a reduce-scatter and 
   const auto layer_comm = [&](const workload& x) {
     double t = 0;
     for (const op& o : ops_of(m, x, phase::prefill))
-      if (o.layers.kind == 0 && o.cls == op_class::communication) t += time_op(o, hw, overlap::perfect).total.value();
+      if (o.layers.kind == 0 && o.cls == op_class::communication)
+        t += time_op(o, hw, overlap::perfect).total.value();
     return t;
   };
   CHECK(layer_comm(sp) == doctest::Approx(layer_comm(w)).epsilon(1e-12));
@@ -143,7 +151,8 @@ TEST_CASE("DeepSeek-V3 experts over 8 GPUs: 32 each, tokens dispatched and combi
   w.parallel.dp = 8;
   w.parallel.ep = 8;
   // config.json: d 7168, 256 routed experts of 2048, top 8, 1 shared of 2048, 58 MoE layers
-  const double d = 7168, E = 256, k = 8, f = 2048, bpe = storage(m.dtypes, weight_kind::experts).bytes_per_element();
+  const double d = 7168, E = 256, k = 8, f = 2048,
+               bpe = storage(m.dtypes, weight_kind::experts).bytes_per_element();
   // decode: each dp rank its 32 sequences; the experts see all 256 tokens
   int a2a = 0;
   for (const op& o : ops_of(m, w, phase::decode)) {
@@ -164,7 +173,8 @@ TEST_CASE("DeepSeek-V3 experts over 8 GPUs: 32 each, tokens dispatched and combi
   // weights per GPU: everything whole (dp replicates attention and the dense layers) but the
   // routed experts, of which it holds 32 of 256
   const double routed = 58 * E * 3 * d * f * bpe;
-  CHECK(rank_weight_bytes(m, w.parallel, {}) == doctest::Approx(weight_bytes(m) - routed * 7 / 8).epsilon(1e-12));
+  CHECK(rank_weight_bytes(m, w.parallel, {}) ==
+        doctest::Approx(weight_bytes(m) - routed * 7 / 8).epsilon(1e-12));
 }
 
 TEST_CASE("a 2-stage pipeline: TTFT is both stages and the slower one's second micro-batch") {
@@ -177,7 +187,9 @@ TEST_CASE("a 2-stage pipeline: TTFT is both stages and the slower one's second m
   workload one{.batch = 2, .prefill = 2048, .generate = 32};
   double E = 0, layer = 0, H = 0;
   for (const op_row& o : op_rows(m, hw, prefill_pass(one), overlap::perfect))
-    (o.op.layers.kind == layer_span::embedding ? E : o.op.layers.kind == layer_span::head ? H : layer) += o.time.total.value();
+    (o.op.layers.kind == layer_span::embedding ? E
+     : o.op.layers.kind == layer_span::head    ? H
+                                               : layer) += o.time.total.value();
   const double send = 2 * 2048 * 4096 * 2.0 / nvlink + nvlink_step;  // the activations to stage 1
   const double t0 = E + 16 * layer + send, t1 = 16 * layer + H;
   const estimate_result r = estimate(m, hw, w);
@@ -263,7 +275,8 @@ TEST_CASE("layouts a model or part cannot take are refused with the reason") {
   refuse(spec("deepseek_v3"), h100, {.tp = 2, .ep = 4}, "ep 4 must divide the tp x dp = 2 GPUs");
   refuse(llama, test::shipped("l4", "roofline"), {.tp = 2}, "has no 'interconnect'");
   refuse(llama, test::shipped("mi300x", "roofline"), {.tp = 16},
-         "span 16 GPUs, more than the 8 of one scale-up domain ('interconnect.scale_up.gpus'), and the part has no "
+         "span 16 GPUs, more than the 8 of one scale-up domain ('interconnect.scale_up.gpus'), and the part "
+         "has no "
          "'interconnect.scale_out'");
 }
 
@@ -298,10 +311,16 @@ TEST_CASE("the report of a layout: a parallel object, each op's stage and link, 
   CHECK(table.find("pipeline bubble") != std::string::npos);
   CHECK(table.find("moe_all_reduce (all_reduce, scale_up)") != std::string::npos);
   // one GPU: the layout of 1s, nothing more
-  const auto one = nlohmann::json::parse(render(make_report(m, hw, {.batch = 1, .prefill = 64, .generate = 4}, std::nullopt),
-                                                report_format::json, false));
-  CHECK(one["parallel"] == nlohmann::json{{"tp", 1}, {"pp", 1}, {"ep", 1}, {"dp", 1}, {"moe_tp", 1},
-                                          {"sequence_parallel", false}, {"gpus", 1}});
+  const auto one = nlohmann::json::parse(
+      render(make_report(m, hw, {.batch = 1, .prefill = 64, .generate = 4}, std::nullopt),
+             report_format::json, false));
+  CHECK(one["parallel"] == nlohmann::json{{"tp", 1},
+                                          {"pp", 1},
+                                          {"ep", 1},
+                                          {"dp", 1},
+                                          {"moe_tp", 1},
+                                          {"sequence_parallel", false},
+                                          {"gpus", 1}});
 }
 
 TEST_CASE("a tp sweep: weights and memory time shrink with tp, communication appears") {

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "helpers.hpp"
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
 
 using namespace roofline;
 namespace fs = std::filesystem;
@@ -34,7 +34,8 @@ std::vector<hardware> shipped_parts() {
 // Whether a model has no attention: its decode step does not depend on the prompt.
 bool recurrent_only(const model_spec& m) {
   for (const layer_kind& k : m.kinds)
-    if (std::holds_alternative<attention_mixer>(k.mixer) || std::holds_alternative<mla_mixer>(k.mixer)) return false;
+    if (std::holds_alternative<attention_mixer>(k.mixer) || std::holds_alternative<mla_mixer>(k.mixer))
+      return false;
   return true;
 }
 
@@ -80,7 +81,8 @@ TEST_CASE("every shipped model on every shipped part: finite, positive, non-decr
           CHECK(r.step_time.value() > 0);
           CHECK(std::isfinite(r.memory.total().value()));
           // the overlap policies in order: max <= p-norm <= sum
-          const estimate_result lo = estimate(m, hw, w, overlap::perfect), hi = estimate(m, hw, w, overlap::none);
+          const estimate_result lo = estimate(m, hw, w, overlap::perfect),
+                                hi = estimate(m, hw, w, overlap::none);
           const estimate_result mid = estimate(m, hw, w, overlap::smooth);
           CHECK(lo.ttft.value() <= mid.ttft.value() * (1 + slack));
           CHECK(mid.ttft.value() <= hi.ttft.value() * (1 + slack));
@@ -101,7 +103,8 @@ TEST_CASE("every shipped model on every shipped part: finite, positive, non-decr
           if (j > 0) {  // a longer prompt at the same batch
             CHECK(grid[i][j].ttft.value() >= grid[i][j - 1].ttft.value() * (1 - slack));
             if (recurrent_only(m))
-              CHECK(grid[i][j].step_time.value() == doctest::Approx(grid[i][j - 1].step_time.value()).epsilon(1e-12));
+              CHECK(grid[i][j].step_time.value() ==
+                    doctest::Approx(grid[i][j - 1].step_time.value()).epsilon(1e-12));
             else
               CHECK(grid[i][j].step_time.value() >= grid[i][j - 1].step_time.value() * (1 - slack));
           }
@@ -138,8 +141,10 @@ TEST_CASE("more bandwidth or more FLOP/s is never slower") {
 TEST_CASE("for the same stack, a part faster in every datasheet number is never slower") {
   const std::vector<model_spec> models = shipped_models();
   std::vector<part> parts;
-  for (const auto& e : fs::directory_iterator(test::source_dir + "/hw_profiles")) parts.push_back(load_part(e.path().string()));
-  // b at least a in every number a states: each peak a has, bandwidth, units, and the clock where both state one
+  for (const auto& e : fs::directory_iterator(test::source_dir + "/hw_profiles"))
+    parts.push_back(load_part(e.path().string()));
+  // b at least a in every number a states: each peak a has, bandwidth, units, and the clock where both state
+  // one
   const auto at_least = [](const part& b, const part& a) {
     for (std::size_t d = 0; d < all_dtypes.size(); ++d) {
       if (a.matrix[d] && (!b.matrix[d] || *b.matrix[d] < *a.matrix[d])) return false;

@@ -10,8 +10,8 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
-#include "roofline/io.hpp"
-#include "roofline/report.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/report/report.hpp"
 
 using namespace roofline;
 
@@ -39,7 +39,8 @@ std::string estimate_stderr(const std::string& args) { return run(args, "2>&1 >/
 
 const std::string xlstm = test::source_dir + "/model_specs/xlstm_7b.yaml";
 // the H100 SXM part on the pure roofline
-const std::string h100 = test::source_dir + "/hw_profiles/h100_sxm.yaml --stack " + test::source_dir + "/stacks/roofline.yaml";
+const std::string h100 =
+    test::source_dir + "/hw_profiles/h100_sxm.yaml --stack " + test::source_dir + "/stacks/roofline.yaml";
 
 }  // namespace
 
@@ -77,7 +78,8 @@ TEST_CASE("the JSON report has the documented keys and its ops add up to the pha
   }
   CHECK(j["ttft_s"] == j["prefill"]["time_s"]);
   CHECK(j["step_time_s"] == j["decode"]["time_s"]);
-  CHECK(j["throughput_tokens_per_s"].get<double>() == doctest::Approx(8 / j["step_time_s"].get<double>()).epsilon(1e-12));
+  CHECK(j["throughput_tokens_per_s"].get<double>() ==
+        doctest::Approx(8 / j["step_time_s"].get<double>()).epsilon(1e-12));
   const auto& m = j["memory"];
   CHECK(m["weights_bytes"] == 6865424896.0 * 2);
   CHECK(m["kv_cache_bytes"] == 0);
@@ -109,9 +111,10 @@ TEST_CASE("the table names the overlap policy, both bounds and the ridge point")
 }
 
 TEST_CASE("bad command lines and bad files exit non-zero with nothing on stdout") {
-  for (const std::string& args : std::vector<std::string>{"--batch 0", "--prefill -5", "--generate x", "--overlap partial", "--format xml",
-                                 "--model no_such.yaml", "--unknown-flag",
-                                 "--model " + test::test_dir + "/bad_inputs/model_zero_layers.yaml"}) {
+  for (const std::string& args :
+       std::vector<std::string>{"--batch 0", "--prefill -5", "--generate x", "--overlap partial",
+                                "--format xml", "--model no_such.yaml", "--unknown-flag",
+                                "--model " + test::test_dir + "/bad_inputs/model_zero_layers.yaml"}) {
     CAPTURE(args);
     const run_result r = run_estimate(args);
     CHECK(r.status != 0);
@@ -125,9 +128,11 @@ TEST_CASE("bad command lines and bad files exit non-zero with nothing on stdout"
 TEST_CASE("the tables match the golden reports (ROOFLINE_UPDATE_GOLDEN=1 rewrites them)") {
   const std::vector<std::pair<std::string, std::string>> cases{
       {"estimate_default.txt", ""},
-      {"estimate_llama3_8b_layers.txt", "--model " + test::source_dir + "/model_specs/llama3_8b.yaml --batch 4 "
-                                        "--prefill 2048 --generate 64 --overlap smooth --layers --stack " +
-                                            test::source_dir + "/stacks/hf_transformers_h100.yaml"}};
+      {"estimate_llama3_8b_layers.txt",
+       "--model " + test::source_dir +
+           "/model_specs/llama3_8b.yaml --batch 4 "
+           "--prefill 2048 --generate 64 --overlap smooth --layers --stack " +
+           test::source_dir + "/stacks/hf_transformers_h100.yaml"}};
   const bool update = std::getenv("ROOFLINE_UPDATE_GOLDEN") != nullptr;
   for (const auto& [file, args] : cases) {
     const std::string path = test::test_dir + "/golden/" + file;

@@ -2,8 +2,8 @@
 #include <doctest/doctest.h>
 
 #include "helpers.hpp"
-#include "roofline/io.hpp"
-#include "roofline/scaling.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/scaling/scaling.hpp"
 
 using namespace roofline;
 
@@ -58,8 +58,9 @@ TEST_CASE("the parametric loss at hand-computed points") {
 }
 
 TEST_CASE("training FLOPs per token of a tiny Transformer, worked out by hand") {
-  const model_spec m = test::stack("tiny", 8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4},
-                                   mlp_channel{.ffn_dim = 16}, 1);
+  const model_spec m =
+      test::stack("tiny", 8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4},
+                  mlp_channel{.ffn_dim = 16}, 1);
   // T = 4 tokens: q,k,v 2 x 4 x 8 x 16 = 1024; attention 0.65 x 16 x 2 x 2 x 10.5 = 436.8;
   // out 2 x 4 x 8 x 8 = 512; gate and up 4 x 4 x 8 x 16 = 2048; down 1024 -> 5044.8 / 4 = 1261.2
   // per token, + logits 2 x 8 x 32 = 512 -> forward 1773.2; training 3 x 1773.2 = 5319.6

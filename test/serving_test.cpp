@@ -4,25 +4,35 @@
 #include <doctest/doctest.h>
 
 #include "helpers.hpp"
-#include "roofline/deploy.hpp"
-#include "roofline/engine_runs.hpp"
-#include "roofline/io.hpp"
-#include "roofline/serving.hpp"
+#include "roofline/fit/engine_runs.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/serving/deploy.hpp"
+#include "roofline/serving/serving.hpp"
 
 using namespace roofline;
 
 namespace {
 
-model_spec spec(const std::string& name) { return load_model(test::source_dir + "/model_specs/" + name + ".yaml"); }
+model_spec spec(const std::string& name) {
+  return load_model(test::source_dir + "/model_specs/" + name + ".yaml");
+}
 
 // The H100 SXM under the pure roofline with serving parameters set by hand: 8,192 tokens an
 // iteration, 256 requests, 0.9 of memory, 32-token pages reserved at the final length, 0.1 ms
 // an iteration, no other waits.
 hardware h100() {
   hardware hw = test::h100_roofline();
-  hw.timing.serving = {.stated = true, .max_batch_tokens = 8192, .max_batch = 256, .memory_fraction = 0.9,
-                       .block_tokens = 32, .reserve_final_length = true, .iteration_overhead = 0.1e-3 * second,
-                       .request_overhead = 0 * second, .admission_wait = 0, .queued_requests = 0, .burst = 0};
+  hw.timing.serving = {.stated = true,
+                       .max_batch_tokens = 8192,
+                       .max_batch = 256,
+                       .memory_fraction = 0.9,
+                       .block_tokens = 32,
+                       .reserve_final_length = true,
+                       .iteration_overhead = 0.1e-3 * second,
+                       .request_overhead = 0 * second,
+                       .admission_wait = 0,
+                       .queued_requests = 0,
+                       .burst = 0};
   return hw;
 }
 
@@ -54,7 +64,8 @@ TEST_CASE("a mixed iteration reads each weight once and adds the FLOPs of both p
   const model_spec m = spec("llama3.1_8b");
   const hardware hw = h100();
   const pass pf{phase::prefill, 1, 512, 0, 1}, dc{phase::decode, 8, 1, 1024, 64};
-  const phase_estimate p = estimate_pass(m, hw, pf, overlap::perfect), d = estimate_pass(m, hw, dc, overlap::perfect);
+  const phase_estimate p = estimate_pass(m, hw, pf, overlap::perfect),
+                       d = estimate_pass(m, hw, dc, overlap::perfect);
   const phase_estimate x = estimate_mixed(m, hw, pf, dc, overlap::perfect);
   // A dense model: every GEMM of both passes is merged, so the weights are the prefill's alone
   // (the decode pass reads the same 15.01 GB: every weight but the embedding table, whose rows
@@ -62,7 +73,8 @@ TEST_CASE("a mixed iteration reads each weight once and adds the FLOPs of both p
   CHECK(x.moved.weights.value() == doctest::Approx(p.moved.weights.value()).epsilon(1e-12));
   CHECK(p.moved.weights.value() == doctest::Approx(llama8_weights - 128256.0 * 4096 * 2).epsilon(1e-9));
   CHECK(x.work.value() == doctest::Approx(p.work.value() + d.work.value()).epsilon(1e-12));
-  CHECK(x.moved.kv_cache.value() == doctest::Approx(p.moved.kv_cache.value() + d.moved.kv_cache.value()).epsilon(1e-12));
+  CHECK(x.moved.kv_cache.value() ==
+        doctest::Approx(p.moved.kv_cache.value() + d.moved.kv_cache.value()).epsilon(1e-12));
   // so the iteration costs less than the two passes apart, by about one read of the weights
   const double weights_s = llama8_weights / 3.35e12;
   CHECK(x.time.value() < p.time.value() + d.time.value());
@@ -72,14 +84,17 @@ TEST_CASE("a mixed iteration reads each weight once and adds the FLOPs of both p
         doctest::Approx(d.time.value()).epsilon(1e-15));
 }
 
-TEST_CASE("one request alone: TTFT is its prefill, TPOT a step at batch 1, each with the iteration overhead") {
+TEST_CASE(
+    "one request alone: TTFT is its prefill, TPOT a step at batch 1, each with the iteration overhead") {
   const model_spec m = spec("llama3.1_8b");
   const hardware hw = h100();
   const serving_workload s{.isl = 4096, .osl = 512, .concurrency = 1};
   const serving_result r = serve(m, hw, s);
   REQUIRE(r.fits);
-  const double prefill = estimate_pass(m, hw, pass{phase::prefill, 1, 4096, 0, 1}, hw.timing.overlap).time.value();
-  const double step = estimate_pass(m, hw, pass{phase::decode, 1, 1, 4096, 511}, hw.timing.overlap).time.value();
+  const double prefill =
+      estimate_pass(m, hw, pass{phase::prefill, 1, 4096, 0, 1}, hw.timing.overlap).time.value();
+  const double step =
+      estimate_pass(m, hw, pass{phase::decode, 1, 1, 4096, 511}, hw.timing.overlap).time.value();
   CHECK(r.ttft.value() == doctest::Approx(prefill + 0.1e-3).epsilon(1e-12));
   CHECK(r.tpot.value() == doctest::Approx(step + 0.1e-3).epsilon(1e-12));
   // The step is the weights and the mean cache, 4,096 + 255 tokens, read at 3.35 TB/s: 4.965 ms.
@@ -118,7 +133,8 @@ TEST_CASE("the steady state of 16 requests of 1,024 + 64 tokens") {
         doctest::Approx((2 * it.mixed_time.value() + 61 * it.decode_time.value()) / 63).epsilon(1e-12));
   CHECK(r.ttft.value() == doctest::Approx(it.mixed_time.value()).epsilon(1e-12));
   // the light iteration is a decode step of 16 at the mean context, plus the overhead
-  const double step = estimate_pass(m, hw, pass{phase::decode, 16, 1, 1024, 63}, hw.timing.overlap).time.value();
+  const double step =
+      estimate_pass(m, hw, pass{phase::decode, 16, 1, 1024, 63}, hw.timing.overlap).time.value();
   CHECK(it.decode_time.value() == doctest::Approx(step + 0.1e-3).epsilon(1e-12));
   // a synchronised burst adds burst (H - k_p) / 2 mixed iterations to the TTFT
   hardware bursty = hw;
@@ -162,8 +178,10 @@ TEST_CASE("a disaggregated request sends its KV cache over NVLink and waits for 
   // 8-GPU domain) at 450 GB/s, plus one 0.47 us step: 1.19349 ms
   CHECK(kv_transfer(m, hw, s).value() == doctest::Approx(536870912.0 / 450e9 + 0.47e-6).epsilon(1e-12));
   const serving_result r = serve(m, hw, s);
-  const double prefill = estimate_pass(m, hw, pass{phase::prefill, 1, 4096, 0, 1}, hw.timing.overlap).time.value() + 0.1e-3;
-  const double step = estimate_pass(m, hw, pass{phase::decode, 1, 1, 4096, 255}, hw.timing.overlap).time.value() + 0.1e-3;
+  const double prefill =
+      estimate_pass(m, hw, pass{phase::prefill, 1, 4096, 0, 1}, hw.timing.overlap).time.value() + 0.1e-3;
+  const double step =
+      estimate_pass(m, hw, pass{phase::decode, 1, 1, 4096, 255}, hw.timing.overlap).time.value() + 0.1e-3;
   CHECK(r.tpot.value() == doctest::Approx(step).epsilon(1e-12));
   // one request in the loop: it arrives every e2e, so the prefill worker is busy
   // rho = t_p / e2e of the time, and the M/D/1 wait rho t_p / (2 (1 - rho)) adds to TTFT
@@ -179,16 +197,20 @@ TEST_CASE("a disaggregated request sends its KV cache over NVLink and waits for 
 
 TEST_CASE("measured serving runs are read with their pools, and a run's formats set the spec's") {
   const std::string header =
-      "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_mode,"
-      "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_size,"
+      "id,silicon_data_source,backend,backend_version,model_path,system,precision,mode,isl,osl,gemm_quant_"
+      "mode,"
+      "moe_quant_mode,batch_size,tp_size,pp_size,attention_dp_size,moe_tp_size,moe_ep_size,prefill_batch_"
+      "size,"
       "prefill_num_workers,prefill_tp_size,prefill_pp_size,prefill_attention_dp_size,prefill_moe_tp_size,"
       "prefill_moe_ep_size,decode_batch_size,decode_num_workers,decode_tp_size,decode_pp_size,"
       "decode_attention_dp_size,decode_moe_tp_size,decode_moe_ep_size,silicon_ttft_ms,silicon_tpot_ms\n";
   const std::string csv =
       header +
-      "a,dump; silicon_concurrency=64; x,trtllm,1.0,Qwen/Qwen3-235B-A22B-FP8,h100_sxm,fp8,agg,1024,512,fp8_block,"
+      "a,dump; silicon_concurrency=64; "
+      "x,trtllm,1.0,Qwen/Qwen3-235B-A22B-FP8,h100_sxm,fp8,agg,1024,512,fp8_block,"
       "fp8_block,64,4,1,2,1,8,,,,,,,,,,,,,,,250.5,20.25\n"
-      "b,dump; silicon_concurrency=32,sglang,0.5,deepseek-ai/DeepSeek-R1,b200_sxm,fp4,disagg,8192,1024,nvfp4,nvfp4,"
+      "b,dump; "
+      "silicon_concurrency=32,sglang,0.5,deepseek-ai/DeepSeek-R1,b200_sxm,fp4,disagg,8192,1024,nvfp4,nvfp4,"
       ",,,,,,1,2,4,1,1,1,4,32,1,8,1,1,1,8,900,30\n";
   const auto runs = parse_engine_runs(csv, "runs.csv");
   REQUIRE(runs.size() == 2);
@@ -203,14 +225,16 @@ TEST_CASE("measured serving runs are read with their pools, and a run's formats 
   CHECK(runs[1].decode.tp == 8);
   CHECK(runs[1].decode.moe_ep == 8);
   CHECK(runs[1].line == 3);
-  CHECK_THROWS_WITH_AS(parse_engine_runs("id,backend\n", "r.csv"),
-                       "r.csv:1:1: missing column 'silicon_data_source' of an engine-runs CSV (serving/README.md lists "
-                       "them)",
-                       input_error);
-  CHECK_THROWS_WITH_AS(parse_engine_runs(header + "a,silicon_concurrency=8,vllm,1,m,h100_sxm,,agg,-3,8,,,,,,,,,,,,,,,,"
-                                                  ",,,,,,,1,1\n",
-                                         "r.csv"),
-                       "r.csv:2:48: 'isl' must be an integer from 1 to 1099511627776, got '-3'", input_error);
+  CHECK_THROWS_WITH_AS(
+      parse_engine_runs("id,backend\n", "r.csv"),
+      "r.csv:1:1: missing column 'silicon_data_source' of an engine-runs CSV (serving/README.md lists "
+      "them)",
+      input_error);
+  CHECK_THROWS_WITH_AS(
+      parse_engine_runs(header + "a,silicon_concurrency=8,vllm,1,m,h100_sxm,,agg,-3,8,,,,,,,,,,,,,,,,"
+                                 ",,,,,,,1,1\n",
+                        "r.csv"),
+      "r.csv:2:48: 'isl' must be an integer from 1 to 1099511627776, got '-3'", input_error);
   // The Qwen run on its spec: fp8 with block scales and fp8 GEMMs; tp 4 dp 2 ep 8 (moe_tp 1)
   const hardware hw = h100();
   const serving_case c = serving_case_of(runs[0], spec("qwen3_235b_a22b"), hw);
@@ -232,8 +256,10 @@ TEST_CASE("measured serving runs are read with their pools, and a run's formats 
   CHECK(compute_dtype(kimi.dtypes, weight_kind::experts) == dtype::bf16);
   CHECK_FALSE(apply_quant(kimi, hw, "w3a8", ""));
   // a catalogue finds the spec by hf_name and the part by its short name
-  serving_catalogue cat{.specs = {spec("qwen3_235b_a22b")}, .parts = {load_part(test::source_dir + "/hw_profiles/h100_sxm.yaml")},
-                        .stacks = {}, .fallback = load_stack(test::source_dir + "/stacks/roofline.yaml")};
+  serving_catalogue cat{.specs = {spec("qwen3_235b_a22b")},
+                        .parts = {load_part(test::source_dir + "/hw_profiles/h100_sxm.yaml")},
+                        .stacks = {},
+                        .fallback = load_stack(test::source_dir + "/stacks/roofline.yaml")};
   CHECK(cat.spec_of("Qwen/Qwen3-235B-A22B-FP8") != nullptr);
   CHECK(cat.part_of("h100_sxm") != nullptr);
   CHECK(predict_run(cat, runs[0]).skip.empty());
@@ -247,8 +273,8 @@ TEST_CASE("the deployments of a model on two GPUs, their frontier and the best w
   // 5 at 2.
   const model_spec m = spec("llama3.1_8b");
   const hardware hw = h100();
-  const auto points = enumerate_deployments(m, hw, deployment_space{.gpus = 2, .isl = 1024, .osl = 128,
-                                                                    .max_concurrency = 2});
+  const auto points = enumerate_deployments(
+      m, hw, deployment_space{.gpus = 2, .isl = 1024, .osl = 128, .max_concurrency = 2});
   REQUIRE(points.size() == 8);
   int disagg = 0, at_one = 0;
   for (const deployment_point& p : points) {
@@ -262,7 +288,8 @@ TEST_CASE("the deployments of a model on two GPUs, their frontier and the best w
   const auto beats = [](const deployment_point& a, const deployment_point& b) {
     return a.result.tokens_per_s_user >= b.result.tokens_per_s_user &&
            a.result.tokens_per_s_gpu >= b.result.tokens_per_s_gpu &&
-           (a.result.tokens_per_s_user > b.result.tokens_per_s_user || a.result.tokens_per_s_gpu > b.result.tokens_per_s_gpu);
+           (a.result.tokens_per_s_user > b.result.tokens_per_s_user ||
+            a.result.tokens_per_s_gpu > b.result.tokens_per_s_gpu);
   };
   for (const deployment_point& p : points) {
     bool beaten = false;

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "helpers.hpp"
-#include "roofline/estimate.hpp"
-#include "roofline/io.hpp"
-#include "roofline/sweep.hpp"
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/sweep/sweep.hpp"
 
 using namespace roofline;
 namespace fs = std::filesystem;
@@ -61,9 +61,9 @@ int compare(const model_spec& m, const hardware& hw, overlap pol, const std::vec
   for (std::size_t i = 0; i < ok.size(); ++i) {
     const estimate_point want = point_of(expected[i]);
     const estimate_point& p = got[i];
-    INFO(m.name, " on ", hw.name, " (", hw.stack, ", ", name(pol), "): batch ", ok[i].batch, " prompt ", ok[i].prefill,
-         " generate ", ok[i].generate, " tp ", ok[i].parallel.tp, " pp ", ok[i].parallel.pp, " ep ", ok[i].parallel.ep,
-         " dp ", ok[i].parallel.dp);
+    INFO(m.name, " on ", hw.name, " (", hw.stack, ", ", name(pol), "): batch ", ok[i].batch, " prompt ",
+         ok[i].prefill, " generate ", ok[i].generate, " tp ", ok[i].parallel.tp, " pp ", ok[i].parallel.pp,
+         " ep ", ok[i].parallel.ep, " dp ", ok[i].parallel.dp);
     CHECK(close(p.ttft_s, want.ttft_s));
     CHECK(close(p.step_s, want.step_s));
     CHECK(close(p.tokens_per_s, want.tokens_per_s));
@@ -83,7 +83,8 @@ std::vector<workload> grid(const layout& L = {}) {
   std::vector<workload> ws;
   for (std::int64_t p : {1, 100, 2049, 5000})
     for (std::int64_t g : {1, 300})
-      for (std::int64_t b : {1, 2, 3, 7, 64, 133, 333}) ws.push_back({.batch = b, .prefill = p, .generate = g, .parallel = L});
+      for (std::int64_t b : {1, 2, 3, 7, 64, 133, 333})
+        ws.push_back({.batch = b, .prefill = p, .generate = g, .parallel = L});
   return ws;
 }
 
@@ -124,17 +125,19 @@ TEST_CASE("the batched path equals estimate() over layouts of several GPUs") {
   const model_spec mixtral = load_model(test::source_dir + "/model_specs/mixtral_8x7b.yaml");
   const model_spec dsv3 = load_model(test::source_dir + "/model_specs/deepseek_v3.yaml");
   for (overlap pol : all_overlaps) {
-    for (const layout& L : {layout{.tp = 2}, layout{.tp = 8}, layout{.tp = 4, .sequence_parallel = true},
-                            layout{.tp = 4, .pp = 2}, layout{.tp = 2, .pp = 4, .microbatches = 8},
-                            layout{.tp = 2, .dp = 4}})
+    for (const layout& L :
+         {layout{.tp = 2}, layout{.tp = 8}, layout{.tp = 4, .sequence_parallel = true},
+          layout{.tp = 4, .pp = 2}, layout{.tp = 2, .pp = 4, .microbatches = 8}, layout{.tp = 2, .dp = 4}})
       compare(llama, hw, pol, grid(L));
-    for (const layout& L : {layout{.tp = 2, .ep = 2}, layout{.tp = 4, .pp = 2, .ep = 4}, layout{.tp = 2, .ep = 4, .dp = 2}})
+    for (const layout& L :
+         {layout{.tp = 2, .ep = 2}, layout{.tp = 4, .pp = 2, .ep = 4}, layout{.tp = 2, .ep = 4, .dp = 2}})
       compare(mixtral, hw, pol, grid(L));
     compare(dsv3, hw, pol, grid(layout{.tp = 8, .ep = 8}));
   }
 }
 
-TEST_CASE("a column is folded when its counts are affine in the batch, else estimated one workload at a time") {
+TEST_CASE(
+    "a column is folded when its counts are affine in the batch, else estimated one workload at a time") {
   const hardware hw = test::h100_calibrated();
   std::vector<estimate_point> out(7);
   SUBCASE("a dense transformer: every column folded") {
@@ -149,21 +152,24 @@ TEST_CASE("a column is folded when its counts are affine in the batch, else esti
     // Mixtral: 8 experts, top 2; 7 sequences of 1 token touch 8 (1 - 0.75^7) = 6.93 experts in
     // expectation, 1 sequence 2: a decode step's counts are not affine; a 4096-token prompt's are
     const model_spec m = load_model(test::source_dir + "/model_specs/mixtral_8x7b.yaml");
-    CHECK(distinct_experts(std::get<moe_channel>(m.kinds[0].channel), 7) == doctest::Approx(8 * (1 - std::pow(0.75, 7))).epsilon(1e-12));
+    CHECK(distinct_experts(std::get<moe_channel>(m.kinds[0].channel), 7) ==
+          doctest::Approx(8 * (1 - std::pow(0.75, 7))).epsilon(1e-12));
     sweep_engine e(m, hw);
     std::vector<workload> ws;
     for (std::int64_t b = 1; b <= 7; ++b) ws.push_back({.batch = b, .prefill = 4096, .generate = 64});
     e.estimate_many(ws, out);
     // the prefill folds, the decode does not: the column is estimated one workload at a time
     CHECK(e.made().scalar == 7);
-    for (std::size_t i = 0; i < ws.size(); ++i) CHECK(close(out[i].step_s, estimate(m, hw, ws[i]).step_time.value()));
+    for (std::size_t i = 0; i < ws.size(); ++i)
+      CHECK(close(out[i].step_s, estimate(m, hw, ws[i]).step_time.value()));
   }
 }
 
 TEST_CASE("threads and repeated columns give the same figures, to the bit") {
   const model_spec m = load_model(test::source_dir + "/model_specs/paper/xlstm_7b.yaml");
   const hardware hw = test::h100_calibrated();
-  sweep_grid g{.batch = {1, 2, 4, 8, 16, 32, 64, 128, 256}, .prefill = {128, 1024, 8192, 65536}, .generate = {128}};
+  sweep_grid g{
+      .batch = {1, 2, 4, 8, 16, 32, 64, 128, 256}, .prefill = {128, 1024, 8192, 65536}, .generate = {128}};
   REQUIRE(g.size() == 36);
   CHECK(g.at(0).batch == 1);
   CHECK(g.at(10).batch == 2);  // batch fastest: point 10 is column 1 (prompt 1024), batch 2
@@ -184,14 +190,17 @@ TEST_CASE("threads and repeated columns give the same figures, to the bit") {
 TEST_CASE("a workload estimate() refuses is refused with its message") {
   const model_spec m = load_model(test::source_dir + "/model_specs/llama3_8b.yaml");
   const hardware hw = test::h100_roofline();
-  std::vector<workload> ws{{.batch = 4, .prefill = 128, .generate = 8}, {.batch = 0, .prefill = 128, .generate = 8}};
+  std::vector<workload> ws{{.batch = 4, .prefill = 128, .generate = 8},
+                           {.batch = 0, .prefill = 128, .generate = 8}};
   std::vector<estimate_point> out(2);
   CHECK_THROWS_WITH_AS(estimate_many(m, hw, ws, out, std::nullopt, 2),
                        "workload: batch (0), prefill (128) and generate (8) must be positive", input_error);
   const model_spec gpt2 = load_model(test::source_dir + "/model_specs/gpt2.yaml");
   ws[1] = {.batch = 1, .prefill = 1020, .generate = 8};  // beyond GPT-2's 1,024-token context
-  CHECK_THROWS_WITH_AS(estimate_many(gpt2, hw, ws, out),
-                       doctest::Contains("prefill 1020 + generate 8 = 1028 tokens exceeds the maximum context"), input_error);
+  CHECK_THROWS_WITH_AS(
+      estimate_many(gpt2, hw, ws, out),
+      doctest::Contains("prefill 1020 + generate 8 = 1028 tokens exceeds the maximum context"), input_error);
   ws[1] = {.batch = 1, .prefill = 128, .generate = 8, .parallel = {.tp = 3}};
-  CHECK_THROWS_WITH_AS(estimate_many(m, hw, ws, out), doctest::Contains("tp 3 does not divide the 32 query heads"), input_error);
+  CHECK_THROWS_WITH_AS(estimate_many(m, hw, ws, out),
+                       doctest::Contains("tp 3 does not divide the 32 query heads"), input_error);
 }

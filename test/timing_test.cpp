@@ -3,7 +3,7 @@
 
 #include <cmath>
 
-#include "roofline/timing.hpp"
+#include "roofline/timing/timing.hpp"
 
 using namespace roofline;
 
@@ -19,7 +19,8 @@ hardware toy_hardware() {
 }
 
 // 1000 FLOPs and 50 bytes: t_c = 1000 / 100 = 10 s, t_m = 50 / 10 = 5 s.
-const op gemm{"gemm", op_class::matrix, dtype::bf16, {0, 1}, 1000 * flop, {.weights = 30 * byte, .activations = 20 * byte}};
+const op gemm{"gemm", op_class::matrix, dtype::bf16,
+              {0, 1}, 1000 * flop,      {.weights = 30 * byte, .activations = 20 * byte}};
 
 }  // namespace
 
@@ -32,10 +33,13 @@ TEST_CASE("an op's time under each overlap policy") {
     CHECK(t.total.value() == doctest::Approx(10).epsilon(1e-12));
     CHECK(t.bound == bound::compute);
   }
-  SUBCASE("no overlap adds them") { CHECK(time_op(gemm, hw, overlap::none).total.value() == doctest::Approx(15).epsilon(1e-12)); }
+  SUBCASE("no overlap adds them") {
+    CHECK(time_op(gemm, hw, overlap::none).total.value() == doctest::Approx(15).epsilon(1e-12));
+  }
   SUBCASE("smooth overlap is the p-norm: p = 2 gives sqrt(10^2 + 5^2)") {
     hw.timing.smooth_exponent = 2;
-    CHECK(time_op(gemm, hw, overlap::smooth).total.value() == doctest::Approx(std::sqrt(125.0)).epsilon(1e-12));
+    CHECK(time_op(gemm, hw, overlap::smooth).total.value() ==
+          doctest::Approx(std::sqrt(125.0)).epsilon(1e-12));
   }
   SUBCASE("smooth overlap tends to none at p = 1 and to perfect for large p") {
     hw.timing.smooth_exponent = 1;
@@ -81,7 +85,9 @@ TEST_CASE("GEMM tiles are padded and, with waves, run in waves over the compute 
     CHECK(gemm_utilisation({256, 128 * 133, 4096}, hw) == doctest::Approx(1).epsilon(1e-12));
   }
   hw.timing.gemm_waves = true;
-  SUBCASE("2 x 132 whole tiles fill exactly two waves") { CHECK(gemm_utilisation(full, hw) == doctest::Approx(1).epsilon(1e-12)); }
+  SUBCASE("2 x 132 whole tiles fill exactly two waves") {
+    CHECK(gemm_utilisation(full, hw) == doctest::Approx(1).epsilon(1e-12));
+  }
   SUBCASE("2 x 133 tiles need a third, nearly empty wave: 266 / 396") {
     CHECK(gemm_utilisation({256, 128 * 133, 4096}, hw) == doctest::Approx(266.0 / 396).epsilon(1e-12));
   }
@@ -92,8 +98,14 @@ TEST_CASE("GEMM tiles are padded and, with waves, run in waves over the compute 
     CHECK(gemm_utilisation({8, 6144, 4096}, hw) == doctest::Approx(8.0 / 128 * 96.0 / 132).epsilon(1e-12));
   }
   SUBCASE("utilisation slows the compute time of a matrix op, not its memory time") {
-    const op g{"gemm", op_class::matrix, dtype::bf16, {0, 1}, 1000 * flop, {.weights = 50 * byte},
-               {256, 128 * 133, 4096}, 256};
+    const op g{"gemm",
+               op_class::matrix,
+               dtype::bf16,
+               {0, 1},
+               1000 * flop,
+               {.weights = 50 * byte},
+               {256, 128 * 133, 4096},
+               256};
     const op_time t = time_op(g, hw, overlap::none);
     CHECK(t.compute.value() == doctest::Approx(10 * 396.0 / 266).epsilon(1e-12));
     CHECK(t.memory.value() == doctest::Approx(5).epsilon(1e-12));
@@ -106,7 +118,8 @@ TEST_CASE("scarce parallel work slows attention and recurrent ops: p / (p + p_ha
   hardware hw = toy_hardware();
   hw.timing.of(op_class::attention) = {.compute = 1, .memory = 0.5, .half_parallel = 300};
   // 1000 FLOP at 100 x 0.25 FLOP/s = 40 s; 50 B at 10 x 0.5 x 0.25 B/s = 40 s
-  const op att{"attention", op_class::attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 100};
+  const op att{"attention", op_class::attention,     dtype::bf16, {0, 1},
+               1000 * flop, {.kv_cache = 50 * byte}, {},          100};
   const op_time t = time_op(att, hw, overlap::none);
   CHECK(t.compute.value() == doctest::Approx(40).epsilon(1e-12));
   CHECK(t.memory.value() == doctest::Approx(40).epsilon(1e-12));
@@ -153,7 +166,11 @@ TEST_CASE("work items run in waves over the compute units; a decode item reads i
   e.per_step = 0.25 * second;
   // 9 items (B H) on 4 units: 3 waves; each item reads 10 keys; head width 256 (item size 1).
   // 1000 FLOP at 100 FLOP/s = 10 s; 50 B at 10 B/s = 5 s; keys: 3 waves x 10 x 0.25 s = 7.5 s.
-  op att{"attention", op_class::decode_attention, dtype::bf16, {0, 1}, 1000 * flop, {.kv_cache = 50 * byte}, {}, 9, 10, 1};
+  op att{"attention", op_class::decode_attention,
+         dtype::bf16, {0, 1},
+         1000 * flop, {.kv_cache = 50 * byte},
+         {},          9,
+         10,          1};
   CHECK(waves(att, hw) == 3);
   SUBCASE("the key loop overlaps compute and memory like they overlap each other") {
     CHECK(time_op(att, hw, overlap::perfect).total.value() == doctest::Approx(10 + 3 * 2).epsilon(1e-12));

@@ -2,43 +2,44 @@
 // built in code (no YAML), an estimate and its JSON report.
 #include <cstdio>
 
-#include <roofline/accounting.hpp>
-#include <roofline/calibrate.hpp>
-#include <roofline/compare.hpp>
-#include <roofline/dtype.hpp>
-#include <roofline/error.hpp>
-#include <roofline/estimate.hpp>
-#include <roofline/graph.hpp>
+#include <roofline/base/dtype.hpp>
+#include <roofline/base/error.hpp>
+#include <roofline/base/op.hpp>
+#include <roofline/base/units.hpp>
+#include <roofline/estimate/compare.hpp>
+#include <roofline/estimate/estimate.hpp>
+#include <roofline/fit/calibrate.hpp>
+#include <roofline/fit/engine_runs.hpp>
 #include <roofline/graph/attention.hpp>
 #include <roofline/graph/common.hpp>
 #include <roofline/graph/deltanet.hpp>
+#include <roofline/graph/graph.hpp>
 #include <roofline/graph/mamba.hpp>
 #include <roofline/graph/mla.hpp>
 #include <roofline/graph/mlp.hpp>
 #include <roofline/graph/mlstm.hpp>
 #include <roofline/graph/moe.hpp>
-#include <roofline/hardware.hpp>
-#include <roofline/io.hpp>
-#include <roofline/measurement.hpp>
-#include <roofline/model_spec.hpp>
-#include <roofline/ops.hpp>
-#include <roofline/plot.hpp>
-#include <roofline/report.hpp>
-#include <roofline/scaling.hpp>
-#include <roofline/deploy.hpp>
-#include <roofline/engine_runs.hpp>
-#include <roofline/serving.hpp>
-#include <roofline/sweep.hpp>
-#include <roofline/timing.hpp>
-#include <roofline/units.hpp>
-#include <roofline/workload.hpp>
+#include <roofline/io/io.hpp>
+#include <roofline/report/plot.hpp>
+#include <roofline/report/report.hpp>
+#include <roofline/scaling/scaling.hpp>
+#include <roofline/serving/deploy.hpp>
+#include <roofline/serving/serving.hpp>
+#include <roofline/spec/accounting.hpp>
+#include <roofline/spec/hardware.hpp>
+#include <roofline/spec/measurement.hpp>
+#include <roofline/spec/model_spec.hpp>
+#include <roofline/spec/workload.hpp>
+#include <roofline/sweep/sweep.hpp>
+#include <roofline/timing/timing.hpp>
 
 int main() {
   using namespace roofline;
   // Llama-3-8B: 32 layers of grouped-query attention and a SwiGLU MLP, as in model_specs/llama3_8b.yaml
   model_spec llama{.name = "llama3_8b", .d_model = 4096, .vocab_size = 128256};
   set_uniform_layers(llama,
-                     {.mixer_name = "attention", .channel_name = "mlp",
+                     {.mixer_name = "attention",
+                      .channel_name = "mlp",
                       .mixer = attention_mixer{.n_heads = 32, .n_kv_heads = 8, .head_dim = 128},
                       .channel = mlp_channel{.ffn_dim = 14336}},
                      32);

@@ -5,7 +5,7 @@ One process per GPU (torch.multiprocessing), PyTorch's NCCL backend: all-reduce,
 reduce-scatter and all-to-all of messages from 1 KiB to 1 GiB (powers of two), each the
 median of --repeat timed runs after --warmup untimed ones, timed with CUDA events on rank 0
 after a barrier. Message: the bytes of one GPU's buffer, as roofline's collectives count them
-(lib/roofline/ops.hpp: the full buffer of an all-reduce, the gathered result of an all-gather,
+(lib/roofline/base/op.hpp: the full buffer of an all-reduce, the gathered result of an all-gather,
 the input of a reduce-scatter, what one GPU sends in an all-to-all). Writes a CSV with the
 columns collective, gpus, message_bytes, time_us (the median), runs, and with --env a JSON of
 the environment (driver, CUDA, NCCL and PyTorch versions, GPU, and `nvidia-smi topo -m`).

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "roofline/engine_runs.hpp"
-#include "roofline/io.hpp"
+#include "roofline/fit/engine_runs.hpp"
+#include "roofline/io/io.hpp"
 
 namespace {
 const roofline::serving_catalogue& catalogue() {
@@ -23,9 +23,9 @@ const roofline::serving_catalogue& catalogue() {
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   try {
-    const auto runs = roofline::parse_engine_runs(std::string(reinterpret_cast<const char*>(data), size), "fuzz.csv");
+    const auto runs =
+        roofline::parse_engine_runs(std::string(reinterpret_cast<const char*>(data), size), "fuzz.csv");
     for (std::size_t i = 0; i < runs.size() && i < 4; ++i) (void)roofline::predict_run(catalogue(), runs[i]);
-  } catch (const roofline::input_error&) {
-  }
+  } catch (const roofline::input_error&) {}
   return 0;
 }

@@ -3,8 +3,8 @@
 #include <cstdint>
 #include <string>
 
-#include "roofline/graph.hpp"
-#include "roofline/io.hpp"
+#include "roofline/graph/graph.hpp"
+#include "roofline/io/io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -13,7 +13,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                                        ? roofline::parse_model(roofline::import_hf(text, "fuzz.json"), "fuzz")
                                        : roofline::parse_model(text, "fuzz.yaml");
     (void)roofline::parameters(m);
-  } catch (const roofline::input_error&) {
-  }
+  } catch (const roofline::input_error&) {}
   return 0;
 }

@@ -4,7 +4,7 @@
 #include <cstdlib>
 #include <string>
 
-#include "roofline/io.hpp"
+#include "roofline/io/io.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   const std::string text(reinterpret_cast<const char*>(data), size);
@@ -15,7 +15,6 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const roofline::hardware h = roofline::drive(p, s);
     for (const auto& c : h.timing.classes)
       if (!std::isfinite(c.per_item.value()) || !std::isfinite(c.per_step.value())) std::abort();
-  } catch (const roofline::input_error&) {
-  }
+  } catch (const roofline::input_error&) {}
   return 0;
 }

@@ -37,7 +37,8 @@ constexpr double chunk_scores(double t, double q, double window, double causal) 
 
 /// FLOPs per key per query of attention with h query heads of widths d_qk, d_v:
 /// 2 h (d_qk + d_v) (scores and values) + h softmax (+ h softcap).   (Beck et al., App. D.2)
-constexpr double attention_flops_per_key(const accounting& a, double h, double d_qk, double d_v, bool softcap) {
+constexpr double attention_flops_per_key(const accounting& a, double h, double d_qk, double d_v,
+                                         bool softcap) {
   return 2 * h * (d_qk + d_v + 0.5 * a.softmax_flops + (softcap ? 0.5 * a.softcap_flops : 0));
 }
 
@@ -69,16 +70,30 @@ constexpr op attention_op(const counting& c, const attention_mixer& x) {
   if (p.phase == phase::prefill) {
     // a chunk after Q cached tokens also reads their keys and values: B min(Q, W) of them
     const double cached = w > 0 ? std::min(p.context, w) : p.context, keys = p.context + p.tokens;
-    op o{"attention", op_class::attention, c.m.dtypes.activations, c.at,
+    op o{"attention",
+         op_class::attention,
+         c.m.dtypes.activations,
+         c.at,
          p.batch * chunk_scores(p.tokens, p.context, w, a.attention_causal_factor) * per_key * flop,
-         {.activations = c.rows() * h * 2 * dh * c.ba * byte, .kv_cache = (c.rows() + p.batch * cached) * kv_width * byte},
-         {}, p.batch * h * std::ceil(p.tokens / attention_tile), w > 0 ? std::min(keys, w) : keys, item_size};
+         {.activations = c.rows() * h * 2 * dh * c.ba * byte,
+          .kv_cache = (c.rows() + p.batch * cached) * kv_width * byte},
+         {},
+         p.batch * h * std::ceil(p.tokens / attention_tile),
+         w > 0 ? std::min(keys, w) : keys,
+         item_size};
     if (x.sinks) o.work += c.rows() * h * a.softmax_flops * flop;
     return o;
   }
   const double keys = mean_keys(p, w), cached = mean_cache_read(p, w);
-  op o{"attention", op_class::decode_attention, c.m.dtypes.activations, c.at, p.batch * keys * per_key * flop,
-       {.kv_cache = p.batch * (cached + 1) * kv_width * byte}, {}, p.batch * hkv, std::max(keys, attention_tile),
+  op o{"attention",
+       op_class::decode_attention,
+       c.m.dtypes.activations,
+       c.at,
+       p.batch * keys * per_key * flop,
+       {.kv_cache = p.batch * (cached + 1) * kv_width * byte},
+       {},
+       p.batch * hkv,
+       std::max(keys, attention_tile),
        item_size};
   if (x.sinks) o.work += p.batch * h * a.softmax_flops * flop;
   return o;
@@ -100,7 +115,8 @@ constexpr void emit_attention(const counting& c, const attention_mixer& x, Sink&
                        c.rows() * (h + hkv) * dh * c.ba, 2 * dh * c.b_vec));
   sink(attention_op(c, x));
   if (x.output_gate)
-    sink(c.elementwise("attn_gate", c.rows() * h * dh * (c.m.accounting.sigmoid_flops + 1), 3 * c.rows() * h * dh * c.ba));
+    sink(c.elementwise("attn_gate", c.rows() * h * dh * (c.m.accounting.sigmoid_flops + 1),
+                       3 * c.rows() * h * dh * c.ba));
   sink(c.linear("out_proj", h * dh, d, weight_kind::mixer, x.out_bias));
   c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
 }

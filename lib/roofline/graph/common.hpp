@@ -4,9 +4,9 @@
 #include <array>
 #include <cmath>
 
-#include "roofline/model_spec.hpp"
-#include "roofline/ops.hpp"
-#include "roofline/workload.hpp"
+#include "roofline/base/op.hpp"
+#include "roofline/spec/model_spec.hpp"
+#include "roofline/spec/workload.hpp"
 
 namespace roofline {
 
@@ -52,16 +52,19 @@ struct counting {
   const model_spec& m;
   const pass& p;  ///< the pass of one rank: batch = the sequences of its dp rank
   layer_span at{};
-  layout L{};             ///< how the model is spread; all 1: one GPU
-  double tokens_all = 0;  ///< distinct tokens of the pass over all dp ranks (what the experts see), B T
+  layout L{};                 ///< how the model is spread; all 1: one GPU
+  double tokens_all = 0;      ///< distinct tokens of the pass over all dp ranks (what the experts see), B T
   bool every_expert = false;  ///< MoE: the weights of every expert held, not of those touched
   double ba = size_bytes(m.dtypes.activations);
   double b_vec = storage(m.dtypes, weight_kind::vectors).bytes_per_element();
-  std::array<double, all_weight_kinds.size()> bytes{};     ///< per element, by kind of weight
+  std::array<double, all_weight_kinds.size()> bytes{};    ///< per element, by kind of weight
   std::array<dtype, all_weight_kinds.size()> computes{};  ///< compute format, by kind of weight
 
   constexpr counting(const model_spec& model, const pass& pass_, const rank_view& r = {})
-      : m(model), p(pass_), L(r.L), tokens_all(r.tokens_all > 0 ? r.tokens_all : pass_.batch * pass_.tokens),
+      : m(model),
+        p(pass_),
+        L(r.L),
+        tokens_all(r.tokens_all > 0 ? r.tokens_all : pass_.batch * pass_.tokens),
         every_expert(r.every_expert) {
     for (weight_kind k : all_weight_kinds) {
       bytes[static_cast<std::size_t>(k)] = storage(m.dtypes, k).bytes_per_element();
@@ -84,7 +87,8 @@ struct counting {
   /// `span` consecutive GPUs (GPUs are numbered tp rank fastest, then dp rank, then stage: a tp
   /// group spans tp GPUs, a tp x dp group tp dp): a communication op, no FLOPs, no
   /// device-memory traffic (the time is the link's: timing.hpp).
-  constexpr op collective_op(std::string_view name, collective k, int group, double message, int span = 0) const {
+  constexpr op collective_op(std::string_view name, collective k, int group, double message,
+                             int span = 0) const {
     op o{name, op_class::communication, m.dtypes.activations, at, 0 * flop, {}, {}, 0};
     o.comm = {k, group, span > 0 ? span : group, message * byte};
     return o;
@@ -95,8 +99,8 @@ struct counting {
   /// reduce-scatter (and the all-gather before the next column-parallel projection, of the same
   /// size). Nothing at tp = 1.
   template <class Sink>
-  constexpr void reduce(std::string_view all_reduce, std::string_view reduce_scatter, std::string_view all_gather,
-                        double width, Sink&& sink) const {
+  constexpr void reduce(std::string_view all_reduce, std::string_view reduce_scatter,
+                        std::string_view all_gather, double width, Sink&& sink) const {
     if (L.tp <= 1) return;
     const double message = rows() * width * ba;
     if (!L.sequence_parallel) {
@@ -114,9 +118,14 @@ struct counting {
   /// (rows (in + out) b_a), weights in out b_w (+ out b_vec).
   constexpr op linear(std::string_view name, double in, double out, weight_kind k = weight_kind::mixer,
                       bool bias = false) const {
-    op o{name, op_class::matrix, compute(k), at, 2 * rows() * in * out * flop,
+    op o{name,
+         op_class::matrix,
+         compute(k),
+         at,
+         2 * rows() * in * out * flop,
          {.weights = in * out * bw(k) * byte, .activations = rows() * (in + out) * ba * byte},
-         {rows(), out, in}, rows()};
+         {rows(), out, in},
+         rows()};
     if (bias) {
       o.work += rows() * out * flop;
       o.moved.weights += out * b_vec * byte;
@@ -125,9 +134,16 @@ struct counting {
   }
 
   /// An elementwise op on the vector units (fp32): FLOPs and activation bytes for the batch.
-  constexpr op elementwise(std::string_view name, double flops_, double act_bytes, double weight_bytes = 0) const {
-    return {name, op_class::vector, dtype::fp32, at, flops_ * flop,
-            {.weights = weight_bytes * byte, .activations = act_bytes * byte}, {}, rows()};
+  constexpr op elementwise(std::string_view name, double flops_, double act_bytes,
+                           double weight_bytes = 0) const {
+    return {name,
+            op_class::vector,
+            dtype::fp32,
+            at,
+            flops_ * flop,
+            {.weights = weight_bytes * byte, .activations = act_bytes * byte},
+            {},
+            rows()};
   }
 
   /// Weights of one norm of width w: w (RMSNorm) or 2 w (LayerNorm: scale and bias).
@@ -144,7 +160,8 @@ struct counting {
   /// A post-norm (Gemma 2, 3): the pre-norm's count without the residual add.
   constexpr op post_norm(std::string_view name) const {
     const double d = m.d_model;
-    return elementwise(name, norm_rows() * d * m.accounting.norm_flops, norm_rows() * d * ba, norm_params(d) * b_vec);
+    return elementwise(name, norm_rows() * d * m.accounting.norm_flops, norm_rows() * d * ba,
+                       norm_params(d) * b_vec);
   }
 
   /// FLOPs of one activation function per element (SiLU or GELU).
@@ -162,7 +179,8 @@ constexpr void emit_embedding(counting c, Sink&& sink) {
   sink(c.elementwise("embedding", 0, c.rows() * c.m.d_model * c.ba));
   // vocabulary-parallel: each tp rank gathers the rows of its V / tp tokens; the sum over ranks
   if (c.L.tp > 1)
-    sink(c.collective_op("embedding_all_reduce", collective::all_reduce, c.L.tp, c.rows() * c.m.d_model * c.ba));
+    sink(c.collective_op("embedding_all_reduce", collective::all_reduce, c.L.tp,
+                         c.rows() * c.m.d_model * c.ba));
   if (c.m.learned_positions > 0)
     sink(c.elementwise("position_embedding", c.rows() * c.m.d_model, c.rows() * c.m.d_model * c.ba));
 }
@@ -181,8 +199,14 @@ constexpr void emit_lm_head(counting c, Sink&& sink) {
                      c.norm_params(d) * c.b_vec));
   const weight_kind k = c.m.tied_embeddings ? weight_kind::embedding : weight_kind::lm_head;
   const double vl = c.share(v);  // vocabulary-parallel: V / tp logits a rank
-  op head{"lm_head", op_class::matrix, c.compute(k), c.at, 2 * b * d * vl * flop,
-          {.weights = d * vl * c.bw(k) * byte, .activations = b * (d + vl) * c.ba * byte}, {b, vl, d}, b};
+  op head{"lm_head",
+          op_class::matrix,
+          c.compute(k),
+          c.at,
+          2 * b * d * vl * flop,
+          {.weights = d * vl * c.bw(k) * byte, .activations = b * (d + vl) * c.ba * byte},
+          {b, vl, d},
+          b};
   if (c.m.logit_softcap > 0) head.work += b * vl * c.m.accounting.softcap_flops * flop;
   sink(head);
   if (c.L.tp > 1) sink(c.collective_op("logits_all_gather", collective::all_gather, c.L.tp, b * v * c.ba));

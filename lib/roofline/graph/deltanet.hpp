@@ -48,13 +48,27 @@ constexpr void emit_deltanet(const counting& c, const deltanet_mixer& x, Sink&& 
   const double item = head_item_size(dk, dv);
   if (c.p.phase == phase::prefill && !(c.p.tokens == 1 && a.partial_chunk == partial_chunk::pad)) {
     const double q = x.chunk_size, n = chunk_count(c.m, c.p.tokens, q);
-    sink(op{"delta_rule", op_class::recurrent, c.m.dtypes.activations, c.at,
+    sink(op{"delta_rule",
+            op_class::recurrent,
+            c.m.dtypes.activations,
+            c.at,
             heads_b * n * delta_chunk_flops(a, q, dk, dv) * flop,
-            {.activations = acts * byte, .state = 2 * heads_b * n * dk * dv * bs * byte}, {}, heads_b, n, item});
+            {.activations = acts * byte, .state = 2 * heads_b * n * dk * dv * bs * byte},
+            {},
+            heads_b,
+            n,
+            item});
   } else {
-    sink(op{"delta_rule", op_class::recurrent_step, c.m.dtypes.activations, c.at,
+    sink(op{"delta_rule",
+            op_class::recurrent_step,
+            c.m.dtypes.activations,
+            c.at,
             heads_b * delta_step_flops(a, dk, dv) * flop,
-            {.activations = acts * byte, .state = 2 * heads_b * dk * dv * bs * byte}, {}, heads_b, 0, item});
+            {.activations = acts * byte, .state = 2 * heads_b * dk * dv * bs * byte},
+            {},
+            heads_b,
+            0,
+            item});
   }
   sink(c.elementwise("gated_norm", c.rows() * value_dim * (a.norm_flops + a.swish_flops + 1),
                      2 * c.rows() * value_dim * c.ba, dv * c.b_vec));
@@ -66,7 +80,8 @@ constexpr void emit_deltanet(const counting& c, const deltanet_mixer& x, Sink&& 
 /// matrices; conv (2 n_k d_k + n_v d_v) conv_size, dt bias and A (n_v each), the norm d_v
 /// (shared by the heads) in vectors.
 constexpr param_count deltanet_params(const model_spec& m, const deltanet_mixer& x) {
-  const double d = m.d_model, key_dim = double(x.n_k_heads) * x.k_head_dim, value_dim = double(x.n_v_heads) * x.v_head_dim;
+  const double d = m.d_model, key_dim = double(x.n_k_heads) * x.k_head_dim,
+               value_dim = double(x.n_v_heads) * x.v_head_dim;
   param_count p{};
   p[weight_kind::mixer] = d * (2 * key_dim + 2 * value_dim) + d * 2 * x.n_v_heads + value_dim * d;
   p[weight_kind::vectors] = (2 * key_dim + value_dim) * x.conv_size + 2.0 * x.n_v_heads + x.v_head_dim;

@@ -123,15 +123,30 @@ constexpr op ssd_op(const counting& c, const mamba2_mixer& x) {
   const double bs = size_bytes(c.m.dtypes.state), heads_b = c.p.batch * s.heads;
   const double acts = c.rows() * (2 * s.di + 2 * s.g * s.n + s.heads) * c.ba;
   const double item = head_item_size(s.n, s.p);
-  if (c.p.phase == phase::prefill && !(c.p.tokens == 1 && c.m.accounting.partial_chunk == partial_chunk::pad)) {
+  if (c.p.phase == phase::prefill &&
+      !(c.p.tokens == 1 && c.m.accounting.partial_chunk == partial_chunk::pad)) {
     const double q = x.chunk_size, n = chunk_count(c.m, c.p.tokens, q);
-    return {"ssd", op_class::recurrent, c.m.dtypes.activations, c.at,
+    return {"ssd",
+            op_class::recurrent,
+            c.m.dtypes.activations,
+            c.at,
             c.p.batch * n * ssd_chunk_flops(c.m.accounting, q, s) * flop,
-            {.activations = acts * byte, .state = 2 * heads_b * n * s.p * s.n * bs * byte}, {}, heads_b, n, item};
+            {.activations = acts * byte, .state = 2 * heads_b * n * s.p * s.n * bs * byte},
+            {},
+            heads_b,
+            n,
+            item};
   }
-  return {"ssd", op_class::recurrent_step, c.m.dtypes.activations, c.at,
+  return {"ssd",
+          op_class::recurrent_step,
+          c.m.dtypes.activations,
+          c.at,
           heads_b * ssd_step_flops(c.m.accounting, s) * flop,
-          {.activations = acts * byte, .state = 2 * heads_b * s.p * s.n * bs * byte}, {}, heads_b, 0, item};
+          {.activations = acts * byte, .state = 2 * heads_b * s.p * s.n * bs * byte},
+          {},
+          heads_b,
+          0,
+          item};
 }
 
 /// A Mamba-2 layer: in_proj d -> 2 d_i + 2 G N + H (z, x, B, C, dt), conv1d over x, B, C, the
@@ -144,8 +159,8 @@ constexpr void emit_mamba2(const counting& c, const mamba2_mixer& x, Sink&& sink
   sink(c.linear("in_proj", c.m.d_model, 2 * s.di + 2 * s.g * s.n + s.heads, weight_kind::mixer, x.proj_bias));
   sink(conv1d_op(c, s.conv, x.d_conv, x.conv_bias));
   sink(ssd_op(c, x));
-  sink(c.elementwise("gated_norm", c.rows() * s.di * (a.norm_flops + a.swish_flops + 1), 2 * c.rows() * s.di * c.ba,
-                     s.di * c.b_vec));
+  sink(c.elementwise("gated_norm", c.rows() * s.di * (a.norm_flops + a.swish_flops + 1),
+                     2 * c.rows() * s.di * c.ba, s.di * c.b_vec));
   sink(c.linear("out_proj", s.di, c.m.d_model, weight_kind::mixer, x.proj_bias));
   c.reduce("mamba_all_reduce", "mamba_reduce_scatter", "mamba_all_gather", c.m.d_model, sink);
 }
@@ -158,7 +173,8 @@ constexpr param_count mamba2_params(const model_spec& m, const mamba2_mixer& x) 
   const double in = 2 * s.di + 2 * s.g * s.n + s.heads;
   param_count p{};
   p[weight_kind::mixer] = d * in + s.di * d;
-  p[weight_kind::vectors] = s.conv * (x.d_conv + (x.conv_bias ? 1 : 0)) + 3 * s.heads + s.di + (x.proj_bias ? in + d : 0);
+  p[weight_kind::vectors] =
+      s.conv * (x.d_conv + (x.conv_bias ? 1 : 0)) + 3 * s.heads + s.di + (x.proj_bias ? in + d : 0);
   return p;
 }
 

@@ -41,7 +41,8 @@ constexpr void emit_mla(const counting& c, const mla_mixer& x, Sink&& sink) {
   const double qk = dn + dr;
   if (x.q_rank > 0) {
     sink(c.linear("q_a_proj", d, x.q_rank));
-    sink(c.elementwise("q_a_norm", c.rows() * x.q_rank * a.norm_flops, c.rows() * x.q_rank * c.ba, x.q_rank * c.b_vec));
+    sink(c.elementwise("q_a_norm", c.rows() * x.q_rank * a.norm_flops, c.rows() * x.q_rank * c.ba,
+                       x.q_rank * c.b_vec));
     sink(c.linear("q_b_proj", x.q_rank, h * qk));
   } else {
     sink(c.linear("q_proj", d, h * qk));
@@ -62,30 +63,47 @@ constexpr void emit_mla(const counting& c, const mla_mixer& x, Sink&& sink) {
     kv_b.parallel *= grow;
     sink(kv_b);
     const double kv_rows = p.batch * (p.tokens + p.context);
-    sink(op{"attention", op_class::attention, c.m.dtypes.activations, c.at,
+    sink(op{"attention",
+            op_class::attention,
+            c.m.dtypes.activations,
+            c.at,
             p.batch * chunk_scores(p.tokens, p.context, 0, a.attention_causal_factor) *
                 attention_flops_per_key(a, h, qk, dv, false) * flop,
             {.activations = (c.rows() * h * (qk + dv) + kv_rows * h * (qk + dv)) * c.ba * byte,
              .kv_cache = (c.rows() + p.batch * p.context) * latent_bytes * byte},
-            {}, p.batch * h * std::ceil(p.tokens / attention_tile), p.tokens + p.context, head_item_size(qk, dv)});
+            {},
+            p.batch * h * std::ceil(p.tokens / attention_tile),
+            p.tokens + p.context,
+            head_item_size(qk, dv)});
     sink(c.linear("out_proj", h * dv, d));
     c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
     return;
   }
   // Per-head GEMMs: H GEMMs of B rows, grouped in one kernel (a batched GEMM).
   const auto per_head = [&](std::string_view name, double in, double out) {
-    return op{name, op_class::matrix, c.compute(weight_kind::mixer), c.at,
+    return op{name,
+              op_class::matrix,
+              c.compute(weight_kind::mixer),
+              c.at,
               2 * c.rows() * h * in * out * flop,
               {.weights = h * in * out * c.bw(weight_kind::mixer) * byte,
                .activations = c.rows() * h * (in + out) * c.ba * byte},
-              {c.rows(), out, in, h}, c.rows()};
+              {c.rows(), out, in, h},
+              c.rows()};
   };
   sink(per_head("q_absorb", dn, r));
   const double keys = mean_keys(p, 0), cached = mean_cache_read(p, 0);
-  sink(op{"attention", op_class::decode_attention, c.m.dtypes.activations, c.at,
+  sink(op{"attention",
+          op_class::decode_attention,
+          c.m.dtypes.activations,
+          c.at,
           p.batch * keys * attention_flops_per_key(a, h, r + dr, r, false) * flop,
-          {.kv_cache = p.batch * (cached + 1) * latent_bytes * byte}, {}, p.batch * std::ceil(h / mla_head_group),
-          std::max(keys, attention_tile), head_item_size(r + dr, r), true});
+          {.kv_cache = p.batch * (cached + 1) * latent_bytes * byte},
+          {},
+          p.batch * std::ceil(h / mla_head_group),
+          std::max(keys, attention_tile),
+          head_item_size(r + dr, r),
+          true});
   sink(per_head("v_absorb", r, dv));
   sink(c.linear("out_proj", h * dv, d));
   c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
@@ -97,8 +115,8 @@ constexpr param_count mla_params(const model_spec& m, const mla_mixer& x) {
   const double d = m.d_model, h = x.n_heads, qk = double(x.nope_dim) + x.rope_dim;
   param_count p{};
   p[weight_kind::mixer] = (x.q_rank > 0 ? d * x.q_rank + double(x.q_rank) * h * qk : d * h * qk) +
-                          d * (double(x.kv_rank) + x.rope_dim) + double(x.kv_rank) * h * (double(x.nope_dim) + x.v_dim) +
-                          h * x.v_dim * d;
+                          d * (double(x.kv_rank) + x.rope_dim) +
+                          double(x.kv_rank) * h * (double(x.nope_dim) + x.v_dim) + h * x.v_dim * d;
   p[weight_kind::vectors] = double(x.q_rank) + x.kv_rank;
   return p;
 }

@@ -21,9 +21,9 @@ constexpr double chunk_count(const model_spec& m, double tokens, double chunk) {
 ///   combination             2 L d_v + L(1+max+abs+exp)
 constexpr double mlstm_chunk_flops(const accounting& a, double l, double dqk, double dv) {
   const double c = a.mlstm_causal_factor;
-  const double recurrence = 2 * l + 0.5 * l * (l + 1) + l * (1 + a.exp_flops + a.log_flops + a.sigmoid_flops) +
-                            3 + a.max_flops + a.exp_flops + 2 * dqk * dv + 2 * l * dqk * dv + l * dqk + 2 * dqk +
-                            2 * l * dqk;
+  const double recurrence = 2 * l + 0.5 * l * (l + 1) +
+                            l * (1 + a.exp_flops + a.log_flops + a.sigmoid_flops) + 3 + a.max_flops +
+                            a.exp_flops + 2 * dqk * dv + 2 * l * dqk * dv + l * dqk + 2 * dqk + 2 * l * dqk;
   const double intra = 0.5 * l * (l + 1) + l * (a.log_flops + a.sigmoid_flops) +
                        c * (l * l * (3 + a.exp_flops + a.max_flops) + l * (1 + a.max_flops)) +
                        c * (2 * l * l * (dqk + dv) + 3 * l * l);
@@ -60,21 +60,34 @@ constexpr op mlstm_cell_op(const counting& c, const mlstm_mixer& x) {
   const double heads_b = c.p.batch * c.share(h.n);
   // A one-token prompt runs the recurrent step, as xLSTM implementations do; only the
   // paper's fractional accounting counts it as 1/L of a chunk.
-  const bool step = c.p.phase == phase::decode ||
-                    (c.p.tokens == 1 && c.m.accounting.partial_chunk == partial_chunk::pad);
+  const bool step =
+      c.p.phase == phase::decode || (c.p.tokens == 1 && c.m.accounting.partial_chunk == partial_chunk::pad);
   if (!step) {
     const double l = x.chunk_size, n = chunk_count(c.m, c.p.tokens, l);
-    const double acts = l * (dqk + dv) * ba + 2 * l * ba + l * (2 * dqk + dv) * ba + 2 * l * ba + l * dv * ba +
-                        2 * l * bs;
-    return {"mlstm_cell", op_class::recurrent, c.m.dtypes.activations, c.at,
+    const double acts =
+        l * (dqk + dv) * ba + 2 * l * ba + l * (2 * dqk + dv) * ba + 2 * l * ba + l * dv * ba + 2 * l * bs;
+    return {"mlstm_cell",
+            op_class::recurrent,
+            c.m.dtypes.activations,
+            c.at,
             heads_b * n * mlstm_chunk_flops(c.m.accounting, l, dqk, dv) * flop,
             {.activations = heads_b * n * acts * byte, .state = heads_b * n * state_io * byte},
-            {}, heads_b, n, head_item_size(dqk, dv)};
+            {},
+            heads_b,
+            n,
+            head_item_size(dqk, dv)};
   }
-  return {"mlstm_cell", op_class::recurrent_step, c.m.dtypes.activations, c.at,
-          heads_b * mlstm_step_flops(c.m.accounting, dqk, dv) * flop,
-          {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte},
-          {}, heads_b, 0, head_item_size(dqk, dv)};
+  return {
+      "mlstm_cell",
+      op_class::recurrent_step,
+      c.m.dtypes.activations,
+      c.at,
+      heads_b * mlstm_step_flops(c.m.accounting, dqk, dv) * flop,
+      {.activations = heads_b * ((2 * dqk + dv) + 2 + dv) * ba * byte, .state = heads_b * state_io * byte},
+      {},
+      heads_b,
+      0,
+      head_item_size(dqk, dv)};
 }
 
 /// An mLSTM layer: qkv projection d -> H (2 d_qk + d_v); input and forget gate pre-activations
@@ -90,11 +103,15 @@ constexpr void emit_mlstm(const counting& c, const mlstm_mixer& x, Sink&& sink) 
   const double d = c.m.d_model, nh = c.share(h.n), hv = nh * h.d_v;
   const accounting& a = c.m.accounting;
   sink(c.linear("qkv_proj", d, nh * (2.0 * h.d_qk + h.d_v)));
-  sink(op{"if_gates", op_class::matrix, c.compute(weight_kind::mixer), c.at,
+  sink(op{"if_gates",
+          op_class::matrix,
+          c.compute(weight_kind::mixer),
+          c.at,
           c.rows() * (2 * d * nh + 2 * nh) * flop,
           {.weights = (2 * d * nh * c.bw(weight_kind::mixer) + 2 * nh * c.b_vec) * byte,
            .activations = 2 * c.rows() * (d + nh) * c.ba * byte},
-          {c.rows(), 2 * nh, d}, c.rows()});
+          {c.rows(), 2 * nh, d},
+          c.rows()});
   sink(mlstm_cell_op(c, x));
   sink(c.linear("o_gate", d, hv));
   sink(c.elementwise("out_norm_gate", c.rows() * hv * (a.norm_flops + a.sigmoid_flops), c.rows() * hv * c.ba,

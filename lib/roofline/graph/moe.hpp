@@ -1,4 +1,5 @@
-/// Mixture of experts: router, routed experts as grouped GEMMs over the experts a pass touches, shared experts.
+/// Mixture of experts: router, routed experts as grouped GEMMs over the experts a pass touches, shared
+/// experts.
 #pragma once
 
 #include "roofline/graph/mlp.hpp"
@@ -41,7 +42,8 @@ constexpr void emit_moe(const counting& c, const moe_channel& x, Sink&& sink) {
   const double ep = c.L.ep, f = x.expert_dim / double(c.L.moe_tp());
   sink(c.linear("router", d, e, weight_kind::router, x.router_bias));
   sink(c.elementwise("router_topk", rows * e * c.m.accounting.softmax_flops, rows * e * c.ba));
-  const double touched = (c.every_expert ? e : distinct_experts(x, c.tokens_all)) / ep, routed = c.tokens_all * k / ep;
+  const double touched = (c.every_expert ? e : distinct_experts(x, c.tokens_all)) / ep,
+               routed = c.tokens_all * k / ep;
   const double per_expert = routed / touched;
   const double bw = c.bw(weight_kind::experts);
   const dtype compute = c.compute(weight_kind::experts);
@@ -49,10 +51,15 @@ constexpr void emit_moe(const counting& c, const moe_channel& x, Sink&& sink) {
   const double dispatch = rows * k * d * c.ba / c.tp();
   if (c.L.dp > 1) sink(c.collective_op("moe_dispatch", collective::all_to_all, group, dispatch));
   const auto grouped = [&](std::string_view name, double in, double out, double act_bytes, double bias) {
-    return op{name, op_class::matrix, compute, c.at, (2 * routed * in * out + (x.expert_bias ? routed * out : 0)) * flop,
+    return op{name,
+              op_class::matrix,
+              compute,
+              c.at,
+              (2 * routed * in * out + (x.expert_bias ? routed * out : 0)) * flop,
               {.weights = touched * (in * out * bw + (x.expert_bias ? bias * c.b_vec : 0)) * byte,
                .activations = act_bytes * byte},
-              {per_expert, out, in, touched}, routed};
+              {per_expert, out, in, touched},
+              routed};
   };
   const double up = x.gated ? 2 * f : f;
   sink(grouped("experts_gate_up", d, up, (x.gated ? 2 : 1) * routed * (d + f) * c.ba, up));
@@ -61,15 +68,17 @@ constexpr void emit_moe(const counting& c, const moe_channel& x, Sink&& sink) {
   if (c.L.dp > 1) sink(c.collective_op("moe_combine", collective::all_to_all, group, dispatch));
   sink(c.elementwise("experts_combine", 2 * rows * k * d, (k + 1) * rows * d * c.ba));
   if (x.n_shared > 0) {
-    emit_mlp(c, c.share(double(x.n_shared) * x.shared_dim), x.gated, x.activation, false, weight_kind::shared_experts,
-             "shared_gate_up", "shared_act", "shared_down", sink);
+    emit_mlp(c, c.share(double(x.n_shared) * x.shared_dim), x.gated, x.activation, false,
+             weight_kind::shared_experts, "shared_gate_up", "shared_act", "shared_down", sink);
     if (x.shared_gate) {
       sink(c.linear("shared_gate", d, 1, weight_kind::router));
-      sink(c.elementwise("shared_gate_mul", rows * d * (c.m.accounting.sigmoid_flops + 1), 2 * rows * d * c.ba));
+      sink(c.elementwise("shared_gate_mul", rows * d * (c.m.accounting.sigmoid_flops + 1),
+                         2 * rows * d * c.ba));
     }
   }
   // the partial sums of the experts (dp = 1) and of the shared experts over the tp ranks
-  if (c.L.dp == 1 ? group > 1 : x.n_shared > 0) c.reduce("moe_all_reduce", "moe_reduce_scatter", "moe_all_gather", d, sink);
+  if (c.L.dp == 1 ? group > 1 : x.n_shared > 0)
+    c.reduce("moe_all_reduce", "moe_reduce_scatter", "moe_all_gather", d, sink);
 }
 
 /// Parameters: router d E (+ E bias) and shared gate d; experts E x 3 d f (gated; 2 d f plain)
@@ -77,7 +86,8 @@ constexpr void emit_moe(const counting& c, const moe_channel& x, Sink&& sink) {
 /// routed experts it does not use, matrices and biases.
 constexpr param_count moe_params(const model_spec& m, const moe_channel& x) {
   const double d = m.d_model, e = x.n_experts, f = x.expert_dim;
-  const double expert = mlp_matrix_params(d, f, x.gated), bias = x.expert_bias ? mlp_bias_params(d, f, x.gated) : 0;
+  const double expert = mlp_matrix_params(d, f, x.gated),
+               bias = x.expert_bias ? mlp_bias_params(d, f, x.gated) : 0;
   param_count p{};
   p[weight_kind::router] = d * e + (x.shared_gate ? d : 0);
   p[weight_kind::experts] = e * expert;

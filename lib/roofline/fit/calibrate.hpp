@@ -1,0 +1,185 @@
+/// calibrate: predictions of measured workloads, their errors, and fitting a profile's timing to them.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/serving/serving.hpp"
+#include "roofline/spec/measurement.hpp"
+
+namespace roofline {
+
+/// A measured workload of a loaded model; times in seconds, NaN where not measured.
+struct sample {
+  const model_spec* model;
+  std::string model_path;
+  workload work;
+  double ttft_s = std::numeric_limits<double>::quiet_NaN();
+  double step_s = std::numeric_limits<double>::quiet_NaN();
+};
+
+struct prediction {
+  double ttft_s;
+  double step_s;
+};
+
+/// Predicted TTFT and step time of each sample under the profile's default overlap.
+inline std::vector<prediction> predict(const hardware& hw, std::span<const sample> samples) {
+  std::vector<prediction> out;
+  out.reserve(samples.size());
+  for (const sample& s : samples) {
+    const estimate_result r = estimate(*s.model, hw, s.work);
+    out.push_back({r.ttft.value(), r.step_time.value()});
+  }
+  return out;
+}
+
+/// The q-quantile (q in [0, 1]) of values, interpolating linearly between order statistics:
+/// sorted x at position q (n - 1) (numpy's default).
+inline double quantile(std::vector<double> v, double q) {
+  if (v.empty()) return std::numeric_limits<double>::quiet_NaN();
+  std::sort(v.begin(), v.end());
+  const double pos = q * double(v.size() - 1);
+  const auto lo = std::size_t(std::floor(pos));
+  const std::size_t hi = std::min(lo + 1, v.size() - 1);
+  return v[lo] + (pos - double(lo)) * (v[hi] - v[lo]);
+}
+
+/// Summary of absolute percentage errors 100 |predicted - measured| / measured.
+inline error_cell summarise(std::string architecture, std::string phase, const std::vector<double>& ape) {
+  error_cell c{std::move(architecture), std::move(phase), int(ape.size())};
+  if (ape.empty()) return c;
+  double sum = 0;
+  for (double e : ape) sum += e;
+  c.median_ape = quantile(ape, 0.5);
+  c.mean_ape = sum / double(ape.size());
+  c.p90_ape = quantile(ape, 0.9);
+  c.max_ape = *std::max_element(ape.begin(), ape.end());
+  return c;
+}
+
+/// Errors per architecture (family: transformer, xlstm, ssm, hybrid) and phase (ttft, step), in that order;
+/// cells without measurements are left out.
+inline std::vector<error_cell> error_cells(std::span<const sample> samples,
+                                           std::span<const prediction> predicted) {
+  std::map<std::pair<architecture, int>, std::vector<double>> ape;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const sample& s = samples[i];
+    const auto add = [&](int ph, double measured, double pred) {
+      if (!std::isnan(measured))
+        ape[{family(*s.model), ph}].push_back(100 * std::abs(pred - measured) / measured);
+    };
+    add(0, s.ttft_s, predicted[i].ttft_s);
+    add(1, s.step_s, predicted[i].step_s);
+  }
+  std::vector<error_cell> cells;
+  for (const auto& [key, v] : ape)
+    cells.push_back(summarise(std::string(name(key.first)), key.second ? "step" : "ttft", v));
+  return cells;
+}
+
+/// One timing parameter that a fit adjusts, within bounds that keep it physical.
+struct fit_parameter {
+  const char* name;
+  double lower, upper;  ///< in the fitted scale (log10 for half_parallel)
+  double start;
+  std::function<double(const timing_params&)> get;
+  std::function<void(timing_params&, double)> set;
+};
+
+/// The parameters calibrate fits (see calibrate.cpp for the list, bounds and starting values).
+/// share_phases: the decode kernels (decode_attention, recurrent_step) take the parameters of
+/// the prompt kernels (attention, recurrent) and the key-loop latency is 0: fewer parameters,
+/// for measurements too few to tell the kernels apart. long_attention: the long-prompt
+/// attention kernel's parameters too (profiles with timing.classes.attention_long).
+std::vector<fit_parameter> fit_parameters(bool share_phases = false, bool long_attention = false);
+
+struct fit_options {
+  double huber_delta = 0.1;  ///< Huber threshold on log(predicted / measured)
+  int max_iterations = 500;
+  int threads = 2;
+  std::map<std::string, double> start;  ///< starting values by parameter name, clamped to its bounds
+  bool share_phases = false;            ///< see fit_parameters
+  bool gemm_waves = false;  ///< GEMM tiles in waves of the compute units (timing_params::gemm_waves)
+};
+
+/// Starting values from achievable peaks measured on the part (examples/measure writes them):
+/// a large bf16 GEMM's FLOP/s over the matrix peak starts matrix.compute, a device copy's
+/// bandwidth over the datasheet's starts every memory efficiency, and the launch latency
+/// every per-op overhead.
+inline std::map<std::string, double> starts_from_peaks(const hardware& hw, double gemm_bf16_flops,
+                                                       double copy_bytes_per_s, double launch_s) {
+  std::map<std::string, double> s;
+  if (const auto p = peak_of(hw.matrix, dtype::bf16); p && gemm_bf16_flops > 0)
+    s["matrix.compute"] = gemm_bf16_flops / p->value();
+  for (op_class c : all_op_classes) {
+    if (copy_bytes_per_s > 0) s[std::string(name(c)) + ".memory"] = copy_bytes_per_s / hw.bandwidth.value();
+    if (launch_s > 0) s[std::string(name(c)) + ".overhead_us"] = launch_s * 1e6;
+  }
+  return s;
+}
+
+/// Starting values from a profile's own timing parameters (a warm start from an earlier fit).
+inline std::map<std::string, double> starts_from_profile(const hardware& hw, bool share_phases = false) {
+  std::map<std::string, double> s;
+  for (const fit_parameter& p : fit_parameters(share_phases, hw.timing.attention_long_from_keys > 0))
+    s[p.name] = p.get(hw.timing);
+  return s;
+}
+
+struct fit_report {
+  hardware fitted;
+  double initial_cost = 0, final_cost = 0;
+  int iterations = 0;
+  bool converged = false;
+};
+
+/// Fits the timing parameters of `start` to the samples: minimises the sum over measured
+/// times of Huber(log(predicted / measured)) with Ceres (Levenberg-Marquardt, numeric
+/// derivatives, bounds). The fitted profile uses the smooth overlap policy, whose exponent
+/// is fitted too, and 128 x 128 GEMM tiles (in waves if options.gemm_waves). The long-prompt attention kernel
+/// is fitted where `start` has one, from the same key count.
+fit_report fit_timing(const hardware& start, std::span<const sample> samples,
+                      const fit_options& options = {});
+
+/// Leave-one-model-out: for each model, fits on the others and predicts it. Returns the
+/// held-out predictions in the order of `samples`. progress(i, n) is called before fold i.
+std::vector<prediction> cross_validate(const hardware& start, std::span<const sample> samples,
+                                       const fit_options& options,
+                                       const std::function<void(int, int, const std::string&)>& progress);
+
+/// A measured serving run, ready to predict: its model (with the run's formats), deployment,
+/// measured TTFT and TPOT, and the name of its model (for leave-one-model-out).
+struct serving_sample {
+  const model_spec* model;
+  std::string model_name;
+  serving_workload work;
+  double ttft_s = 0, tpot_s = 0;
+};
+
+/// The parameters a serving fit adjusts, each one number for the whole engine on the part:
+/// compute (every class's fraction of the matrix peak but the vector units'), memory (every
+/// class's fraction of the bandwidth), overhead_per_op_us (every op of every class: launches
+/// that CUDA graphs do not hide), iteration_overhead_us, request_overhead_ms,
+/// queued_requests, burst, collective_efficiency (every collective) and collective_overhead_us.
+std::vector<fit_parameter> serving_fit_parameters();
+
+/// Fits the serving parameters of `start` (a part driven by a base stack: its other timing is
+/// kept) to the runs: minimises the sum of Huber(log(predicted / measured)) over TTFT and TPOT
+/// with Ceres (as fit_timing). Runs the model cannot take are left out.
+fit_report fit_serving(const hardware& start, std::span<const serving_sample> samples,
+                       const fit_options& options = {});
+
+/// Leave-one-model-out for serving: each model's runs predicted by a fit on the other models'.
+/// Returns {ttft_s, tpot_s} per sample (NaN where a model is alone).
+std::vector<prediction> cross_validate_serving(const hardware& start, std::span<const serving_sample> samples,
+                                               const fit_options& options);
+
+}  // namespace roofline

@@ -1,0 +1,342 @@
+// plot: gnuplot scripts with inline data blocks, piped to gnuplot.
+#include "roofline/report/plot.hpp"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+#include <unistd.h>
+#include <map>
+#include <set>
+#include <tuple>
+
+#include <fmt/format.h>
+
+#include "roofline/base/error.hpp"
+
+namespace roofline {
+namespace {
+
+// Runs a gnuplot script; the script writes its own output file, which must be writable first
+// (gnuplot would otherwise draw to its standard output). Its messages go to standard error only
+// when it fails.
+void run_gnuplot(const std::string& script, const std::string& out) {
+  {
+    std::ofstream probe(out, std::ios::out | std::ios::trunc);
+    if (!probe) throw input_error(fmt::format("{}:1:1: cannot write file", out));
+  }
+  if (out.find('\'') != std::string::npos)
+    throw input_error(fmt::format("{}:1:1: a plot path cannot hold a quote", out));
+  const std::string log =
+      (std::filesystem::temp_directory_path() / fmt::format("roofline_gnuplot_{}.log", ::getpid())).string();
+  FILE* p = popen(("gnuplot 2>'" + log + "'").c_str(), "w");
+  if (!p) throw input_error(fmt::format("{}:1:1: cannot start gnuplot", out));
+  std::fwrite(script.data(), 1, script.size(), p);
+  const int status = pclose(p);
+  std::string first;
+  std::getline(std::ifstream(log) >> std::ws, first);
+  std::filesystem::remove(log);
+  if (status != 0)
+    throw input_error(fmt::format("{}:1:1: gnuplot failed{} (is it installed? apt-get install gnuplot-nox)",
+                                  out, first.empty() ? "" : ": " + first));
+}
+
+// Twelve distinguishable colours (a colour per model; they repeat after twelve).
+std::string colour(int i) {
+  static constexpr const char* c[] = {"#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                                      "#e377c2", "#7f7f7f", "#bcbd22", "#17becf", "#000000", "#aec7e8"};
+  return fmt::format("rgb '{}'", c[i % 12]);
+}
+
+std::string model_name(const std::string& path) {
+  const auto slash = path.find_last_of('/');
+  auto base = path.substr(slash == std::string::npos ? 0 : slash + 1);
+  if (base.size() > 5 && base.ends_with(".yaml")) base.resize(base.size() - 5);
+  return base;
+}
+
+std::string terminal(const std::string& path, int width, int height) {
+  return fmt::format("set terminal {} size {},{} noenhanced font 'sans,11'\nset output '{}'\n",
+                     path.ends_with(".png") ? "pngcairo" : "svg dynamic", width, height, path);
+}
+
+}  // namespace
+
+void plot_comparison(const comparison& c, const std::string& path) {
+  std::string g = terminal(path, 1400, 600);
+  for (std::size_t j = 0; j < c.models.size(); ++j) {
+    g += fmt::format("$m{} << EOD\n", j);
+    for (std::size_t i = 0; i < c.grid.size(); ++i)
+      g += fmt::format("{} {:.6g} {:.6g}\n", c.grid[i], c.results[i][j].ttft.value() * 1e3,
+                       c.results[i][j].step_time.value() * 1e3);
+    g += "EOD\n";
+  }
+  g += "set multiplot layout 1,2\nset logscale xy\nset grid\nset key left top\nset xlabel 'prompt length "
+       "(tokens)'\n"
+       "set ylabel 'time (ms)'\n";
+  for (metric k : {metric::ttft, metric::step}) {
+    g += fmt::format("set title '{} on {}, batch {}'\nunset label\n",
+                     k == metric::ttft ? "time to first token" : "decode step", c.hw->name, c.work.batch);
+    int n = 1;
+    for (const crossover& x : c.crossovers)
+      if (x.metric == k) {
+        const double t = time_at(*c.models[x.faster], *c.hw, c.work, x.prefill, k) * 1e3;
+        g += fmt::format("set label {} '{} < {} from {}' at {},{} point pt 6 ps 1.5 offset 1,-1 font ',9'\n",
+                         n++, c.models[x.faster]->name, c.models[x.slower]->name, x.prefill, x.prefill, t);
+      }
+    g += "plot ";
+    for (std::size_t j = 0; j < c.models.size(); ++j)
+      g += fmt::format("$m{} using 1:{} with lines lw 2 lc {} title '{}'{}", j, k == metric::ttft ? 2 : 3,
+                       colour(int(j)), c.models[j]->name, j + 1 < c.models.size() ? ", " : "\n");
+  }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
+void plot_tp_breakdown(const std::vector<tp_point>& sweep, const std::string& title,
+                       const std::string& path) {
+  std::string g = terminal(path, 1400, 600);
+  bool any = false;
+  for (int ph = 0; ph < 2; ++ph) {
+    g += fmt::format("$p{} << EOD\n", ph);
+    for (const tp_point& t : sweep) {
+      if (!t.result) continue;
+      any = true;
+      const phase_estimate& e = ph == 0 ? t.result->prefill : t.result->decode;
+      const double k = ph == 0 ? 1 : 1e3;  // prefill in s, decode in ms
+      g += fmt::format("\"tp {}{}\" {:.6g} {:.6g} {:.6g} {:.6g}\n", t.tp, t.result->fits ? "" : "*",
+                       e.compute_bound_time.value() * k, e.memory_bound_time.value() * k,
+                       e.overhead.value() * k, e.communication.value() * k);
+    }
+    g += "EOD\n";
+  }
+  if (!any)
+    throw input_error(fmt::format("{}:1:1: no tensor-parallel degree of the sweep can run the model", path));
+  g +=
+      "set multiplot layout 1,2 title '" + title +
+      " (* does not fit in memory)'\nset style data histograms\n"
+      "set style histogram rowstacked\nset style fill solid 0.8 border -1\nset boxwidth 0.7\nset grid ytics\n"
+      "set key outside bottom center horizontal\nset yrange [0:*]\n";
+  for (int ph = 0; ph < 2; ++ph) {
+    g += fmt::format("set title '{}'\nset ylabel '{}'\n", ph == 0 ? "time to first token" : "decode step",
+                     ph == 0 ? "time (s)" : "time (ms)");
+    g += fmt::format(
+        "plot $p{0} using 2:xtic(1) title 'compute-bound' lc {1}, '' using 3 title 'memory-bound' lc {2}, "
+        "'' using 4 title 'overheads' lc {3}, '' using 5 title 'communication' lc {4}\n",
+        ph, colour(0), colour(1), colour(7), colour(3));
+  }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
+void plot_roofline(const report& r, const std::string& path) {
+  const hardware& hw = r.hw;
+  const double bw = hw.bandwidth.value();
+  std::string g = terminal(path, 1200, 800);
+  // Ops with FLOPs and bytes: intensity (FLOP/B) and attained FLOP/s of one layer.
+  const auto points = [&](const std::vector<op_row>& ops, const char* block) {
+    g += fmt::format("${} << EOD\n", block);
+    for (const op_row& o : ops) {
+      const double f = o.op.work.value(), b = o.op.moved.total().value(), t = o.time.total.value();
+      if (f > 0 && b > 0 && t > 0) g += fmt::format("{:.6g} {:.6g} \"{}\"\n", f / b, f / t, o.op.name);
+    }
+    g += "EOD\n";
+  };
+  points(r.prefill_ops, "prefill");
+  points(r.decode_ops, "decode");
+  g += fmt::format("set title '{} on {}: batch {}, prefill {}, overlap {}'\n", r.model.name, hw.name,
+                   r.work.batch, r.work.prefill, name(r.result.overlap));
+  g += "min(a, b) = a < b ? a : b\nset samples 400\n";
+  g += "set logscale xy\nset grid\nset key right bottom\nset xlabel 'arithmetic intensity (FLOP/B)'\n"
+       "set ylabel 'attained (FLOP/s)'\nset xrange [0.1:100000]\nset format y '%.0e'\n";
+  g += "plot ";
+  int i = 0;
+  std::map<double, std::string> ceilings;  // one line per distinct matrix peak, its dtypes named
+  for (dtype d : all_dtypes)
+    if (auto p = peak_of(hw.matrix, d))
+      ceilings[p->value()] += (ceilings[p->value()].empty() ? "" : ", ") + std::string(name(d));
+  for (const auto& [peak, dtypes] : ceilings)
+    g += fmt::format("min(x * {:.6g}, {:.6g}) with lines lw 2 lc {} title 'matrix {} peak {:.4g} TFLOP/s', ",
+                     bw, peak, colour(i++), dtypes, peak / 1e12);
+  if (auto p = peak_of(hw.vector, dtype::fp32))
+    g +=
+        fmt::format("min(x * {:.6g}, {:.6g}) with lines lw 2 lc {} title 'vector fp32 peak {:.4g} TFLOP/s', ",
+                    bw, p->value(), colour(i++), p->value() / 1e12);
+  const class_timing& mt = hw.timing.of(op_class::matrix);
+  if (auto p = peak_of(hw.matrix, default_compute(r.model)); p && (mt.compute < 1 || mt.memory < 1))
+    g += fmt::format(
+        "min(x * {:.6g}, {:.6g}) with lines dt 2 lc 'black' title 'matrix {} calibrated ({:.0f}% of peak, "
+        "{:.0f}% of bandwidth)', ",
+        bw * mt.memory, p->value() * mt.compute, name(default_compute(r.model)), 100 * mt.compute,
+        100 * mt.memory);
+  g += "$prefill using 1:2 with points pt 7 ps 1.2 lc rgb '#d62728' title 'prefill ops', "
+       "$prefill using 1:2:3 with labels offset 0.8,0.6 left font ',8' tc rgb '#d62728' notitle, "
+       "$decode using 1:2 with points pt 5 ps 1.2 lc rgb '#1f77b4' title 'decode ops', "
+       "$decode using 1:2:3 with labels offset 0.8,-0.6 left font ',8' tc rgb '#1f77b4' notitle\n";
+  run_gnuplot(g, path);
+}
+
+void plot_pareto(const std::vector<pareto_series>& series, const std::string& title,
+                 const std::string& path) {
+  std::string g = terminal(path, 1400, 600);
+  const auto block = [&](const std::string& id, const std::vector<served_model>& ms) {
+    g += fmt::format("${} << EOD\n", id);
+    for (const served_model& m : ms)
+      g += fmt::format("{:.6g} {:.6g} {:.6g}\n", m.inference.ttft.value() * 1e3,
+                       m.inference.step_time.value() * 1e3, m.trained.loss);
+    g += "EOD\n";
+  };
+  for (std::size_t i = 0; i < series.size(); ++i) {
+    block(fmt::format("all{}", i), series[i].models);
+    block(fmt::format("ttft{}", i),
+          pareto_front(series[i].models, [](const served_model& m) { return m.inference.ttft.value(); }));
+    block(fmt::format("step{}", i), pareto_front(series[i].models, [](const served_model& m) {
+            return m.inference.step_time.value();
+          }));
+  }
+  g += fmt::format(
+      "set multiplot layout 1,2 title '{}'\nset logscale x\nset grid\nset key right top\nset ylabel 'loss'\n",
+      title);
+  for (int panel = 0; panel < 2; ++panel) {
+    g += panel == 0 ? "set xlabel 'time to first token (ms)'\nplot " : "set xlabel 'decode step (ms)'\nplot ";
+    for (std::size_t i = 0; i < series.size(); ++i)
+      g += fmt::format(
+          "$all{0} using {1}:3 with points pt 7 ps 0.5 lc {2} notitle, ${3}{0} using {1}:3 with lines lw 2 "
+          "lc {2} "
+          "title '{4}'{5}",
+          i, panel + 1, colour(int(i)), panel == 0 ? "ttft" : "step", series[i].label,
+          i + 1 < series.size() ? ", " : "\n");
+  }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
+void plot_validation(std::span<const sample> samples, std::span<const prediction> predicted,
+                     std::int64_t batch, const std::string& svg_path) {
+  // Per model: scatter rows "measured predicted", and rows "prefill ttft_meas ttft_pred step_meas step_pred"
+  std::map<std::string, std::string> scatter, lines;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const sample& s = samples[i];
+    const std::string m = model_name(s.model_path);
+    for (auto [meas, pred] :
+         {std::pair{s.ttft_s, predicted[i].ttft_s}, std::pair{s.step_s, predicted[i].step_s}})
+      if (!std::isnan(meas)) scatter[m] += fmt::format("{:.6g} {:.6g}\n", meas * 1e3, pred * 1e3);
+    if (s.work.batch == batch)
+      lines[m] += fmt::format(
+          "{} {} {:.6g} {} {:.6g}\n", s.work.prefill,
+          std::isnan(s.ttft_s) ? "NaN" : fmt::format("{:.6g}", s.ttft_s * 1e3), predicted[i].ttft_s * 1e3,
+          std::isnan(s.step_s) ? "NaN" : fmt::format("{:.6g}", s.step_s * 1e3), predicted[i].step_s * 1e3);
+  }
+  std::string g = terminal(svg_path, 1800, 600);
+  int k = 0;
+  for (const auto& [m, rows] : scatter) g += fmt::format("$s{} << EOD\n{}EOD\n", k++, rows);
+  k = 0;
+  for (const auto& [m, rows] : lines) g += fmt::format("$l{} << EOD\n{}EOD\n", k++, rows);
+  g += "set multiplot layout 1,3\nset logscale xy\nset grid\nset key left top font ',9'\n";
+  g += "set title 'predicted against measured'\nset xlabel 'measured (ms)'\nset ylabel 'predicted "
+       "(ms)'\nplot ";
+  k = 0;
+  for (const auto& entry : scatter) {
+    g += fmt::format("$s{} using 1:2 with points pt 7 ps 0.4 lc {} title '{}', ", k, colour(k), entry.first);
+    ++k;
+  }
+  g += "x with lines lc 'black' dt 2 title 'y = x'\n";
+  const auto panel = [&](const char* title, int meas, int pred) {
+    g += fmt::format(
+        "set title '{} at batch {}'\nset xlabel 'prefill length (tokens)'\nset ylabel 'time (ms)'\nplot ",
+        title, batch);
+    int j = 0;
+    for (const auto& [m, rows] : lines) {
+      const std::string lc = colour(int(std::distance(scatter.begin(), scatter.find(m))));
+      g += fmt::format(
+          "$l{0} using 1:{1} with points pt 7 ps 0.6 lc {3} notitle, $l{0} using 1:{2} with lines lc {3} "
+          "title '{4}', ",
+          j++, meas, pred, lc, m);
+    }
+    g.resize(g.size() - 2);
+    g += "\n";
+  };
+  panel("time to first token", 2, 3);
+  panel("decode step", 4, 5);
+  g += "unset multiplot\n";
+  run_gnuplot(g, svg_path);
+}
+
+void plot_serving_validation(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred,
+                             const std::string& path) {
+  std::set<std::string> engines;
+  std::map<std::string, int> models;
+  for (std::size_t i = 0; i < runs.size(); ++i)
+    if (pred[i].skip.empty())
+      engines.insert(runs[i].engine), models.emplace(runs[i].model, int(models.size()));
+  if (engines.empty()) throw input_error(path + ": no predicted run to draw");
+  std::string g = terminal(path, 700 * int(engines.size()), 1300);
+  // data blocks: one per engine, metric and model: "measured predicted"
+  std::map<std::tuple<std::string, int, std::string>, std::string> rows;
+  for (std::size_t i = 0; i < runs.size(); ++i) {
+    if (!pred[i].skip.empty()) continue;
+    rows[{runs[i].engine, 0, runs[i].model}] +=
+        fmt::format("{:.6g} {:.6g}\n", runs[i].ttft_ms, pred[i].ttft_ms);
+    rows[{runs[i].engine, 1, runs[i].model}] +=
+        fmt::format("{:.6g} {:.6g}\n", runs[i].tpot_ms, pred[i].tpot_ms);
+  }
+  int k = 0;
+  std::map<std::tuple<std::string, int, std::string>, int> block;
+  for (const auto& [key, text] : rows) {
+    g += fmt::format("$b{} << EOD\n{}EOD\n", k, text);
+    block[key] = k++;
+  }
+  g += fmt::format("set multiplot layout 2,{}\nset logscale xy\nset grid\nset key left top font ',8'\n",
+                   engines.size());
+  for (int metric = 0; metric < 2; ++metric)
+    for (const std::string& e : engines) {
+      g += fmt::format("set title '{}: {}'\nset xlabel 'measured (ms)'\nset ylabel 'predicted (ms)'\nplot ",
+                       e, metric ? "TPOT" : "TTFT");
+      for (const auto& [key, b] : block)
+        if (std::get<0>(key) == e && std::get<1>(key) == metric)
+          g += fmt::format("$b{} using 1:2 with points pt 7 ps 0.4 lc {} title '{}', ", b,
+                           colour(models[std::get<2>(key)]), model_name(std::get<2>(key)));
+      g += "x with lines lc 'black' dt 2 title 'y = x', 1.3*x with lines lc 'gray' dt 3 title '±30%', "
+           "x/1.3 with lines lc 'gray' dt 3 notitle\n";
+    }
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
+void plot_frontier(const std::vector<frontier_series>& series, const std::string& title,
+                   const std::string& path) {
+  std::string g = terminal(path, 1000, 700);
+  int k = 0;
+  for (const frontier_series& fs : series) {
+    std::string agg, dis, front;
+    std::vector<const deployment_point*> f;
+    for (const deployment_point& p : fs.points) {
+      (p.work.disaggregated ? dis : agg) +=
+          fmt::format("{:.6g} {:.6g}\n", p.result.tokens_per_s_user, p.result.tokens_per_s_gpu);
+      if (p.frontier) f.push_back(&p);
+    }
+    std::sort(f.begin(), f.end(),
+              [](auto* a, auto* b) { return a->result.tokens_per_s_user < b->result.tokens_per_s_user; });
+    for (const deployment_point* p : f)
+      front += fmt::format("{:.6g} {:.6g}\n", p->result.tokens_per_s_user, p->result.tokens_per_s_gpu);
+    g += fmt::format("$a{0} << EOD\n{1}EOD\n$d{0} << EOD\n{2}EOD\n$f{0} << EOD\n{3}EOD\n", k,
+                     agg.empty() ? "NaN NaN\n" : agg, dis.empty() ? "NaN NaN\n" : dis,
+                     front.empty() ? "NaN NaN\n" : front);
+    ++k;
+  }
+  g += fmt::format(
+      "set title '{}'\nset logscale x\nset grid\nset key right top font ',9'\n"
+      "set xlabel 'tokens/s per user (1 / TPOT)'\nset ylabel 'output tokens/s per GPU'\nplot ",
+      title);
+  for (int i = 0; i < k; ++i)
+    g += fmt::format(
+        "$a{0} using 1:2 with points pt 7 ps 0.3 lc {1} title '{2}: aggregated', "
+        "$d{0} using 1:2 with points pt 6 ps 0.4 lc {1} title '{2}: disaggregated', "
+        "$f{0} using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc {1} title '{2}: frontier', ",
+        i, colour(i), series[std::size_t(i)].label);
+  g.resize(g.size() - 2);
+  g += "\n";
+  run_gnuplot(g, path);
+}
+
+}  // namespace roofline

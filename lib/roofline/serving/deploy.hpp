@@ -1,0 +1,133 @@
+/// The best deployment: layouts of a model on a number of GPUs, aggregated and disaggregated,
+/// at concurrencies from 1 up, served (serving.hpp); the Pareto frontier of tokens/s per user
+/// against tokens/s per GPU, and the best within latency targets.
+#pragma once
+
+#include <algorithm>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "roofline/serving/serving.hpp"
+
+namespace roofline {
+
+/// One deployment at one concurrency and what it serves.
+struct deployment_point {
+  serving_workload work;
+  serving_result result;
+  bool frontier =
+      false;  ///< on the Pareto frontier (no point serves more tokens/s both per user and per GPU)
+};
+
+/// What to enumerate: layouts of at most `gpus` GPUs that use all of them (the workers fill
+/// them), tp, dp and the prefill and decode pools in powers of two, pp 1 or 2 (more stages
+/// only lengthen a token's path in serving), ep 1 or tp x dp for MoE models; concurrency in
+/// powers of two from 1 to max_concurrency.
+struct deployment_space {
+  int gpus = 8;
+  std::int64_t isl = 4096, osl = 512;
+  double max_concurrency = 1024;
+  bool aggregated = true;
+  bool disaggregated = true;
+};
+
+namespace detail {
+inline std::vector<int> powers_to(int n) {
+  std::vector<int> v;
+  for (int k = 1; k <= n; k *= 2) v.push_back(k);
+  return v;
+}
+}  // namespace detail
+
+/// Every layout of the space that the model takes on the part (check_layout), each at every
+/// concurrency, served; points where one request does not fit are left out.
+inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, const hardware& hw,
+                                                           const deployment_space& sp) {
+  if (sp.gpus < 1 || sp.gpus > max_parallel)
+    throw input_error(
+        fmt::format("best deployment: gpus must be from 1 to {}, not {}", max_parallel, sp.gpus));
+  if (!(sp.max_concurrency >= 1) || sp.max_concurrency > 1e9)
+    throw input_error(fmt::format("best deployment: the largest concurrency must be from 1 to 1e9, not {}",
+                                  sp.max_concurrency));
+  const bool moe = detail::has_moe(m);
+  std::vector<layout> layouts;
+  for (int tp : detail::powers_to(sp.gpus))
+    for (int dp : detail::powers_to(sp.gpus / tp))
+      for (int pp : {1, 2}) {
+        if (tp * dp * pp > sp.gpus) continue;
+        std::vector<int> eps{1};
+        if (moe && tp * dp > 1) eps.push_back(tp * dp);
+        for (int ep : eps) {
+          layout L{.tp = tp, .pp = pp, .ep = ep, .dp = dp};
+          try {
+            check_layout(m, hw, workload{1, sp.isl, sp.osl, L});
+          } catch (const input_error&) {
+            continue;
+          }
+          layouts.push_back(L);
+        }
+      }
+  std::vector<deployment_point> out;
+  const auto add = [&](const serving_workload& w) {
+    try {
+      serving_result r = serve(m, hw, w);
+      if (r.fits) out.push_back({w, std::move(r)});
+    } catch (const input_error&) {}
+  };
+  for (double c = 1; c <= sp.max_concurrency; c *= 2) {
+    if (sp.aggregated)
+      for (const layout& L : layouts) {
+        if (sp.gpus % L.gpus() != 0) continue;
+        serving_workload w{.isl = sp.isl, .osl = sp.osl, .concurrency = c};
+        w.agg = {L, sp.gpus / L.gpus()};
+        if (c < w.agg.workers * L.dp) continue;  // every rank at least one request
+        add(w);
+      }
+    if (sp.disaggregated)
+      for (const layout& P : layouts)
+        for (const layout& D : layouts) {
+          if (P.pp != 1 || D.pp != 1) continue;  // pipelines do not pay in either pool
+          for (int np = 1; np * P.gpus() < sp.gpus; ++np) {
+            const int left = sp.gpus - np * P.gpus();
+            if (left % D.gpus() != 0) continue;
+            serving_workload w{.isl = sp.isl, .osl = sp.osl, .concurrency = c, .disaggregated = true};
+            w.prefill = {P, np};
+            w.decode = {D, left / D.gpus()};
+            if (c < w.decode.workers * D.dp) continue;
+            add(w);
+          }
+        }
+  }
+  // the frontier: sorted by tokens/s per user, a point is on it when no faster-per-user point
+  // serves as many tokens/s per GPU
+  std::vector<std::size_t> order(out.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::sort(order.begin(), order.end(), [&](std::size_t a, std::size_t b) {
+    const serving_result &x = out[a].result, &y = out[b].result;
+    return x.tokens_per_s_user != y.tokens_per_s_user ? x.tokens_per_s_user > y.tokens_per_s_user
+                                                      : x.tokens_per_s_gpu > y.tokens_per_s_gpu;
+  });
+  double best = -1;
+  for (std::size_t i : order)
+    if (out[i].result.tokens_per_s_gpu > best) {
+      out[i].frontier = true;
+      best = out[i].result.tokens_per_s_gpu;
+    }
+  return out;
+}
+
+/// The point that serves the most tokens/s per GPU with TTFT and TPOT within the targets
+/// (absent: no target); none when no point meets them.
+inline std::optional<deployment_point> best_within(const std::vector<deployment_point>& points,
+                                                   std::optional<seconds> ttft, std::optional<seconds> tpot) {
+  std::optional<deployment_point> best;
+  for (const deployment_point& p : points) {
+    if (ttft && p.result.ttft > *ttft) continue;
+    if (tpot && p.result.tpot > *tpot) continue;
+    if (!best || p.result.tokens_per_s_gpu > best->result.tokens_per_s_gpu) best = p;
+  }
+  return best;
+}
+
+}  // namespace roofline

@@ -1,0 +1,482 @@
+/// Serving: continuous batching with chunked prefill, disaggregated prefill and decode, KV
+/// paging; TTFT and TPOT at a concurrency. Serving never counts: it asks estimate for passes.
+#pragma once
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "roofline/estimate/estimate.hpp"
+#include "roofline/spec/measurement.hpp"
+
+namespace roofline {
+
+/// A pool of identical workers (engine instances), each spread over GPUs by a layout.
+struct worker_pool {
+  layout L{};
+  int workers = 1;
+  std::optional<double> max_batch{};         ///< running requests per dp rank; absent: the stack's
+  std::optional<double> max_batch_tokens{};  ///< tokens per iteration; absent: the stack's
+  constexpr int gpus() const { return L.gpus() * workers; }
+};
+
+/// What is served and how: every request a prompt of `isl` tokens generating `osl` tokens,
+/// `concurrency` requests in flight over the deployment (a closed loop: a finished request is
+/// replaced at once, as a load generator at fixed concurrency does). Aggregated: `agg`
+/// workers run prefill and decode together. Disaggregated: `prefill` workers run prompts, send
+/// the KV cache to `decode` workers, which generate.
+struct serving_workload {
+  std::int64_t isl = 1;
+  std::int64_t osl = 2;
+  double concurrency = 1;
+  bool disaggregated = false;
+  worker_pool agg{};
+  worker_pool prefill{};
+  worker_pool decode{};
+  constexpr int gpus() const { return disaggregated ? prefill.gpus() + decode.gpus() : agg.gpus(); }
+};
+
+/// What one GPU of a worker holds and how many requests its memory admits.
+struct serving_memory {
+  footprint gpu{};  ///< weights, activations of a full iteration, buffers; kv_cache: of `admitted` requests
+  bytes per_request{};  ///< KV cache and state of one request (at isl + osl tokens, or its mean), in whole
+                        ///< pages
+  bytes pool{};         ///< memory_fraction x capacity - weights - activations - buffers
+  double admitted = 0;  ///< requests one dp rank can hold: floor(pool / per_request)
+};
+
+/// Where the time of a worker's iterations goes.
+struct serving_iterations {
+  phase_estimate mixed{};   ///< an iteration that runs prefill chunks (with the running decodes)
+  phase_estimate decode{};  ///< an iteration of decode tokens only
+  seconds mixed_time{};     ///< with the iteration overhead
+  seconds decode_time{};
+  double running = 0;         ///< requests running on one dp rank
+  double waiting = 0;         ///< requests queued on one dp rank for a slot (memory or max_batch)
+  double decoding = 0;        ///< of the running, those decoding in a mean iteration, n (osl - 1) / Λ
+  double decoding_mixed = 0;  ///< decode tokens of a mixed iteration: n less the prompts it runs
+  double decoding_light = 0;  ///< decode tokens of a decode-only iteration
+  double chunk = 0;           ///< prompt tokens of one request an iteration takes (T_c)
+  double chunks = 1;          ///< iterations one prompt takes, k_p
+  double prefill_tokens = 0;  ///< prompt tokens of a mixed iteration
+  double mixed_share = 0;     ///< mixed iterations / all, in steady state
+  double cycle = 0;           ///< iterations from a request's start to its successor's, Λ
+};
+
+struct serving_result {
+  seconds ttft{};                ///< mean time to first token, with queueing and the request overhead
+  seconds tpot{};                ///< mean time per output token after the first
+  seconds e2e{};                 ///< TTFT + (osl - 1) TPOT
+  seconds wait{};                ///< of the TTFT: waiting to be scheduled (admission, queue)
+  seconds transfer{};            ///< of the TTFT, disaggregated: the KV cache sent to the decode worker
+  double tokens_per_s_user = 0;  ///< 1 / TPOT
+  double tokens_per_s = 0;       ///< output tokens/s of the deployment: concurrency osl / e2e (Little's law)
+  double tokens_per_s_gpu = 0;
+  int gpus = 0;
+  double max_concurrency = 0;       ///< requests the deployment's KV memory admits at once
+  bool fits = false;                ///< one request fits in every worker's memory
+  serving_iterations iterations{};  ///< aggregated; disaggregated: the decode workers'
+  std::optional<serving_iterations> prefill_iterations{};  ///< disaggregated: the prefill workers'
+  serving_memory memory{};                                 ///< aggregated; disaggregated: the decode workers'
+  std::optional<serving_memory> prefill_memory{};
+  std::vector<std::string> notes{};  ///< assumptions that bind for this case (defaults used, limits hit)
+};
+
+namespace detail {
+
+inline double budget_of(const hardware& hw, const worker_pool& w) {
+  return w.max_batch_tokens.value_or(hw.timing.serving.max_batch_tokens);
+}
+inline double max_batch_of(const hardware& hw, const worker_pool& w) {
+  return w.max_batch.value_or(hw.timing.serving.max_batch);
+}
+
+/// Time of one iteration of a worker: every pipeline stage's GPU runs its layers of the
+/// iteration one after another (a token's latency through the stages; micro-batching the
+/// stages is not modelled for serving), the slowest dp rank sets it (ranks run in step), plus
+/// the engine's iteration overhead. prefill_seqs sequences of `chunk` prompt tokens after
+/// `context` cached ones, and `decoding` decode tokens at the mean context of a request's
+/// decode, isl + (osl - 2) / 2, all per dp rank.
+inline phase_estimate iteration(const model_spec& m, const hardware& hw, const layout& L, double prefill_seqs,
+                                double chunk, double context, double decoding, std::int64_t isl,
+                                std::int64_t osl, overlap pol) {
+  const pass pf{phase::prefill, prefill_seqs, chunk, context, 1};
+  const pass dc{phase::decode, decoding, 1, double(isl), double(std::max<std::int64_t>(osl - 1, 1))};
+  phase_estimate total{};
+  for (int s = 0; s < L.pp; ++s) {
+    const stage_span st = stage_of(m, s, L.pp);
+    const rank_view rp{L, st, L.dp * prefill_seqs * chunk, false}, rd{L, st, L.dp * decoding, false};
+    total += estimate_mixed(m, hw, pf, dc, pol, rp, rd);
+  }
+  total.classify();
+  return total;
+}
+
+/// Memory of one GPU of a worker (the stage that holds the most) and the requests one dp rank
+/// admits. The engine takes memory_fraction of the GPU; the weights (rank_weight_bytes), the
+/// activations of an iteration of max_batch_tokens prompt tokens and the collective buffers
+/// come out of it, the rest is the KV pool; a request holds its KV cache (and recurrent state)
+/// at isl + osl tokens (reserve_final_length) or at its mean over its decode, isl + osl / 2
+/// (pages allocated as it grows), rounded up to whole pages of block_tokens.
+inline serving_memory memory_of(const model_spec& m, const hardware& hw, const worker_pool& w,
+                                std::int64_t isl, std::int64_t osl) {
+  const serving_params& sp = hw.timing.serving;
+  const double held = sp.reserve_final_length ? double(isl + osl) : double(isl) + double(osl) / 2;
+  const double pages = std::ceil(held / sp.block_tokens) * sp.block_tokens;
+  const auto budget = std::int64_t(budget_of(hw, w));
+  serving_memory best{};
+  bool first = true;
+  for (int s = 0; s < w.L.pp; ++s) {
+    const stage_span st = stage_of(m, s, w.L.pp);
+    const workload one{1, std::int64_t(pages) - 1, 1, w.L};
+    const workload full{1, std::max<std::int64_t>(budget, 1), 1, w.L};
+    const footprint req = w.L.single() ? memory_footprint(m, one) : rank_footprint(m, one, st, 1, 1);
+    footprint base = w.L.single() ? memory_footprint(m, full) : rank_footprint(m, full, st, 1, 1);
+    base.kv_cache = base.state = 0 * byte;
+    serving_memory mem{.gpu = base, .per_request = req.kv_cache + req.state, .pool = {}, .admitted = 0};
+    mem.pool = hw.capacity * sp.memory_fraction - base.weights - base.activations - base.buffers;
+    mem.admitted = mem.pool.value() <= 0         ? 0
+                   : mem.per_request.value() > 0 ? std::floor(mem.pool.value() / mem.per_request.value())
+                                                 : 1e18;
+    if (first || mem.admitted < best.admitted) best = mem;
+    first = false;
+  }
+  return best;
+}
+
+/// The steady state of continuous batching with chunked prefill on one worker (per dp rank):
+/// n = min(requests of the rank, max_batch, what its memory admits) run, the rest wait; when
+/// the slots bind (requests >= slots), queued_requests more wait too (see serving_params).
+/// Each iteration runs the decode token of every decoding request and, within the token budget
+/// B (max_batch_tokens), prompt chunks of new requests; a prompt of I tokens takes
+/// k_p = ceil(I / C) iterations, C = B - n_d the budget the decodes leave. A request's slot
+/// cycles every Λ = max(osl - 1 + k_p, H) iterations, and the n I prompt tokens of a cycle
+/// fill H = ceil(n I / C) mixed iterations (the prompts of requests that start together share
+/// them: under a fixed concurrency the requests stay in groups that start together, as the
+/// first burst sent them), each of n I / H tokens (n I / H / T_c sequences of T_c = min(I, C)
+/// tokens at the mean context of a chunk, (k_p - 1) T_c / 2) with the decode tokens of the
+/// n - n I / H / T_c requests not prefilling; the other Λ - H iterations decode only, each the
+/// rest of the cycle's n (osl - 1) decode tokens spread over them (one request alone: its
+/// prompt alone, then its steps alone). The budget counts n_d = n (osl - 1) / Λ decode
+/// tokens an iteration. A request sees, in its osl - 1 decode
+/// iterations, the H - k_p mixed iterations of the other groups:
+///   TPOT = ((H - k_p) t_mixed + (osl - 1 - (H - k_p)) t_decode) / (osl - 1);
+///   TTFT = request overhead + admission_wait t_mean + k_p t_mixed + queue wait
+///          + burst (H - k_p) / 2 t_mixed   (the prompts of the groups before its own),
+/// t_mean = (H t_mixed + (Λ - H) t_decode) / Λ; queued requests (beyond n) wait q / X with
+/// X = n / (Λ t_mean) requests a second leaving the rank (Little's law).
+inline serving_iterations aggregated(const model_spec& m, const hardware& hw, const worker_pool& w,
+                                     double per_rank, double admitted, std::int64_t isl, std::int64_t osl,
+                                     overlap pol) {
+  const serving_params& sp = hw.timing.serving;
+  serving_iterations it{};
+  const double budget = budget_of(hw, w), out = double(osl - 1), in = double(isl);
+  const double slots = std::min(max_batch_of(hw, w), admitted);
+  it.running = std::max(1.0, std::min(per_rank, slots));
+  it.waiting =
+      std::max(0.0, per_rank - it.running) + (per_rank >= slots ? hw.timing.serving.queued_requests : 0);
+  const double n = it.running;
+  // n_d depends on k_p through Λ and k_p on n_d through C: two passes settle it (n_d <= n).
+  double decoding = n * out / std::max(out + 1, 1.0);
+  double h = 1;
+  for (int pass_ = 0; pass_ < 3; ++pass_) {
+    const double c = std::max(budget - decoding, 1.0);
+    it.chunk = std::min(in, c);
+    it.chunks = std::ceil(in / c);
+    h = std::ceil(n * in / c);
+    it.cycle = std::max(out + it.chunks, h);
+    decoding = n * out / it.cycle;
+  }
+  it.decoding = decoding;
+  it.prefill_tokens = n * in / h;
+  it.mixed_share = h / it.cycle;
+  // decode tokens of a mixed iteration: the running requests but those whose prompts it runs;
+  // of a decode-only iteration: the rest of the cycle's n (osl - 1) decode tokens
+  const double prompts = it.prefill_tokens / it.chunk;
+  it.decoding_mixed = std::clamp(n - prompts, 0.0, n);
+  it.decoding_light =
+      it.cycle > h ? std::clamp((n * out - h * it.decoding_mixed) / (it.cycle - h), 0.0, n) : 0;
+  const double context = (it.chunks - 1) * it.chunk / 2;
+  it.mixed = iteration(m, hw, w.L, prompts, it.chunk, context, it.decoding_mixed, isl, osl, pol);
+  it.decode = iteration(m, hw, w.L, 0, 1, 0, std::max(it.decoding_light, 1.0), isl, osl, pol);
+  it.mixed_time = it.mixed.time + sp.iteration_overhead;
+  it.decode_time = it.decode.time + sp.iteration_overhead;
+  return it;
+}
+
+}  // namespace detail
+
+/// Checks a serving workload: lengths, concurrency, workers, and each pool's layout on the
+/// model and part (check_layout). Throws input_error.
+inline void check_serving(const model_spec& m, const hardware& hw, const serving_workload& s) {
+  if (s.isl < 1 || s.osl < 2 || s.isl > max_tokens || s.osl > max_tokens)
+    throw input_error(
+        fmt::format("serving: isl ({}) must be at least 1 and osl ({}) at least 2 (a TPOT needs a "
+                    "second token), each at most {}",
+                    s.isl, s.osl, max_tokens));
+  if (!(s.concurrency >= 1) || s.concurrency > 1e9)
+    throw input_error(fmt::format("serving: concurrency must be from 1 to 1e9, not {}", s.concurrency));
+  const auto pool = [&](const worker_pool& w, const char* what) {
+    if (w.workers < 1 || w.workers > max_parallel)
+      throw input_error(
+          fmt::format("serving: {} workers must be from 1 to {}, not {}", what, max_parallel, w.workers));
+    for (auto [key, v] : {std::pair{"max batch", w.max_batch}, {"max batch tokens", w.max_batch_tokens}})
+      if (v && !(*v >= 1 && *v <= double(max_tokens)))
+        throw input_error(
+            fmt::format("serving: {} {} must be from 1 to {}, not {}", what, key, max_tokens, *v));
+    check_layout(m, hw, workload{1, s.isl, s.osl, w.L});
+    if (double(w.L.tp) * w.L.pp * w.L.dp * w.workers > max_parallel)
+      throw input_error(
+          fmt::format("serving: the {} pool's {} workers of tp {} pp {} dp {} are more than {} GPUs", what,
+                      w.workers, w.L.tp, w.L.pp, w.L.dp, max_parallel));
+    check_supported(m, hw, workload{1, s.isl, s.osl, w.L});
+  };
+  if (s.disaggregated) {
+    pool(s.prefill, "prefill");
+    pool(s.decode, "decode");
+  } else {
+    pool(s.agg, "aggregated");
+  }
+}
+
+/// Seconds to send one request's KV cache (and state) from a prefill worker to a decode
+/// worker: every GPU of the prefill worker sends its share at once,
+///   bytes / (GPUs of the prefill worker x link bandwidth x all_to_all efficiency) + latency,
+/// on the scale-up link when both workers' GPUs fit in one scale-up domain, else on the
+/// scale-out network (as NIXL or Mooncake move it over RDMA). The bytes are the whole model's
+/// cache of isl tokens (every layer, every KV head once).
+inline seconds kv_transfer(const model_spec& m, const hardware& hw, const serving_workload& s) {
+  const footprint one = memory_footprint(m, workload{1, s.isl - 1, 1, {}});  // isl tokens cached
+  const bytes b = one.kv_cache + one.state;
+  const auto& up = hw.interconnect.scale_up;
+  const auto& out = hw.interconnect.scale_out;
+  const int span = s.prefill.L.gpus() + s.decode.L.gpus();
+  const std::optional<link>& l = up && span <= up->gpus ? up : out ? out : up;
+  if (!l) return 0 * second;
+  const double eff = hw.timing.collectives.of(collective::all_to_all);
+  return b / (l->bandwidth * double(s.prefill.L.gpus()) * eff) + l->latency + hw.timing.collectives.overhead;
+}
+
+/// TTFT, TPOT and throughput of a deployment in steady state under the stack's timing (see
+/// detail::aggregated for continuous batching; disaggregated below).
+/// Disaggregated: the decode workers run only decode iterations of min(requests, max_batch,
+/// admitted) per dp rank; a prefill worker runs the prompts of one request per dp rank at a
+/// time (a batch of one prompt each), each taking t_p; requests reach the prefill workers at
+/// X = concurrency / e2e a second (the closed loop), so a prefill worker is busy
+/// rho = X t_p / workers of the time and a prompt waits rho t_p / (2 (1 - rho)) for it
+/// (M/D/1: arrivals at random, fixed service time); TTFT = request overhead + wait + t_p +
+/// KV transfer, and X solves X (TTFT(X) + (osl - 1) TPOT) = concurrency (bisection).
+inline serving_result serve(const model_spec& m, const hardware& hw, const serving_workload& s,
+                            std::optional<overlap> policy = std::nullopt) {
+  check_serving(m, hw, s);
+  const overlap pol = policy.value_or(hw.timing.overlap);
+  const serving_params& sp = hw.timing.serving;
+  serving_result r{.gpus = s.gpus()};
+  if (!sp.stated)
+    r.notes.push_back(
+        fmt::format("stack '{}' states no serving parameters: engine defaults used (max_batch_tokens "
+                    "{}, max_batch {}, memory_fraction {}, block_tokens {}, no overheads, no queued "
+                    "requests)",
+                    hw.stack, sp.max_batch_tokens, sp.max_batch, sp.memory_fraction, sp.block_tokens));
+  const double out = double(s.osl - 1);
+  const worker_pool& dec = s.disaggregated ? s.decode : s.agg;
+  r.memory = detail::memory_of(m, hw, dec, s.isl, s.osl);
+  r.max_concurrency = r.memory.admitted * dec.L.dp * dec.workers;
+  r.fits = r.memory.admitted >= 1;
+  if (s.disaggregated) {
+    r.prefill_memory = detail::memory_of(m, hw, s.prefill, s.isl, 1);
+    r.fits = r.fits && r.prefill_memory->admitted >= 1;
+  }
+  if (!r.fits) {
+    r.notes.push_back(
+        fmt::format("one request of {} + {} tokens does not fit: {:.3g} GB of KV pool for {:.3g} GB a "
+                    "request",
+                    s.isl, s.osl, r.memory.pool.value() / 1e9, r.memory.per_request.value() / 1e9));
+    return r;
+  }
+  const double per_rank = s.concurrency / (dec.workers * dec.L.dp);
+  if (!s.disaggregated) {
+    serving_iterations it = detail::aggregated(m, hw, dec, per_rank, r.memory.admitted, s.isl, s.osl, pol);
+    const double seen = std::clamp(it.cycle * it.mixed_share - it.chunks, 0.0, out);
+    r.tpot = (seen * it.mixed_time + (out - seen) * it.decode_time) / out;
+    const seconds mean = (it.mixed_share * it.mixed_time + (1 - it.mixed_share) * it.decode_time);
+    const double leaving = it.running / (it.cycle * mean.value());
+    r.wait = sp.admission_wait * mean + (it.waiting / leaving) * second;
+    const double burst_wait = sp.burst * std::max(0.0, it.mixed_share * it.cycle - it.chunks) / 2;
+    r.wait += burst_wait * it.mixed_time;
+    r.ttft = sp.request_overhead + r.wait + it.chunks * it.mixed_time;
+    r.memory.gpu.kv_cache = r.memory.per_request * it.running;
+    r.iterations = it;
+  } else {
+    serving_iterations d{};
+    const double slots = std::min(detail::max_batch_of(hw, dec), r.memory.admitted);
+    d.running = std::max(1.0, std::min(per_rank, slots));
+    d.waiting = std::max(0.0, per_rank - d.running) + (per_rank >= slots ? sp.queued_requests : 0);
+    d.decoding = d.decoding_light = d.running;
+    d.decode = detail::iteration(m, hw, dec.L, 0, 1, 0, d.running, s.isl, s.osl, pol);
+    d.decode_time = d.decode.time + sp.iteration_overhead;
+    d.cycle = out;
+    r.tpot = d.decode_time;
+    r.memory.gpu.kv_cache = r.memory.per_request * d.running;
+    serving_iterations p{};
+    p.running = 1;
+    p.chunk = double(s.isl);
+    p.prefill_tokens = double(s.isl);
+    p.mixed = detail::iteration(m, hw, s.prefill.L, 1, double(s.isl), 0, 0, s.isl, s.osl, pol);
+    p.mixed_time = p.mixed.time + sp.iteration_overhead;
+    r.transfer = kv_transfer(m, hw, s);
+    // prompts a second the prefill pool serves: each worker one per dp rank per t_p
+    const double serve_rate = s.prefill.workers * s.prefill.L.dp / p.mixed_time.value();
+    const auto ttft_at = [&](double x) {
+      const double rho = x / serve_rate;
+      return sp.request_overhead.value() + p.mixed_time.value() * (1 + rho / (2 * (1 - rho))) +
+             r.transfer.value();
+    };
+    const double decode_time = out * r.tpot.value();
+    double lo = 0, hi = serve_rate * (1 - 1e-9);
+    for (int i = 0; i < 200; ++i) {
+      const double x = (lo + hi) / 2;
+      (x * (ttft_at(x) + decode_time) < s.concurrency ? lo : hi) = x;
+    }
+    const double x = lo;
+    r.ttft = ttft_at(x) * second;
+    r.wait = (ttft_at(x) - sp.request_overhead.value() - p.mixed_time.value() - r.transfer.value()) * second;
+    if (d.waiting > 0) {  // requests beyond the decode slots wait for one: Little's law on the decode pool
+      const double leaving = d.running / (out * r.tpot.value());
+      r.wait += (d.waiting / leaving) * second;
+      r.ttft += (d.waiting / leaving) * second;
+      r.notes.push_back(
+          fmt::format("{:.4g} requests a decode rank wait for a slot (max_batch or KV memory)", d.waiting));
+    }
+    r.iterations = d;
+    r.prefill_iterations = p;
+  }
+  if (r.iterations.waiting > 0 && !s.disaggregated)
+    r.notes.push_back(fmt::format("{:.4g} requests a rank wait for a slot: {}", r.iterations.waiting,
+                                  r.memory.admitted < std::min(per_rank, detail::max_batch_of(hw, dec))
+                                      ? "the KV cache admits fewer"
+                                      : "max_batch"));
+  r.e2e = r.ttft + out * r.tpot;
+  r.tokens_per_s_user = 1 / r.tpot.value();
+  r.tokens_per_s = s.concurrency * double(s.osl) / r.e2e.value();
+  r.tokens_per_s_gpu = r.tokens_per_s / r.gpus;
+  return r;
+}
+
+}  // namespace roofline
+
+namespace roofline {
+
+/// A measured run as a serving case: the spec with the run's number formats, the deployment,
+/// or why it cannot be modelled.
+struct serving_case {
+  model_spec model;
+  serving_workload work;
+  std::string skip;  ///< empty: modelled
+};
+
+/// The number formats of a run's quant modes (AIConfigurator's gemm_quant_mode for the
+/// projections, dense MLPs and shared experts, moe_quant_mode for the routed experts):
+/// empty: bf16; fp8: fp8 per tensor, fp8 GEMMs; fp8_block: fp8_block128, fp8 GEMMs; nvfp4:
+/// nvfp4, fp4 GEMMs; mxfp4 or fp4: mxfp4, fp4 GEMMs; int4_wo: int4 weight-only (the spec's own
+/// int4 format where it has one, else int4_g128), bf16 GEMMs. Where the part has no fp4 tensor
+/// units (Hopper), fp4 weights compute in fp8 (TensorRT-LLM's W4A8 MoE kernels on Hopper).
+/// Embedding, LM head, router, norms: bf16; the KV cache: bf16 (the engines' default
+/// kv_cache_dtype auto; the rows do not state an fp8 cache). Returns false for a mode not
+/// modelled.
+inline bool apply_quant(model_spec& m, const hardware& hw, std::string_view gemm, std::string_view moe) {
+  const auto format = [&](std::string_view q,
+                          std::optional<number_format> own) -> std::optional<weight_format> {
+    if (q.empty() || q == "bf16") return weight_format{plain(dtype::bf16), dtype::bf16};
+    const dtype fp4 = peak_of(hw.matrix, dtype::fp4) ? dtype::fp4 : dtype::fp8;
+    if (q == "fp8") return weight_format{plain(dtype::fp8), dtype::fp8};
+    if (q == "fp8_block") return weight_format{*parse_format("fp8_block128"), dtype::fp8};
+    if (q == "nvfp4") return weight_format{*parse_format("nvfp4"), fp4};
+    if (q == "mxfp4" || q == "fp4") return weight_format{*parse_format("mxfp4"), fp4};
+    if (q == "int4_wo")
+      return weight_format{own && own->element == dtype::int4 ? *own : *parse_format("int4_g128"),
+                           dtype::bf16};
+    return std::nullopt;
+  };
+  const auto own = [&](weight_kind k) { return std::optional<number_format>(storage(m.dtypes, k)); };
+  const auto g = format(gemm, own(weight_kind::mixer)), e = format(moe, own(weight_kind::experts));
+  if (!g || !e) return false;
+  tensor_dtypes t{};
+  t.weights = g->storage;
+  t.compute = g->compute;
+  t.activations = dtype::bf16;
+  t.kv_cache = plain(dtype::bf16);
+  t.state = m.dtypes.state;
+  t.kinds[std::size_t(weight_kind::experts)] = *e;
+  for (weight_kind k : {weight_kind::router, weight_kind::embedding, weight_kind::lm_head})
+    t.kinds[std::size_t(k)] = weight_format{plain(dtype::bf16), dtype::bf16};
+  m.dtypes = t;
+  return true;
+}
+
+namespace detail {
+inline bool has_moe(const model_spec& m) {
+  for (const layer_kind& k : m.kinds)
+    if (std::holds_alternative<moe_channel>(k.channel)) return true;
+  return false;
+}
+}  // namespace detail
+
+/// The serving case of a measured run on its model's spec and its part: the row's formats
+/// (apply_quant), its pools as layouts (tp, pp, attention dp as dp, moe_ep as ep; the row's
+/// moe_tp must be tp dp / moe_ep, the split the layout implies), its batch as max_batch (never
+/// below the concurrency a rank sees: see below), and
+/// for disaggregated runs the prefill and decode pools with their worker counts. Skipped, with
+/// the reason: disaggregated rows without per-pool fields, quant modes not modelled, layouts
+/// whose expert split is not tp dp / ep.
+inline serving_case serving_case_of(const engine_run& r, const model_spec& spec, const hardware& hw) {
+  serving_case c{spec, {}, {}};
+  if (!apply_quant(c.model, hw, r.gemm_quant, r.moe_quant)) {
+    c.skip = fmt::format("quant mode not modelled ({} / {})", r.gemm_quant, r.moe_quant);
+    return c;
+  }
+  const bool moe = detail::has_moe(spec);
+  const auto pool = [&](const engine_run::pool& p, worker_pool& w) {
+    if (std::min({p.tp, p.pp, p.dp, p.moe_tp, p.moe_ep}) <
+        1) {  // sizes are at most 2^16 (the reader's bound)
+      c.skip = "a parallel size of 0";
+      return;
+    }
+    w.L = layout{.tp = p.tp, .pp = p.pp, .ep = moe ? p.moe_ep : 1, .dp = p.dp};
+    w.workers = p.workers;
+    // The row's batch_size is the engine's running-batch limit per dp rank, except where the
+    // concurrency exceeds it while the measured TTFT shows no queue (rows of the gap-analysis
+    // source give batch_size per GPU, batch_size x tp = concurrency): there it does not bind.
+    if (p.batch > 0)
+      w.max_batch =
+          std::max(double(p.batch), std::ceil(r.concurrency / double(std::max(1, p.dp * p.workers))));
+    if (moe && std::int64_t(p.moe_tp) * p.moe_ep != std::int64_t(p.tp) * p.dp) {
+      c.skip = "expert split moe_tp x moe_ep differs from tp x attention_dp";
+      return;
+    }
+  };
+  c.work.isl = r.isl;
+  c.work.osl = r.osl;
+  c.work.concurrency = r.concurrency;
+  c.work.disaggregated = r.disaggregated;
+  if (r.disaggregated) {
+    if (!r.stages_stated) {
+      c.skip = "disaggregated run without its prefill_* and decode_* fields";
+      return c;
+    }
+    pool(r.prefill, c.work.prefill);
+    pool(r.decode, c.work.decode);
+    // prefill_batch_size is the prompts a prefill iteration takes: the model runs one a rank
+    c.work.prefill.max_batch.reset();
+  } else {
+    pool(r.agg, c.work.agg);
+  }
+  return c;
+}
+
+}  // namespace roofline

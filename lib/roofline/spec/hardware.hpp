@@ -1,0 +1,286 @@
+/// Parts (what the datasheet says), stacks (what software makes of a part) and the hardware an
+/// estimate runs on: a part driven by a stack.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "roofline/base/dtype.hpp"
+#include "roofline/base/op.hpp"
+#include "roofline/base/units.hpp"
+
+namespace roofline {
+
+/// How an op's compute time t_c and memory time t_m combine.
+enum class overlap {
+  perfect,  ///< max(t_c, t_m): loads fully hidden behind compute or vice versa
+  none,     ///< t_c + t_m: no overlap at all
+  smooth,   ///< (t_c^p + t_m^p)^(1/p): p = 1 is `none`, p -> infinity is `perfect`
+};
+
+inline constexpr std::array all_overlaps{overlap::perfect, overlap::none, overlap::smooth};
+
+constexpr std::string_view name(overlap o) {
+  constexpr std::array<std::string_view, 3> names{"perfect", "none", "smooth"};
+  return names[static_cast<std::size_t>(o)];
+}
+
+/// How the ops of one class reach the peaks. Pure roofline: 1, 1, 0, 0, 0, 0.
+struct class_timing {
+  double compute = 1;        ///< achieved fraction of the peak FLOP/s, (0, 1]
+  double memory = 1;         ///< achieved fraction of the bandwidth, (0, 1]
+  double half_parallel = 0;  ///< attention, recurrent: work items at which half of both is reached; 0: off
+  seconds overhead{};        ///< added to every op of the class in every layer (kernel launches)
+  seconds per_item{};        ///< work-item classes: setup of one work item (a thread block) on a compute
+                             ///< unit, beyond its bytes and FLOPs; items run in waves of the units:
+                             ///< ceil(items / units) x item size x this
+  seconds per_step{};        ///< work-item classes: latency of one step of an item's serial loop (a key an
+                             ///< attention item reads, a chunk an mLSTM item walks); ceil(items / units) x
+                             ///< steps x this, overlapped with the op's compute and memory time
+};
+
+/// How a stack's collectives use the links: the fraction of a link's bandwidth each collective
+/// reaches, a fixed time per call (the library's launch and synchronisation, e.g. NCCL's base
+/// latency) and how a pass's communication overlaps its computation. The link bound: 1, 0, none.
+struct collective_timing {
+  std::array<double, all_collectives.size()> efficiency{1, 1, 1, 1, 1};  ///< indexed by collective, (0, 1]
+  seconds overhead{};                                                    ///< per call of a collective
+  enum overlap overlap = overlap::none;  ///< of a pass's communication with its computation
+
+  constexpr double of(collective c) const { return efficiency[static_cast<std::size_t>(c)]; }
+};
+
+/// How a serving engine schedules its iterations and holds its memory (serving.hpp). A stack
+/// of an engine states them (`timing.serving`); without, `stated` is false and serving uses
+/// these values, each an engine default, and says so.
+struct serving_params {
+  bool stated = false;  ///< read from the stack; false: the defaults below
+  /// Tokens one iteration may run (prefill chunks + decode tokens): TensorRT-LLM's
+  /// max_num_tokens (8,192 by default), vLLM's max_num_batched_tokens (8,192 for online
+  /// serving on large GPUs), SGLang's chunked_prefill_size (8,192 on 80 GB+ GPUs).
+  double max_batch_tokens = 8192;
+  double max_batch = 256;  ///< running requests per attention dp rank (vLLM max_num_seqs, 256 by default)
+  double memory_fraction = 0.9;  ///< of a GPU's memory the engine takes for weights, activations and KV pool
+  double block_tokens = 32;      ///< tokens of one KV page (TensorRT-LLM tokens_per_block, 32 by default)
+  /// How the engine admits a request against its KV pool: true, reserving the pages of its
+  /// final length isl + osl (TensorRT-LLM's GUARANTEED_NO_EVICT capacity scheduler); false,
+  /// allocating pages as the request grows, so that requests at every stage of their decode
+  /// hold isl + osl / 2 tokens on average (vLLM, SGLang: on-demand pages, preempting when full).
+  bool reserve_final_length = true;
+  seconds iteration_overhead{};  ///< per engine iteration, beyond the forward: scheduling, sampling, output
+  seconds request_overhead{};    ///< added to every TTFT: the HTTP hop, tokenization, detokenization
+  /// TTFT: share of an iteration a new request waits before the engine schedules it (it
+  /// arrives while one runs: 0.5 for arrivals spread over the iteration).
+  double admission_wait = 0.5;
+  /// Requests of a dp rank that wait for a slot when its slots bind (as many requests as
+  /// max_batch or as the KV cache admits): a finished request's slot is freed after its
+  /// successor arrives, which then waits for the next request to finish, q / X with X the
+  /// rank's requests a second. Measured closed-loop runs whose batch equals the concurrency
+  /// show one (their TTFT grows by e2e / concurrency: measurements/README.md).
+  double queued_requests = 0;
+  /// How synchronised arrivals are, 0 to 1: a fixed concurrency of equal requests starts them
+  /// together and they finish together, so the prompts of one cycle arrive at once and are
+  /// prefilled in H mixed iterations one after another; a prompt then waits for the
+  /// (H - 1) / 2 iterations before its own on average. 0: arrivals spread out (no such wait),
+  /// 1: all at once; TTFT adds burst (H - 1) / 2 mixed iterations.
+  double burst = 0;
+};
+
+/// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
+struct timing_params {
+  enum overlap overlap = overlap::perfect;                    ///< the profile's default policy
+  double smooth_exponent = 2;                                 ///< p of the smooth policy, >= 1
+  std::array<class_timing, all_op_classes.size()> classes{};  ///< indexed by op_class
+  seconds overhead_per_forward{};          ///< added once per prefill and once per decode step
+  seconds overhead_per_batched_forward{};  ///< added too when the pass has more than one token (B T > 1)
+  class_timing attention_long{};           ///< prompt attention over at least attention_long_from_keys keys
+  double attention_long_from_keys = 0;  ///< where the stack switches prompt-attention kernels; 0: no switch
+  double gemm_tile_m = 0;               ///< GEMM output tile rows for padding and wave quantization; 0: off
+  double gemm_tile_n = 0;               ///< GEMM output tile columns
+  bool gemm_waves = false;              ///< tiles run in waves of the compute units, the last one partly idle
+  collective_timing collectives{};      ///< communication between GPUs (several-GPU layouts)
+  serving_params serving{};             ///< the engine's scheduler and memory (serving.hpp)
+
+  constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
+  constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
+  /// The parameters that time op o: those of its class, except that prompt attention whose
+  /// items read at least attention_long_from_keys keys takes attention_long's (another kernel).
+  constexpr const class_timing& of(const op& o) const {
+    const bool long_prompt = o.cls == op_class::attention && attention_long_from_keys > 0 &&
+                             o.item_steps >= attention_long_from_keys;
+    return long_prompt ? attention_long : of(o.cls);
+  }
+};
+
+using peak_table = std::array<std::optional<flop_rate>, all_dtypes.size()>;
+
+/// Prediction errors of one architecture and phase, in percent (absolute percentage error).
+struct error_cell {
+  std::string architecture;  ///< transformer | xlstm
+  std::string phase;         ///< ttft | step
+  int n = 0;                 ///< measured points
+  double median_ape = 0, mean_ape = 0, p90_ape = 0, max_ape = 0;
+};
+
+/// Where a profile's timing parameters come from, as `calibrate` records it.
+struct calibration_record {
+  std::string dataset;  ///< measurement file, relative to the repository root
+  std::string date;     ///< of the fit, YYYY-MM-DD
+  std::string method;   ///< loss, optimiser, what was fitted
+  std::vector<error_cell> in_sample;
+  std::vector<error_cell> held_out;  ///< leave-one-model-out; empty if not run
+};
+
+/// A link between GPUs: its bandwidth per GPU and direction, the latency of one step of a
+/// collective over it, and for the scale-up domain (NVLink/NVSwitch, xGMI, PCIe) how many GPUs
+/// it joins.
+struct link {
+  std::string name{};
+  byte_rate bandwidth{};  ///< per GPU, per direction
+  seconds latency{};      ///< of one step (one hop of a ring) of a collective
+  int gpus = 0;           ///< GPUs of one scale-up domain (8 for HGX, 72 for NVL72); scale-out: 0
+};
+
+/// How a part's GPUs talk: within a scale-up domain, and between domains (the NICs).
+struct interconnect {
+  std::optional<link> scale_up{};
+  std::optional<link> scale_out{};
+};
+
+/// A part: what its datasheet says, every number with its source. No fitted numbers.
+struct part {
+  std::string name{};
+  std::string file{};  ///< where it was read from (for messages); empty when built in code
+  /// Short ids the part goes by in measured data (AIConfigurator's `system`: h100_sxm, b200_sxm, ...).
+  std::vector<std::string> names{};
+  std::vector<std::string> sources{};  ///< documents the numbers come from
+  peak_table matrix{};                 ///< dense tensor/matrix-unit peak per dtype (no sparsity)
+  peak_table vector{};                 ///< vector-unit (CUDA core, SIMD) peak per dtype
+  byte_rate bandwidth{};
+  bytes capacity{};
+  int compute_units =
+      0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
+  double clock_mhz =
+      0;  ///< the clock the peaks are stated at; 0: not stated (per-unit times do not transfer)
+  double tdp_watts = 0;
+  struct interconnect interconnect {};
+};
+
+/// The part a stack's timing was fitted on (what a transfer to another part compares with).
+struct stack_origin {
+  std::string part;  ///< its name
+  int compute_units = 0;
+  double clock_mhz = 0;  ///< 0: not stated
+};
+
+/// A software stack: how one engine, version and set of kernels drives a part, as timing
+/// parameters fitted to measurements (with their errors), or taken from published fractions
+/// of peak. No datasheet numbers.
+struct stack {
+  std::string name{};
+  std::string file{};
+  /// The serving engine it times, as measured runs name it (trtllm, vllm, sglang); empty: none
+  /// (a stack of a research harness or a generic one).
+  std::string engine{};
+  std::string describes{};  ///< engine, version, kernels, what it was fitted on, with which command
+  std::vector<std::string> sources{};
+  std::optional<stack_origin> fitted_on{};  ///< absent: a generic stack, for any part (roofline, datasheet)
+  timing_params timing{};
+  std::optional<calibration_record> calibration{};  ///< absent: timing not fitted to measurements
+};
+
+/// The hardware an estimate runs on: a part and the timing a stack gives it (see drive()).
+/// Built in code, it is a part with the pure roofline's timing unless set.
+struct hardware {
+  std::string name{};
+  std::string file{};                  ///< the part's file (for messages); empty when built in code
+  std::vector<std::string> names{};    ///< the part's short ids (part::names)
+  std::vector<std::string> sources{};  ///< documents the numbers come from
+  peak_table matrix{};                 ///< dense tensor/matrix-unit peak per dtype (no sparsity)
+  peak_table vector{};                 ///< vector-unit (CUDA core, SIMD) peak per dtype
+  byte_rate bandwidth{};
+  bytes capacity{};
+  int compute_units =
+      0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
+  double clock_mhz = 0;
+  double tdp_watts = 0;
+  struct interconnect interconnect {};
+  timing_params timing{};
+  std::optional<calibration_record>
+      calibration{};    ///< the stack's; absent: timing not fitted to measurements
+  std::string stack{};  ///< the stack's name; empty: built in code
+  std::string
+      stack_note{};  ///< how the stack relates to the part: "fitted on it", "generic", "transferred from ..."
+};
+
+/// The part driven by the stack: the part's datasheet numbers and the stack's timing, moved to
+/// the part where the stack was fitted on another one. The transfer rule:
+/// - compute and memory efficiencies are fractions of the new part's peaks and bandwidth, kept;
+/// - overheads per op and per pass (launches, the engine's bookkeeping) are kept as measured;
+/// - per-item and per-step times (a thread block's setup, one step of its serial loop) are
+///   times on one compute unit: scaled by clock_fitted / clock_new where both parts state their
+///   clock, else kept;
+/// - half-occupancy points (work items) are kept: scaled by the units' count they would make a
+///   part with more units slower at low parallelism, and a part faster in every datasheet number
+///   must never be slower;
+/// - the GEMM tile and the overlap policy are the software's, kept.
+inline hardware drive(const part& p, const stack& s) {
+  hardware h{.name = p.name,
+             .file = p.file,
+             .names = p.names,
+             .sources = p.sources,
+             .matrix = p.matrix,
+             .vector = p.vector,
+             .bandwidth = p.bandwidth,
+             .capacity = p.capacity,
+             .compute_units = p.compute_units,
+             .clock_mhz = p.clock_mhz,
+             .tdp_watts = p.tdp_watts,
+             .interconnect = p.interconnect,
+             .timing = s.timing,
+             .calibration = s.calibration,
+             .stack = s.name,
+             .stack_note = "generic: for any part"};
+  if (!s.fitted_on) return h;
+  if (s.fitted_on->part == p.name) {
+    h.stack_note = "fitted on this part";
+    return h;
+  }
+  const bool clocks = s.fitted_on->clock_mhz > 0 && p.clock_mhz > 0;
+  const double scale = clocks ? s.fitted_on->clock_mhz / p.clock_mhz : 1;
+  const auto move = [&](class_timing& c) {
+    c.per_item = c.per_item * scale;
+    c.per_step = c.per_step * scale;
+  };
+  for (class_timing& c : h.timing.classes) move(c);
+  move(h.timing.attention_long);
+  h.stack_note = fmt::format("transferred from {}: per-unit times {}", s.fitted_on->part,
+                             clocks ? fmt::format("scaled by its clock over this one's, {:.3g}", scale)
+                                    : "kept, not both parts state a clock");
+  return h;
+}
+
+constexpr std::optional<flop_rate> peak_of(const peak_table& t, dtype d) {
+  return t[static_cast<std::size_t>(d)];
+}
+
+/// Peak FLOP/s that bounds an op: the vector table for vector ops, the matrix table
+/// for matrix, attention and recurrent ops (all three run their inner products on the
+/// tensor units). Missing entries are 0; estimate() checks them first.
+constexpr flop_rate peak(const hardware& hw, op_class c, dtype d) {
+  const auto p = peak_of(c == op_class::vector ? hw.vector : hw.matrix, d);
+  return p ? *p : 0 * flop_per_second;
+}
+
+/// Ridge point: the intensity (FLOP/B) above which a matrix op in dtype d is compute-bound,
+/// peak(matrix, d) / bandwidth.
+constexpr intensity ridge_point(const hardware& hw, dtype d) {
+  return peak(hw, op_class::matrix, d) / hw.bandwidth;
+}
+
+}  // namespace roofline

@@ -1,0 +1,110 @@
+// best_deployment: every layout of a model on a number of GPUs (aggregated and disaggregated)
+// at concurrencies from 1 up; the best within latency targets and the Pareto frontier.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+#include <nlohmann/json.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include "roofline/io/io.hpp"
+#include "roofline/report/plot.hpp"
+#include "roofline/report/report.hpp"
+
+int commands::best_deployment(int argc, char** argv) {
+  CLI::App app{
+      "The best deployment of a model on a number of GPUs: layouts, aggregated and disaggregated, at "
+      "concurrencies from 1 up, within TTFT and TPOT targets, and the Pareto frontier of tokens/s per user "
+      "against tokens/s per GPU."};
+  std::vector<std::string> model_paths;
+  std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml");
+  std::string stack_path = examples::data_path("stacks/trtllm_h100_sxm.yaml");
+  roofline::deployment_space sp;
+  std::optional<double> ttft_ms, tpot_ms;
+  std::string plot, format = "table", mode = "both";
+  std::vector<std::string> quant;
+  app.add_option("--model", model_paths, "model spec YAML or config.json; repeat to compare models")
+      ->required();
+  app.add_option(
+         "--quant", quant,
+         "number formats as a measured run states them, GEMM[,MOE] (fp8, fp8_block, nvfp4, mxfp4, int4_wo; "
+         "empty: bf16), one per --model or one for all")
+      ->delimiter(';');
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
+  app.add_option("--stack", stack_path, "engine stack YAML (timing and serving parameters)")
+      ->capture_default_str();
+  app.add_option("--gpus", sp.gpus, "GPUs of the deployment")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--isl", sp.isl, "prompt tokens of every request")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--osl", sp.osl, "generated tokens of every request (at least 2)")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--max-concurrency", sp.max_concurrency, "largest concurrency tried (powers of two from 1)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  app.add_option("--ttft-ms", ttft_ms, "TTFT target")->check(CLI::PositiveNumber);
+  app.add_option("--tpot-ms", tpot_ms, "TPOT target")->check(CLI::PositiveNumber);
+  app.add_option("--mode", mode, "which deployments: agg, disagg or both")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"agg", "disagg", "both"}));
+  app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
+  app.add_option("--format", format, "output format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  sp.aggregated = mode != "disagg";
+  sp.disaggregated = mode != "agg";
+  if (quant.size() > 1 && quant.size() != model_paths.size()) {
+    std::fprintf(stderr,
+                 "error: --quant: give one for all models or one per --model (%zu models, %zu formats)\n",
+                 model_paths.size(), quant.size());
+    return 2;
+  }
+  try {
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+    std::vector<roofline::frontier_series> series;
+    nlohmann::json all = nlohmann::json::array();
+    for (std::size_t i = 0; i < model_paths.size(); ++i) {
+      roofline::model_spec m = roofline::load_model(model_paths[i]);
+      std::string label = m.name;
+      if (!quant.empty()) {
+        const std::string q = quant.size() == 1 ? quant[0] : quant[i];
+        const auto comma = q.find(',');
+        const std::string g = q.substr(0, comma), e = comma == std::string::npos ? g : q.substr(comma + 1);
+        if (!roofline::apply_quant(m, hw, g, e))
+          throw roofline::input_error(
+              fmt::format("--quant '{}': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, "
+                          "fp4, int4_wo, or empty for bf16)",
+                          q));
+        if (!q.empty()) label += " (" + q + ")";
+      }
+      const auto points = roofline::enumerate_deployments(m, hw, sp);
+      const std::optional<roofline::seconds> tt =
+          ttft_ms ? std::optional(*ttft_ms * 1e-3 * roofline::second) : std::nullopt;
+      const std::optional<roofline::seconds> tp =
+          tpot_ms ? std::optional(*tpot_ms * 1e-3 * roofline::second) : std::nullopt;
+      const auto best = roofline::best_within(points, tt, tp);
+      const std::string text = roofline::render_deployments(m, hw, sp, points, best, ttft_ms, tpot_ms, f);
+      if (f == roofline::report_format::json)
+        all.push_back(nlohmann::json::parse(text));
+      else
+        std::cout << (i ? "\n" : "") << text;
+      series.push_back({label, points});
+    }
+    if (f == roofline::report_format::json) std::cout << nlohmann::json{{"models", all}}.dump(2) << "\n";
+    if (!plot.empty())
+      roofline::plot_frontier(
+          series, fmt::format("{} x {} ({}), {} + {} tokens", sp.gpus, hw.name, hw.stack, sp.isl, sp.osl),
+          plot);
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,192 @@
+// calibrate: fits a profile's timing parameters to measured times and writes the calibrated
+// profile; --cross-validate also reports how well it predicts models it was not fitted on.
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include "roofline/report/report.hpp"
+#include "samples.hpp"
+#include "serving_fit.hpp"
+
+int commands::calibrate(int argc, char** argv) {
+  CLI::App app{"Fit the timing parameters of a hardware profile to measured TTFT and step times."};
+  std::string hw_path, csv, out_path, format = "table", root = examples::data_dir();
+  bool cross = false;
+  roofline::fit_options options;
+  app.add_option("--hw", hw_path, "the part the measurements ran on (hardware profile YAML)");
+  std::string stack_path = examples::data_path("stacks/roofline.yaml"), stack_name, describes;
+  app.add_option("--stack", stack_path,
+                 "stack to start from: what is not fitted (a long-prompt attention kernel or not), and with "
+                 "--warm-start its values")
+      ->capture_default_str();
+  app.add_option("--name", stack_name, "name of the fitted stack (default: the --out file's stem)");
+  app.add_option("--describes", describes,
+                 "what the stack is: engine, version, kernels (default: the fit's data)");
+  app.add_option("--measurements", csv, "measurement CSV (model paths relative to --root)");
+  std::string runs_csv, engine, system;
+  app.add_option(
+      "--engine-runs", runs_csv,
+      "fit an engine stack to measured serving runs (serving/engine_runs.csv's columns) of --engine on "
+      "--system instead: specs by hf_name from --root/model_specs, the part by name from --root/hw_profiles");
+  app.add_option("--engine", engine,
+                 "with --engine-runs: the engine whose runs are fitted (trtllm, vllm, sglang)");
+  app.add_option("--system", system,
+                 "with --engine-runs: the GPU of the runs (a part's name: h100_sxm, b200_sxm, ...)");
+  app.add_option("--out", out_path, "write the fitted stack here (YAML)")->required();
+  app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
+  app.add_flag("--cross-validate", cross, "also hold out each model in turn, fit on the rest, predict it");
+  std::string env_json;
+  app.add_option("--peaks", env_json,
+                 "start from the achievable peaks in this JSON of examples/measure/measure.py");
+  app.add_flag("--share-phases", options.share_phases,
+               "decode kernels take the prompt kernels' parameters (for small measurement sets)");
+  app.add_flag("--gemm-waves", options.gemm_waves,
+               "GEMM tiles run in waves of the compute units, the last one partly idle (off: padding only)");
+  bool warm = false;
+  app.add_flag("--warm-start", warm, "start from the timing values of --stack (a stack fitted before)");
+  app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")
+      ->capture_default_str()
+      ->check(examples::positive_number);
+  app.add_option("--format", format, "output format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+  if (!runs_csv.empty()) {
+    if (engine.empty() || system.empty()) {
+      std::fprintf(stderr, "error: --engine-runs needs --engine and --system\n");
+      return 2;
+    }
+    return examples::calibrate_engine(runs_csv, engine, system, root, stack_path, out_path, stack_name, cross,
+                                      options, f);
+  }
+  if (csv.empty() || hw_path.empty()) {
+    std::fprintf(stderr, "error: give --measurements and --hw (or --engine-runs)\n");
+    return 2;
+  }
+  try {
+    std::map<std::string, roofline::model_spec> specs;
+    const roofline::part part = roofline::load_part(hw_path);
+    const roofline::stack start_stack = roofline::load_stack(stack_path);
+    const auto start = roofline::drive(part, start_stack);
+    const auto samples = examples::load_samples(csv, root, specs);
+    if (!env_json.empty()) {
+      const std::string text = roofline::read_text(env_json);  // a missing file is named as such
+      nlohmann::json env;
+      try {
+        env = nlohmann::json::parse(text);
+      } catch (const nlohmann::json::exception& e) {
+        throw roofline::input_error(fmt::format("{}:1:1: not JSON: {}", env_json, e.what()));
+      }
+      // the measure harness writes {"peaks": {...}}, or several runs under "runs"
+      const auto bad = [&](const char* what) {
+        return roofline::input_error(
+            fmt::format("{}:1:1: expected the environment JSON of examples/measure/measure.py "
+                        "(an object with 'peaks', or 'runs'); {}",
+                        env_json, what));
+      };
+      if (!env.is_object()) throw bad("got no object");
+      const nlohmann::json* peaks_at = nullptr;
+      if (env.contains("runs")) {
+        const nlohmann::json& runs = env["runs"];
+        if (!runs.is_array() || runs.empty() || !runs[0].is_object() || !runs[0].contains("environment") ||
+            !runs[0]["environment"].is_object() || !runs[0]["environment"].contains("peaks"))
+          throw bad("'runs[0].environment.peaks' is missing");
+        peaks_at = &runs[0]["environment"]["peaks"];
+      } else if (env.contains("peaks")) {
+        peaks_at = &env["peaks"];
+      }
+      if (!peaks_at || !peaks_at->is_object()) throw bad("no 'peaks' object");
+      const nlohmann::json& peaks = *peaks_at;
+      for (const char* key : {"gemm_bf16_tflops", "copy_gb_s", "launch_us"})
+        if (!peaks.contains(key) || !peaks[key].is_number() || !(peaks[key].get<double>() > 0) ||
+            !std::isfinite(peaks[key].get<double>()))
+          throw roofline::input_error(
+              fmt::format("{}:1:1: 'peaks.{}' must be a positive number", env_json, key));
+      options.start = roofline::starts_from_peaks(start, peaks["gemm_bf16_tflops"].get<double>() * 1e12,
+                                                  peaks["copy_gb_s"].get<double>() * 1e9,
+                                                  peaks["launch_us"].get<double>() * 1e-6);
+    }
+    if (warm) {
+      if (!env_json.empty())
+        throw roofline::input_error("--warm-start and --peaks choose different starts; give one");
+      options.start = roofline::starts_from_profile(start, options.share_phases);  // the stack's values
+    }
+    // Ceres needs at least as many residuals as parameters; fewer would leave it undetermined.
+    std::size_t measured = 0;
+    for (const roofline::sample& smp : samples) measured += !std::isnan(smp.ttft_s) + !std::isnan(smp.step_s);
+    const std::size_t fitted =
+        roofline::fit_parameters(options.share_phases, start.timing.attention_long_from_keys > 0).size();
+    if (measured < fitted)
+      throw roofline::input_error(
+          fmt::format("{}: {} measured times; fitting {} timing parameters needs at least as many", csv,
+                      measured, fitted));
+    const auto t0 = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "fitting %zu measured workloads...\n", samples.size());
+    const roofline::fit_report fit = roofline::fit_timing(start, samples, options);
+    std::fprintf(stderr, "fit: cost %.4g -> %.4g in %d iterations (%s), %.1f s\n", fit.initial_cost,
+                 fit.final_cost, fit.iterations, fit.converged ? "converged" : "not converged",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    const roofline::hardware hw = fit.fitted;
+    const auto in_sample = roofline::error_cells(samples, roofline::predict(hw, samples));
+    std::vector<roofline::error_cell> held_out;
+    if (cross) {
+      const auto predicted =
+          roofline::cross_validate(start, samples, options, [](int i, int n, const std::string& m) {
+            std::fprintf(stderr, "cross-validation %d/%d: holding out %s\n", i + 1, n, m.c_str());
+          });
+      held_out = roofline::error_cells(samples, predicted);
+    }
+    const std::time_t now = std::time(nullptr);
+    char date[16];
+    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+    roofline::stack result{
+        .name = stack_name.empty() ? std::filesystem::path(out_path).stem().string() : stack_name,
+        .describes = describes.empty()
+                         ? fmt::format("fitted by build/examples/calibrate on {} to {}", date, csv)
+                         : describes,
+        .sources = {fmt::format("[1] {}: the measured runs the timing is fitted to", csv)},
+        .fitted_on = roofline::stack_origin{part.name, part.compute_units, part.clock_mhz},
+        .timing = hw.timing,
+        .calibration = roofline::calibration_record{
+            csv, date,
+            fmt::format(
+                "build/examples/calibrate: Huber({}) loss on log(predicted/measured) of every measured TTFT "
+                "and "
+                "step time, Ceres Levenberg-Marquardt with bounds; held_out: each model left out in turn",
+                options.huber_delta),
+            in_sample, held_out}};
+    std::ofstream out(out_path);
+    if (!(out << roofline::stack_yaml(result)))
+      throw roofline::input_error(out_path + ":1:1: cannot write file");
+    if (f == roofline::report_format::json) {
+      std::cout << "{\"in_sample\": " << roofline::render_cells(in_sample, f, "")
+                << ", \"held_out\": " << roofline::render_cells(held_out, f, "") << "}\n";
+    } else {
+      std::cout << roofline::render_cells(in_sample, f, "in sample (fitted on every model)");
+      if (cross)
+        std::cout << "\n"
+                  << roofline::render_cells(held_out, f,
+                                            "held out (each model predicted by a fit on the others)");
+      std::cout << "\nparameters:\n";
+      for (const auto& p :
+           roofline::fit_parameters(options.share_phases, hw.timing.attention_long_from_keys > 0))
+        std::cout << fmt::format("  {:<32} {:.5g}\n", p.name, p.get(hw.timing));
+    }
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,77 @@
+// compare: TTFT and decode step time of several models across prompt lengths on one
+// accelerator, with the prompt lengths where one model overtakes another.
+#include <chrono>
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include "roofline/io/io.hpp"
+#include "roofline/report/plot.hpp"
+#include "roofline/report/report.hpp"
+
+int commands::compare(int argc, char** argv) {
+  CLI::App app{"Compare models across prompt lengths: TTFT, step time and their crossovers."};
+  std::vector<std::string> model_paths;
+  std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml"), range = "512:131072", plot,
+              format = "table";
+  roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
+  app.add_option("--models", model_paths, "model spec YAMLs")->required();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
+  app.add_option("--stack", stack_path,
+                 "software stack YAML: the timing of the part (default: achievable datasheet fractions)")
+      ->capture_default_str();
+  app.add_option("--batch", w.batch, "sequences in the batch")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--prefill-range", range, "prompt lengths LO:HI (four per doubling)")->capture_default_str();
+  app.add_option("--generate", w.generate, "generated tokens")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--plot", plot, "draw TTFT and step time against prompt length to this SVG (or .png)");
+  app.add_option("--format", format, "output format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "csv", "json"}));
+  examples::add_layout(app, w.parallel);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  try {
+    const auto colon = range.find(':');
+    long long lo = 0, hi = 0;
+    std::size_t a = 0, b = 0;
+    try {
+      lo = std::stoll(range.substr(0, colon), &a);
+      hi = std::stoll(range.substr(colon + 1), &b);
+    } catch (const std::exception&) {
+      a = 0;
+    }
+    if (colon == std::string::npos || a != colon || b != range.size() - colon - 1 || lo < 1 || hi <= lo ||
+        hi > roofline::max_tokens)
+      throw roofline::input_error(
+          fmt::format("--prefill-range: expected LO:HI with 1 <= LO < HI <= {} (2^40), got '{}'",
+                      roofline::max_tokens, range));
+    std::vector<roofline::model_spec> specs;
+    for (const auto& p : model_paths) specs.push_back(roofline::load_model(p));
+    std::vector<const roofline::model_spec*> models;
+    for (const auto& m : specs) models.push_back(&m);
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto start = std::chrono::steady_clock::now();
+    const auto c = roofline::compare(models, hw, w, roofline::prefill_grid(lo, hi),
+                                     [&](std::size_t done, std::size_t n) {
+                                       if (std::chrono::steady_clock::now() - start > std::chrono::seconds(1))
+                                         std::fprintf(stderr, "\r%zu/%zu prompt lengths", done, n);
+                                     });
+    if (!plot.empty()) roofline::plot_comparison(c, plot);
+    const auto f = format == "json"  ? roofline::report_format::json
+                   : format == "csv" ? roofline::report_format::csv
+                                     : roofline::report_format::table;
+    std::cout << roofline::render_comparison(c, f);
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,75 @@
+// estimate: TTFT, decode step time, throughput, memory and bound of a model on an accelerator.
+#include <cstdio>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include "roofline/io/io.hpp"
+#include "roofline/report/plot.hpp"
+#include "roofline/report/report.hpp"
+
+int commands::estimate(int argc, char** argv) {
+  CLI::App app{"Roofline estimate of prefill (time to first token) and decode (step time) of an LLM."};
+  std::string model_path = examples::data_path("model_specs/xlstm_7b.yaml");
+  std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml");
+  roofline::workload w{.batch = 8, .prefill = 16384, .generate = 100};
+  std::string overlap, format = "table";
+  bool layers = false;
+  app.add_option("--model", model_path, "model spec YAML")->capture_default_str();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
+  app.add_option("--stack", stack_path,
+                 "software stack YAML: the timing of the part (default: achievable datasheet fractions)")
+      ->capture_default_str();
+  app.add_option("--batch", w.batch, "sequences in the batch (B)")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--prefill", w.prefill, "prompt tokens per sequence (P)")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--generate", w.generate, "generated tokens per sequence (G)")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the profile's")
+      ->check(CLI::IsMember({"perfect", "none", "smooth"}));
+  app.add_option("--format", format, "output format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json", "csv"}));
+  app.add_flag("--layers", layers, "table: one row per op instead of per layer");
+  std::string plot;
+  app.add_option("--plot", plot, "draw the roofline chart of the ops to this SVG (or .png)");
+  std::string plot_tp;
+  int max_tp = 8;
+  app.add_option("--plot-tp", plot_tp,
+                 "draw where the prefill's and a decode step's time go at tp = 1, 2, 4, ... --max-tp to this "
+                 "SVG (or .png)");
+  app.add_option("--max-tp", max_tp, "largest tensor-parallel degree of --plot-tp")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  examples::add_layout(app, w.parallel);
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+
+  try {
+    const auto model = roofline::load_model(model_path);
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
+    const auto f = format == "json"  ? roofline::report_format::json
+                   : format == "csv" ? roofline::report_format::csv
+                                     : roofline::report_format::table;
+    const roofline::report report = roofline::make_report(model, hw, w, policy);
+    if (!plot.empty()) roofline::plot_roofline(report, plot);
+    if (!plot_tp.empty())
+      roofline::plot_tp_breakdown(roofline::tp_sweep(model, hw, w, max_tp),
+                                  fmt::format("{} on {} ({}), batch {}, prompt {}, {} generated", model.name,
+                                              hw.name, hw.stack, w.batch, w.prefill, w.generate),
+                                  plot_tp);
+    std::cout << roofline::render(report, f, layers);
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

@@ -1,0 +1,119 @@
+// pareto: which model to train and serve: for a training budget, every shape of each family's
+// ladder trained on it (loss from the paper's fit) and served on an accelerator; the Pareto
+// frontier of loss against TTFT and against decode step time, per family and context.
+#include <cstdio>
+#include <iostream>
+#include <sstream>
+
+#include <CLI/CLI.hpp>
+
+#include <fmt/format.h>
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include "roofline/io/io.hpp"
+#include "roofline/report/plot.hpp"
+
+int commands::pareto(int argc, char** argv) {
+  CLI::App app{
+      "Loss against inference time for models trained on a budget: Pareto frontiers per family and context."};
+  std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml"),
+              fits = examples::data_path("scaling/loss_fits.yaml");
+  std::string plot, fit_name = "default";
+  double compute = 0;
+  std::vector<std::int64_t> contexts{2048, 8192, 16384};
+  roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
+  roofline::inference_limits limits;
+  double ttft_ms = 0, step_ms = 0, memory_gb = 0, target_loss = 0, lifetime = 0;
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
+  app.add_option("--stack", stack_path,
+                 "software stack YAML: the timing of the part (default: achievable datasheet fractions)")
+      ->capture_default_str();
+  app.add_option("--compute", compute, "training budget C in FLOPs")
+      ->required()
+      ->check(examples::positive_number);
+  app.add_option("--contexts", contexts, "prompt lengths to serve (each also the training context)")
+      ->delimiter(',')
+      ->capture_default_str();
+  app.add_option("--batch", w.batch, "sequences in the batch")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--generate", w.generate, "generated tokens")
+      ->capture_default_str()
+      ->check(examples::positive_integer);
+  app.add_option("--ttft-ms", ttft_ms, "limit: time to first token")->check(examples::positive_number);
+  app.add_option("--step-ms", step_ms, "limit: decode step time")->check(examples::positive_number);
+  app.add_option("--memory-gb", memory_gb, "limit: device memory held")->check(examples::positive_number);
+  app.add_option("--target-loss", target_loss, "also: the cheapest model reaching this loss")
+      ->check(examples::positive_number);
+  app.add_option("--lifetime-tokens", lifetime,
+                 "inference tokens served in the model's life (for --target-loss)")
+      ->capture_default_str()
+      ->check(examples::non_negative_number);
+  app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
+  app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  if (ttft_ms > 0) limits.ttft_s = ttft_ms * 1e-3;
+  if (step_ms > 0) limits.step_s = step_ms * 1e-3;
+  if (memory_gb > 0) limits.memory_bytes = memory_gb * 1e9;
+  try {
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto loss_fits = roofline::load_loss_fits(fits);
+    std::vector<roofline::pareto_series> series;
+    std::ostringstream out;
+    out << fmt::format(
+        "trained on {:.3g} FLOPs, served on {} at batch {} with {} generated tokens; loss from the "
+        "paper's fit at context 8192; only models that fit in memory\n",
+        compute, hw.name, w.batch, w.generate);
+    for (std::int64_t t : contexts) {
+      w.prefill = t;
+      for (auto arch : {roofline::architecture::transformer, roofline::architecture::xlstm}) {
+        const roofline::loss_fit* fit = nullptr;
+        for (const auto& f : loss_fits)
+          if (f.family == name(arch) && f.name == fit_name) fit = &f;
+        if (!fit)
+          throw roofline::input_error(fmt::format("--fit: no loss fit '{}' for {}", fit_name, name(arch)));
+        auto served = roofline::serve(
+            roofline::train_on_budget(roofline::ladder(arch), *fit, compute, double(t)), hw, w);
+        std::erase_if(served, [](const roofline::served_model& m) { return !m.inference.fits; });
+        const auto front = roofline::pareto_front(
+            served, [](const roofline::served_model& m) { return m.inference.ttft.value(); });
+        out << fmt::format(
+            "\n{} at context {}: frontier of loss against TTFT\n  {:>7} {:>10} {:>8} {:>11} {:>11}\n",
+            name(arch), t, "d_model", "params", "loss", "TTFT", "step");
+        for (const auto& m : front)
+          out << fmt::format("  {:>7} {:>10.3g} {:>8.4f} {:>9.2f}ms {:>9.3f}ms\n", m.trained.shape.d_model,
+                             m.trained.params, m.trained.loss, m.inference.ttft.value() * 1e3,
+                             m.inference.step_time.value() * 1e3);
+        if (target_loss > 0) {
+          const auto c =
+              roofline::cheapest_for_loss(roofline::ladder(arch), *fit, target_loss, double(t), lifetime);
+          out << (c ? fmt::format(
+                          "  cheapest to reach loss {}: d_model {} ({:.3g} parameters, {:.3g} tokens): "
+                          "{:.3g} training + {:.3g} inference FLOPs\n",
+                          target_loss, c->trained.shape.d_model, c->trained.params, c->trained.tokens,
+                          c->training_flops, c->inference_flops)
+                    : fmt::format("  no model of the ladder reaches loss {}\n", target_loss));
+        }
+        if (limits.ttft_s || limits.step_s || limits.memory_bytes) {
+          const auto best = roofline::best_within(served, limits);
+          out << (best ? fmt::format(
+                             "  lowest loss within the limits: d_model {} ({:.3g} parameters), loss {:.4f}\n",
+                             best->trained.shape.d_model, best->trained.params, best->trained.loss)
+                       : std::string("  no model meets the limits\n"));
+        }
+        series.push_back({fmt::format("{}, {}", name(arch), t), std::move(served)});
+      }
+    }
+    if (!plot.empty())
+      roofline::plot_pareto(
+          series, fmt::format("trained on {:.3g} FLOPs, served on {}, batch {}", compute, hw.name, w.batch),
+          plot);
+    std::cout << out.str();
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}

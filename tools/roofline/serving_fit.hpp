@@ -1,0 +1,160 @@
+// calibrate --engine-runs: fits an engine stack (timing and serving parameters) to the measured
+// serving runs of one engine on one GPU, with leave-one-model-out errors.
+#pragma once
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+
+#include "roofline/fit/engine_runs.hpp"
+#include "roofline/report/report.hpp"
+#include "samples.hpp"
+
+namespace examples {
+
+/// Tokens of one KV page by engine, as each allocates by default: TensorRT-LLM's
+/// tokens_per_block 32, vLLM's block_size 16, SGLang's page_size 1.
+inline double engine_block_tokens(const std::string& engine) {
+  return engine == "vllm" ? 16 : engine == "sglang" ? 1 : 32;
+}
+
+inline int calibrate_engine(const std::string& runs_csv, const std::string& engine, const std::string& system,
+                            const std::string& root, const std::string& stack_path,
+                            const std::string& out_path, std::string stack_name, bool cross,
+                            roofline::fit_options options, roofline::report_format f) {
+  try {
+    const roofline::stack base = roofline::load_stack(stack_path);
+    roofline::serving_catalogue cat = load_catalogue(root, {}, {});
+    cat.stacks.clear();
+    cat.fallback = base;
+    const roofline::part* p = cat.part_of(system);
+    if (!p)
+      throw roofline::input_error(
+          fmt::format("--system {}: no part in {}/hw_profiles names it", system, root));
+    roofline::hardware start = roofline::drive(*p, base);
+    roofline::serving_params& sp = start.timing.serving;
+    sp.stated = true;
+    sp.block_tokens = engine_block_tokens(engine);
+    sp.reserve_final_length = engine == "trtllm";
+    const auto runs = roofline::load_engine_runs(runs_csv);
+    std::deque<roofline::serving_case> cases;  // the samples point into them
+    std::vector<roofline::serving_sample> samples;
+    std::map<std::string, int> skipped;
+    for (const roofline::engine_run& r : runs) {
+      if (r.engine != engine || r.system != system) continue;
+      roofline::run_setup s = roofline::setup_of(cat, r);
+      if (!s.skip.empty()) {
+        ++skipped[s.skip];
+        continue;
+      }
+      cases.push_back(std::move(s.c));
+      samples.push_back(
+          {&cases.back().model, r.model, cases.back().work, r.ttft_ms * 1e-3, r.tpot_ms * 1e-3});
+    }
+    const std::size_t n_params = roofline::serving_fit_parameters().size();
+    if (2 * samples.size() < n_params)
+      throw roofline::input_error(
+          fmt::format("{}: {} runs of {} on {}; fitting {} parameters needs at least {}", runs_csv,
+                      samples.size(), engine, system, n_params, (n_params + 1) / 2));
+    const auto t0 = std::chrono::steady_clock::now();
+    std::fprintf(stderr, "fitting %zu runs of %s on %s...\n", samples.size(), engine.c_str(), system.c_str());
+    const roofline::fit_report fit = roofline::fit_serving(start, samples, options);
+    std::fprintf(stderr, "fit: cost %.4g -> %.4g in %d iterations (%s), %.1f s\n", fit.initial_cost,
+                 fit.final_cost, fit.iterations, fit.converged ? "converged" : "not converged",
+                 std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
+    const auto cells_of = [&](const std::vector<roofline::prediction>& pred) {
+      std::vector<double> ttft, tpot;
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        if (std::isnan(pred[i].ttft_s)) continue;
+        ttft.push_back(100 * std::abs(pred[i].ttft_s - samples[i].ttft_s) / samples[i].ttft_s);
+        tpot.push_back(100 * std::abs(pred[i].step_s - samples[i].tpot_s) / samples[i].tpot_s);
+      }
+      return std::vector<roofline::error_cell>{roofline::summarise(engine, "ttft", ttft),
+                                               roofline::summarise(engine, "tpot", tpot)};
+    };
+    std::vector<roofline::prediction> in_pred;
+    for (const roofline::serving_sample& s : samples) {
+      const roofline::serving_result r = roofline::serve(*s.model, fit.fitted, s.work);
+      const double nan = std::numeric_limits<double>::quiet_NaN();
+      in_pred.push_back(r.fits ? roofline::prediction{r.ttft.value(), r.tpot.value()}
+                               : roofline::prediction{nan, nan});
+    }
+    const auto in_sample = cells_of(in_pred);
+    std::set<std::string> models;
+    for (const auto& s : samples) models.insert(s.model_name);
+    std::vector<roofline::error_cell> held_out;
+    if (cross && models.size() > 1)
+      held_out = cells_of(roofline::cross_validate_serving(start, samples, options));
+    std::string model_list;
+    for (const std::string& m : models) model_list += (model_list.empty() ? "" : ", ") + m;
+    const std::time_t now = std::time(nullptr);
+    char date[16];
+    std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+    roofline::stack result{
+        .name = stack_name.empty() ? std::filesystem::path(out_path).stem().string() : stack_name,
+        .file = {},
+        .engine = engine,
+        .describes =
+            fmt::format("{} serving on {} ({}), fitted by build/examples/calibrate on {} to its {} measured "
+                        "runs in {} (models: {}); the rest of the timing from stack '{}'",
+                        engine, p->name, system, date, samples.size(), runs_csv, model_list, base.name),
+        .sources =
+            {fmt::format("[1] {}: measured serving runs (NVIDIA AIConfigurator silicon data, Apache-2.0), "
+                         "the data the serving parameters and efficiencies are fitted to",
+                         runs_csv),
+             "[2] engine defaults: max_batch_tokens 8192 (TensorRT-LLM max_num_tokens, vLLM "
+             "max_num_batched_tokens, SGLang chunked_prefill_size), max_batch 256 (vLLM max_num_seqs; a "
+             "run's "
+             "batch_size overrides it), memory_fraction 0.9 (TensorRT-LLM free_gpu_memory_fraction, vLLM "
+             "gpu_memory_utilization), block_tokens: TensorRT-LLM tokens_per_block 32, vLLM block_size 16, "
+             "SGLang page_size 1; reserve_final_length: TensorRT-LLM's default capacity scheduler "
+             "GUARANTEED_NO_EVICT reserves a request's final length, vLLM and SGLang allocate pages on "
+             "demand",
+             fmt::format("[3] stack '{}' ({}): every timing value the fit does not set", base.name,
+                         stack_path)},
+        .fitted_on = roofline::stack_origin{p->name, p->compute_units, p->clock_mhz},
+        .timing = fit.fitted.timing,
+        .calibration = roofline::calibration_record{
+            runs_csv, date,
+            fmt::format(
+                "build/examples/calibrate --engine-runs {} --engine {} --system {}: Huber({}) loss on "
+                "log(predicted/measured) of every run's TTFT and TPOT, Ceres Levenberg-Marquardt with "
+                "bounds; "
+                "held_out: each model left out in turn{}",
+                runs_csv, engine, system, options.huber_delta,
+                skipped.empty() ? std::string()
+                                : fmt::format("; {} runs skipped",
+                                              [&] {
+                                                int n = 0;
+                                                for (const auto& [k, v] : skipped) n += v;
+                                                return n;
+                                              }())),
+            in_sample, held_out}};
+    std::ofstream out(out_path);
+    if (!(out << roofline::stack_yaml(result)))
+      throw roofline::input_error(out_path + ":1:1: cannot write file");
+    std::cout << roofline::render_cells(
+        in_sample, f, fmt::format("in sample ({} runs, {} models)", samples.size(), models.size()));
+    if (cross && !held_out.empty())
+      std::cout << "\n"
+                << roofline::render_cells(held_out, f,
+                                          "held out (each model predicted by a fit on the others)");
+    if (cross && held_out.empty()) std::cout << "\nheld out: one model only, none to hold out\n";
+    if (f == roofline::report_format::table) {
+      std::cout << "\nparameters:\n";
+      for (const auto& prm : roofline::serving_fit_parameters())
+        std::cout << fmt::format("  {:<32} {:.5g}\n", prm.name, prm.get(fit.fitted.timing));
+      for (const auto& [reason, n] : skipped) std::cout << fmt::format("skipped {}: {}\n", n, reason);
+    }
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
+
+}  // namespace examples

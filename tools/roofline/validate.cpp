@@ -1,0 +1,103 @@
+// validate: predicts every measured point with a profile and reports the errors per
+// architecture and phase.
+#include <cstdio>
+#include <fstream>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "cli.hpp"
+#include "commands.hpp"
+
+#include "roofline/report/plot.hpp"
+#include "roofline/report/report.hpp"
+#include "samples.hpp"
+
+int commands::validate(int argc, char** argv) {
+  CLI::App app{"Predict measured TTFT and step times with a hardware profile and report the errors."};
+  std::string hw_path, csv, predictions_out, format = "table", root = examples::data_dir();
+  app.add_option("--hw", hw_path, "part (hardware profile) YAML (with --measurements)");
+  std::vector<std::string> stack_paths;
+  app.add_option(
+      "--stack", stack_paths,
+      "software stack YAML: the timing of the part (default: achievable datasheet fractions); with "
+      "--engine-runs, engine stacks, repeatable (default: every stack of stacks/ that names an engine)");
+  app.add_option("--measurements", csv,
+                 "measurement CSV of fixed-batch runs (model paths relative to --root)");
+  std::string runs_csv, fallback;
+  app.add_option(
+      "--engine-runs", runs_csv,
+      "CSV of measured serving runs (serving/engine_runs.csv's columns): each run's spec found by hf_name "
+      "in --root/model_specs, its part by name in --root/hw_profiles, its stack by engine and part");
+  app.add_option("--fallback-stack", fallback,
+                 "with --engine-runs: the stack of runs whose engine has none (default: skip them)");
+  app.add_option("--predictions", predictions_out, "write measured and predicted times to this CSV");
+  std::string plot_out;
+  std::int64_t plot_batch = 1;
+  app.add_option("--plot", plot_out,
+                 "draw predicted against measured, and time against prefill, to this SVG");
+  app.add_option("--plot-batch", plot_batch, "batch of the time-against-prefill panels")
+      ->capture_default_str();
+  app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
+  app.add_option("--format", format, "output format")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"table", "json"}));
+  if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  if (runs_csv.empty() == csv.empty()) {
+    std::fprintf(stderr, "error: give --measurements (with --hw) or --engine-runs\n");
+    return 2;
+  }
+  if (!csv.empty() && hw_path.empty()) {
+    std::fprintf(stderr, "error: --measurements needs --hw\n");
+    return 2;
+  }
+  if (!csv.empty() && stack_paths.size() > 1) {
+    std::fprintf(stderr, "error: --measurements takes one --stack\n");
+    return 2;
+  }
+  const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+  if (!runs_csv.empty()) {
+    try {
+      const auto cat = examples::load_catalogue(root, stack_paths, fallback);
+      const auto runs = roofline::load_engine_runs(runs_csv);
+      std::vector<roofline::run_prediction> pred;
+      pred.reserve(runs.size());
+      for (const auto& r : runs) pred.push_back(roofline::predict_run(cat, r));
+      if (!predictions_out.empty()) {
+        std::ofstream out(predictions_out);
+        if (!(out << roofline::serving_predictions_csv(runs, pred)))
+          throw roofline::input_error(predictions_out + ": cannot write file");
+      }
+      const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
+      if (!plot_out.empty()) roofline::plot_serving_validation(runs, pred, plot_out);
+      std::cout << roofline::render_serving_cells(cells, skipped, f,
+                                                  fmt::format("{} ({} runs)", runs_csv, runs.size()));
+    } catch (const roofline::input_error& e) {
+      std::fprintf(stderr, "error: %s\n", e.what());
+      return 1;
+    }
+    return 0;
+  }
+  const std::string stack_path =
+      stack_paths.empty() ? examples::data_path("stacks/datasheet.yaml") : stack_paths[0];
+  try {
+    std::map<std::string, roofline::model_spec> specs;
+    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto samples = examples::load_samples(csv, root, specs);
+    const auto predicted = roofline::predict(hw, samples);
+    const auto cells = roofline::error_cells(samples, predicted);
+    if (!predictions_out.empty()) {
+      std::ofstream out(predictions_out);
+      if (!(out << roofline::predictions_csv(samples, predicted)))
+        throw roofline::input_error(predictions_out + ": cannot write file");
+    }
+    if (!plot_out.empty()) roofline::plot_validation(samples, predicted, plot_batch, plot_out);
+    std::cout << roofline::render_cells(cells, f,
+                                        fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
+                                                    hw.stack_note, csv, samples.size()));
+  } catch (const roofline::input_error& e) {
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 1;
+  }
+  return 0;
+}
