@@ -338,49 +338,11 @@ inline void check_layout(const model_spec& m, const hardware& hw, const workload
     fail(fmt::format("microbatches must be from 0 (as many as stages) to {}, not {}", max_parallel,
                      L.microbatches));
   if (L.single()) return;
+  check_layer_layouts(m, L);
   const std::string model = fmt::format("model '{}'{}", m.name, m.file.empty() ? "" : " (" + m.file + ")");
-  const auto divides = [&](const std::string& kind, std::string_view what, int n, int by,
-                           std::string_view key) {
-    if (n % by != 0)
-      fail(fmt::format("{} {} does not divide the {} {} of layer kind '{}' of {}", key, by, n, what, kind,
-                       model));
-  };
-  bool moe = false;
-  for (const layer_kind& k : m.kinds) {
-    const std::string kind = k.name();
-    if (const auto* a = std::get_if<attention_mixer>(&k.mixer)) {
-      divides(kind, "query heads", a->n_heads, L.tp, "tp");
-      if (a->n_kv_heads % L.tp != 0 && L.tp % a->n_kv_heads != 0)
-        fail(
-            fmt::format("tp {} neither divides nor is a multiple of the {} KV heads of layer kind '{}' of {}",
-                        L.tp, a->n_kv_heads, kind, model));
-    }
-    if (const auto* a = std::get_if<mla_mixer>(&k.mixer)) divides(kind, "heads", a->n_heads, L.tp, "tp");
-    if (const auto* a = std::get_if<mlstm_mixer>(&k.mixer)) divides(kind, "heads", a->n_heads, L.tp, "tp");
-    if (const auto* a = std::get_if<mamba1_mixer>(&k.mixer))
-      divides(kind, "inner channels", a->expand * m.d_model, L.tp, "tp");
-    if (const auto* a = std::get_if<mamba2_mixer>(&k.mixer)) {
-      divides(kind, "heads", a->expand * m.d_model / a->head_dim, L.tp, "tp");
-      if (a->n_groups % L.tp != 0 && L.tp % a->n_groups != 0)
-        fail(fmt::format("tp {} neither divides nor is a multiple of the {} groups of layer kind '{}' of {}",
-                         L.tp, a->n_groups, kind, model));
-    }
-    if (const auto* a = std::get_if<deltanet_mixer>(&k.mixer)) {
-      divides(kind, "key heads", a->n_k_heads, L.tp, "tp");
-      divides(kind, "value heads", a->n_v_heads, L.tp, "tp");
-    }
-    if (const auto* f = std::get_if<mlp_channel>(&k.channel))
-      divides(kind, "MLP width", f->ffn_dim, L.tp, "tp");
-    if (const auto* e = std::get_if<moe_channel>(&k.channel)) {
-      moe = true;
-      divides(kind, "experts", e->n_experts, L.ep, "ep");
-      if ((L.tp * L.dp) % L.ep != 0)
-        fail(fmt::format("ep {} must divide the tp x dp = {} GPUs of a stage the experts are spread over",
-                         L.ep, L.tp * L.dp));
-      divides(kind, "expert width", e->expert_dim, L.moe_tp(), "moe_tp = tp dp / ep =");
-      if (e->n_shared > 0) divides(kind, "shared experts' width", e->n_shared * e->shared_dim, L.tp, "tp");
-    }
-  }
+  const bool moe = std::any_of(m.kinds.begin(), m.kinds.end(), [](const layer_kind& k) {
+    return std::holds_alternative<moe_channel>(k.channel);
+  });
   if (L.ep > 1 && !moe) fail(fmt::format("ep {} spreads experts, but {} has no MoE layers", L.ep, model));
   if (L.pp > n_layers(m))
     fail(fmt::format("pp {} is more stages than the {} layers of {}", L.pp, n_layers(m), model));

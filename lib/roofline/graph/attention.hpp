@@ -142,4 +142,27 @@ constexpr layer_memory attention_memory(const model_spec& m, const attention_mix
           .act_width = m.d_model + h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh};
 }
 
+/// The spec's rules for an attention mixer: sizes in bounds, n_kv_heads divides n_heads, a window
+/// and a soft-cap not negative.
+inline std::optional<spec_violation> check_spec(const model_spec&, const attention_mixer& a,
+                                                const spec_rules& r) {
+  if (auto v = r.first_out_of_bounds({{"n_heads", a.n_heads, max_width},
+                                      {"n_kv_heads", a.n_kv_heads, max_width},
+                                      {"head_dim", a.head_dim, max_width}}))
+    return v;
+  if (a.n_heads % a.n_kv_heads != 0)
+    return r.violation("n_kv_heads",
+                       fmt::format("'n_kv_heads' ({}) must divide 'n_heads' ({})", a.n_kv_heads, a.n_heads));
+  if (a.window < 0) return r.violation("window", fmt::format("'window' must be >= 0, got {}", a.window));
+  if (!(a.softcap >= 0)) return r.violation("softcap", "'softcap' must be >= 0");
+  return std::nullopt;
+}
+
+/// Tensor parallelism splits the query heads (tp divides them) and the KV heads (or copies them:
+/// tp a multiple of theirs).
+inline void check_layout(const model_spec&, const attention_mixer& a, const layout_rules& r) {
+  r.divides("query heads", a.n_heads, r.L.tp, "tp");
+  r.tp_divides_or_multiple("KV heads", a.n_kv_heads);
+}
+
 }  // namespace roofline::detail

@@ -4,6 +4,13 @@
 #include <array>
 #include <cmath>
 
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <fmt/format.h>
+
+#include "roofline/base/error.hpp"
 #include "roofline/base/op.hpp"
 #include "roofline/spec/model_spec.hpp"
 #include "roofline/spec/workload.hpp"
@@ -35,6 +42,61 @@ struct param_count {
     return r;
   }
 };
+
+namespace detail {
+
+/// The checks a layer kind makes of its spec (check_spec, beside its builder) report here: the
+/// section ("mixers" or "channels") and name of the kind's entry, so that a violation names its
+/// key, "mixers.attn.n_heads". The key and message are built only for a violation: estimate()
+/// checks every spec it is given.
+struct spec_rules {
+  const char* section;
+  const std::string& entry;
+
+  std::string key(std::string_view field) const { return fmt::format("{}.{}.{}", section, entry, field); }
+  std::optional<spec_violation> violation(std::string_view field, std::string message) const {
+    return spec_violation{key(field), std::move(message)};
+  }
+  /// A field that must lie in [1, hi].
+  struct bounded {
+    const char* field;
+    std::int64_t value, hi;
+  };
+  /// The first field out of its bounds.
+  std::optional<spec_violation> first_out_of_bounds(std::initializer_list<bounded> fields) const {
+    for (const bounded& f : fields)
+      if (!(f.value > 0 && f.value <= f.hi))
+        return violation(f.field, fmt::format("'{}' must be an integer from 1 to {}, got {}", key(f.field),
+                                              f.hi, f.value));
+    return std::nullopt;
+  }
+};
+
+/// The checks a layer kind makes of a layout (check_layout, beside its builder) throw through
+/// this: input_error "layout tp T pp P ep E dp D: <what>", naming the kind and the model.
+struct layout_rules {
+  const layout& L;
+  std::string kind;   ///< the layer kind's name
+  std::string model;  ///< "model 'name' (file)"
+
+  [[noreturn]] void fail(const std::string& what) const {
+    throw input_error(fmt::format("layout tp {} pp {} ep {} dp {}: {}", L.tp, L.pp, L.ep, L.dp, what));
+  }
+  /// `by` (the layout's `key`) must divide the kind's n `what`.
+  void divides(std::string_view what, std::int64_t n, int by, std::string_view key) const {
+    if (n % by != 0)
+      fail(fmt::format("{} {} does not divide the {} {} of layer kind '{}' of {}", key, by, n, what, kind,
+                       model));
+  }
+  /// tp must divide the kind's n `what` or be a multiple of it (tp over KV heads copies them).
+  void tp_divides_or_multiple(std::string_view what, int n) const {
+    if (n % L.tp != 0 && L.tp % n != 0)
+      fail(fmt::format("tp {} neither divides nor is a multiple of the {} {} of layer kind '{}' of {}", L.tp,
+                       n, what, kind, model));
+  }
+};
+
+}  // namespace detail
 
 /// What a layer kind holds per sequence in device memory beyond its weights, and the widest
 /// transient activation of one token in its prefill (for the activation peak).

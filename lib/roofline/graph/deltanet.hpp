@@ -99,4 +99,26 @@ constexpr layer_memory deltanet_memory(const model_spec& m, const deltanet_mixer
           .extra_bytes = std::ceil(prompt / x.chunk_size) * s};
 }
 
+/// The spec's rules for a Gated DeltaNet mixer: sizes in bounds, n_k_heads divides n_v_heads.
+inline std::optional<spec_violation> check_spec(const model_spec&, const deltanet_mixer& g,
+                                                const spec_rules& r) {
+  if (auto v = r.first_out_of_bounds({{"n_k_heads", g.n_k_heads, max_width},
+                                      {"n_v_heads", g.n_v_heads, max_width},
+                                      {"k_head_dim", g.k_head_dim, max_width},
+                                      {"v_head_dim", g.v_head_dim, max_width},
+                                      {"conv_size", g.conv_size, 1024},
+                                      {"chunk_size", g.chunk_size, max_width}}))
+    return v;
+  if (g.n_v_heads % g.n_k_heads != 0)
+    return r.violation(
+        "n_k_heads", fmt::format("'n_k_heads' ({}) must divide 'n_v_heads' ({})", g.n_k_heads, g.n_v_heads));
+  return std::nullopt;
+}
+
+/// Tensor parallelism splits the key and the value heads.
+inline void check_layout(const model_spec&, const deltanet_mixer& g, const layout_rules& r) {
+  r.divides("key heads", g.n_k_heads, r.L.tp, "tp");
+  r.divides("value heads", g.n_v_heads, r.L.tp, "tp");
+}
+
 }  // namespace roofline::detail

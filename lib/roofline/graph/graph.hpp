@@ -28,6 +28,38 @@ constexpr std::string_view mixer_norm_name(const mixer_spec& x) {
 }
 }  // namespace detail
 
+/// Checks the rules of a spec that single values cannot: positive sizes, heads that divide
+/// widths, chunk sizes, patterns (check_model, then each layer kind's check_spec beside its
+/// builder). io maps the key to its file position; estimate() calls this on every estimate for
+/// specs built in code, so strings are built only for a violation.
+inline std::optional<spec_violation> check(const model_spec& m) {
+  if (auto v = check_model(m)) return v;
+  for (const layer_kind& k : m.kinds) {
+    const detail::spec_rules mixer{"mixers", k.mixer_name}, channel{"channels", k.channel_name};
+    if (auto v = std::visit([&](const auto& x) { return detail::check_spec(m, x, mixer); }, k.mixer))
+      return v;
+    if (auto v = std::visit(
+            detail::overloaded{[](const no_channel&) -> std::optional<spec_violation> { return {}; },
+                               [&](const auto& x) { return detail::check_spec(m, x, channel); }},
+            k.channel))
+      return v;
+  }
+  return std::nullopt;
+}
+
+/// Throws input_error unless every layer kind can be spread by the layout (each kind's
+/// check_layout beside its builder: tp over heads and widths, ep over experts).
+inline void check_layer_layouts(const model_spec& m, const layout& L) {
+  const std::string model = fmt::format("model '{}'{}", m.name, m.file.empty() ? "" : " (" + m.file + ")");
+  for (const layer_kind& k : m.kinds) {
+    const detail::layout_rules r{.L = L, .kind = k.name(), .model = model};
+    std::visit([&](const auto& x) { detail::check_layout(m, x, r); }, k.mixer);
+    std::visit(
+        detail::overloaded{[](const no_channel&) {}, [&](const auto& x) { detail::check_layout(m, x, r); }},
+        k.channel);
+  }
+}
+
 /// How many layers of kind k a stage holds.
 inline int layer_count(const model_spec& m, std::size_t k, const stage_span& s) {
   int n = 0;

@@ -189,4 +189,45 @@ constexpr layer_memory mamba2_memory(const model_spec& m, const mamba2_mixer& x,
           .extra_bytes = std::ceil(prompt / x.chunk_size) * ssm};
 }
 
+/// The spec's rules for a Mamba-1 mixer: sizes in bounds (a conv of at most 1,024, expand at most 64).
+inline std::optional<spec_violation> check_spec(const model_spec&, const mamba1_mixer& s,
+                                                const spec_rules& r) {
+  return r.first_out_of_bounds({{"d_state", s.d_state, max_width},
+                                {"d_conv", s.d_conv, 1024},
+                                {"expand", s.expand, 64},
+                                {"dt_rank", s.dt_rank, max_width}});
+}
+
+/// The spec's rules for a Mamba-2 mixer: sizes in bounds, head_dim divides expand x d_model, and
+/// n_groups divides the heads.
+inline std::optional<spec_violation> check_spec(const model_spec& m, const mamba2_mixer& s,
+                                                const spec_rules& r) {
+  if (auto v = r.first_out_of_bounds({{"d_state", s.d_state, max_width},
+                                      {"d_conv", s.d_conv, 1024},
+                                      {"expand", s.expand, 64},
+                                      {"head_dim", s.head_dim, max_width},
+                                      {"n_groups", s.n_groups, max_width},
+                                      {"chunk_size", s.chunk_size, max_width}}))
+    return v;
+  const std::int64_t inner = std::int64_t(s.expand) * m.d_model;
+  if (inner % s.head_dim != 0)
+    return r.violation("head_dim",
+                       fmt::format("'head_dim' ({}) must divide expand x d_model ({})", s.head_dim, inner));
+  if ((inner / s.head_dim) % s.n_groups != 0)
+    return r.violation("n_groups", fmt::format("'n_groups' ({}) must divide the heads ({})", s.n_groups,
+                                               inner / s.head_dim));
+  return std::nullopt;
+}
+
+/// Tensor parallelism splits Mamba-1's inner channels.
+inline void check_layout(const model_spec& m, const mamba1_mixer& s, const layout_rules& r) {
+  r.divides("inner channels", s.expand * m.d_model, r.L.tp, "tp");
+}
+
+/// Tensor parallelism splits Mamba-2's heads and its B, C groups (or copies them).
+inline void check_layout(const model_spec& m, const mamba2_mixer& s, const layout_rules& r) {
+  r.divides("heads", s.expand * m.d_model / s.head_dim, r.L.tp, "tp");
+  r.tp_divides_or_multiple("groups", s.n_groups);
+}
+
 }  // namespace roofline::detail

@@ -129,4 +129,22 @@ constexpr layer_memory mla_memory(const model_spec& m, const mla_mixer& x, doubl
           .act_width = m.d_model + x.q_rank + h * qk + x.kv_rank + x.rope_dim + h * (x.nope_dim + x.v_dim)};
 }
 
+/// The spec's rules for an MLA mixer: sizes in bounds, q_rank from 0 (no low-rank query).
+inline std::optional<spec_violation> check_spec(const model_spec&, const mla_mixer& l, const spec_rules& r) {
+  if (auto v = r.first_out_of_bounds({{"n_heads", l.n_heads, max_width},
+                                      {"kv_rank", l.kv_rank, max_width},
+                                      {"nope_dim", l.nope_dim, max_width},
+                                      {"rope_dim", l.rope_dim, max_width},
+                                      {"v_dim", l.v_dim, max_width}}))
+    return v;
+  if (l.q_rank < 0 || l.q_rank > max_width)
+    return r.violation("q_rank", "'q_rank' must be from 0 to 1048576");
+  return std::nullopt;
+}
+
+/// Tensor parallelism splits the heads (the latent cache is whole on every rank).
+inline void check_layout(const model_spec&, const mla_mixer& l, const layout_rules& r) {
+  r.divides("heads", l.n_heads, r.L.tp, "tp");
+}
+
 }  // namespace roofline::detail

@@ -54,4 +54,15 @@ constexpr layer_memory dense_mlp_memory(const model_spec& m, const mlp_channel& 
   return {.act_width = m.d_model + (x.gated ? 2.0 : 1.0) * x.ffn_dim};
 }
 
+/// The spec's rules for a dense MLP: its width in bounds.
+inline std::optional<spec_violation> check_spec(const model_spec&, const mlp_channel& f,
+                                                const spec_rules& r) {
+  return r.first_out_of_bounds({{"ffn_dim", f.ffn_dim, max_width}});
+}
+
+/// Tensor parallelism splits the MLP's width.
+inline void check_layout(const model_spec&, const mlp_channel& f, const layout_rules& r) {
+  r.divides("MLP width", f.ffn_dim, r.L.tp, "tp");
+}
+
 }  // namespace roofline::detail

@@ -142,4 +142,28 @@ constexpr layer_memory mlstm_memory(const model_spec& m, const mlstm_mixer& x, d
           .extra_bytes = std::ceil(prompt / x.chunk_size) * state};
 }
 
+/// The spec's rules for an mLSTM mixer: heads divide d_model, and the q/k head width
+/// qk_dim_factor x d_model / n_heads is a positive integer.
+inline std::optional<spec_violation> check_spec(const model_spec& m, const mlstm_mixer& x,
+                                                const spec_rules& r) {
+  if (auto v =
+          r.first_out_of_bounds({{"n_heads", x.n_heads, max_width}, {"chunk_size", x.chunk_size, max_width}}))
+    return v;
+  if (m.d_model % x.n_heads != 0)
+    return r.violation("n_heads",
+                       fmt::format("'n_heads' ({}) must divide 'd_model' ({})", x.n_heads, m.d_model));
+  const double d_qk = x.qk_dim_factor * (m.d_model / x.n_heads);
+  if (!(x.qk_dim_factor > 0) || d_qk != static_cast<int>(d_qk) || d_qk < 1)
+    return r.violation(
+        "qk_dim_factor",
+        fmt::format("'qk_dim_factor' ({}) times the head width ({}) must be a positive integer",
+                    x.qk_dim_factor, m.d_model / x.n_heads));
+  return std::nullopt;
+}
+
+/// Tensor parallelism splits the heads.
+inline void check_layout(const model_spec&, const mlstm_mixer& x, const layout_rules& r) {
+  r.divides("heads", x.n_heads, r.L.tp, "tp");
+}
+
 }  // namespace roofline::detail

@@ -104,5 +104,40 @@ constexpr layer_memory moe_memory(const model_spec& m, const moe_channel& x) {
   return {.act_width = d + x.n_experts + x.top_k * (d + up)};
 }
 
+/// The spec's rules for a MoE channel: sizes in bounds, top_k at most the experts, shared experts
+/// with a width, a load imbalance from 1 (uniform) to n_experts / top_k (a hot set of top_k).
+inline std::optional<spec_violation> check_spec(const model_spec&, const moe_channel& e,
+                                                const spec_rules& r) {
+  if (auto v = r.first_out_of_bounds({{"n_experts", e.n_experts, max_experts},
+                                      {"top_k", e.top_k, max_experts},
+                                      {"expert_dim", e.expert_dim, max_width}}))
+    return v;
+  if (e.top_k > e.n_experts)
+    return r.violation("top_k",
+                       fmt::format("'top_k' ({}) must not exceed 'n_experts' ({})", e.top_k, e.n_experts));
+  if (e.n_shared < 0 || e.n_shared > max_experts ||
+      (e.n_shared > 0 && (e.shared_dim < 1 || e.shared_dim > max_width)))
+    return r.violation("shared_dim",
+                       "shared experts need 'n_shared' from 0 to 65536 and a 'shared_dim' from 1 to 1048576");
+  if (!(e.load_imbalance >= 1) || e.load_imbalance > double(e.n_experts) / e.top_k)
+    return r.violation("load_imbalance",
+                       fmt::format("'load_imbalance' must be from 1 to n_experts / top_k ({}), got {}",
+                                   double(e.n_experts) / e.top_k, e.load_imbalance));
+  return std::nullopt;
+}
+
+/// Expert parallelism: ep divides the experts and the tp x dp GPUs of a stage they are spread
+/// over; each expert is split over moe_tp = tp dp / ep GPUs (which divides its width); tensor
+/// parallelism splits the shared experts' width.
+inline void check_layout(const model_spec&, const moe_channel& e, const layout_rules& r) {
+  const layout& L = r.L;
+  r.divides("experts", e.n_experts, L.ep, "ep");
+  if ((L.tp * L.dp) % L.ep != 0)
+    r.fail(fmt::format("ep {} must divide the tp x dp = {} GPUs of a stage the experts are spread over", L.ep,
+                       L.tp * L.dp));
+  r.divides("expert width", e.expert_dim, L.moe_tp(), "moe_tp = tp dp / ep =");
+  if (e.n_shared > 0) r.divides("shared experts' width", e.n_shared * e.shared_dim, L.tp, "tp");
+}
+
 }  // namespace detail
 }  // namespace roofline

@@ -1,6 +1,7 @@
 // io: model specs (the layer-stack form and the single-block shorthand), and HuggingFace configs by content.
 #include <set>
 
+#include "roofline/graph/graph.hpp"
 #include "roofline/io/io.hpp"
 #include "roofline/io/io_reader.hpp"
 

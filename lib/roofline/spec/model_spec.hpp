@@ -276,31 +276,17 @@ inline constexpr int max_layers = 4096;
 inline constexpr int max_experts = 65536;
 inline constexpr std::int64_t max_tokens = std::int64_t(1) << 40;
 
-/// Checks the rules that single values cannot: positive sizes, heads that divide widths,
-/// chunk sizes, patterns. io maps the key to its file position; estimate() calls this on
-/// every estimate for specs built in code, so strings are built only for a violation.
-inline std::optional<spec_violation> check(const model_spec& m) {
-  // Sizes that must lie in [1, hi]; the key is built only for a violation.
-  struct bounded {
-    const char* key;
-    std::int64_t value, hi;
-  };
-  const auto first_bad = [](auto&& prefix,
-                            std::initializer_list<bounded> fields) -> std::optional<spec_violation> {
-    for (const bounded& f : fields)
-      if (!(f.value > 0 && f.value <= f.hi)) {
-        const std::string k = prefix() + f.key;
-        return spec_violation{k,
-                              fmt::format("'{}' must be an integer from 1 to {}, got {}", k, f.hi, f.value)};
-      }
-    return std::nullopt;
-  };
+/// The rules of a spec that are not a layer kind's (those are beside each kind's builder in
+/// graph/, and check() in graph/graph.hpp runs both): d_model and the vocabulary in bounds, at
+/// least one layer and at most max_layers, every layer of a kind that exists, max_context and
+/// learned_positions in range. The key and message are built only for a violation.
+inline std::optional<spec_violation> check_model(const model_spec& m) {
   const auto fail = [](std::string key, std::string msg) {
     return std::optional<spec_violation>{{key, msg}};
   };
-  if (auto v = first_bad([] { return std::string(); },
-                         {{"d_model", m.d_model, max_width}, {"vocab_size", m.vocab_size, max_width}}))
-    return v;
+  for (const auto& [key, value] : {std::pair{"d_model", m.d_model}, {"vocab_size", m.vocab_size}})
+    if (!(value > 0 && value <= max_width))
+      return fail(key, fmt::format("'{}' must be an integer from 1 to {}, got {}", key, max_width, value));
   if (m.kinds.empty() || m.layers.empty()) return fail("layers", "a model needs at least one layer");
   if (m.layers.size() > std::size_t(max_layers))
     return fail("layers", fmt::format("{} layers; at most {} are allowed", m.layers.size(), max_layers));
@@ -310,95 +296,6 @@ inline std::optional<spec_violation> check(const model_spec& m) {
     return fail("max_context",
                 fmt::format("'max_context' must be from 1 to {}, got {}", max_tokens, m.max_context));
   if (m.learned_positions < 0) return fail("learned_positions", "'learned_positions' must be >= 0");
-  for (const layer_kind& k : m.kinds) {
-    const auto mixer = [&k] { return "mixers." + k.mixer_name + "."; };
-    const auto channel = [&k] { return "channels." + k.channel_name + "."; };
-    std::optional<spec_violation> v;
-    if (const auto* a = std::get_if<attention_mixer>(&k.mixer)) {
-      if ((v = first_bad(mixer, {{"n_heads", a->n_heads, max_width},
-                                 {"n_kv_heads", a->n_kv_heads, max_width},
-                                 {"head_dim", a->head_dim, max_width}})))
-        return v;
-      if (a->n_heads % a->n_kv_heads != 0)
-        return fail(mixer() + "n_kv_heads",
-                    fmt::format("'n_kv_heads' ({}) must divide 'n_heads' ({})", a->n_kv_heads, a->n_heads));
-      if (a->window < 0)
-        return fail(mixer() + "window", fmt::format("'window' must be >= 0, got {}", a->window));
-      if (!(a->softcap >= 0)) return fail(mixer() + "softcap", "'softcap' must be >= 0");
-    } else if (const auto* l = std::get_if<mla_mixer>(&k.mixer)) {
-      if ((v = first_bad(mixer, {{"n_heads", l->n_heads, max_width},
-                                 {"kv_rank", l->kv_rank, max_width},
-                                 {"nope_dim", l->nope_dim, max_width},
-                                 {"rope_dim", l->rope_dim, max_width},
-                                 {"v_dim", l->v_dim, max_width}})))
-        return v;
-      if (l->q_rank < 0 || l->q_rank > max_width)
-        return fail(mixer() + "q_rank", "'q_rank' must be from 0 to 1048576");
-    } else if (const auto* x = std::get_if<mlstm_mixer>(&k.mixer)) {
-      if ((v = first_bad(mixer,
-                         {{"n_heads", x->n_heads, max_width}, {"chunk_size", x->chunk_size, max_width}})))
-        return v;
-      if (m.d_model % x->n_heads != 0)
-        return fail(mixer() + "n_heads",
-                    fmt::format("'n_heads' ({}) must divide 'd_model' ({})", x->n_heads, m.d_model));
-      const double d_qk = x->qk_dim_factor * (m.d_model / x->n_heads);
-      if (!(x->qk_dim_factor > 0) || d_qk != static_cast<int>(d_qk) || d_qk < 1)
-        return fail(mixer() + "qk_dim_factor",
-                    fmt::format("'qk_dim_factor' ({}) times the head width ({}) must be a positive integer",
-                                x->qk_dim_factor, m.d_model / x->n_heads));
-    } else if (const auto* s1 = std::get_if<mamba1_mixer>(&k.mixer)) {
-      if ((v = first_bad(mixer, {{"d_state", s1->d_state, max_width},
-                                 {"d_conv", s1->d_conv, 1024},
-                                 {"expand", s1->expand, 64},
-                                 {"dt_rank", s1->dt_rank, max_width}})))
-        return v;
-    } else if (const auto* s2 = std::get_if<mamba2_mixer>(&k.mixer)) {
-      if ((v = first_bad(mixer, {{"d_state", s2->d_state, max_width},
-                                 {"d_conv", s2->d_conv, 1024},
-                                 {"expand", s2->expand, 64},
-                                 {"head_dim", s2->head_dim, max_width},
-                                 {"n_groups", s2->n_groups, max_width},
-                                 {"chunk_size", s2->chunk_size, max_width}})))
-        return v;
-      const std::int64_t inner = std::int64_t(s2->expand) * m.d_model;
-      if (inner % s2->head_dim != 0)
-        return fail(mixer() + "head_dim",
-                    fmt::format("'head_dim' ({}) must divide expand x d_model ({})", s2->head_dim, inner));
-      if ((inner / s2->head_dim) % s2->n_groups != 0)
-        return fail(mixer() + "n_groups", fmt::format("'n_groups' ({}) must divide the heads ({})",
-                                                      s2->n_groups, inner / s2->head_dim));
-    } else if (const auto* g = std::get_if<deltanet_mixer>(&k.mixer)) {
-      if ((v = first_bad(mixer, {{"n_k_heads", g->n_k_heads, max_width},
-                                 {"n_v_heads", g->n_v_heads, max_width},
-                                 {"k_head_dim", g->k_head_dim, max_width},
-                                 {"v_head_dim", g->v_head_dim, max_width},
-                                 {"conv_size", g->conv_size, 1024},
-                                 {"chunk_size", g->chunk_size, max_width}})))
-        return v;
-      if (g->n_v_heads % g->n_k_heads != 0)
-        return fail(mixer() + "n_k_heads",
-                    fmt::format("'n_k_heads' ({}) must divide 'n_v_heads' ({})", g->n_k_heads, g->n_v_heads));
-    }
-    if (const auto* f = std::get_if<mlp_channel>(&k.channel)) {
-      if ((v = first_bad(channel, {{"ffn_dim", f->ffn_dim, max_width}}))) return v;
-    } else if (const auto* e = std::get_if<moe_channel>(&k.channel)) {
-      if ((v = first_bad(channel, {{"n_experts", e->n_experts, max_experts},
-                                   {"top_k", e->top_k, max_experts},
-                                   {"expert_dim", e->expert_dim, max_width}})))
-        return v;
-      if (e->top_k > e->n_experts)
-        return fail(channel() + "top_k",
-                    fmt::format("'top_k' ({}) must not exceed 'n_experts' ({})", e->top_k, e->n_experts));
-      if (e->n_shared < 0 || e->n_shared > max_experts ||
-          (e->n_shared > 0 && (e->shared_dim < 1 || e->shared_dim > max_width)))
-        return fail(channel() + "shared_dim",
-                    "shared experts need 'n_shared' from 0 to 65536 and a 'shared_dim' from 1 to 1048576");
-      if (!(e->load_imbalance >= 1) || e->load_imbalance > double(e->n_experts) / e->top_k)
-        return fail(channel() + "load_imbalance",
-                    fmt::format("'load_imbalance' must be from 1 to n_experts / top_k ({}), got {}",
-                                double(e->n_experts) / e->top_k, e->load_imbalance));
-    }
-  }
   return std::nullopt;
 }
 

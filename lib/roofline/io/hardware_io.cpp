@@ -1,4 +1,5 @@
-// io: hardware profiles, measurements, scaling fits, and profiles written back (model specs: model_io.cpp).
+// io: parts (hw_profiles/) and stacks (stacks/), read strictly and written back as YAML; the hardware
+// an estimate runs on. Model specs: model_io.cpp; CSVs of measured runs: runs_io.cpp; fits: fits_io.cpp.
 #include "roofline/io/io.hpp"
 
 #include <array>
@@ -214,267 +215,48 @@ stack read_stack(const YAML::Node& root, const std::string& file) {
   return s;
 }
 
-std::vector<std::string> split_fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream ss(line);
-  while (std::getline(ss, cell, ',')) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
-
-// The header of a CSV (its first line; a byte-order mark dropped) as fields.
-std::vector<std::string> csv_header(std::istream& in, const std::string& path) {
-  std::string line;
-  if (!std::getline(in, line))
-    throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  return split_fields(line);
-}
-
-// Calls row(n, fields, at) for each non-empty line after the header: n its 1-based line number,
-// at(i) the 1-based column where field i starts (for messages). A line with another number of
-// fields than the header's is an error.
-template <class Row>
-void for_each_row(std::istream& in, std::size_t fields, const std::string& path, Row&& row) {
-  std::string line;
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    const auto f = split_fields(line);
-    if (f.size() != fields)
-      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), fields));
-    const auto at = [&](std::size_t i) {
-      std::size_t c = 1;
-      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
-      return c;
-    };
-    row(n, f, at);
-  }
-}
-
 }  // namespace
-
-std::vector<measurement> load_measurements(const std::string& path) {
-  return parse_measurements(slurp(path), path);
-}
-
-std::vector<measurement> parse_measurements(std::string_view text, const std::string& path) {
-  std::istringstream in{std::string(text)};
-  const auto header = csv_header(in, path);
-  static const std::array<std::string, 6> required{"model",    "batch",   "prefill",
-                                                   "generate", "ttft_ms", "step_ms"};
-  std::array<std::size_t, 6> col{};
-  for (std::size_t i = 0; i < required.size(); ++i) {
-    const auto it = std::find(header.begin(), header.end(), required[i]);
-    if (it == header.end())
-      throw input_error(
-          fmt::format("{}:1:1: missing column '{}'; required: model, batch, prefill, generate, "
-                      "ttft_ms, step_ms",
-                      path, required[i]));
-    col[i] = std::size_t(it - header.begin());
-  }
-  std::vector<measurement> rows;
-  for_each_row(in, header.size(), path, [&](int n, const std::vector<std::string>& f, const auto& at) {
-    const auto count = [&](std::size_t k) {
-      const std::string& s = f[col[k]];
-      const auto v = io_detail::whole(s);
-      if (!v || *v < 1 || *v > max_tokens)
-        throw input_error(fmt::format("{}:{}:{}: '{}' must be an integer from 1 to {}, got '{}'", path, n,
-                                      at(col[k]), required[k], max_tokens, s));
-      return std::int64_t(*v);
-    };
-    const auto time = [&](std::size_t k) -> std::optional<double> {
-      const std::string& s = f[col[k]];
-      if (s.empty()) return std::nullopt;
-      const auto v = io_detail::decimal(s);
-      if (!v || !(*v > 0))
-        throw input_error(
-            fmt::format("{}:{}:{}: '{}' must be a positive number of milliseconds or empty, got '{}'", path,
-                        n, at(col[k]), required[k], s));
-      return *v;
-    };
-    if (f[col[0]].empty()) throw input_error(fmt::format("{}:{}:{}: 'model' is empty", path, n, at(col[0])));
-    rows.push_back(
-        {f[col[0]], {.batch = count(1), .prefill = count(2), .generate = count(3)}, time(4), time(5), n});
-  });
-  return rows;
-}
-
-std::vector<engine_run> load_engine_runs(const std::string& path) {
-  return parse_engine_runs(slurp(path), path);
-}
-
-std::vector<engine_run> parse_engine_runs(std::string_view text, const std::string& path) {
-  std::istringstream in{std::string(text)};
-  const auto header = csv_header(in, path);
-  const auto column = [&](const std::string& name) {
-    const auto it = std::find(header.begin(), header.end(), name);
-    if (it == header.end())
-      throw input_error(fmt::format(
-          "{}:1:1: missing column '{}' of an engine-runs CSV (serving/README.md lists them)", path, name));
-    return std::size_t(it - header.begin());
-  };
-  const std::size_t c_id = column("id"), c_source = column("silicon_data_source"),
-                    c_engine = column("backend"), c_version = column("backend_version"),
-                    c_model = column("model_path"), c_system = column("system"),
-                    c_precision = column("precision"), c_mode = column("mode"), c_isl = column("isl"),
-                    c_osl = column("osl"), c_gemm = column("gemm_quant_mode"),
-                    c_moe = column("moe_quant_mode"), c_ttft = column("silicon_ttft_ms"),
-                    c_tpot = column("silicon_tpot_ms");
-  const auto pool_columns = [&](const std::string& prefix, bool workers) {
-    std::array<std::size_t, 7> c{};
-    c[0] = workers ? column(prefix + "num_workers") : header.size();
-    c[1] = column(prefix + "batch_size");
-    std::size_t i = 2;
-    for (const char* k : {"tp_size", "pp_size", "attention_dp_size", "moe_tp_size", "moe_ep_size"})
-      c[i++] = column(prefix + k);
-    return c;
-  };
-  const auto agg_c = pool_columns("", false), pre_c = pool_columns("prefill_", true),
-             dec_c = pool_columns("decode_", true);
-  std::vector<engine_run> rows;
-  for_each_row(in, header.size(), path, [&](int n, const std::vector<std::string>& f, const auto& at) {
-    const auto fail = [&](std::size_t i, const std::string& what) {
-      throw input_error(fmt::format("{}:{}:{}: '{}' {}, got '{}'", path, n, at(i), header[i], what, f[i]));
-    };
-    // sizes: an integer from `least`; an empty parallel field is 1 (the README's rule)
-    const auto integer = [&](std::size_t i, bool empty_is_one, long long least = 1,
-                             long long most = max_tokens) -> std::int64_t {
-      if (i >= f.size()) return 1;
-      if (f[i].empty()) {
-        if (empty_is_one) return 1;
-        fail(i, "must be given");
-      }
-      const auto v = io_detail::whole(f[i]);
-      if (!v || *v < least || *v > most)
-        fail(i, fmt::format("must be an integer from {} to {}", least, most));
-      return std::int64_t(*v);
-    };
-    constexpr long long most_gpus = 1 << 16;  // max_parallel: GPUs in one dimension of a layout
-    const auto time = [&](std::size_t i) {
-      const auto v = io_detail::decimal(f[i]);
-      if (!v || !(*v > 0) || !(*v < 1e12)) fail(i, "must be a positive number of milliseconds");
-      return *v;
-    };
-    const auto pool = [&](const std::array<std::size_t, 7>& c) {
-      engine_run::pool p;
-      p.workers = int(integer(c[0], true, 1, most_gpus));
-      p.batch = c[1] < f.size() && !f[c[1]].empty() ? int(integer(c[1], true, 1, 1 << 30)) : 0;
-      // a parallel size of 0 is read as given (some rows state it): such a run is skipped
-      p.tp = int(integer(c[2], true, 0, most_gpus));
-      p.pp = int(integer(c[3], true, 0, most_gpus));
-      p.dp = int(integer(c[4], true, 0, most_gpus));
-      p.moe_tp = int(integer(c[5], true, 0, most_gpus));
-      p.moe_ep = int(integer(c[6], true, 0, most_gpus));
-      return p;
-    };
-    engine_run r;
-    r.id = f[c_id];
-    r.engine = f[c_engine];
-    r.engine_version = f[c_version];
-    r.model = f[c_model];
-    r.system = f[c_system];
-    r.precision = f[c_precision];
-    r.gemm_quant = f[c_gemm];
-    r.moe_quant = f[c_moe];
-    for (std::size_t i : {c_engine, c_model, c_system})
-      if (f[i].empty()) fail(i, "must be given");
-    if (f[c_mode] != "agg" && f[c_mode] != "disagg") fail(c_mode, "must be agg or disagg");
-    r.disaggregated = f[c_mode] == "disagg";
-    r.isl = integer(c_isl, false);
-    r.osl = integer(c_osl, false);
-    const std::string key = "silicon_concurrency=";
-    const std::size_t k = f[c_source].find(key);
-    if (k != std::string::npos) {  // absent: concurrency 0, a run that cannot be reproduced
-      std::size_t end = k + key.size();
-      while (end < f[c_source].size() && std::isdigit(static_cast<unsigned char>(f[c_source][end]))) ++end;
-      const auto conc = io_detail::whole(f[c_source].substr(k + key.size(), end - k - key.size()));
-      if (!conc || *conc < 1 || *conc > 1'000'000'000)
-        fail(c_source, "must hold a concurrency from 1 to 1e9");
-      r.concurrency = double(*conc);
-    }
-    r.agg = pool(agg_c);
-    if (r.disaggregated) {
-      r.stages_stated =
-          !f[pre_c[2]].empty() && !f[dec_c[2]].empty() && !f[pre_c[0]].empty() && !f[dec_c[0]].empty();
-      if (r.stages_stated) {
-        r.prefill = pool(pre_c);
-        r.decode = pool(dec_c);
-      }
-    }
-    r.ttft_ms = time(c_ttft);
-    r.tpot_ms = time(c_tpot);
-    r.line = n;
-    rows.push_back(std::move(r));
-  });
-  return rows;
-}
-
-namespace {
-
-// A list under `fits:`, each entry read by `read`.
-template <class T, class Read>
-std::vector<T> read_fits(std::string_view text, const std::string& path, Read read) {
-  const std::string file = path;
-  const YAML::Node root = parse(text, file);
-  reader r(file, root, "", {"fits"});
-  const YAML::Node list = r.required("fits");
-  if (!list.IsSequence() || list.size() == 0) r.fail(list, "'fits' must be a non-empty list");
-  std::vector<T> out;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    reader e(file, list[i], fmt::format("fits[{}]", i));
-    T fit;
-    fit.family = e.choice<std::string>(e.required("family"), "family", "family", "transformer, xlstm",
-                                       [](std::string_view s) -> std::optional<std::string> {
-                                         if (s == "transformer" || s == "xlstm") return std::string(s);
-                                         return std::nullopt;
-                                       });
-    fit.context = e.positive_int("context", 1 << 30);
-    fit.source = e.string("source");
-    read(e, fit);
-    e.finish();
-    out.push_back(std::move(fit));
-  }
-  r.finish();
-  return out;
-}
-
-}  // namespace
-
-std::vector<loss_fit> load_loss_fits(const std::string& path) { return parse_loss_fits(slurp(path), path); }
-std::vector<isoflop_fit> load_isoflop_fits(const std::string& path) {
-  return parse_isoflop_fits(slurp(path), path);
-}
-
-std::vector<loss_fit> parse_loss_fits(std::string_view text, const std::string& path) {
-  return read_fits<loss_fit>(text, path, [](reader& e, loss_fit& f) {
-    f.name = e.string("name");
-    f.log_a = e.number("log_a", -1e3, false, 1e3);
-    f.log_b = e.number("log_b", -1e3, false, 1e3);
-    f.log_e = e.number("log_e", -1e3, false, 1e3);
-    f.alpha = e.number("alpha", 0, true, 100);
-    f.beta = e.number("beta", 0, true, 100);
-    f.gamma = e.number("gamma", 0, true, 100);
-  });
-}
-
-std::vector<isoflop_fit> parse_isoflop_fits(std::string_view text, const std::string& path) {
-  return read_fits<isoflop_fit>(text, path, [](reader& e, isoflop_fit& f) {
-    f.params_coefficient = e.number("params_coefficient", 0, true, 1e30);
-    f.params_exponent = e.number("params_exponent", 0, true, 10);
-    f.tokens_coefficient = e.number("tokens_coefficient", 0, true, 1e30);
-    f.tokens_exponent = e.number("tokens_exponent", 0, true, 10);
-  });
-}
-
-namespace {
 
 void emit_sources(YAML::Emitter& y, const std::vector<std::string>& sources) {
   y << YAML::Key << "sources" << YAML::Value << YAML::BeginSeq;
   for (const std::string& s : sources) y << s;
   y << YAML::EndSeq;
+}
+
+namespace {
+
+void emit_serving(YAML::Emitter& y, const serving_params& sp) {
+  y << YAML::Key << "serving" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "max_batch_tokens" << YAML::Value << std::int64_t(sp.max_batch_tokens);
+  y << YAML::Key << "max_batch" << YAML::Value << std::int64_t(sp.max_batch);
+  y << YAML::Key << "memory_fraction" << YAML::Value << sp.memory_fraction;
+  y << YAML::Key << "block_tokens" << YAML::Value << std::int64_t(sp.block_tokens);
+  y << YAML::Key << "reserve_final_length" << YAML::Value << sp.reserve_final_length;
+  y << YAML::Key << "iteration_overhead_us" << YAML::Value << sp.iteration_overhead.value() * 1e6;
+  y << YAML::Key << "request_overhead_ms" << YAML::Value << sp.request_overhead.value() * 1e3;
+  y << YAML::Key << "admission_wait" << YAML::Value << sp.admission_wait;
+  y << YAML::Key << "queued_requests" << YAML::Value << sp.queued_requests;
+  y << YAML::Key << "burst" << YAML::Value << sp.burst;
+  y << YAML::EndMap;
+}
+
+void emit_calibration(YAML::Emitter& y, const calibration_record& c) {
+  const auto cells = [&](const char* key, const std::vector<error_cell>& v) {
+    y << YAML::Key << key << YAML::Value << YAML::BeginSeq;
+    for (const error_cell& e : v)
+      y << YAML::Flow << YAML::BeginMap << YAML::Key << "architecture" << YAML::Value << e.architecture
+        << YAML::Key << "phase" << YAML::Value << e.phase << YAML::Key << "n" << YAML::Value << e.n
+        << YAML::Key << "median_ape" << YAML::Value << e.median_ape << YAML::Key << "mean_ape" << YAML::Value
+        << e.mean_ape << YAML::Key << "p90_ape" << YAML::Value << e.p90_ape << YAML::Key << "max_ape"
+        << YAML::Value << e.max_ape << YAML::EndMap;
+    y << YAML::EndSeq;
+  };
+  y << YAML::Key << "calibration" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "dataset" << YAML::Value << c.dataset << YAML::Key << "date" << YAML::Value << c.date;
+  y << YAML::Key << "method" << YAML::Value << c.method;
+  cells("in_sample", c.in_sample);
+  if (!c.held_out.empty()) cells("held_out", c.held_out);
+  y << YAML::EndMap;
 }
 
 }  // namespace
@@ -567,41 +349,9 @@ std::string stack_yaml(const stack& s) {
   y << YAML::Key << "overhead_us" << YAML::Value << t.collectives.overhead.value() * 1e6;
   y << YAML::Key << "overlap" << YAML::Value << std::string(name(t.collectives.overlap));
   y << YAML::EndMap;
-  if (t.serving.stated) {
-    const serving_params& sp = t.serving;
-    y << YAML::Key << "serving" << YAML::Value << YAML::BeginMap;
-    y << YAML::Key << "max_batch_tokens" << YAML::Value << std::int64_t(sp.max_batch_tokens);
-    y << YAML::Key << "max_batch" << YAML::Value << std::int64_t(sp.max_batch);
-    y << YAML::Key << "memory_fraction" << YAML::Value << sp.memory_fraction;
-    y << YAML::Key << "block_tokens" << YAML::Value << std::int64_t(sp.block_tokens);
-    y << YAML::Key << "reserve_final_length" << YAML::Value << sp.reserve_final_length;
-    y << YAML::Key << "iteration_overhead_us" << YAML::Value << sp.iteration_overhead.value() * 1e6;
-    y << YAML::Key << "request_overhead_ms" << YAML::Value << sp.request_overhead.value() * 1e3;
-    y << YAML::Key << "admission_wait" << YAML::Value << sp.admission_wait;
-    y << YAML::Key << "queued_requests" << YAML::Value << sp.queued_requests;
-    y << YAML::Key << "burst" << YAML::Value << sp.burst;
-    y << YAML::EndMap;
-  }
+  if (t.serving.stated) emit_serving(y, t.serving);
   y << YAML::EndMap;
-  if (s.calibration) {
-    const calibration_record& c = *s.calibration;
-    const auto cells = [&](const char* key, const std::vector<error_cell>& v) {
-      y << YAML::Key << key << YAML::Value << YAML::BeginSeq;
-      for (const error_cell& e : v)
-        y << YAML::Flow << YAML::BeginMap << YAML::Key << "architecture" << YAML::Value << e.architecture
-          << YAML::Key << "phase" << YAML::Value << e.phase << YAML::Key << "n" << YAML::Value << e.n
-          << YAML::Key << "median_ape" << YAML::Value << e.median_ape << YAML::Key << "mean_ape"
-          << YAML::Value << e.mean_ape << YAML::Key << "p90_ape" << YAML::Value << e.p90_ape << YAML::Key
-          << "max_ape" << YAML::Value << e.max_ape << YAML::EndMap;
-      y << YAML::EndSeq;
-    };
-    y << YAML::Key << "calibration" << YAML::Value << YAML::BeginMap;
-    y << YAML::Key << "dataset" << YAML::Value << c.dataset << YAML::Key << "date" << YAML::Value << c.date;
-    y << YAML::Key << "method" << YAML::Value << c.method;
-    cells("in_sample", c.in_sample);
-    if (!c.held_out.empty()) cells("held_out", c.held_out);
-    y << YAML::EndMap;
-  }
+  if (s.calibration) emit_calibration(y, *s.calibration);
   y << YAML::EndMap;
   return std::string(y.c_str()) + "\n";
 }

@@ -1,0 +1,241 @@
+// io: CSVs of measured runs: fixed-batch measurements (validate, calibrate) and engine runs (serving),
+// each error at its line and column with the column's name.
+#include <array>
+#include <cctype>
+#include <functional>
+#include <map>
+#include <sstream>
+
+#include "roofline/io/io.hpp"
+#include "roofline/io/io_reader.hpp"
+
+namespace roofline {
+namespace {
+
+using io_detail::slurp;
+
+std::vector<std::string> split_fields(const std::string& line) {
+  std::vector<std::string> out;
+  std::string cell;
+  std::istringstream ss(line);
+  while (std::getline(ss, cell, ',')) out.push_back(cell);
+  if (!line.empty() && line.back() == ',') out.emplace_back();
+  return out;
+}
+
+// The header of a CSV (its first line; a byte-order mark dropped) as fields.
+std::vector<std::string> csv_header(std::istream& in, const std::string& path) {
+  std::string line;
+  if (!std::getline(in, line))
+    throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
+  return split_fields(line);
+}
+
+// Calls row(n, fields, at) for each non-empty line after the header: n its 1-based line number,
+// at(i) the 1-based column where field i starts (for messages). A line with another number of
+// fields than the header's is an error.
+template <class Row>
+void for_each_row(std::istream& in, std::size_t fields, const std::string& path, Row&& row) {
+  std::string line;
+  for (int n = 2; std::getline(in, line); ++n) {
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line.empty()) continue;
+    const auto f = split_fields(line);
+    if (f.size() != fields)
+      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), fields));
+    const auto at = [&](std::size_t i) {
+      std::size_t c = 1;
+      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
+      return c;
+    };
+    row(n, f, at);
+  }
+}
+
+}  // namespace
+
+std::vector<measurement> load_measurements(const std::string& path) {
+  return parse_measurements(slurp(path), path);
+}
+
+std::vector<measurement> parse_measurements(std::string_view text, const std::string& path) {
+  std::istringstream in{std::string(text)};
+  const auto header = csv_header(in, path);
+  static const std::array<std::string, 6> required{"model",    "batch",   "prefill",
+                                                   "generate", "ttft_ms", "step_ms"};
+  std::array<std::size_t, 6> col{};
+  for (std::size_t i = 0; i < required.size(); ++i) {
+    const auto it = std::find(header.begin(), header.end(), required[i]);
+    if (it == header.end())
+      throw input_error(
+          fmt::format("{}:1:1: missing column '{}'; required: model, batch, prefill, generate, "
+                      "ttft_ms, step_ms",
+                      path, required[i]));
+    col[i] = std::size_t(it - header.begin());
+  }
+  std::vector<measurement> rows;
+  for_each_row(in, header.size(), path, [&](int n, const std::vector<std::string>& f, const auto& at) {
+    const auto count = [&](std::size_t k) {
+      const std::string& s = f[col[k]];
+      const auto v = io_detail::whole(s);
+      if (!v || *v < 1 || *v > max_tokens)
+        throw input_error(fmt::format("{}:{}:{}: '{}' must be an integer from 1 to {}, got '{}'", path, n,
+                                      at(col[k]), required[k], max_tokens, s));
+      return std::int64_t(*v);
+    };
+    const auto time = [&](std::size_t k) -> std::optional<double> {
+      const std::string& s = f[col[k]];
+      if (s.empty()) return std::nullopt;
+      const auto v = io_detail::decimal(s);
+      if (!v || !(*v > 0))
+        throw input_error(
+            fmt::format("{}:{}:{}: '{}' must be a positive number of milliseconds or empty, got '{}'", path,
+                        n, at(col[k]), required[k], s));
+      return *v;
+    };
+    if (f[col[0]].empty()) throw input_error(fmt::format("{}:{}:{}: 'model' is empty", path, n, at(col[0])));
+    rows.push_back(
+        {f[col[0]], {.batch = count(1), .prefill = count(2), .generate = count(3)}, time(4), time(5), n});
+  });
+  return rows;
+}
+
+std::vector<engine_run> load_engine_runs(const std::string& path) {
+  return parse_engine_runs(slurp(path), path);
+}
+
+namespace {
+
+// The columns of an engine-runs CSV, found by name in its header, and the reading of one row.
+class engine_run_row {
+ public:
+  engine_run_row(const std::vector<std::string>& header, const std::string& path)
+      : header_(header), path_(path) {
+    for (const char* k :
+         {"id", "silicon_data_source", "backend", "backend_version", "model_path", "system", "precision",
+          "mode", "isl", "osl", "gemm_quant_mode", "moe_quant_mode", "silicon_ttft_ms", "silicon_tpot_ms"})
+      col_[k] = column(k);
+    agg_ = pool_columns("", false), prefill_ = pool_columns("prefill_", true),
+    decode_ = pool_columns("decode_", true);
+  }
+
+  engine_run read(int n, const std::vector<std::string>& f,
+                  const std::function<std::size_t(std::size_t)>& at) {
+    n_ = n, f_ = &f, at_ = &at;
+    engine_run r;
+    r.id = text("id"), r.engine = text("backend"), r.engine_version = text("backend_version");
+    r.model = text("model_path"), r.system = text("system"), r.precision = text("precision");
+    r.gemm_quant = text("gemm_quant_mode"), r.moe_quant = text("moe_quant_mode");
+    for (const char* k : {"backend", "model_path", "system"})
+      if (text(k).empty()) fail(col_.at(k), "must be given");
+    if (text("mode") != "agg" && text("mode") != "disagg") fail(col_.at("mode"), "must be agg or disagg");
+    r.disaggregated = text("mode") == "disagg";
+    r.isl = integer(col_.at("isl"), false);
+    r.osl = integer(col_.at("osl"), false);
+    r.concurrency = concurrency();
+    r.agg = pool(agg_);
+    if (r.disaggregated) {
+      r.stages_stated = !f[prefill_[2]].empty() && !f[decode_[2]].empty() && !f[prefill_[0]].empty() &&
+                        !f[decode_[0]].empty();
+      if (r.stages_stated) r.prefill = pool(prefill_), r.decode = pool(decode_);
+    }
+    r.ttft_ms = time(col_.at("silicon_ttft_ms"));
+    r.tpot_ms = time(col_.at("silicon_tpot_ms"));
+    r.line = n;
+    return r;
+  }
+
+ private:
+  using pool_cols = std::array<std::size_t, 7>;    // workers, batch, tp, pp, dp, moe_tp, moe_ep
+  static constexpr long long most_gpus = 1 << 16;  // max_parallel: GPUs in one dimension of a layout
+
+  std::size_t column(const std::string& name) const {
+    const auto it = std::find(header_.begin(), header_.end(), name);
+    if (it == header_.end())
+      throw input_error(fmt::format(
+          "{}:1:1: missing column '{}' of an engine-runs CSV (serving/README.md lists them)", path_, name));
+    return std::size_t(it - header_.begin());
+  }
+  pool_cols pool_columns(const std::string& prefix, bool workers) const {
+    pool_cols c{};
+    c[0] = workers ? column(prefix + "num_workers") : header_.size();
+    c[1] = column(prefix + "batch_size");
+    std::size_t i = 2;
+    for (const char* k : {"tp_size", "pp_size", "attention_dp_size", "moe_tp_size", "moe_ep_size"})
+      c[i++] = column(prefix + k);
+    return c;
+  }
+  const std::string& text(const char* key) const { return (*f_)[col_.at(key)]; }
+  [[noreturn]] void fail(std::size_t i, const std::string& what) const {
+    throw input_error(
+        fmt::format("{}:{}:{}: '{}' {}, got '{}'", path_, n_, (*at_)(i), header_[i], what, (*f_)[i]));
+  }
+  // A size: an integer from `least`; an empty parallel field is 1 (the README's rule).
+  std::int64_t integer(std::size_t i, bool empty_is_one, long long least = 1,
+                       long long most = max_tokens) const {
+    const std::vector<std::string>& f = *f_;
+    if (i >= f.size()) return 1;
+    if (f[i].empty()) {
+      if (empty_is_one) return 1;
+      fail(i, "must be given");
+    }
+    const auto v = io_detail::whole(f[i]);
+    if (!v || *v < least || *v > most) fail(i, fmt::format("must be an integer from {} to {}", least, most));
+    return std::int64_t(*v);
+  }
+  double time(std::size_t i) const {
+    const auto v = io_detail::decimal((*f_)[i]);
+    if (!v || !(*v > 0) || !(*v < 1e12)) fail(i, "must be a positive number of milliseconds");
+    return *v;
+  }
+  // "silicon_concurrency=N" in the source field; absent: 0, a run that cannot be reproduced.
+  double concurrency() const {
+    const std::string key = "silicon_concurrency=", &source = text("silicon_data_source");
+    const std::size_t k = source.find(key);
+    if (k == std::string::npos) return 0;
+    std::size_t end = k + key.size();
+    while (end < source.size() && std::isdigit(static_cast<unsigned char>(source[end]))) ++end;
+    const auto conc = io_detail::whole(source.substr(k + key.size(), end - k - key.size()));
+    if (!conc || *conc < 1 || *conc > 1'000'000'000)
+      fail(col_.at("silicon_data_source"), "must hold a concurrency from 1 to 1e9");
+    return double(*conc);
+  }
+  engine_run::pool pool(const pool_cols& c) const {
+    const std::vector<std::string>& f = *f_;
+    engine_run::pool p;
+    p.workers = int(integer(c[0], true, 1, most_gpus));
+    p.batch = c[1] < f.size() && !f[c[1]].empty() ? int(integer(c[1], true, 1, 1 << 30)) : 0;
+    // a parallel size of 0 is read as given (some rows state it): such a run is skipped
+    p.tp = int(integer(c[2], true, 0, most_gpus));
+    p.pp = int(integer(c[3], true, 0, most_gpus));
+    p.dp = int(integer(c[4], true, 0, most_gpus));
+    p.moe_tp = int(integer(c[5], true, 0, most_gpus));
+    p.moe_ep = int(integer(c[6], true, 0, most_gpus));
+    return p;
+  }
+
+  const std::vector<std::string>& header_;
+  const std::string& path_;
+  std::map<std::string, std::size_t> col_;
+  pool_cols agg_{}, prefill_{}, decode_{};
+  int n_ = 0;
+  const std::vector<std::string>* f_ = nullptr;
+  const std::function<std::size_t(std::size_t)>* at_ = nullptr;
+};
+
+}  // namespace
+
+std::vector<engine_run> parse_engine_runs(std::string_view text, const std::string& path) {
+  std::istringstream in{std::string(text)};
+  const auto header = csv_header(in, path);
+  engine_run_row reader(header, path);
+  std::vector<engine_run> rows;
+  for_each_row(in, header.size(), path, [&](int n, const std::vector<std::string>& f, const auto& at) {
+    rows.push_back(reader.read(n, f, at));
+  });
+  return rows;
+}
+
+}  // namespace roofline
