@@ -192,8 +192,8 @@ PYBIND11_MODULE(roofline, mod) {
       .def(
           "to_dict",
           [](const result& x) {
-            return json_loads(
-                render(make_report(*x.model, *x.hw, x.work, x.policy), report_format::json, false));
+            const report r = make_report(*x.model, *x.hw, x.work, x.policy);
+            return json_loads(render(estimate_view{r}, report_format::json));
           },
           "the report as `estimate --format json` prints it (every op of every layer), as a dict")
       .def("__repr__", [](const result& x) {
@@ -351,7 +351,7 @@ PYBIND11_MODULE(roofline, mod) {
         std::vector<const model_spec*> ms;
         for (const auto& p : models) ms.push_back(p.get());
         const comparison c = compare(ms, *hw, {.batch = batch, .prefill = 1, .generate = generate}, prefill);
-        return json_loads(render_comparison(c, report_format::json));
+        return json_loads(render(comparison_view{c}, report_format::json));
       },
       py::arg("models"), py::arg("hardware"), py::arg("prefill"), py::arg("batch") = 1,
       py::arg("generate") = 1,
@@ -404,7 +404,7 @@ PYBIND11_MODULE(roofline, mod) {
         pool(prefill, s.prefill, "prefill");
         pool(decode, s.decode, "decode");
         const serving_result r = serve(*m, *hw, s, policy_of(overlap_));
-        return json_loads(render_serving(*m, *hw, s, r, report_format::json));
+        return json_loads(render(serving_view{*m, *hw, s, r}, report_format::json));
       },
       py::arg("model"), py::arg("hardware"), py::arg("isl") = 4096, py::arg("osl") = 512,
       py::arg("concurrency") = 64, py::arg("mode") = "agg", py::arg("tp") = 1, py::arg("pp") = 1,
@@ -438,7 +438,7 @@ PYBIND11_MODULE(roofline, mod) {
         };
         const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms));
         return json_loads(
-            render_deployments(*m, *hw, sp, points, best, ttft_ms, tpot_ms, report_format::json));
+            render(deployments_view{*m, *hw, sp, points, best, ttft_ms, tpot_ms}, report_format::json));
       },
       py::arg("model"), py::arg("hardware"), py::arg("gpus") = 8, py::arg("isl") = 4096, py::arg("osl") = 512,
       py::arg("max_concurrency") = 1024, py::arg("ttft_ms") = py::none(), py::arg("tpot_ms") = py::none(),

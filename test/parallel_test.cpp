@@ -286,7 +286,7 @@ TEST_CASE("the report of a layout: a parallel object, each op's stage and link, 
   workload w{.batch = 8, .prefill = 512, .generate = 16};
   w.parallel = {.tp = 2, .pp = 2, .ep = 2};
   const report r = make_report(m, hw, w, std::nullopt);
-  const auto j = nlohmann::json::parse(render(r, report_format::json, false));
+  const auto j = nlohmann::json::parse(render(estimate_view{r}, report_format::json));
   CHECK(j["parallel"]["gpus"] == 4);
   CHECK(j["parallel"]["moe_tp"] == 1);
   CHECK(j["parallel"]["stages"].size() == 2);
@@ -305,15 +305,15 @@ TEST_CASE("the report of a layout: a parallel object, each op's stage and link, 
   }
   CHECK(sends == 1);
   CHECK(stage1 > 0);
-  const std::string table = render(r, report_format::table, true);
+  const std::string table = render(estimate_view{r, true}, report_format::table);
   CHECK(table.find("stage 1 (layers 24 to 47)") != std::string::npos);
   CHECK(table.find("memory per GPU, st. 1") != std::string::npos);
   CHECK(table.find("pipeline bubble") != std::string::npos);
   CHECK(table.find("moe_all_reduce (all_reduce, scale_up)") != std::string::npos);
   // one GPU: the layout of 1s, nothing more
   const auto one = nlohmann::json::parse(
-      render(make_report(m, hw, {.batch = 1, .prefill = 64, .generate = 4}, std::nullopt),
-             report_format::json, false));
+      render(estimate_view{make_report(m, hw, {.batch = 1, .prefill = 64, .generate = 4}, std::nullopt)},
+             report_format::json));
   CHECK(one["parallel"] == nlohmann::json{{"tp", 1},
                                           {"pp", 1},
                                           {"ep", 1},

@@ -6,6 +6,7 @@
 #include "helpers.hpp"
 #include "roofline/fit/engine_runs.hpp"
 #include "roofline/io/io.hpp"
+#include "roofline/report/report.hpp"
 #include "roofline/serving/deploy.hpp"
 #include "roofline/serving/serving.hpp"
 
@@ -160,14 +161,23 @@ TEST_CASE("the KV cache bounds the concurrency a GPU admits") {
   CHECK(r.max_concurrency == 91);
   CHECK(r.iterations.running == 91);
   CHECK(r.iterations.waiting == 37);
-  CHECK(r.notes.back().find("the KV cache admits fewer") != std::string::npos);
+  CHECK(r.notes.back().what == serving_note::kind::slots_wait);
+  CHECK(r.notes.back().kv_limited);
+  CHECK(r.notes.back().waiting == 37);
+  const serving_workload w128{.isl = 4096, .osl = 512, .concurrency = 128};
+  CHECK(serving_view{m, hw, w128, r}.note_text(r.notes.back()) ==
+        "37 requests a rank wait for a slot: the KV cache admits fewer");
   // pages allocated as the request grows: 4,096 + 256 = 4,352 tokens (136 pages): 97 requests
   hw.timing.serving.reserve_final_length = false;
   CHECK(serve(m, hw, serving_workload{.isl = 4096, .osl = 512, .concurrency = 128}).memory.admitted == 97);
   // Llama-3.1-70B in bf16 (141 GB of weights) leaves no pool on one 80 GB GPU: reported
   const serving_result big = serve(spec("llama3.1_70b"), hw, serving_workload{.isl = 1024, .osl = 128});
   CHECK_FALSE(big.fits);
-  CHECK(big.notes.back().find("does not fit") != std::string::npos);
+  CHECK(big.notes.back().what == serving_note::kind::request_too_large);
+  const serving_workload w1024{.isl = 1024, .osl = 128};
+  CHECK(serving_view{spec("llama3.1_70b"), hw, w1024, big}
+            .note_text(big.notes.back())
+            .rfind("one request of 1024 + 128 tokens does not fit: ", 0) == 0);
 }
 
 TEST_CASE("a disaggregated request sends its KV cache over NVLink and waits for the prefill worker") {

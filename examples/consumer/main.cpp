@@ -54,7 +54,8 @@ int main() {
   std::printf("%s on %s: TTFT %.3f ms, step %.3f ms, %s-bound decode, %.0f parameters\n", llama.name.c_str(),
               h100.name.c_str(), r.ttft.value() * 1e3, r.step_time.value() * 1e3,
               std::string(name(r.decode.bound)).c_str(), parameters(llama));
-  const std::string json = render(make_report(llama, h100, w, std::nullopt), report_format::json, false);
+  const std::string json =
+      render(estimate_view{make_report(llama, h100, w, std::nullopt)}, report_format::json);
   std::printf("JSON report of %zu bytes\n", json.size());
   return 0;
 }

@@ -43,7 +43,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
       std::abort();  // a report would print a number that is not one
     for (auto f :
          {roofline::report_format::table, roofline::report_format::json, roofline::report_format::csv})
-      (void)roofline::render(r, f, true);
+      (void)roofline::render(roofline::estimate_view{r, true}, f);
   } catch (const roofline::input_error&) {}
   return 0;
 }

@@ -90,14 +90,14 @@ int commands::best_deployment(int argc, char** argv) {
       const std::optional<roofline::seconds> tp =
           tpot_ms ? std::optional(*tpot_ms * 1e-3 * roofline::second) : std::nullopt;
       const auto best = roofline::best_within(points, tt, tp);
-      const std::string text = roofline::render_deployments(m, hw, sp, points, best, ttft_ms, tpot_ms, f);
+      const roofline::deployments_view view{m, hw, sp, points, best, ttft_ms, tpot_ms};
       if (f == roofline::report_format::json)
-        all.push_back(nlohmann::json::parse(text));
+        all.push_back(view.json());
       else
-        std::cout << (i ? "\n" : "") << text;
+        std::cout << (i ? "\n" : "") << view.table();
       series.push_back({label, points});
     }
-    if (f == roofline::report_format::json) std::cout << nlohmann::json{{"models", all}}.dump(2) << "\n";
+    if (f == roofline::report_format::json) std::cout << roofline::json_text(nlohmann::json{{"models", all}});
     if (!plot.empty())
       roofline::plot_frontier(
           series, fmt::format("{} x {} ({}), {} + {} tokens", sp.gpus, hw.name, hw.stack, sp.isl, sp.osl),

@@ -170,15 +170,8 @@ int commands::calibrate(int argc, char** argv) {
     std::ofstream out(out_path);
     if (!(out << roofline::stack_yaml(result)))
       throw roofline::input_error(out_path + ":1:1: cannot write file");
-    if (f == roofline::report_format::json) {
-      std::cout << "{\"in_sample\": " << roofline::render_cells(in_sample, f, "")
-                << ", \"held_out\": " << roofline::render_cells(held_out, f, "") << "}\n";
-    } else {
-      std::cout << roofline::render_cells(in_sample, f, "in sample (fitted on every model)");
-      if (cross)
-        std::cout << "\n"
-                  << roofline::render_cells(held_out, f,
-                                            "held out (each model predicted by a fit on the others)");
+    std::cout << roofline::render(roofline::calibration_view{in_sample, held_out}, f);
+    if (f == roofline::report_format::table) {
       std::cout << "\nparameters:\n";
       for (const auto& p :
            roofline::fit_parameters(options.share_phases, hw.timing.attention_long_from_keys > 0))

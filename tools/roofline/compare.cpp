@@ -68,7 +68,7 @@ int commands::compare(int argc, char** argv) {
     const auto f = format == "json"  ? roofline::report_format::json
                    : format == "csv" ? roofline::report_format::csv
                                      : roofline::report_format::table;
-    std::cout << roofline::render_comparison(c, f);
+    std::cout << roofline::render(roofline::comparison_view{c}, f);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

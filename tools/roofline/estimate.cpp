@@ -66,7 +66,7 @@ int commands::estimate(int argc, char** argv) {
                                   fmt::format("{} on {} ({}), batch {}, prompt {}, {} generated", model.name,
                                               hw.name, hw.stack, w.batch, w.prefill, w.generate),
                                   plot_tp);
-    std::cout << roofline::render(report, f, layers);
+    std::cout << roofline::render(roofline::estimate_view{report, layers}, f);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

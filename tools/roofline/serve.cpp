@@ -106,8 +106,9 @@ int commands::serve(int argc, char** argv) {
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     const auto r = roofline::serve(model, hw, s, policy);
-    std::cout << roofline::render_serving(
-        model, hw, s, r, format == "json" ? roofline::report_format::json : roofline::report_format::table);
+    std::cout << roofline::render(
+        roofline::serving_view{model, hw, s, r},
+        format == "json" ? roofline::report_format::json : roofline::report_format::table);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

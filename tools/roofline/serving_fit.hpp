@@ -137,13 +137,10 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
     std::ofstream out(out_path);
     if (!(out << roofline::stack_yaml(result)))
       throw roofline::input_error(out_path + ":1:1: cannot write file");
-    std::cout << roofline::render_cells(
-        in_sample, f, fmt::format("in sample ({} runs, {} models)", samples.size(), models.size()));
-    if (cross && !held_out.empty())
-      std::cout << "\n"
-                << roofline::render_cells(held_out, f,
-                                          "held out (each model predicted by a fit on the others)");
-    if (cross && held_out.empty()) std::cout << "\nheld out: one model only, none to hold out\n";
+    const std::string title = fmt::format("in sample ({} runs, {} models)", samples.size(), models.size());
+    std::cout << roofline::render(roofline::calibration_view{in_sample, held_out, title}, f);
+    if (cross && held_out.empty() && f == roofline::report_format::table)
+      std::cout << "\nheld out: one model only, none to hold out\n";
     if (f == roofline::report_format::table) {
       std::cout << "\nparameters:\n";
       for (const auto& prm : roofline::serving_fit_parameters())

@@ -166,9 +166,13 @@ int commands::sweep(int argc, char** argv) {
     if (file && std::fflush(file.get()) != 0)
       throw roofline::input_error(fmt::format("--out {}: writing failed", out_path));
     if (!rows) {
-      std::fputs(roofline::render_sweep_summary(model, hw, s).c_str(), stdout);
+      std::fputs(
+          roofline::render(roofline::sweep_summary_view{model, hw, s}, roofline::report_format::json).c_str(),
+          stdout);
     } else if (!out_path.empty()) {
-      std::fputs(roofline::render_sweep_summary(model, hw, s).c_str(), stderr);
+      std::fputs(
+          roofline::render(roofline::sweep_summary_view{model, hw, s}, roofline::report_format::json).c_str(),
+          stderr);
       std::fprintf(stderr, "evaluating took %.3f s, writing the rows %.3f s: the sweep is bound by %s\n",
                    s.seconds, writing, writing > s.seconds ? "writing" : "evaluating");
     }

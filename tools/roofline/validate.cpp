@@ -70,8 +70,8 @@ int commands::validate(int argc, char** argv) {
       }
       const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
       if (!plot_out.empty()) roofline::plot_serving_validation(runs, pred, plot_out);
-      std::cout << roofline::render_serving_cells(cells, skipped, f,
-                                                  fmt::format("{} ({} runs)", runs_csv, runs.size()));
+      const std::string title = fmt::format("{} ({} runs)", runs_csv, runs.size());
+      std::cout << roofline::render(roofline::serving_cells_view{cells, skipped, title}, f);
     } catch (const roofline::input_error& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 1;
@@ -92,9 +92,9 @@ int commands::validate(int argc, char** argv) {
         throw roofline::input_error(predictions_out + ": cannot write file");
     }
     if (!plot_out.empty()) roofline::plot_validation(samples, predicted, plot_batch, plot_out);
-    std::cout << roofline::render_cells(cells, f,
-                                        fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
-                                                    hw.stack_note, csv, samples.size()));
+    const std::string title = fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
+                                          hw.stack_note, csv, samples.size());
+    std::cout << roofline::render(roofline::cells_view{cells, title}, f);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

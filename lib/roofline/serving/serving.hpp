@@ -68,6 +68,18 @@ struct serving_iterations {
   double cycle = 0;           ///< iterations from a request's start to its successor's, Λ
 };
 
+/// An assumption that binds for a serving case, for the report to put in words (report/).
+struct serving_note {
+  enum class kind {
+    engine_defaults,    ///< the stack states no serving parameters: the engine defaults are used
+    request_too_large,  ///< one request's KV cache does not fit the pool (memory: the sizes)
+    decode_slots_wait,  ///< disaggregated: requests wait for a decode slot (max_batch or KV memory)
+    slots_wait,         ///< aggregated: requests wait for a slot on a rank
+  } what;
+  double waiting = 0;       ///< the wait notes: requests a rank waiting
+  bool kv_limited = false;  ///< slots_wait: the KV cache admits fewer than max_batch
+};
+
 struct serving_result {
   seconds ttft{};                ///< mean time to first token, with queueing and the request overhead
   seconds tpot{};                ///< mean time per output token after the first
@@ -84,7 +96,7 @@ struct serving_result {
   std::optional<serving_iterations> prefill_iterations{};  ///< disaggregated: the prefill workers'
   serving_memory memory{};                                 ///< aggregated; disaggregated: the decode workers'
   std::optional<serving_memory> prefill_memory{};
-  std::vector<std::string> notes{};  ///< assumptions that bind for this case (defaults used, limits hit)
+  std::vector<serving_note> notes{};  ///< assumptions that bind for this case (defaults used, limits hit)
 };
 
 namespace detail {
@@ -96,15 +108,22 @@ inline double max_batch_of(const hardware& hw, const worker_pool& w) {
   return w.max_batch.value_or(hw.timing.serving.max_batch);
 }
 
+/// What one engine iteration runs on one dp rank: prefill_seqs sequences of `chunk` prompt tokens
+/// after `context` cached ones, and `decoding` decode tokens at the mean context of a request's
+/// decode, isl + (osl - 2) / 2.
+struct iteration_shape {
+  double prefill_seqs = 0, chunk = 1, context = 0;
+  double decoding = 0;
+  std::int64_t isl = 1, osl = 2;
+};
+
 /// Time of one iteration of a worker: every pipeline stage's GPU runs its layers of the
 /// iteration one after another (a token's latency through the stages; micro-batching the
-/// stages is not modelled for serving), the slowest dp rank sets it (ranks run in step), plus
-/// the engine's iteration overhead. prefill_seqs sequences of `chunk` prompt tokens after
-/// `context` cached ones, and `decoding` decode tokens at the mean context of a request's
-/// decode, isl + (osl - 2) / 2, all per dp rank.
-inline phase_estimate iteration(const model_spec& m, const hardware& hw, const layout& L, double prefill_seqs,
-                                double chunk, double context, double decoding, std::int64_t isl,
-                                std::int64_t osl, overlap pol) {
+/// stages is not modelled for serving), the slowest dp rank sets it (ranks run in step); the
+/// engine's iteration overhead is added by the caller.
+inline phase_estimate iteration(const model_spec& m, const hardware& hw, const layout& L,
+                                const iteration_shape& it, overlap pol) {
+  const auto [prefill_seqs, chunk, context, decoding, isl, osl] = it;
   const pass pf{phase::prefill, prefill_seqs, chunk, context, 1};
   const pass dc{phase::decode, decoding, 1, double(isl), double(std::max<std::int64_t>(osl - 1, 1))};
   phase_estimate total{};
@@ -202,8 +221,16 @@ inline serving_iterations aggregated(const model_spec& m, const hardware& hw, co
   it.decoding_light =
       it.cycle > h ? std::clamp((n * out - h * it.decoding_mixed) / (it.cycle - h), 0.0, n) : 0;
   const double context = (it.chunks - 1) * it.chunk / 2;
-  it.mixed = iteration(m, hw, w.L, prompts, it.chunk, context, it.decoding_mixed, isl, osl, pol);
-  it.decode = iteration(m, hw, w.L, 0, 1, 0, std::max(it.decoding_light, 1.0), isl, osl, pol);
+  it.mixed = iteration(m, hw, w.L,
+                       {.prefill_seqs = prompts,
+                        .chunk = it.chunk,
+                        .context = context,
+                        .decoding = it.decoding_mixed,
+                        .isl = isl,
+                        .osl = osl},
+                       pol);
+  it.decode =
+      iteration(m, hw, w.L, {.decoding = std::max(it.decoding_light, 1.0), .isl = isl, .osl = osl}, pol);
   it.mixed_time = it.mixed.time + sp.iteration_overhead;
   it.decode_time = it.decode.time + sp.iteration_overhead;
   return it;
@@ -271,19 +298,93 @@ inline seconds kv_transfer(const model_spec& m, const hardware& hw, const servin
 /// rho = X t_p / workers of the time and a prompt waits rho t_p / (2 (1 - rho)) for it
 /// (M/D/1: arrivals at random, fixed service time); TTFT = request overhead + wait + t_p +
 /// KV transfer, and X solves X (TTFT(X) + (osl - 1) TPOT) = concurrency (bisection).
+namespace detail {
+
+/// Aggregated serving (serve()): TPOT is the mean iteration a request sees while decoding, mixed
+/// iterations while prompts run beside it; TTFT the request overhead, the wait for admission and
+/// a slot (Little's law on the running requests), the burst of prompts and its own chunks.
+inline void serve_aggregated(const model_spec& m, const hardware& hw, const serving_workload& s, overlap pol,
+                             serving_result& r) {
+  const serving_params& sp = hw.timing.serving;
+  const double out = double(s.osl - 1), per_rank = s.concurrency / (s.agg.workers * s.agg.L.dp);
+  serving_iterations it = aggregated(m, hw, s.agg, per_rank, r.memory.admitted, s.isl, s.osl, pol);
+  const double seen = std::clamp(it.cycle * it.mixed_share - it.chunks, 0.0, out);
+  r.tpot = (seen * it.mixed_time + (out - seen) * it.decode_time) / out;
+  const seconds mean = (it.mixed_share * it.mixed_time + (1 - it.mixed_share) * it.decode_time);
+  const double leaving = it.running / (it.cycle * mean.value());
+  r.wait = sp.admission_wait * mean + (it.waiting / leaving) * second;
+  const double burst_wait = sp.burst * std::max(0.0, it.mixed_share * it.cycle - it.chunks) / 2;
+  r.wait += burst_wait * it.mixed_time;
+  r.ttft = sp.request_overhead + r.wait + it.chunks * it.mixed_time;
+  r.memory.gpu.kv_cache = r.memory.per_request * it.running;
+  r.iterations = it;
+  if (it.waiting > 0)
+    r.notes.push_back({.what = serving_note::kind::slots_wait,
+                       .waiting = it.waiting,
+                       .kv_limited = r.memory.admitted < std::min(per_rank, max_batch_of(hw, s.agg))});
+}
+
+/// Disaggregated serving (serve()): the decode pool's iterations of its running requests set TPOT;
+/// the prefill pool is an M/D/1 queue of whole prompts (TTFT = overhead + t_p (1 + rho / (2 (1 -
+/// rho))) + the KV transfer), at the request rate x that closes the loop, x (TTFT + (osl - 1) TPOT)
+/// = concurrency (bisection); requests beyond the decode slots wait for one (Little's law).
+inline void serve_disaggregated(const model_spec& m, const hardware& hw, const serving_workload& s,
+                                overlap pol, serving_result& r) {
+  const serving_params& sp = hw.timing.serving;
+  const worker_pool& dec = s.decode;
+  const double out = double(s.osl - 1), per_rank = s.concurrency / (dec.workers * dec.L.dp);
+  serving_iterations d{};
+  const double slots = std::min(max_batch_of(hw, dec), r.memory.admitted);
+  d.running = std::max(1.0, std::min(per_rank, slots));
+  d.waiting = std::max(0.0, per_rank - d.running) + (per_rank >= slots ? sp.queued_requests : 0);
+  d.decoding = d.decoding_light = d.running;
+  d.decode = iteration(m, hw, dec.L, {.decoding = d.running, .isl = s.isl, .osl = s.osl}, pol);
+  d.decode_time = d.decode.time + sp.iteration_overhead;
+  d.cycle = out;
+  r.tpot = d.decode_time;
+  r.memory.gpu.kv_cache = r.memory.per_request * d.running;
+  serving_iterations p{.running = 1, .chunk = double(s.isl), .prefill_tokens = double(s.isl)};
+  p.mixed = iteration(m, hw, s.prefill.L,
+                      {.prefill_seqs = 1, .chunk = double(s.isl), .isl = s.isl, .osl = s.osl}, pol);
+  p.mixed_time = p.mixed.time + sp.iteration_overhead;
+  r.transfer = kv_transfer(m, hw, s);
+  // prompts a second the prefill pool serves: each worker one per dp rank per t_p
+  const double serve_rate = s.prefill.workers * s.prefill.L.dp / p.mixed_time.value();
+  const auto ttft_at = [&](double x) {
+    const double rho = x / serve_rate;
+    return sp.request_overhead.value() + p.mixed_time.value() * (1 + rho / (2 * (1 - rho))) +
+           r.transfer.value();
+  };
+  const double decode_time = out * r.tpot.value();
+  double lo = 0, hi = serve_rate * (1 - 1e-9);
+  for (int i = 0; i < 200; ++i) {
+    const double x = (lo + hi) / 2;
+    (x * (ttft_at(x) + decode_time) < s.concurrency ? lo : hi) = x;
+  }
+  r.ttft = ttft_at(lo) * second;
+  r.wait = (ttft_at(lo) - sp.request_overhead.value() - p.mixed_time.value() - r.transfer.value()) * second;
+  if (d.waiting > 0) {  // requests beyond the decode slots wait for one: Little's law on the decode pool
+    const double leaving = d.running / (out * r.tpot.value());
+    r.wait += (d.waiting / leaving) * second;
+    r.ttft += (d.waiting / leaving) * second;
+    r.notes.push_back({.what = serving_note::kind::decode_slots_wait, .waiting = d.waiting});
+  }
+  r.iterations = d;
+  r.prefill_iterations = p;
+}
+
+}  // namespace detail
+
+/// A serving deployment at a concurrency: memory first (what one request and the pool hold),
+/// then the aggregated or disaggregated steady state (detail::serve_aggregated,
+/// serve_disaggregated), then end to end and throughput by Little's law:
+/// e2e = TTFT + (osl - 1) TPOT, tokens/s = concurrency osl / e2e.
 inline serving_result serve(const model_spec& m, const hardware& hw, const serving_workload& s,
                             std::optional<overlap> policy = std::nullopt) {
   check_serving(m, hw, s);
   const overlap pol = policy.value_or(hw.timing.overlap);
-  const serving_params& sp = hw.timing.serving;
   serving_result r{.gpus = s.gpus()};
-  if (!sp.stated)
-    r.notes.push_back(
-        fmt::format("stack '{}' states no serving parameters: engine defaults used (max_batch_tokens "
-                    "{}, max_batch {}, memory_fraction {}, block_tokens {}, no overheads, no queued "
-                    "requests)",
-                    hw.stack, sp.max_batch_tokens, sp.max_batch, sp.memory_fraction, sp.block_tokens));
-  const double out = double(s.osl - 1);
+  if (!hw.timing.serving.stated) r.notes.push_back({.what = serving_note::kind::engine_defaults});
   const worker_pool& dec = s.disaggregated ? s.decode : s.agg;
   r.memory = detail::memory_of(m, hw, dec, s.isl, s.osl);
   r.max_concurrency = r.memory.admitted * dec.L.dp * dec.workers;
@@ -293,75 +394,12 @@ inline serving_result serve(const model_spec& m, const hardware& hw, const servi
     r.fits = r.fits && r.prefill_memory->admitted >= 1;
   }
   if (!r.fits) {
-    r.notes.push_back(
-        fmt::format("one request of {} + {} tokens does not fit: {:.3g} GB of KV pool for {:.3g} GB a "
-                    "request",
-                    s.isl, s.osl, r.memory.pool.value() / 1e9, r.memory.per_request.value() / 1e9));
+    r.notes.push_back({.what = serving_note::kind::request_too_large});
     return r;
   }
-  const double per_rank = s.concurrency / (dec.workers * dec.L.dp);
-  if (!s.disaggregated) {
-    serving_iterations it = detail::aggregated(m, hw, dec, per_rank, r.memory.admitted, s.isl, s.osl, pol);
-    const double seen = std::clamp(it.cycle * it.mixed_share - it.chunks, 0.0, out);
-    r.tpot = (seen * it.mixed_time + (out - seen) * it.decode_time) / out;
-    const seconds mean = (it.mixed_share * it.mixed_time + (1 - it.mixed_share) * it.decode_time);
-    const double leaving = it.running / (it.cycle * mean.value());
-    r.wait = sp.admission_wait * mean + (it.waiting / leaving) * second;
-    const double burst_wait = sp.burst * std::max(0.0, it.mixed_share * it.cycle - it.chunks) / 2;
-    r.wait += burst_wait * it.mixed_time;
-    r.ttft = sp.request_overhead + r.wait + it.chunks * it.mixed_time;
-    r.memory.gpu.kv_cache = r.memory.per_request * it.running;
-    r.iterations = it;
-  } else {
-    serving_iterations d{};
-    const double slots = std::min(detail::max_batch_of(hw, dec), r.memory.admitted);
-    d.running = std::max(1.0, std::min(per_rank, slots));
-    d.waiting = std::max(0.0, per_rank - d.running) + (per_rank >= slots ? sp.queued_requests : 0);
-    d.decoding = d.decoding_light = d.running;
-    d.decode = detail::iteration(m, hw, dec.L, 0, 1, 0, d.running, s.isl, s.osl, pol);
-    d.decode_time = d.decode.time + sp.iteration_overhead;
-    d.cycle = out;
-    r.tpot = d.decode_time;
-    r.memory.gpu.kv_cache = r.memory.per_request * d.running;
-    serving_iterations p{};
-    p.running = 1;
-    p.chunk = double(s.isl);
-    p.prefill_tokens = double(s.isl);
-    p.mixed = detail::iteration(m, hw, s.prefill.L, 1, double(s.isl), 0, 0, s.isl, s.osl, pol);
-    p.mixed_time = p.mixed.time + sp.iteration_overhead;
-    r.transfer = kv_transfer(m, hw, s);
-    // prompts a second the prefill pool serves: each worker one per dp rank per t_p
-    const double serve_rate = s.prefill.workers * s.prefill.L.dp / p.mixed_time.value();
-    const auto ttft_at = [&](double x) {
-      const double rho = x / serve_rate;
-      return sp.request_overhead.value() + p.mixed_time.value() * (1 + rho / (2 * (1 - rho))) +
-             r.transfer.value();
-    };
-    const double decode_time = out * r.tpot.value();
-    double lo = 0, hi = serve_rate * (1 - 1e-9);
-    for (int i = 0; i < 200; ++i) {
-      const double x = (lo + hi) / 2;
-      (x * (ttft_at(x) + decode_time) < s.concurrency ? lo : hi) = x;
-    }
-    const double x = lo;
-    r.ttft = ttft_at(x) * second;
-    r.wait = (ttft_at(x) - sp.request_overhead.value() - p.mixed_time.value() - r.transfer.value()) * second;
-    if (d.waiting > 0) {  // requests beyond the decode slots wait for one: Little's law on the decode pool
-      const double leaving = d.running / (out * r.tpot.value());
-      r.wait += (d.waiting / leaving) * second;
-      r.ttft += (d.waiting / leaving) * second;
-      r.notes.push_back(
-          fmt::format("{:.4g} requests a decode rank wait for a slot (max_batch or KV memory)", d.waiting));
-    }
-    r.iterations = d;
-    r.prefill_iterations = p;
-  }
-  if (r.iterations.waiting > 0 && !s.disaggregated)
-    r.notes.push_back(fmt::format("{:.4g} requests a rank wait for a slot: {}", r.iterations.waiting,
-                                  r.memory.admitted < std::min(per_rank, detail::max_batch_of(hw, dec))
-                                      ? "the KV cache admits fewer"
-                                      : "max_batch"));
-  r.e2e = r.ttft + out * r.tpot;
+  s.disaggregated ? detail::serve_disaggregated(m, hw, s, pol, r)
+                  : detail::serve_aggregated(m, hw, s, pol, r);
+  r.e2e = r.ttft + double(s.osl - 1) * r.tpot;
   r.tokens_per_s_user = 1 / r.tpot.value();
   r.tokens_per_s = s.concurrency * double(s.osl) / r.e2e.value();
   r.tokens_per_s_gpu = r.tokens_per_s / r.gpus;

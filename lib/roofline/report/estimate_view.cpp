@@ -1,0 +1,421 @@
+// report: the view of an estimate (report.hpp): its table (per layer group or per op), JSON and CSV.
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <optional>
+
+#include <fmt/format.h>
+
+#include "roofline/report/report.hpp"
+#include "roofline/report/text.hpp"
+
+namespace roofline {
+namespace {
+
+using detail::duration;
+using detail::si;
+
+// Arithmetic intensity, FLOP/B; undefined (nullopt) for an op that moves no bytes.
+std::optional<double> ratio(flops f, bytes b) {
+  if (b.value() == 0) return std::nullopt;
+  return f.value() / b.value();
+}
+std::string ratio_text(flops f, bytes b, std::string_view none) {
+  const auto r = ratio(f, b);
+  return r ? fmt::format("{:.1f}", *r) : std::string(none);
+}
+
+// A layer group: the embedding, the head, or a kind of layer with its count.
+std::string layer_label(const layer_span& l, const model_spec& m) {
+  if (l.kind == layer_span::embedding) return "embedding";
+  if (l.kind == layer_span::head) return "head";
+  return fmt::format("{} (x{})", m.kinds[std::size_t(l.kind)].name(), l.count);
+}
+
+// The kind name an op belongs to, for JSON and CSV.
+std::string kind_name(const layer_span& l, const model_spec& m) {
+  if (l.kind == layer_span::embedding) return "embedding";
+  if (l.kind == layer_span::head) return "head";
+  return m.kinds[std::size_t(l.kind)].name();
+}
+
+// One table row: a layer group (per layer) or an op.
+struct row {
+  std::string layer, name, cls;
+  flops work{};
+  traffic moved{};
+  seconds compute{}, memory{}, time{}, comm{};
+  bytes message{};  ///< communication ops: bytes of their collectives
+  int count = 1;
+  int ops = 0;
+  int stage = 0;
+};
+
+std::vector<row> table_rows(const report& r, const std::vector<op_row>& ops, bool per_op) {
+  std::vector<row> rows;
+  for (const op_row& o : ops) {
+    const auto label = layer_label(o.op.layers, r.model);
+    if (per_op || rows.empty() || rows.back().layer != label || rows.back().stage != o.stage) {
+      std::string cls = per_op ? std::string(name(o.op.cls)) : "";
+      if (per_op && o.op.cls == op_class::communication)
+        cls = fmt::format("{}, {}", name(o.op.comm.collective), name(o.time.link));
+      rows.push_back({label,
+                      per_op ? std::string(o.op.name) : std::string(),
+                      cls,
+                      {},
+                      {},
+                      {},
+                      {},
+                      {},
+                      {},
+                      {},
+                      o.op.layers.count,
+                      0,
+                      o.stage});
+    }
+    row& w = rows.back();
+    if (!per_op) {
+      ++w.ops;
+      w.name = fmt::format("{} op{}", w.ops, w.ops > 1 ? "s" : "");
+    }
+    w.work += o.op.work;
+    w.moved += o.op.moved;
+    w.compute += o.time.compute;
+    w.memory += o.time.memory;
+    w.time += o.time.total;
+    if (o.op.cls == op_class::communication) {
+      w.comm += o.time.total;
+      w.message += o.op.comm.message;
+    }
+  }
+  return rows;
+}
+
+// The time of the pass a row's stage runs (its share's denominator): the phase's on one GPU,
+// else the stage's micro-batch or decode group.
+seconds stage_time(const report& r, bool prefill, int stage, const phase_estimate& e) {
+  if (!r.result.parallel) return e.time;
+  const stage_estimate& s = r.result.parallel->stages[std::size_t(stage)];
+  return prefill ? s.prefill.time : s.decode.time;
+}
+
+void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,
+                 const std::vector<op_row>& ops, bool per_op) {
+  const bool several = r.result.parallel.has_value();
+  const bool prefill = &e == &r.result.prefill;
+  fmt::format_to(std::back_inserter(out),
+                 "\n{}; a row of identical layers (xN) shows one layer, its share all N{}\n", title,
+                 several ? " of its stage's time" : "");
+  const std::string comm_head = several ? fmt::format(" {:>11}", "collective") : "";
+  const std::size_t op_width = several && per_op ? 40 : 28;  // room for "name (collective, link)"
+  const auto header = fmt::format(
+      "{:<28} {:<{}} {:>12} {:>11} {:>11} {:>11} {:>11}{} {:>10} {:>10} {:>10} {:>10} {:>6} {:<7}\n", "layer",
+      per_op ? "op (class)" : "ops (--layers lists them)", op_width, "FLOPs", "weights", "activations",
+      "KV cache", "state", comm_head, "FLOP/B", "compute", "memory", "time", "share", "bound");
+  out += header;
+  out += std::string(header.size() - 1, '-') + "\n";
+  int stage = -1;
+  for (const row& w : table_rows(r, ops, per_op)) {
+    if (several && r.work.parallel.pp > 1 && w.stage != stage) {
+      stage = w.stage;
+      const stage_span& sp = r.result.parallel->stages[std::size_t(stage)].span;
+      fmt::format_to(std::back_inserter(out), "stage {} (layers {} to {}): {}\n", stage, sp.first,
+                     std::min(sp.last, n_layers(r.model)) - 1, duration(stage_time(r, prefill, stage, e)));
+    }
+    auto label = per_op ? fmt::format("{} ({})", w.name, w.cls) : w.name;
+    if (label.size() > op_width) label = label.substr(0, op_width - 3) + "...";
+    const std::string comm = several ? fmt::format(" {:>11}", si(w.message.value(), "B")) : "";
+    const std::string_view bound = w.comm > max(w.compute, w.memory) ? "communication"
+                                   : w.compute >= w.memory           ? "compute"
+                                                                     : "memory";
+    fmt::format_to(
+        std::back_inserter(out),
+        "{:<28} {:<{}} {:>12} {:>11} {:>11} {:>11} {:>11}{} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:<7}\n",
+        w.layer, label, op_width, si(w.work.value(), "FLOP"), si(w.moved.weights.value(), "B"),
+        si(w.moved.activations.value(), "B"), si(w.moved.kv_cache.value(), "B"),
+        si(w.moved.state.value(), "B"), comm, ratio_text(w.work, w.moved.total(), "-"), duration(w.compute),
+        duration(w.memory), duration(w.time),
+        100 * (w.time * double(w.count)).value() / stage_time(r, prefill, w.stage, e).value(), bound);
+  }
+  fmt::format_to(std::back_inserter(out),
+                 "total: {}, {} ({} weights, {} activations, {} KV cache, {} state), {} FLOP/B; "
+                 "{} with overlap {} [perfect {}, none {}], {} of it overheads{}; {}-bound\n",
+                 si(e.work.value(), "FLOP"), si(e.moved.total().value(), "B"),
+                 si(e.moved.weights.value(), "B"), si(e.moved.activations.value(), "B"),
+                 si(e.moved.kv_cache.value(), "B"), si(e.moved.state.value(), "B"),
+                 ratio_text(e.work, e.moved.total(), "-"), duration(e.time), name(r.result.overlap),
+                 duration(e.time_perfect), duration(e.time_none), duration(e.overhead),
+                 several ? fmt::format(", {} communication (not hidden; stack overlap {})",
+                                       duration(e.communication), name(r.hw.timing.collectives.overlap))
+                         : "",
+                 name(e.bound));
+}
+
+// The layout in words: "tp 8 x pp 2 x dp 1 = 16 GPUs; experts over ep 8, each split over moe_tp 1".
+std::string layout_text(const layout& L, const model_spec& m) {
+  const bool moe = std::any_of(m.kinds.begin(), m.kinds.end(), [](const layer_kind& k) {
+    return std::holds_alternative<moe_channel>(k.channel);
+  });
+  return fmt::format(
+      "tp {} x pp {} x dp {} = {} GPUs{}{}", L.tp, L.pp, L.dp, L.gpus(),
+      moe ? fmt::format("; experts over ep {}, each split over moe_tp {}", L.ep, L.moe_tp()) : "",
+      L.sequence_parallel ? "; sequence parallel" : "");
+}
+
+std::string estimate_table(const report& r, bool per_op) {
+  const estimate_result& e = r.result;
+  const double total = parameters(r.model), active = active_parameters(r.model);
+  std::string out = fmt::format(
+      "{} ({}, {:.3f} billion parameters{}) on {}{}\nbatch {}, prefill {} tokens, generate {} tokens, "
+      "overlap {}\n",
+      r.model.name, name(family(r.model)), total / 1e9,
+      active < total ? fmt::format(", {:.3f} billion active", active / 1e9) : "", r.hw.name,
+      r.hw.stack.empty() ? "" : fmt::format(", stack {} ({})", r.hw.stack, r.hw.stack_note), r.work.batch,
+      r.work.prefill, r.work.generate, name(e.overlap));
+  if (!e.parallel) {
+    phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
+    phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops,
+                per_op);
+  } else {
+    const parallel_plan& p = e.parallel->plan;
+    fmt::format_to(std::back_inserter(out), "layout {}; each dp rank serves {} of the {} sequences\n",
+                   layout_text(r.work.parallel, r.model), p.rank_batch, r.work.batch);
+    phase_table(
+        out, r,
+        p.microbatches > 1
+            ? fmt::format(
+                  "prefill: the ops of one GPU of each stage for one micro-batch of {} sequences (of {})",
+                  p.micro_batch, p.microbatches)
+            : fmt::format("prefill: the ops of one GPU of each stage for its {} sequences", p.micro_batch),
+        e.prefill, r.prefill_ops, per_op);
+    phase_table(
+        out, r,
+        p.groups > 1
+            ? fmt::format("decode step: the ops of one GPU of each stage for a group of {} sequences ({} "
+                          "groups in flight; mean over the generated tokens)",
+                          p.group_batch, p.groups)
+            : fmt::format("decode step: the ops of one GPU of each stage for its {} sequences (mean over "
+                          "the generated tokens)",
+                          p.group_batch),
+        e.decode, r.decode_ops, per_op);
+  }
+  const auto line = [&](std::string_view what, const phase_estimate& p) {
+    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   perfect overlap {}, no overlap {}; {}-bound\n",
+                   what, duration(p.time), duration(p.time_perfect), duration(p.time_none), name(p.bound));
+  };
+  out += "\nsummary\n";
+  line("time to first token", e.prefill);
+  line("decode step", e.decode);
+  fmt::format_to(std::back_inserter(out),
+                 "{:<22}{:>12}   tokens/s of the batch; end to end (TTFT + G steps) {:.5g} tokens/s\n",
+                 "decode throughput", fmt::format("{:.5g}", e.throughput_tokens_per_s),
+                 e.end_to_end_tokens_per_s);
+  const footprint& m = e.memory;
+  if (!e.parallel) {
+    fmt::format_to(std::back_inserter(out),
+                   "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}; capacity {}: {}\n",
+                   "memory", si(m.total().value(), "B"), si(m.weights.value(), "B"),
+                   si(m.kv_cache.value(), "B"), si(m.state.value(), "B"), si(m.activations.value(), "B"),
+                   si(e.capacity.value(), "B"), e.fits ? "fits" : "DOES NOT FIT");
+  } else {
+    const parallel_estimate& p = *e.parallel;
+    if (r.work.parallel.pp > 1)
+      fmt::format_to(std::back_inserter(out),
+                     "{:<22}{:>12}   the slowest stage idles this long in the prefill ({:.1f}% of TTFT)\n",
+                     "pipeline bubble", duration(p.bubble), 100 * p.bubble.value() / e.ttft.value());
+    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   tokens/s per GPU ({} GPUs)\n", "per GPU",
+                   fmt::format("{:.5g}", p.tokens_per_s_per_gpu), p.gpus);
+    for (std::size_t s = 0; s < p.stages.size(); ++s) {
+      const footprint& f = p.stages[s].memory;
+      fmt::format_to(
+          std::back_inserter(out),
+          "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}, buffers {}; capacity {}: {}\n",
+          p.stages.size() > 1 ? fmt::format("memory per GPU, st. {}", s) : "memory per GPU",
+          si(f.total().value(), "B"), si(f.weights.value(), "B"), si(f.kv_cache.value(), "B"),
+          si(f.state.value(), "B"), si(f.activations.value(), "B"), si(f.buffers.value(), "B"),
+          si(e.capacity.value(), "B"), p.stages[s].fits ? "fits" : "DOES NOT FIT");
+    }
+  }
+  fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {} matrix peak / memory bandwidth\n", "ridge point",
+                 fmt::format("{:.1f} FLOP/B", e.ridge_point.value()), name(default_compute(r.model)));
+  return out;
+}
+
+// Calls f(layer index, op_row) for every op of every layer, in order: the embedding (-1), each
+// layer's ops (those of its kind), the head (n_layers).
+template <class F>
+void each_layer_op(const model_spec& m, const std::vector<op_row>& ops, F&& f) {
+  for (const op_row& o : ops)
+    if (o.op.layers.kind == layer_span::embedding) f(-1, o);
+  for (int i = 0; i < n_layers(m); ++i)
+    for (const op_row& o : ops)
+      if (o.op.layers.kind == m.layers[std::size_t(i)]) f(i, o);
+  for (const op_row& o : ops)
+    if (o.op.layers.kind == layer_span::head) f(n_layers(m), o);
+}
+
+nlohmann::json phase_json(const model_spec& m, const phase_estimate& e, const std::vector<op_row>& ops) {
+  nlohmann::json list = nlohmann::json::array();
+  each_layer_op(m, ops, [&](int layer, const op_row& o) {
+    list.push_back({{"layer", layer},
+                    {"kind", kind_name(o.op.layers, m)},
+                    {"name", o.op.name},
+                    {"class", name(o.op.cls)},
+                    {"flops", o.op.work.value()},
+                    {"bytes", o.op.moved.total().value()},
+                    {"weight_bytes", o.op.moved.weights.value()},
+                    {"activation_bytes", o.op.moved.activations.value()},
+                    {"kv_cache_bytes", o.op.moved.kv_cache.value()},
+                    {"state_bytes", o.op.moved.state.value()},
+                    {"intensity", ratio(o.op.work, o.op.moved.total())
+                                      ? nlohmann::json(*ratio(o.op.work, o.op.moved.total()))
+                                      : nlohmann::json()},
+                    {"compute_s", o.time.compute.value()},
+                    {"memory_s", o.time.memory.value()},
+                    {"time_s", o.time.total.value()},
+                    {"bound", name(o.time.bound)},
+                    {"rank", {{"stage", o.stage}}},
+                    {"link", o.op.cls == op_class::communication ? nlohmann::json(name(o.time.link))
+                                                                 : nlohmann::json()}});
+    if (o.op.cls == op_class::communication)
+      list.back().update({{"collective", name(o.op.comm.collective)},
+                          {"group", o.op.comm.group},
+                          {"message_bytes", o.op.comm.message.value()}});
+  });
+  return {{"flops", e.work.value()},
+          {"bytes", e.moved.total().value()},
+          {"weight_bytes", e.moved.weights.value()},
+          {"activation_bytes", e.moved.activations.value()},
+          {"kv_cache_bytes", e.moved.kv_cache.value()},
+          {"state_bytes", e.moved.state.value()},
+          {"time_s", e.time.value()},
+          {"time_s_perfect_overlap", e.time_perfect.value()},
+          {"time_s_no_overlap", e.time_none.value()},
+          {"overhead_s", e.overhead.value()},
+          {"communication_s", e.communication.value()},
+          {"bound", name(e.bound)},
+          {"ops", std::move(list)}};
+}
+
+// The model: name, family, parameters (total and active), and its layer kinds with the layers of each.
+nlohmann::json model_json(const model_spec& m) {
+  nlohmann::json kinds = nlohmann::json::array();
+  for (std::size_t k = 0; k < m.kinds.size(); ++k) {
+    nlohmann::json layers = nlohmann::json::array();
+    for (int i = 0; i < n_layers(m); ++i)
+      if (m.layers[std::size_t(i)] == int(k)) layers.push_back(i);
+    kinds.push_back({{"name", m.kinds[k].name()},
+                     {"mixer", m.kinds[k].mixer_name},
+                     {"channel", m.kinds[k].channel_name},
+                     {"parameters_per_layer", layer_params(m, m.kinds[k]).total()},
+                     {"layers", std::move(layers)}});
+  }
+  return {{"name", m.name},
+          {"architecture", name(family(m))},
+          {"parameters", parameters(m)},
+          {"active_parameters", active_parameters(m)},
+          {"n_layers", n_layers(m)},
+          {"layer_kinds", std::move(kinds)}};
+}
+
+// The layout and what it adds: GPUs, micro-batches, decode groups, the bubble, per-GPU
+// throughput and each stage's times and memory per GPU. One GPU: the layout of 1s.
+nlohmann::json parallel_json(const report& r) {
+  const layout& L = r.work.parallel;
+  nlohmann::json j = {{"tp", L.tp},      {"pp", L.pp},           {"ep", L.ep},
+                      {"dp", L.dp},      {"moe_tp", L.moe_tp()}, {"sequence_parallel", L.sequence_parallel},
+                      {"gpus", L.gpus()}};
+  if (!r.result.parallel) return j;
+  const parallel_estimate& p = *r.result.parallel;
+  nlohmann::json stages = nlohmann::json::array();
+  for (const stage_estimate& s : p.stages)
+    stages.push_back({{"first_layer", s.span.first},
+                      {"last_layer", std::min(s.span.last, n_layers(r.model)) - 1},
+                      {"prefill_microbatch_s", s.prefill.time.value()},
+                      {"prefill_communication_s", s.prefill.communication.value()},
+                      {"decode_group_step_s", s.decode.time.value()},
+                      {"decode_communication_s", s.decode.communication.value()},
+                      {"memory_per_gpu",
+                       {{"weights_bytes", s.memory.weights.value()},
+                        {"kv_cache_bytes", s.memory.kv_cache.value()},
+                        {"state_bytes", s.memory.state.value()},
+                        {"activation_bytes", s.memory.activations.value()},
+                        {"buffer_bytes", s.memory.buffers.value()},
+                        {"total_bytes", s.memory.total().value()},
+                        {"fits", s.fits}}}});
+  j.update({{"rank_batch", p.plan.rank_batch},
+            {"microbatches", p.plan.microbatches},
+            {"microbatch_sequences", p.plan.micro_batch},
+            {"decode_groups", p.plan.groups},
+            {"decode_group_sequences", p.plan.group_batch},
+            {"bubble_s", p.bubble.value()},
+            {"throughput_tokens_per_s_per_gpu", p.tokens_per_s_per_gpu},
+            {"stages", std::move(stages)}});
+  return j;
+}
+
+nlohmann::json estimate_json(const report& r) {
+  const estimate_result& e = r.result;
+  const footprint& m = e.memory;
+  nlohmann::json j = {
+      {"model", model_json(r.model)},
+      {"hardware", {{"name", r.hw.name}, {"stack", r.hw.stack}, {"stack_note", r.hw.stack_note}}},
+      {"workload", {{"batch", r.work.batch}, {"prefill", r.work.prefill}, {"generate", r.work.generate}}},
+      {"overlap", name(e.overlap)},
+      {"prefill", phase_json(r.model, e.prefill, r.prefill_ops)},
+      {"decode", phase_json(r.model, e.decode, r.decode_ops)},
+      {"ttft_s", e.ttft.value()},
+      {"step_time_s", e.step_time.value()},
+      {"throughput_tokens_per_s", e.throughput_tokens_per_s},
+      {"end_to_end_tokens_per_s", e.end_to_end_tokens_per_s},
+      {"ridge_point_flop_per_byte", e.ridge_point.value()},
+      {"memory",
+       {{"weights_bytes", m.weights.value()},
+        {"kv_cache_bytes", m.kv_cache.value()},
+        {"state_bytes", m.state.value()},
+        {"activation_bytes", m.activations.value()},
+        {"total_bytes", m.total().value()},
+        {"capacity_bytes", e.capacity.value()},
+        {"fits", e.fits}}},
+      {"parallel", parallel_json(r)}};
+  return j;
+}
+
+std::string estimate_csv(const report& r) {
+  std::string out =
+      "phase,layer,kind,op,class,flops,weight_bytes,activation_bytes,kv_cache_bytes,state_bytes,intensity,"
+      "compute_s,"
+      "memory_s,time_s,bound\n";
+  const auto phase = [&](std::string_view ph, const phase_estimate& e, const std::vector<op_row>& ops) {
+    each_layer_op(r.model, ops, [&](int layer, const op_row& o) {
+      fmt::format_to(std::back_inserter(out),
+                     "{},{},{},{},{},{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},{:.6g},{:.6g},{:.6g},{}\n",
+                     ph, layer, kind_name(o.op.layers, r.model), o.op.name, name(o.op.cls), o.op.work.value(),
+                     o.op.moved.weights.value(), o.op.moved.activations.value(), o.op.moved.kv_cache.value(),
+                     o.op.moved.state.value(), ratio_text(o.op.work, o.op.moved.total(), ""),
+                     o.time.compute.value(), o.time.memory.value(), o.time.total.value(), name(o.time.bound));
+    });
+    fmt::format_to(
+        std::back_inserter(out), "{},all,,total,,{:.10g},{:.10g},{:.10g},{:.10g},{:.10g},{},,,{:.6g},{}\n",
+        ph, e.work.value(), e.moved.weights.value(), e.moved.activations.value(), e.moved.kv_cache.value(),
+        e.moved.state.value(), ratio_text(e.work, e.moved.total(), ""), e.time.value(), name(e.bound));
+  };
+  phase("prefill", r.result.prefill, r.prefill_ops);
+  phase("decode", r.result.decode, r.decode_ops);
+  return out;
+}
+
+}  // namespace
+
+report make_report(const model_spec& m, const hardware& hw, const workload& w,
+                   std::optional<overlap> policy) {
+  estimate_result e = estimate(m, hw, w, policy);
+  return {
+      m, hw, w, e, op_rows(m, hw, w, phase::prefill, e.overlap), op_rows(m, hw, w, phase::decode, e.overlap)};
+}
+
+nlohmann::json estimate_view::json() const { return estimate_json(r); }
+std::string estimate_view::table() const { return estimate_table(r, per_op); }
+std::string estimate_view::csv() const { return estimate_csv(r); }
+
+}  // namespace roofline

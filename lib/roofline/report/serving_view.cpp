@@ -1,0 +1,241 @@
+// report: the views of serving (report.hpp): one deployment at a concurrency, and the deployments of
+// a model on N GPUs with the best within the targets and the Pareto frontier.
+#include <algorithm>
+
+#include <fmt/format.h>
+
+#include "roofline/report/report.hpp"
+
+namespace roofline {
+namespace {
+
+nlohmann::json iterations_json(const serving_iterations& it) {
+  const auto phase = [](const phase_estimate& e) {
+    return nlohmann::json{{"time_ms", e.time.value() * 1e3},
+                          {"compute_bound_ms", e.compute_bound_time.value() * 1e3},
+                          {"memory_bound_ms", e.memory_bound_time.value() * 1e3},
+                          {"overhead_ms", e.overhead.value() * 1e3},
+                          {"communication_ms", e.communication.value() * 1e3},
+                          {"bound", std::string(name(e.bound))}};
+  };
+  return {{"running", it.running},
+          {"waiting", it.waiting},
+          {"decoding", it.decoding},
+          {"decoding_mixed", it.decoding_mixed},
+          {"decoding_light", it.decoding_light},
+          {"chunk_tokens", it.chunk},
+          {"chunks", it.chunks},
+          {"prefill_tokens", it.prefill_tokens},
+          {"mixed_share", it.mixed_share},
+          {"cycle", it.cycle},
+          {"mixed_ms", it.mixed_time.value() * 1e3},
+          {"decode_ms", it.decode_time.value() * 1e3},
+          {"mixed", phase(it.mixed)},
+          {"decode", phase(it.decode)}};
+}
+
+std::string layout_text(const worker_pool& w) {
+  return fmt::format("{} worker{} of tp {} pp {} ep {} dp {}", w.workers, w.workers == 1 ? "" : "s", w.L.tp,
+                     w.L.pp, w.L.ep, w.L.dp);
+}
+
+nlohmann::json memory_json(const serving_memory& mm) {
+  return {{"weights_gb", mm.gpu.weights.value() / 1e9},
+          {"activations_gb", mm.gpu.activations.value() / 1e9},
+          {"buffers_gb", mm.gpu.buffers.value() / 1e9},
+          {"kv_cache_gb", mm.gpu.kv_cache.value() / 1e9},
+          {"kv_pool_gb", mm.pool.value() / 1e9},
+          {"per_request_gb", mm.per_request.value() / 1e9},
+          {"admitted_per_rank", mm.admitted}};
+}
+
+double ms(seconds s) { return s.value() * 1e3; }
+
+std::string deployment_text(const serving_workload& w) {
+  return w.disaggregated ? fmt::format("prefill {}; decode {}", layout_text(w.prefill), layout_text(w.decode))
+                         : layout_text(w.agg);
+}
+
+nlohmann::json point_json(const deployment_point& p) {
+  return {{"mode", p.work.disaggregated ? "disagg" : "agg"},
+          {"deployment", deployment_text(p.work)},
+          {"concurrency", p.work.concurrency},
+          {"ttft_ms", p.result.ttft.value() * 1e3},
+          {"tpot_ms", p.result.tpot.value() * 1e3},
+          {"tokens_per_s_user", p.result.tokens_per_s_user},
+          {"tokens_per_s_gpu", p.result.tokens_per_s_gpu}};
+}
+
+// The deployments on the Pareto frontier, fastest per user first.
+std::vector<const deployment_point*> frontier_of(const std::vector<deployment_point>& points) {
+  std::vector<const deployment_point*> frontier;
+  for (const deployment_point& p : points)
+    if (p.frontier) frontier.push_back(&p);
+  std::sort(frontier.begin(), frontier.end(), [](const deployment_point* a, const deployment_point* b) {
+    return a->result.tokens_per_s_user > b->result.tokens_per_s_user;
+  });
+  return frontier;
+}
+
+}  // namespace
+
+std::string serving_view::note_text(const serving_note& n) const {
+  const serving_params& sp = hw.timing.serving;
+  switch (n.what) {
+    case serving_note::kind::engine_defaults:
+      return fmt::format(
+          "stack '{}' states no serving parameters: engine defaults used (max_batch_tokens {}, max_batch {}, "
+          "memory_fraction {}, block_tokens {}, no overheads, no queued requests)",
+          hw.stack, sp.max_batch_tokens, sp.max_batch, sp.memory_fraction, sp.block_tokens);
+    case serving_note::kind::request_too_large:
+      return fmt::format(
+          "one request of {} + {} tokens does not fit: {:.3g} GB of KV pool for {:.3g} GB a request", w.isl,
+          w.osl, r.memory.pool.value() / 1e9, r.memory.per_request.value() / 1e9);
+    case serving_note::kind::decode_slots_wait:
+      return fmt::format("{:.4g} requests a decode rank wait for a slot (max_batch or KV memory)", n.waiting);
+    case serving_note::kind::slots_wait:
+      return fmt::format("{:.4g} requests a rank wait for a slot: {}", n.waiting,
+                         n.kv_limited ? "the KV cache admits fewer" : "max_batch");
+  }
+  return {};
+}
+
+nlohmann::json serving_view::json() const {
+  nlohmann::json notes = nlohmann::json::array();
+  for (const serving_note& n : r.notes) notes.push_back(note_text(n));
+  nlohmann::json j = {{"model", m.name},
+                      {"hardware", hw.name},
+                      {"stack", hw.stack},
+                      {"stack_note", hw.stack_note},
+                      {"isl", w.isl},
+                      {"osl", w.osl},
+                      {"concurrency", w.concurrency},
+                      {"mode", w.disaggregated ? "disagg" : "agg"},
+                      {"gpus", r.gpus},
+                      {"fits", r.fits},
+                      {"ttft_ms", ms(r.ttft)},
+                      {"tpot_ms", ms(r.tpot)},
+                      {"e2e_ms", ms(r.e2e)},
+                      {"wait_ms", ms(r.wait)},
+                      {"transfer_ms", ms(r.transfer)},
+                      {"tokens_per_s_user", r.tokens_per_s_user},
+                      {"tokens_per_s_gpu", r.tokens_per_s_gpu},
+                      {"tokens_per_s", r.tokens_per_s},
+                      {"max_concurrency", r.max_concurrency},
+                      {"memory", memory_json(r.memory)},
+                      {"iterations", iterations_json(r.iterations)},
+                      {"notes", notes}};
+  const auto pool = [](const worker_pool& p) {
+    return nlohmann::json{
+        {"workers", p.workers}, {"tp", p.L.tp}, {"pp", p.L.pp}, {"ep", p.L.ep}, {"dp", p.L.dp}};
+  };
+  if (w.disaggregated) {
+    j["prefill"] = pool(w.prefill);
+    j["decode"] = pool(w.decode);
+    j["prefill_iterations"] = iterations_json(*r.prefill_iterations);
+    j["prefill_memory"] = memory_json(*r.prefill_memory);
+  } else {
+    j["agg"] = pool(w.agg);
+  }
+  return j;
+}
+
+std::string serving_view::table() const {
+  std::string out =
+      fmt::format("serving {} on {} (stack {}, {})\n", m.name, hw.name, hw.stack, hw.stack_note);
+  fmt::format_to(std::back_inserter(out), "requests      {} prompt + {} generated tokens, {:g} in flight\n",
+                 w.isl, w.osl, w.concurrency);
+  if (w.disaggregated)
+    fmt::format_to(std::back_inserter(out), "deployment    disaggregated: prefill {}, decode {}; {} GPUs\n",
+                   layout_text(w.prefill), layout_text(w.decode), r.gpus);
+  else
+    fmt::format_to(std::back_inserter(out), "deployment    aggregated: {}; {} GPUs\n", layout_text(w.agg),
+                   r.gpus);
+  if (!r.fits) {
+    for (const serving_note& n : r.notes)
+      fmt::format_to(std::back_inserter(out), "note          {}\n", note_text(n));
+    return out + "does not fit\n";
+  }
+  fmt::format_to(std::back_inserter(out), "TTFT          {:.1f} ms   (waiting {:.1f} ms{})\n", ms(r.ttft),
+                 ms(r.wait), w.disaggregated ? fmt::format(", KV transfer {:.2f} ms", ms(r.transfer)) : "");
+  fmt::format_to(std::back_inserter(out), "TPOT          {:.2f} ms   ({:.1f} tokens/s per user)\n",
+                 ms(r.tpot), r.tokens_per_s_user);
+  fmt::format_to(std::back_inserter(out), "end to end    {:.0f} ms\n", ms(r.e2e));
+  fmt::format_to(std::back_inserter(out), "throughput    {:.0f} tokens/s, {:.1f} per GPU\n", r.tokens_per_s,
+                 r.tokens_per_s_gpu);
+  const serving_memory& mm = r.memory;
+  fmt::format_to(
+      std::back_inserter(out),
+      "memory/GPU    weights {:.1f} GB, activations {:.1f} GB, KV pool {:.1f} GB: {:.4g} GB a request, "
+      "{:g} requests a rank; at most {:g} in flight\n",
+      mm.gpu.weights.value() / 1e9, mm.gpu.activations.value() / 1e9, mm.pool.value() / 1e9,
+      mm.per_request.value() / 1e9, mm.admitted, r.max_concurrency);
+  const serving_iterations& it = r.iterations;
+  const auto line = [&](const char* what, const phase_estimate& e, seconds t) {
+    fmt::format_to(std::back_inserter(out),
+                   "  {:<11} {:>8.2f} ms: compute-bound {:.2f}, memory-bound {:.2f}, overhead {:.2f}, "
+                   "communication {:.2f} ms; {}-bound\n",
+                   what, ms(t), ms(e.compute_bound_time), ms(e.memory_bound_time), ms(e.overhead),
+                   ms(e.communication), name(e.bound));
+  };
+  fmt::format_to(std::back_inserter(out),
+                 "iterations    {:.4g} requests running a rank ({:.4g} waiting), {:.4g} decoding", it.running,
+                 it.waiting, it.decoding);
+  if (!w.disaggregated)
+    fmt::format_to(std::back_inserter(out),
+                   "; a prompt in {:g} chunk{} of {:g} tokens; {:.3g}% of iterations mixed "
+                   "({:.0f} prompt tokens each)\n",
+                   it.chunks, it.chunks == 1 ? "" : "s", it.chunk, 100 * it.mixed_share, it.prefill_tokens);
+  else
+    out += "\n";
+  if (!w.disaggregated) line("mixed", it.mixed, it.mixed_time);
+  line("decode", it.decode, it.decode_time);
+  if (r.prefill_iterations) line("prefill", r.prefill_iterations->mixed, r.prefill_iterations->mixed_time);
+  for (const serving_note& n : r.notes)
+    fmt::format_to(std::back_inserter(out), "note          {}\n", note_text(n));
+  return out;
+}
+
+nlohmann::json deployments_view::json() const {
+  nlohmann::json fr = nlohmann::json::array();
+  for (const deployment_point* p : frontier_of(points)) fr.push_back(point_json(*p));
+  return {{"model", m.name},
+          {"hardware", hw.name},
+          {"stack", hw.stack},
+          {"gpus", sp.gpus},
+          {"isl", sp.isl},
+          {"osl", sp.osl},
+          {"ttft_target_ms", ttft_ms ? nlohmann::json(*ttft_ms) : nlohmann::json()},
+          {"tpot_target_ms", tpot_ms ? nlohmann::json(*tpot_ms) : nlohmann::json()},
+          {"points", points.size()},
+          {"best", best ? point_json(*best) : nlohmann::json()},
+          {"frontier", fr}};
+}
+
+std::string deployments_view::table() const {
+  const std::vector<const deployment_point*> frontier = frontier_of(points);
+  std::string out = fmt::format(
+      "deployments of {} on {} x {} (stack {}, {}), {} prompt + {} generated tokens: {} "
+      "served\n",
+      m.name, sp.gpus, hw.name, hw.stack, hw.stack_note, sp.isl, sp.osl, points.size());
+  const std::string targets =
+      fmt::format("TTFT {}, TPOT {}", ttft_ms ? fmt::format("<= {:g} ms", *ttft_ms) : "any",
+                  tpot_ms ? fmt::format("<= {:g} ms", *tpot_ms) : "any");
+  const auto row = [&](const deployment_point& p) {
+    return fmt::format("{:<7} {:>6g} {:>10.1f} {:>9.2f} {:>11.1f} {:>10.1f}  {}\n",
+                       p.work.disaggregated ? "disagg" : "agg", p.work.concurrency,
+                       p.result.ttft.value() * 1e3, p.result.tpot.value() * 1e3, p.result.tokens_per_s_user,
+                       p.result.tokens_per_s_gpu, deployment_text(p.work));
+  };
+  const std::string head = fmt::format("{:<7} {:>6} {:>10} {:>9} {:>11} {:>10}  {}\n", "mode", "conc",
+                                       "TTFT ms", "TPOT ms", "tok/s/user", "tok/s/GPU", "deployment");
+  if (best)
+    out += fmt::format("best within {}:\n", targets) + head + row(*best);
+  else
+    out += fmt::format("no deployment meets {}\n", targets);
+  out += "\nPareto frontier (tokens/s per user against per GPU):\n" + head;
+  for (const deployment_point* p : frontier) out += row(*p);
+  return out;
+}
+
+}  // namespace roofline
