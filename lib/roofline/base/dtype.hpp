@@ -5,6 +5,8 @@
 #include <optional>
 #include <string_view>
 
+#include "roofline/base/names.hpp"
+
 namespace roofline {
 
 /// Element types: what a tensor unit computes in, and what a stored element is.
@@ -32,19 +34,11 @@ constexpr double size_bytes(dtype t) {
   return 0;
 }
 
-constexpr std::string_view name(dtype t) {
-  constexpr std::array<std::string_view, 8> names{"fp32", "tf32", "bf16", "fp16",
-                                                  "fp8",  "int8", "fp4",  "int4"};
-  return names[static_cast<std::size_t>(t)];
-}
+template <>
+inline constexpr std::array<std::string_view, 8> enum_names<dtype>{"fp32", "tf32", "bf16", "fp16",
+                                                                   "fp8",  "int8", "fp4",  "int4"};
 
-constexpr std::optional<dtype> parse_dtype(std::string_view s) {
-  for (dtype t : all_dtypes)
-    if (name(t) == s) return t;
-  return std::nullopt;
-}
-
-inline constexpr std::string_view dtype_names = "fp32, tf32, bf16, fp16, fp8, int8, fp4, int4";
+constexpr std::optional<dtype> parse_dtype(std::string_view s) { return parse_name<dtype>(s); }
 
 /// How a tensor is stored: elements of one type and, for block-scaled formats, one scale of
 /// scale_bytes per block of `block` elements. Bytes per element: size(element) + scale_bytes / block.

@@ -24,11 +24,9 @@ inline constexpr std::array all_op_classes{op_class::matrix,           op_class:
                                            op_class::decode_attention, op_class::recurrent,
                                            op_class::recurrent_step,   op_class::vector};
 
-constexpr std::string_view name(op_class c) {
-  constexpr std::array<std::string_view, 7> names{
-      "matrix", "attention", "decode_attention", "recurrent", "recurrent_step", "vector", "communication"};
-  return names[static_cast<std::size_t>(c)];
-}
+template <>
+inline constexpr std::array<std::string_view, 7> enum_names<op_class>{
+    "matrix", "attention", "decode_attention", "recurrent", "recurrent_step", "vector", "communication"};
 
 /// Bytes an op moves to or from device memory, by kind of tensor.
 struct traffic {
@@ -76,15 +74,12 @@ enum class collective { all_reduce, all_gather, reduce_scatter, all_to_all, send
 inline constexpr std::array all_collectives{collective::all_reduce, collective::all_gather,
                                             collective::reduce_scatter, collective::all_to_all,
                                             collective::send_recv};
-constexpr std::string_view name(collective c) {
-  constexpr std::array<std::string_view, 5> names{"all_reduce", "all_gather", "reduce_scatter", "all_to_all",
-                                                  "send_recv"};
-  return names[static_cast<std::size_t>(c)];
-}
+template <>
+inline constexpr std::array<std::string_view, 5> enum_names<collective>{
+    "all_reduce", "all_gather", "reduce_scatter", "all_to_all", "send_recv"};
 enum class link_kind { none, scale_up, scale_out };
-constexpr std::string_view name(link_kind l) {
-  return l == link_kind::scale_up ? "scale_up" : l == link_kind::scale_out ? "scale_out" : "";
-}
+template <>  // none: no link (an op of one GPU), printed empty
+inline constexpr std::array<std::string_view, 3> enum_names<link_kind>{"", "scale_up", "scale_out"};
 
 /// What a communication op moves: a collective over a group of GPUs, of a message of S bytes
 /// per GPU (the full buffer of an all-reduce, the gathered result of an all-gather, the input

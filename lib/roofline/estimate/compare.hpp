@@ -26,7 +26,8 @@ inline std::vector<std::int64_t> prefill_grid(std::int64_t lo, std::int64_t hi) 
 
 enum class metric { ttft, step };
 
-constexpr std::string_view name(metric m) { return m == metric::ttft ? "ttft" : "step"; }
+template <>
+inline constexpr std::array<std::string_view, 2> enum_names<metric>{"ttft", "step"};
 
 /// TTFT or step time of a model at prompt length p (the rest of the workload fixed).
 inline double time_at(const model_spec& m, const hardware& hw, workload w, std::int64_t p, metric k) {

@@ -14,12 +14,6 @@ using io_detail::parse;
 using io_detail::reader;
 using io_detail::slurp;
 
-std::optional<overlap> overlap_of(std::string_view s) {
-  for (auto o : all_overlaps)
-    if (name(o) == s) return o;
-  return std::nullopt;
-}
-
 peak_table read_peaks(reader r) {
   peak_table t{};
   for (dtype d : all_dtypes) {
@@ -123,8 +117,7 @@ part read_part(const YAML::Node& root, const std::string& file) {
 
 timing_params read_timing(reader t) {
   timing_params tp;
-  tp.overlap = t.choice<overlap>(t.required("overlap"), "overlap", "overlap policy", "perfect, none, smooth",
-                                 overlap_of);
+  tp.overlap = t.choice<overlap>(t.required("overlap"), "overlap", "overlap policy");
   tp.smooth_exponent = t.number("smooth_exponent", 1, false, 1e3);
   reader tile = t.child("gemm_tile");
   tp.gemm_tile_m = double(tile.integer(tile.required("m"), "m", 0, 65536));
@@ -151,8 +144,7 @@ timing_params read_timing(reader t) {
     tp.collectives.efficiency[std::size_t(c)] = eff.number(std::string(name(c)), 0, true, 2);
   eff.finish();
   tp.collectives.overhead = col.number("overhead_us", 0, false, 1e9) * 1e-6 * second;
-  tp.collectives.overlap = col.choice<overlap>(col.required("overlap"), "overlap", "overlap policy",
-                                               "perfect, none, smooth", overlap_of);
+  tp.collectives.overlap = col.choice<overlap>(col.required("overlap"), "overlap", "overlap policy");
   col.finish();
   if (auto n = t.optional("serving")) {
     reader sv(t.file(), n, "timing.serving");
@@ -377,8 +369,9 @@ hardware load_hardware(const std::string& part_path, const std::string& stack_pa
 }
 
 overlap parse_overlap(std::string_view s, std::string_view what) {
-  if (auto o = overlap_of(s)) return *o;
-  throw input_error(fmt::format("{}: unknown overlap policy '{}'; allowed: perfect, none, smooth", what, s));
+  if (auto o = parse_name<overlap>(s)) return *o;
+  throw input_error(
+      fmt::format("{}: unknown overlap policy '{}'; allowed: {}", what, s, names_list<overlap>()));
 }
 
 }  // namespace roofline

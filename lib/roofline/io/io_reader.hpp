@@ -208,8 +208,13 @@ class reader {
     if (auto v = parse(s)) return *v;
     fail(n, fmt::format("unknown {} '{}' for '{}'; allowed: {}", what, s, dotted(key), allowed));
   }
+  // A named enum's value (base/names.hpp), its names listed as allowed.
+  template <Named Enum>
+  Enum choice(const YAML::Node& n, const std::string& key, std::string_view what) const {
+    return choice<Enum>(n, key, what, names_list<Enum>(), parse_name<Enum>);
+  }
   dtype dtype_of(const YAML::Node& n, const std::string& key) const {
-    return choice<dtype>(n, key, "dtype", dtype_names, parse_dtype);
+    return choice<dtype>(n, key, "dtype");
   }
 
   // Every key present must have been asked for.

@@ -10,12 +10,6 @@ namespace {
 
 using io_detail::reader;
 
-std::optional<enum partial_chunk> partial_chunk_of(std::string_view s) {
-  if (s == "pad") return partial_chunk::pad;
-  if (s == "fraction") return partial_chunk::fraction;
-  return std::nullopt;
-}
-
 void read_accounting(reader r, accounting& a) {
   r.number_if("attention_causal_factor", a.attention_causal_factor, 0, true, 1);
   r.number_if("mlstm_causal_factor", a.mlstm_causal_factor, 0, true, 1);
@@ -33,8 +27,7 @@ void read_accounting(reader r, accounting& a) {
                             {"abs_flops", &a.abs_flops}})
     r.number_if(key, *field, 0, false, 1e6);
   if (auto n = r.optional("partial_chunk"))
-    a.partial_chunk =
-        r.choice<enum partial_chunk>(n, "partial_chunk", "value", "pad, fraction", partial_chunk_of);
+    a.partial_chunk = r.choice<enum partial_chunk>(n, "partial_chunk", "value");
   r.boolean_if("final_norm_flops_prefill", a.final_norm_flops_prefill);
   r.boolean_if("final_norm_flops_decode", a.final_norm_flops_decode);
   r.finish();
@@ -142,12 +135,6 @@ std::optional<std::string> mixer_type(std::string_view s) {
   return std::nullopt;
 }
 
-std::optional<activation> activation_of(std::string_view s) {
-  if (s == "silu") return activation::silu;
-  if (s == "gelu") return activation::gelu;
-  return std::nullopt;
-}
-
 mixer_spec read_mixer(reader x) {
   const auto type =
       x.choice<std::string>(x.required("type"), "type", "mixer type",
@@ -225,8 +212,7 @@ channel_spec read_channel(reader x) {
   const auto type =
       x.choice<std::string>(x.required("type"), "type", "channel type", "mlp, moe", channel_type);
   const auto act = [&](activation& a) {
-    if (auto n = x.optional("activation"))
-      a = x.choice<activation>(n, "activation", "activation", "silu, gelu", activation_of);
+    if (auto n = x.optional("activation")) a = x.choice<activation>(n, "activation", "activation");
   };
   channel_spec out;
   if (type == "mlp") {
@@ -346,13 +332,7 @@ model_spec read_stack(reader& r, model_spec m) {
   m.d_model = r.positive_int("d_model", max_int);
   m.vocab_size = r.positive_int("vocab_size", max_int);
   m.tied_embeddings = r.boolean(r.required("tied_embeddings"), "tied_embeddings");
-  if (auto n = r.optional("norm"))
-    m.norm = r.choice<norm_kind>(n, "norm", "norm", "rms, layer",
-                                 [](std::string_view s) -> std::optional<norm_kind> {
-                                   if (s == "rms") return norm_kind::rms;
-                                   if (s == "layer") return norm_kind::layer;
-                                   return std::nullopt;
-                                 });
+  if (auto n = r.optional("norm")) m.norm = r.choice<norm_kind>(n, "norm", "norm");
   r.boolean_if("post_norms", m.post_norms);
   r.int_if("learned_positions", m.learned_positions, 0, max_int);
   r.number_if("logit_softcap", m.logit_softcap, 0, false, 1e6);

@@ -8,6 +8,8 @@ enum class partial_chunk {
   pad,       ///< ceil(T / L) chunks, the last one padded to L: what chunkwise kernels compute
   fraction,  ///< T / L chunks as a real number: the paper's accounting (Beck et al., App. D)
 };
+template <>
+inline constexpr std::array<std::string_view, 2> enum_names<partial_chunk>{"pad", "fraction"};
 
 /// Every constant of the accounting in one place. Defaults are the values that
 /// xlstm_scaling_laws/model_accounting substitutes (Beck et al., arXiv 2510.02228,

@@ -25,10 +25,8 @@ enum class overlap {
 
 inline constexpr std::array all_overlaps{overlap::perfect, overlap::none, overlap::smooth};
 
-constexpr std::string_view name(overlap o) {
-  constexpr std::array<std::string_view, 3> names{"perfect", "none", "smooth"};
-  return names[static_cast<std::size_t>(o)];
-}
+template <>
+inline constexpr std::array<std::string_view, 3> enum_names<overlap>{"perfect", "none", "smooth"};
 
 /// How the ops of one class reach the peaks. Pure roofline: 1, 1, 0, 0, 0, 0.
 struct class_timing {

@@ -21,13 +21,16 @@ namespace roofline {
 /// transformer (attention or MLA only), xlstm (mLSTM only), ssm (Mamba or DeltaNet only), hybrid.
 enum class architecture { transformer, xlstm, ssm, hybrid };
 
-constexpr std::string_view name(architecture a) {
-  constexpr std::array<std::string_view, 4> names{"transformer", "xlstm", "ssm", "hybrid"};
-  return names[static_cast<std::size_t>(a)];
-}
+template <>
+inline constexpr std::array<std::string_view, 4> enum_names<architecture>{"transformer", "xlstm", "ssm",
+                                                                          "hybrid"};
 
 enum class norm_kind { rms, layer };  ///< RMSNorm (scale); LayerNorm (scale and bias)
+template <>
+inline constexpr std::array<std::string_view, 2> enum_names<norm_kind>{"rms", "layer"};
 enum class activation { silu, gelu };
+template <>
+inline constexpr std::array<std::string_view, 2> enum_names<activation>{"silu", "gelu"};
 
 // ---- sequence mixers -------------------------------------------------------------------------
 
@@ -159,11 +162,9 @@ enum class weight_kind { mixer, mlp, experts, shared_experts, router, embedding,
 inline constexpr std::array all_weight_kinds{
     weight_kind::mixer,  weight_kind::mlp,       weight_kind::experts, weight_kind::shared_experts,
     weight_kind::router, weight_kind::embedding, weight_kind::lm_head, weight_kind::vectors};
-constexpr std::string_view name(weight_kind k) {
-  constexpr std::array<std::string_view, 8> names{"mixer",  "mlp",       "experts", "shared_experts",
-                                                  "router", "embedding", "lm_head", "vectors"};
-  return names[static_cast<std::size_t>(k)];
-}
+template <>
+inline constexpr std::array<std::string_view, 8> enum_names<weight_kind>{
+    "mixer", "mlp", "experts", "shared_experts", "router", "embedding", "lm_head", "vectors"};
 
 /// A weight's storage format and the format its GEMMs compute in.
 struct weight_format {

@@ -12,10 +12,9 @@ namespace roofline {
 
 enum class bound { compute, memory, overhead, communication };
 
-constexpr std::string_view name(bound b) {
-  constexpr std::array<std::string_view, 4> names{"compute", "memory", "overhead", "communication"};
-  return names[static_cast<std::size_t>(b)];
-}
+template <>
+inline constexpr std::array<std::string_view, 4> enum_names<bound>{"compute", "memory", "overhead",
+                                                                   "communication"};
 
 /// Combines compute time t_c and memory time t_m under a policy (see overlap).
 inline seconds combine(seconds tc, seconds tm, overlap policy, double p) {
