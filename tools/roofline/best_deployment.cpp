@@ -32,30 +32,20 @@ int commands::best_deployment(int argc, char** argv) {
          "number formats as a measured run states them, GEMM[,MOE] (fp8, fp8_block, nvfp4, mxfp4, int4_wo; "
          "empty: bf16), one per --model or one for all")
       ->delimiter(';');
-  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
-  app.add_option("--stack", stack_path, "engine stack YAML (timing and serving parameters)")
-      ->capture_default_str();
-  app.add_option("--gpus", sp.gpus, "GPUs of the deployment")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--isl", sp.isl, "prompt tokens of every request")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--osl", sp.osl, "generated tokens of every request (at least 2)")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--max-concurrency", sp.max_concurrency, "largest concurrency tried (powers of two from 1)")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  examples::hardware_options(app, hw_path, stack_path, "engine stack YAML (timing and serving parameters)");
+  examples::number_option(app, "--gpus", sp.gpus, "GPUs of the deployment");
+  examples::number_option(app, "--isl", sp.isl, "prompt tokens of every request");
+  examples::number_option(app, "--osl", sp.osl, "generated tokens of every request (at least 2)");
+  examples::number_option(app, "--max-concurrency", sp.max_concurrency,
+                          "largest concurrency tried (powers of two from 1)",
+                          examples::number_rule::positive);
   app.add_option("--ttft-ms", ttft_ms, "TTFT target")->check(CLI::PositiveNumber);
   app.add_option("--tpot-ms", tpot_ms, "TPOT target")->check(CLI::PositiveNumber);
   app.add_option("--mode", mode, "which deployments: agg, disagg or both")
       ->capture_default_str()
       ->check(CLI::IsMember({"agg", "disagg", "both"}));
   app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
-  app.add_option("--format", format, "output format")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json"}));
+  examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   sp.aggregated = mode != "disagg";
   sp.disaggregated = mode != "agg";

@@ -55,12 +55,9 @@ int commands::calibrate(int argc, char** argv) {
                "GEMM tiles run in waves of the compute units, the last one partly idle (off: padding only)");
   bool warm = false;
   app.add_flag("--warm-start", warm, "start from the timing values of --stack (a stack fitted before)");
-  app.add_option("--huber", options.huber_delta, "Huber threshold on log(predicted / measured)")
-      ->capture_default_str()
-      ->check(examples::positive_number);
-  app.add_option("--format", format, "output format")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json"}));
+  examples::number_option(app, "--huber", options.huber_delta, "Huber threshold on log(predicted / measured)",
+                          examples::number_rule::positive);
+  examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
   if (!runs_csv.empty()) {

@@ -1,6 +1,7 @@
 // Shared by the example programs: command-line validators and parsing with "error: ..." messages.
 #pragma once
 
+#include <array>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +9,7 @@
 #include <optional>
 #include <string>
 
+#include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
 #include "roofline/io/io.hpp"
@@ -32,75 +34,67 @@ inline std::string data_dir() {
 /// A shipped file, relative to data_dir().
 inline std::string data_path(const std::string& relative) { return data_dir() + "/" + relative; }
 
-/// A whole number >= 1.
-inline const CLI::Validator positive_integer{[](std::string& s) -> std::string {
-                                               std::size_t used = 0;
-                                               long long v = 0;
-                                               try {
-                                                 v = std::stoll(s, &used);
-                                               } catch (const std::exception&) {
-                                                 used = 0;
-                                               }
-                                               if (used == 0 || used != s.size() || v < 1)
-                                                 return "must be a positive integer, got '" + s + "'";
-                                               return {};
-                                             },
-                                             "POSITIVE INTEGER"};
+/// What a numeric option takes: a decimal number as people write it (no hex, inf or nan).
+enum class number_rule { positive_integer, positive, non_negative };
 
-/// A finite number > 0.
-inline const CLI::Validator positive_number{[](std::string& s) -> std::string {
-                                              std::size_t used = 0;
-                                              double v = 0;
-                                              try {
-                                                v = std::stod(s, &used);
-                                              } catch (const std::exception&) {
-                                                used = 0;
-                                              }
-                                              if (used == 0 || used != s.size() || !(v > 0) ||
-                                                  !std::isfinite(v) ||
-                                                  s.find_first_of("xXnN") != std::string::npos)
-                                                return "must be a positive number, got '" + s + "'";
-                                              return {};
-                                            },
-                                            "POSITIVE NUMBER"};
+/// A validator of a numeric option; its message names the rule ("must be a positive integer, got 'x'").
+inline CLI::Validator number_validator(number_rule rule) {
+  static constexpr std::array<const char*, 3> what{"a positive integer", "a positive number",
+                                                   "a number >= 0"};
+  static constexpr std::array<const char*, 3> label{"POSITIVE INTEGER", "POSITIVE NUMBER", "NUMBER >= 0"};
+  const auto check = [rule](std::string& s) -> std::string {
+    std::size_t used = 0;
+    double v = -1;
+    try {
+      v = rule == number_rule::positive_integer ? double(std::stoll(s, &used)) : std::stod(s, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    const bool in_range = rule == number_rule::non_negative ? v >= 0 : v > 0;
+    if (used == 0 || used != s.size() || !in_range || !std::isfinite(v) ||
+        s.find_first_of("xXnN") != std::string::npos)
+      return fmt::format("must be {}, got '{}'", what[std::size_t(rule)], s);
+    return {};
+  };
+  return {check, label[std::size_t(rule)]};
+}
+inline const CLI::Validator positive_integer = number_validator(number_rule::positive_integer);
+inline const CLI::Validator positive_number = number_validator(number_rule::positive);
+inline const CLI::Validator non_negative_number = number_validator(number_rule::non_negative);
 
-/// A finite number >= 0.
-inline const CLI::Validator non_negative_number{[](std::string& s) -> std::string {
-                                                  std::size_t used = 0;
-                                                  double v = -1;
-                                                  try {
-                                                    v = std::stod(s, &used);
-                                                  } catch (const std::exception&) {
-                                                    used = 0;
-                                                  }
-                                                  if (used == 0 || used != s.size() || !(v >= 0) ||
-                                                      !std::isfinite(v) ||
-                                                      s.find_first_of("xXnN") != std::string::npos)
-                                                    return "must be a number >= 0, got '" + s + "'";
-                                                  return {};
-                                                },
-                                                "NUMBER >= 0"};
+/// A numeric option with its default shown and its value checked by `rule`.
+template <class T>
+CLI::Option* number_option(CLI::App& app, const std::string& flag, T& value, const std::string& what,
+                           number_rule rule = number_rule::positive_integer) {
+  return app.add_option(flag, value, what)->capture_default_str()->check(number_validator(rule));
+}
+
+/// --hw and --stack: the part (datasheet) and the software stack that times it, defaults shown.
+inline void hardware_options(CLI::App& app, std::string& hw, std::string& stack,
+                             const std::string& stack_what) {
+  app.add_option("--hw", hw, "part (hardware profile) YAML")->capture_default_str();
+  app.add_option("--stack", stack, stack_what)->capture_default_str();
+}
+
+/// --format, one of `formats` (table first, the default).
+inline CLI::Option* format_option(CLI::App& app, std::string& format,
+                                  const std::vector<std::string>& formats) {
+  return app.add_option("--format", format, "output format")
+      ->capture_default_str()
+      ->check(CLI::IsMember(formats));
+}
 
 /// The layout options every estimating program takes: --tp, --pp, --ep, --dp, --microbatches,
 /// --sequence-parallel (all 1, off: one GPU). estimate() checks them against the model and part.
 inline void add_layout(CLI::App& app, roofline::layout& L) {
-  app.add_option("--tp", L.tp, "tensor-parallel GPUs: each layer's heads and widths split over them")
-      ->capture_default_str()
-      ->check(positive_integer)
+  number_option(app, "--tp", L.tp, "tensor-parallel GPUs: each layer's heads and widths split over them")
       ->group("Several GPUs");
-  app.add_option("--pp", L.pp, "pipeline stages of consecutive layers")
-      ->capture_default_str()
-      ->check(positive_integer)
+  number_option(app, "--pp", L.pp, "pipeline stages of consecutive layers")->group("Several GPUs");
+  number_option(app, "--ep", L.ep,
+                "expert-parallel GPUs: a MoE layer's experts spread over ep of the tp x dp GPUs of a stage")
       ->group("Several GPUs");
-  app.add_option("--ep", L.ep,
-                 "expert-parallel GPUs: a MoE layer's experts spread over ep of the tp x dp GPUs of a stage")
-      ->capture_default_str()
-      ->check(positive_integer)
-      ->group("Several GPUs");
-  app.add_option("--dp", L.dp,
-                 "attention data-parallel ranks: each its own sequences and KV cache, sharing the experts")
-      ->capture_default_str()
-      ->check(positive_integer)
+  number_option(app, "--dp", L.dp,
+                "attention data-parallel ranks: each its own sequences and KV cache, sharing the experts")
       ->group("Several GPUs");
   app.add_option("--microbatches", L.microbatches,
                  "micro-batches of a pipelined prefill (default: as many as stages)")

@@ -20,22 +20,15 @@ int commands::compare(int argc, char** argv) {
               format = "table";
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   app.add_option("--models", model_paths, "model spec YAMLs")->required();
-  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  app.add_option("--stack", stack_path,
-                 "software stack YAML: the timing of the part (default: achievable datasheet fractions)")
-      ->capture_default_str();
-  app.add_option("--batch", w.batch, "sequences in the batch")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
+  examples::hardware_options(
+      app, hw_path, stack_path,
+      "software stack YAML: the timing of the part (default: achievable datasheet fractions)");
+  examples::number_option(app, "--batch", w.batch, "sequences in the batch");
   app.add_option("--prefill-range", range, "prompt lengths LO:HI (four per doubling)")->capture_default_str();
-  app.add_option("--generate", w.generate, "generated tokens")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
+  examples::number_option(app, "--generate", w.generate, "generated tokens");
   app.add_option("--plot", plot, "draw TTFT and step time against prompt length to this SVG (or .png)");
-  app.add_option("--format", format, "output format")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "csv", "json"}));
+  examples::format_option(app, format, {"table", "csv", "json"});
   examples::add_layout(app, w.parallel);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {

@@ -19,25 +19,16 @@ int commands::estimate(int argc, char** argv) {
   std::string overlap, format = "table";
   bool layers = false;
   app.add_option("--model", model_path, "model spec YAML")->capture_default_str();
-  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  app.add_option("--stack", stack_path,
-                 "software stack YAML: the timing of the part (default: achievable datasheet fractions)")
-      ->capture_default_str();
-  app.add_option("--batch", w.batch, "sequences in the batch (B)")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--prefill", w.prefill, "prompt tokens per sequence (P)")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--generate", w.generate, "generated tokens per sequence (G)")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
+  examples::hardware_options(
+      app, hw_path, stack_path,
+      "software stack YAML: the timing of the part (default: achievable datasheet fractions)");
+  examples::number_option(app, "--batch", w.batch, "sequences in the batch (B)");
+  examples::number_option(app, "--prefill", w.prefill, "prompt tokens per sequence (P)");
+  examples::number_option(app, "--generate", w.generate, "generated tokens per sequence (G)");
   app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the profile's")
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
-  app.add_option("--format", format, "output format")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json", "csv"}));
+  examples::format_option(app, format, {"table", "json", "csv"});
   app.add_flag("--layers", layers, "table: one row per op instead of per layer");
   std::string plot;
   app.add_option("--plot", plot, "draw the roofline chart of the ops to this SVG (or .png)");
@@ -46,9 +37,7 @@ int commands::estimate(int argc, char** argv) {
   app.add_option("--plot-tp", plot_tp,
                  "draw where the prefill's and a decode step's time go at tp = 1, 2, 4, ... --max-tp to this "
                  "SVG (or .png)");
-  app.add_option("--max-tp", max_tp, "largest tensor-parallel degree of --plot-tp")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
+  examples::number_option(app, "--max-tp", max_tp, "largest tensor-parallel degree of --plot-tp");
   examples::add_layout(app, w.parallel);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 

@@ -31,9 +31,7 @@ int commands::optimal_model(int argc, char** argv) {
   app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
   app.add_option("--scaling-dir", fits_dir, "directory of loss_fits.yaml and isoflop_fits.yaml")
       ->capture_default_str();
-  app.add_option("--format", format, "output format")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json"}));
+  examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     if (compute <= 0 && params <= 0) throw roofline::input_error("give --compute C or --params N");

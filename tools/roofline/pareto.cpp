@@ -25,32 +25,26 @@ int commands::pareto(int argc, char** argv) {
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   roofline::inference_limits limits;
   double ttft_ms = 0, step_ms = 0, memory_gb = 0, target_loss = 0, lifetime = 0;
-  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  app.add_option("--stack", stack_path,
-                 "software stack YAML: the timing of the part (default: achievable datasheet fractions)")
-      ->capture_default_str();
+  examples::hardware_options(
+      app, hw_path, stack_path,
+      "software stack YAML: the timing of the part (default: achievable datasheet fractions)");
   app.add_option("--compute", compute, "training budget C in FLOPs")
       ->required()
       ->check(examples::positive_number);
   app.add_option("--contexts", contexts, "prompt lengths to serve (each also the training context)")
       ->delimiter(',')
       ->capture_default_str();
-  app.add_option("--batch", w.batch, "sequences in the batch")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--generate", w.generate, "generated tokens")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
+  examples::number_option(app, "--batch", w.batch, "sequences in the batch");
+  examples::number_option(app, "--generate", w.generate, "generated tokens");
   app.add_option("--ttft-ms", ttft_ms, "limit: time to first token")->check(examples::positive_number);
   app.add_option("--step-ms", step_ms, "limit: decode step time")->check(examples::positive_number);
   app.add_option("--memory-gb", memory_gb, "limit: device memory held")->check(examples::positive_number);
   app.add_option("--target-loss", target_loss, "also: the cheapest model reaching this loss")
       ->check(examples::positive_number);
-  app.add_option("--lifetime-tokens", lifetime,
-                 "inference tokens served in the model's life (for --target-loss)")
-      ->capture_default_str()
-      ->check(examples::non_negative_number);
+  examples::number_option(app, "--lifetime-tokens", lifetime,
+                          "inference tokens served in the model's life (for --target-loss)",
+                          examples::number_rule::non_negative);
   app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
   app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;

@@ -16,25 +16,11 @@ namespace {
 void add_pool(CLI::App& app, roofline::worker_pool& w, std::optional<double>& batch,
               std::optional<double>& tokens, const std::string& prefix, const std::string& group) {
   const std::string p = prefix.empty() ? "--" : "--" + prefix + "-";
-  app.add_option(p + "tp", w.L.tp, "tensor-parallel GPUs of a worker")
-      ->capture_default_str()
-      ->check(examples::positive_integer)
-      ->group(group);
-  app.add_option(p + "pp", w.L.pp, "pipeline stages of a worker")
-      ->capture_default_str()
-      ->check(examples::positive_integer)
-      ->group(group);
-  app.add_option(p + "ep", w.L.ep, "expert-parallel GPUs of a worker")
-      ->capture_default_str()
-      ->check(examples::positive_integer)
-      ->group(group);
-  app.add_option(p + "dp", w.L.dp, "attention data-parallel ranks of a worker")
-      ->capture_default_str()
-      ->check(examples::positive_integer)
-      ->group(group);
-  app.add_option(p + "workers", w.workers, "workers (engine instances) of this layout")
-      ->capture_default_str()
-      ->check(examples::positive_integer)
+  examples::number_option(app, p + "tp", w.L.tp, "tensor-parallel GPUs of a worker")->group(group);
+  examples::number_option(app, p + "pp", w.L.pp, "pipeline stages of a worker")->group(group);
+  examples::number_option(app, p + "ep", w.L.ep, "expert-parallel GPUs of a worker")->group(group);
+  examples::number_option(app, p + "dp", w.L.dp, "attention data-parallel ranks of a worker")->group(group);
+  examples::number_option(app, p + "workers", w.workers, "workers (engine instances) of this layout")
       ->group(group);
   app.add_option(p + "max-batch", batch, "running requests per dp rank (default: the stack's)")
       ->check(examples::positive_integer)
@@ -56,18 +42,12 @@ int commands::serve(int argc, char** argv) {
   roofline::serving_workload s{.isl = 4096, .osl = 512, .concurrency = 64};
   std::string mode = "agg", overlap, format = "table";
   app.add_option("--model", model_path, "model spec YAML or config.json")->capture_default_str();
-  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
-  app.add_option("--stack", stack_path, "software stack YAML: the engine's timing and serving parameters")
-      ->capture_default_str();
-  app.add_option("--isl", s.isl, "prompt tokens of every request")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--osl", s.osl, "generated tokens of every request (at least 2)")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--concurrency", s.concurrency, "requests in flight over the deployment")
-      ->capture_default_str()
-      ->check(CLI::PositiveNumber);
+  examples::hardware_options(app, hw_path, stack_path,
+                             "software stack YAML: the engine's timing and serving parameters");
+  examples::number_option(app, "--isl", s.isl, "prompt tokens of every request");
+  examples::number_option(app, "--osl", s.osl, "generated tokens of every request (at least 2)");
+  examples::number_option(app, "--concurrency", s.concurrency, "requests in flight over the deployment",
+                          examples::number_rule::positive);
   app.add_option("--mode", mode, "agg: prefill and decode share the workers; disagg: separate pools")
       ->capture_default_str()
       ->check(CLI::IsMember({"agg", "disagg"}));
@@ -77,9 +57,7 @@ int commands::serve(int argc, char** argv) {
   add_pool(app, s.decode, db, dt, "decode", "Disaggregated: decode workers");
   app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the stack's")
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
-  app.add_option("--format", format, "output format")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json"}));
+  examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   // a pool's options belong to its mode: given in the other, they would be ignored
   for (const char* pool : {"", "prefill-", "decode-"}) {

@@ -46,39 +46,22 @@ int commands::sweep(int argc, char** argv) {
   std::int64_t repeat = 1;
   app.add_option("--model", model_path, "model spec YAML (or a HuggingFace config.json)")
       ->capture_default_str();
-  app.add_option("--hw", hw_path, "part (hardware profile) YAML")->capture_default_str();
-  app.add_option("--stack", stack_path, "software stack YAML")->capture_default_str();
-  app.add_option("--batch", g.batch, "batches, comma-separated")
+  examples::hardware_options(app, hw_path, stack_path, "software stack YAML");
+  examples::number_option(app, "--batch", g.batch, "batches, comma-separated")->delimiter(',');
+  examples::number_option(app, "--prefill", g.prefill, "prompt lengths, comma-separated")->delimiter(',');
+  examples::number_option(app, "--generate", g.generate, "generated lengths, comma-separated")
+      ->delimiter(',');
+  examples::number_option(app, "--tp", tps, "tensor-parallel degrees, comma-separated")
       ->delimiter(',')
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--prefill", g.prefill, "prompt lengths, comma-separated")
-      ->delimiter(',')
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--generate", g.generate, "generated lengths, comma-separated")
-      ->delimiter(',')
-      ->capture_default_str()
-      ->check(examples::positive_integer);
-  app.add_option("--tp", tps, "tensor-parallel degrees, comma-separated")
-      ->delimiter(',')
-      ->capture_default_str()
-      ->check(examples::positive_integer)
       ->group("Several GPUs");
-  app.add_option("--pp", pps, "pipeline stages, comma-separated")
+  examples::number_option(app, "--pp", pps, "pipeline stages, comma-separated")
       ->delimiter(',')
-      ->capture_default_str()
-      ->check(examples::positive_integer)
       ->group("Several GPUs");
-  app.add_option("--ep", eps, "expert-parallel degrees, comma-separated")
+  examples::number_option(app, "--ep", eps, "expert-parallel degrees, comma-separated")
       ->delimiter(',')
-      ->capture_default_str()
-      ->check(examples::positive_integer)
       ->group("Several GPUs");
-  app.add_option("--dp", dps, "attention data-parallel ranks, comma-separated")
+  examples::number_option(app, "--dp", dps, "attention data-parallel ranks, comma-separated")
       ->delimiter(',')
-      ->capture_default_str()
-      ->check(examples::positive_integer)
       ->group("Several GPUs");
   app.add_option("--microbatches", microbatches,
                  "micro-batches of a pipelined prefill (default: as many as stages)")
@@ -88,9 +71,7 @@ int commands::sweep(int argc, char** argv) {
       ->group("Several GPUs");
   app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the stack's")
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
-  app.add_option("--threads", threads, "worker threads")
-      ->capture_default_str()
-      ->check(examples::positive_integer);
+  examples::number_option(app, "--threads", threads, "worker threads");
   app.add_option("--repeat", repeat,
                  "evaluate the grid this many times (for timing; rows are written each time)")
       ->capture_default_str()

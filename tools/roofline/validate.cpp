@@ -39,9 +39,7 @@ int commands::validate(int argc, char** argv) {
   app.add_option("--plot-batch", plot_batch, "batch of the time-against-prefill panels")
       ->capture_default_str();
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
-  app.add_option("--format", format, "output format")
-      ->capture_default_str()
-      ->check(CLI::IsMember({"table", "json"}));
+  examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   if (runs_csv.empty() == csv.empty()) {
     std::fprintf(stderr, "error: give --measurements (with --hw) or --engine-runs\n");
