@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
+#include <tuple>
 #include <string>
 
 #include <fmt/format.h>
@@ -70,8 +71,10 @@ CLI::Option* number_option(CLI::App& app, const std::string& flag, T& value, con
 }
 
 /// --hw and --stack: the part (datasheet) and the software stack that times it, defaults shown.
-inline void hardware_options(CLI::App& app, std::string& hw, std::string& stack,
-                             const std::string& stack_what) {
+inline void hardware_options(
+    CLI::App& app, std::string& hw, std::string& stack,
+    const std::string& stack_what =
+        "software stack YAML: the timing of the part (default: achievable datasheet fractions)") {
   app.add_option("--hw", hw, "part (hardware profile) YAML")->capture_default_str();
   app.add_option("--stack", stack, stack_what)->capture_default_str();
 }

@@ -21,9 +21,7 @@ int commands::compare(int argc, char** argv) {
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
   app.add_option("--models", model_paths, "model spec YAMLs")->required();
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  examples::hardware_options(
-      app, hw_path, stack_path,
-      "software stack YAML: the timing of the part (default: achievable datasheet fractions)");
+  examples::hardware_options(app, hw_path, stack_path);
   examples::number_option(app, "--batch", w.batch, "sequences in the batch");
   app.add_option("--prefill-range", range, "prompt lengths LO:HI (four per doubling)")->capture_default_str();
   examples::number_option(app, "--generate", w.generate, "generated tokens");

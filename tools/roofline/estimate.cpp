@@ -20,9 +20,7 @@ int commands::estimate(int argc, char** argv) {
   bool layers = false;
   app.add_option("--model", model_path, "model spec YAML")->capture_default_str();
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  examples::hardware_options(
-      app, hw_path, stack_path,
-      "software stack YAML: the timing of the part (default: achievable datasheet fractions)");
+  examples::hardware_options(app, hw_path, stack_path);
   examples::number_option(app, "--batch", w.batch, "sequences in the batch (B)");
   examples::number_option(app, "--prefill", w.prefill, "prompt tokens per sequence (P)");
   examples::number_option(app, "--generate", w.generate, "generated tokens per sequence (G)");

@@ -26,9 +26,7 @@ int commands::pareto(int argc, char** argv) {
   roofline::inference_limits limits;
   double ttft_ms = 0, step_ms = 0, memory_gb = 0, target_loss = 0, lifetime = 0;
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  examples::hardware_options(
-      app, hw_path, stack_path,
-      "software stack YAML: the timing of the part (default: achievable datasheet fractions)");
+  examples::hardware_options(app, hw_path, stack_path);
   app.add_option("--compute", compute, "training budget C in FLOPs")
       ->required()
       ->check(examples::positive_number);

@@ -51,18 +51,13 @@ int commands::sweep(int argc, char** argv) {
   examples::number_option(app, "--prefill", g.prefill, "prompt lengths, comma-separated")->delimiter(',');
   examples::number_option(app, "--generate", g.generate, "generated lengths, comma-separated")
       ->delimiter(',');
-  examples::number_option(app, "--tp", tps, "tensor-parallel degrees, comma-separated")
-      ->delimiter(',')
-      ->group("Several GPUs");
-  examples::number_option(app, "--pp", pps, "pipeline stages, comma-separated")
-      ->delimiter(',')
-      ->group("Several GPUs");
-  examples::number_option(app, "--ep", eps, "expert-parallel degrees, comma-separated")
-      ->delimiter(',')
-      ->group("Several GPUs");
-  examples::number_option(app, "--dp", dps, "attention data-parallel ranks, comma-separated")
-      ->delimiter(',')
-      ->group("Several GPUs");
+  for (auto [flag, values, what] : {std::tuple{"--tp", &tps, "tensor-parallel degrees"},
+                                    {"--pp", &pps, "pipeline stages"},
+                                    {"--ep", &eps, "expert-parallel degrees"},
+                                    {"--dp", &dps, "attention data-parallel ranks"}})
+    examples::number_option(app, flag, *values, std::string(what) + ", comma-separated")
+        ->delimiter(',')
+        ->group("Several GPUs");
   app.add_option("--microbatches", microbatches,
                  "micro-batches of a pipelined prefill (default: as many as stages)")
       ->check(examples::positive_integer)

@@ -17,21 +17,8 @@ inline constexpr std::array all_dtypes{dtype::fp32, dtype::tf32, dtype::bf16, dt
 
 /// Bytes per element. tf32 is stored as fp32 (4 B); fp4 and int4 pack two elements a byte.
 constexpr double size_bytes(dtype t) {
-  switch (t) {
-    case dtype::fp32:
-    case dtype::tf32:
-      return 4;
-    case dtype::bf16:
-    case dtype::fp16:
-      return 2;
-    case dtype::fp8:
-    case dtype::int8:
-      return 1;
-    case dtype::fp4:
-    case dtype::int4:
-      return 0.5;
-  }
-  return 0;
+  constexpr std::array<double, 8> bytes{4, 4, 2, 2, 1, 1, 0.5, 0.5};  // in the order of enum_names<dtype>
+  return bytes[static_cast<std::size_t>(t)];
 }
 
 template <>

@@ -37,11 +37,7 @@ struct traffic {
 
   constexpr bytes total() const { return weights + activations + kv_cache + state; }
   constexpr traffic& operator+=(const traffic& o) {
-    weights += o.weights;
-    activations += o.activations;
-    kv_cache += o.kv_cache;
-    state += o.state;
-    return *this;
+    return *this = {weights + o.weights, activations + o.activations, kv_cache + o.kv_cache, state + o.state};
   }
   constexpr traffic operator*(double k) const {
     return {weights * k, activations * k, kv_cache * k, state * k};

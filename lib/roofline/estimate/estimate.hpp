@@ -26,29 +26,27 @@ struct phase_estimate {
   seconds communication{};       ///< collectives between GPUs: the part of `time` not hidden behind the rest
   enum bound bound = bound::memory;  ///< the largest of the four parts above
 
+  /// The times above, for the sums and multiples below (`bound` is not summed: classify() sets it).
+  static constexpr std::array<seconds phase_estimate::*, 7> times() {
+    return {&phase_estimate::time,
+            &phase_estimate::time_perfect,
+            &phase_estimate::time_none,
+            &phase_estimate::compute_bound_time,
+            &phase_estimate::memory_bound_time,
+            &phase_estimate::overhead,
+            &phase_estimate::communication};
+  }
   constexpr phase_estimate& operator+=(const phase_estimate& o) {
     work += o.work;
     moved += o.moved;
-    time += o.time;
-    time_perfect += o.time_perfect;
-    time_none += o.time_none;
-    compute_bound_time += o.compute_bound_time;
-    memory_bound_time += o.memory_bound_time;
-    overhead += o.overhead;
-    communication += o.communication;
+    for (seconds phase_estimate::*t : times()) this->*t += o.*t;
     return *this;
   }
   constexpr phase_estimate operator*(double k) const {
     phase_estimate r = *this;
     r.work = work * k;
     r.moved = moved * k;
-    r.time = time * k;
-    r.time_perfect = time_perfect * k;
-    r.time_none = time_none * k;
-    r.compute_bound_time = compute_bound_time * k;
-    r.memory_bound_time = memory_bound_time * k;
-    r.overhead = overhead * k;
-    r.communication = communication * k;
+    for (seconds phase_estimate::*t : times()) r.*t = this->*t * k;
     return r;
   }
   /// Sets `bound` to the largest of the four parts.

@@ -214,25 +214,48 @@ fit_report fit_serving_from(const hardware& start, std::span<const serving_sampl
 }
 }  // namespace
 
-std::vector<prediction> cross_validate_serving(const hardware& start, std::span<const serving_sample> samples,
-                                               const fit_options& options) {
+namespace {
+
+// Leave one model out: for each model (a sample's `model` field), fit on the samples of the others
+// and predict its own with that fit; `none` where a sample is not predicted (fewer than
+// `min_models` models, or `predict` returns nothing). `progress(fold, folds, model)` before each.
+template <class Sample, class Fit, class Predict>
+std::vector<prediction> leave_one_model_out(
+    std::span<const Sample> samples, std::string Sample::*model, std::size_t min_models, prediction none,
+    Fit&& fit, Predict&& predict, const std::function<void(int, int, const std::string&)>& progress) {
   std::set<std::string> models;
-  for (const serving_sample& s : samples) models.insert(s.model_name);
-  const double nan = std::numeric_limits<double>::quiet_NaN();
-  std::vector<prediction> out(samples.size(), {nan, nan});
-  if (models.size() < 2) return out;
+  for (const Sample& s : samples) models.insert(s.*model);
+  std::vector<prediction> out(samples.size(), none);
+  if (models.size() < min_models) return out;
+  int fold = 0;
   for (const std::string& held : models) {
-    std::vector<serving_sample> train;
-    for (const serving_sample& s : samples)
-      if (s.model_name != held) train.push_back(s);
-    const hardware fitted = fit_serving(start, train, options).fitted;
+    if (progress) progress(fold, int(models.size()), held);
+    ++fold;
+    std::vector<Sample> train;
+    for (const Sample& s : samples)
+      if (s.*model != held) train.push_back(s);
+    const hardware fitted = fit(train);
     for (std::size_t i = 0; i < samples.size(); ++i)
-      if (samples[i].model_name == held) {
-        const serving_result r = serve(*samples[i].model, fitted, samples[i].work);
-        if (r.fits) out[i] = {r.ttft.value(), r.tpot.value()};
-      }
+      if (samples[i].*model == held)
+        if (const std::optional<prediction> p = predict(samples[i], fitted)) out[i] = *p;
   }
   return out;
+}
+
+}  // namespace
+
+std::vector<prediction> cross_validate_serving(const hardware& start, std::span<const serving_sample> samples,
+                                               const fit_options& options) {
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  return leave_one_model_out(
+      samples, &serving_sample::model_name, 2, {nan, nan},
+      [&](const std::vector<serving_sample>& train) { return fit_serving(start, train, options).fitted; },
+      [](const serving_sample& s, const hardware& fitted) -> std::optional<prediction> {
+        const serving_result r = serve(*s.model, fitted, s.work);
+        if (!r.fits) return std::nullopt;
+        return prediction{r.ttft.value(), r.tpot.value()};
+      },
+      {});
 }
 
 std::vector<fit_parameter> fit_parameters(bool share_phases, bool long_attention) {
@@ -311,24 +334,14 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
 std::vector<prediction> cross_validate(const hardware& start, std::span<const sample> samples,
                                        const fit_options& options,
                                        const std::function<void(int, int, const std::string&)>& progress) {
-  std::set<std::string> models;
-  for (const sample& s : samples) models.insert(s.model_path);
-  std::vector<prediction> out(samples.size());
-  int fold = 0;
-  for (const std::string& held : models) {
-    if (progress) progress(fold, int(models.size()), held);
-    ++fold;
-    std::vector<sample> train;
-    for (const sample& s : samples)
-      if (s.model_path != held) train.push_back(s);
-    const hardware fitted = fit_timing(start, train, options).fitted;
-    for (std::size_t i = 0; i < samples.size(); ++i)
-      if (samples[i].model_path == held) {
-        const estimate_result r = estimate(*samples[i].model, fitted, samples[i].work);
-        out[i] = {r.ttft.value(), r.step_time.value()};
-      }
-  }
-  return out;
+  return leave_one_model_out(
+      samples, &sample::model_path, 1, {0, 0},
+      [&](const std::vector<sample>& train) { return fit_timing(start, train, options).fitted; },
+      [](const sample& s, const hardware& fitted) -> std::optional<prediction> {
+        const estimate_result r = estimate(*s.model, fitted, s.work);
+        return prediction{r.ttft.value(), r.step_time.value()};
+      },
+      progress);
 }
 
 }  // namespace roofline
