@@ -218,7 +218,7 @@ TEST_CASE("the layout of one GPU through the several-GPU path is today's estimat
     if (f.path().extension() != ".yaml") continue;
     const model_spec m = load_model(f.path().string());
     CAPTURE(m.name);
-    const estimate_result a = estimate(m, hw, w), b = estimate_parallel(m, hw, w, hw.timing.overlap);
+    const estimate_result a = estimate(m, hw, w), b = detail::estimate_parallel(m, hw, w, hw.timing.overlap);
     CHECK(b.ttft.value() == doctest::Approx(a.ttft.value()).epsilon(1e-12));
     CHECK(b.step_time.value() == doctest::Approx(a.step_time.value()).epsilon(1e-12));
     CHECK(b.prefill.moved.total().value() == doctest::Approx(a.prefill.moved.total().value()).epsilon(1e-12));

@@ -2,8 +2,11 @@
 // built in code (no YAML), an estimate and its JSON report.
 #include <cstdio>
 
+#include <roofline/roofline.hpp>  // the umbrella first: it must stand on its own
+
 #include <roofline/base/dtype.hpp>
 #include <roofline/base/error.hpp>
+#include <roofline/base/names.hpp>
 #include <roofline/base/op.hpp>
 #include <roofline/base/units.hpp>
 #include <roofline/estimate/compare.hpp>
@@ -22,6 +25,7 @@
 #include <roofline/io/io.hpp>
 #include <roofline/report/plot.hpp>
 #include <roofline/report/report.hpp>
+#include <roofline/report/view.hpp>
 #include <roofline/scaling/scaling.hpp>
 #include <roofline/serving/deploy.hpp>
 #include <roofline/serving/serving.hpp>
@@ -29,6 +33,7 @@
 #include <roofline/spec/hardware.hpp>
 #include <roofline/spec/measurement.hpp>
 #include <roofline/spec/model_spec.hpp>
+#include <roofline/spec/scaling_fits.hpp>
 #include <roofline/spec/workload.hpp>
 #include <roofline/sweep/sweep.hpp>
 #include <roofline/timing/timing.hpp>

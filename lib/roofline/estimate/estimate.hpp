@@ -199,6 +199,8 @@ inline void check_supported(const model_spec& m, const hardware& hw, const workl
     throw input_error(fmt::format("{}: no vector peak for fp32; add 'vector_tflops.fp32'", where()));
 }
 
+namespace detail {
+
 /// Times the ops `each` visits (each(f) calls f(op) for every op) and sums them into a pass's
 /// totals, with the per-pass overheads (the batched one when `batched`). Collectives add their
 /// time under the stack's communication overlap: none: compute + communication; perfect: the
@@ -241,12 +243,16 @@ inline phase_estimate time_ops(const hardware& hw, overlap policy, bool batched,
   return e;
 }
 
+}  // namespace detail
+
 /// Totals of one pass (of one GPU of a layout). Allocates nothing: fitting and sweeps call it
 /// in tight loops.
 inline phase_estimate estimate_pass(const model_spec& m, const hardware& hw, const pass& p, overlap policy,
                                     const rank_view& r = {}) {
-  return time_ops(hw, policy, p.batch * p.tokens > 1, [&](auto&& f) { for_each_op(m, p, r, f); });
+  return detail::time_ops(hw, policy, p.batch * p.tokens > 1, [&](auto&& f) { for_each_op(m, p, r, f); });
 }
+
+namespace detail {
 
 /// The ops of one engine iteration that runs a prefill pass (chunks of new prompts, after
 /// their cached context) and a decode pass (one token of each running sequence) together, as
@@ -302,6 +308,8 @@ inline std::vector<op> mixed_ops(const model_spec& m, const pass& prefill, const
   return out;
 }
 
+}  // namespace detail
+
 /// Totals of one iteration of continuous batching: a prefill pass and a decode pass run as one
 /// forward (mixed_ops), each seen by one GPU as its rank view says (rp, rd: the distinct tokens
 /// of each pass over the dp ranks); either may be empty (batch 0), and then it is the other alone.
@@ -310,8 +318,8 @@ inline phase_estimate estimate_mixed(const model_spec& m, const hardware& hw, co
                                      const rank_view& rd = {}) {
   if (prefill.batch <= 0) return estimate_pass(m, hw, decode, policy, rd);
   if (decode.batch <= 0) return estimate_pass(m, hw, prefill, policy, rp);
-  const std::vector<op> ops = mixed_ops(m, prefill, decode, rp, rd);
-  return time_ops(hw, policy, true, [&](auto&& f) {
+  const std::vector<op> ops = detail::mixed_ops(m, prefill, decode, rp, rd);
+  return detail::time_ops(hw, policy, true, [&](auto&& f) {
     for (const op& o : ops) f(o);
   });
 }
@@ -361,8 +369,10 @@ inline void check_layout(const model_spec& m, const hardware& hw, const workload
                     where(), span, up ? up->gpus : 0));
 }
 
+namespace detail {
 inline estimate_result estimate_parallel(const model_spec& m, const hardware& hw, const workload& w,
                                          overlap pol);
+}
 
 /// The estimate of a workload, under `policy` or else the profile's default.
 /// One GPU: TTFT = time of the prefill pass; step time = time of the mean decode pass.
@@ -402,7 +412,7 @@ inline estimate_result estimate(const model_spec& m, const hardware& hw, const w
     r.ridge_point = ridge_point(hw, default_compute(m));
     return r;
   }
-  return estimate_parallel(m, hw, w, pol);
+  return detail::estimate_parallel(m, hw, w, pol);
 }
 
 /// A pipeline's times from its stages' (one GPU of each; estimate() says the schedule):
@@ -429,6 +439,8 @@ inline pipeline_times critical_path(std::span<const phase_estimate> prefill,
   t.decode.classify();
   return t;
 }
+
+namespace detail {
 
 /// estimate()'s path for several GPUs (any layout; checks nothing: estimate() checks first).
 /// At the layout of one GPU it runs one stage of one rank and agrees with the one-GPU path.
@@ -473,6 +485,8 @@ inline estimate_result estimate_parallel(const model_spec& m, const hardware& hw
   r.parallel = std::move(par);
   return r;
 }
+
+}  // namespace detail
 
 /// One op with its time, for per-op reports; `stage`: the pipeline stage whose GPUs run it.
 struct op_row {
