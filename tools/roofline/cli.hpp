@@ -7,8 +7,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <optional>
-#include <tuple>
 #include <string>
+#include <tuple>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>

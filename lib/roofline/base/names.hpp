@@ -17,7 +17,7 @@ template <class E>
 inline constexpr std::array<std::string_view, 0> enum_names{};
 
 template <class E>
-concept Named = std::is_enum_v<E> && (enum_names<E>.size() > 0);
+concept Named = std::is_enum_v<E> &&(enum_names<E>.size() > 0);
 
 /// The name of a value.
 template <Named E>

@@ -213,9 +213,7 @@ class reader {
   Enum choice(const YAML::Node& n, const std::string& key, std::string_view what) const {
     return choice<Enum>(n, key, what, names_list<Enum>(), parse_name<Enum>);
   }
-  dtype dtype_of(const YAML::Node& n, const std::string& key) const {
-    return choice<dtype>(n, key, "dtype");
-  }
+  dtype dtype_of(const YAML::Node& n, const std::string& key) const { return choice<dtype>(n, key, "dtype"); }
 
   // Every key present must have been asked for.
   void finish() const {
