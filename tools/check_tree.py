@@ -142,7 +142,8 @@ def main():
             res = subprocess.run([clang_format, "--dry-run", "--Werror", *files], capture_output=True, text=True)
             for text in res.stderr.splitlines():
                 if ": error: code should be clang-formatted" in text:
-                    problems.append(text.split(" error:")[0] + " not formatted as .clang-format says")
+                    where = text.split(" error:")[0].replace(str(ROOT) + "/", "")
+                    problems.append(where + " not formatted as .clang-format says")
     for p in problems:
         print(p)
     print("tree: passed" if not problems else f"tree: failed ({len(problems)} problems)")
