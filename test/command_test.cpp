@@ -130,75 +130,107 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
   struct bad {
     std::string args, error;
   };
-  for (const bad& b : std::vector<bad>{
-           {"nope", "error: unknown command 'nope'; roofline --help lists the commands\n"},
-           {"estimate --generate 9223372036854775807",
-            "error: workload: batch (8), prefill (16384), generate (9223372036854775807) and prefill + "
-            "generate must "
-            "each be at most 1099511627776 (2^40)\n"},
-           {"estimate --batch 0x10", "error: --batch: must be a positive integer, got '0x10'\n"},
-           {"estimate --plot /nonexistent_dir/x.svg",
-            "error: /nonexistent_dir/x.svg:1:1: cannot write file\n"},
-           {"estimate --model " + test::source_dir + "/model_specs",
-            "error: " + test::source_dir + "/model_specs:1:1: is a directory, not a file\n"},
-           {"estimate --model " + test::source_dir + "/model_specs/gpt2.yaml --prefill 1000 --generate 100",
-            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model "
-            "'gpt2', "
-            "1024 ('max_context' in " +
-                test::source_dir + "/model_specs/gpt2.yaml)\n"},
-           {"compare --models " + llama + " --prefill-range 1:9223372036854775807",
-            "error: --prefill-range: expected LO:HI with 1 <= LO < HI <= 1099511627776 (2^40), got "
-            "'1:9223372036854775807'\n"},
-           {calibrate + one_row,
-            "error: " + one_row +
-                ": 2 measured times; fitting 36 timing parameters needs at least as many\n"},
-           {calibrate + measurements + " --peaks " + array_peaks,
-            "error: " + array_peaks +
-                ":1:1: expected the environment JSON of examples/measure/measure.py (an object "
-                "with 'peaks', or 'runs'); got no object\n"},
-           {calibrate + measurements + " --peaks " + no_peaks,
-            "error: " + no_peaks +
-                ":1:1: expected the environment JSON of examples/measure/measure.py (an object with "
-                "'peaks', or 'runs'); no 'peaks' object\n"},
-           {calibrate + measurements + " --peaks /no/such/env.json",
-            "error: /no/such/env.json:1:1: cannot open file\n"},
-           {calibrate + measurements + " --huber nan",
-            "error: --huber: must be a positive number, got 'nan'\n"},
-           {calibrate + measurements + " --huber -1",
-            "error: --huber: must be a positive number, got '-1'\n"},
-           {"pareto --compute 1e21 --lifetime-tokens nan",
-            "error: --lifetime-tokens: must be a number >= 0, got 'nan'\n"},
-           {"pareto --compute inf", "error: --compute: must be a positive number, got 'inf'\n"},
-           {"serve --osl 1",
-            "error: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second "
-            "token), each "
-            "at most 1099511627776\n"},
-           {"sweep --batch 1,0", "error: --batch: must be a positive integer, got '0'\n"},
-           {"sweep --out /nonexistent_dir/x.csv",
-            "error: --out /nonexistent_dir/x.csv: cannot open it for writing\n"},
-           // the whole grid is checked before the file is made: no partial output
-           {"sweep --model " + test::source_dir +
-                "/model_specs/gpt2.yaml --prefill 128,1000 --generate 100 --out " + never_written,
-            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model "
-            "'gpt2', "
-            "1024 ('max_context' in " +
-                test::source_dir + "/model_specs/gpt2.yaml)\n"},
-           {"sweep --model " + llama + " --tp 3",
-            "error: layout tp 3 pp 1 ep 1 dp 1: tp 3 does not divide the 32 query "
-            "heads of layer kind 'attention+mlp' of model 'llama3_8b' (" +
-                llama + ")\n"},
-           {"best_deployment --model " + llama + " --quant 'fp8;fp8'",
-            "error: --quant: give one for all models or one per --model (1 models, 2 formats)\n"},
-           {"best_deployment --model " + llama + " --quant w3a8",
-            "error: --quant 'w3a8': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or "
-            "empty for "
-            "bf16)\n"},
-           {"serve --prefill-tp 2", "error: --prefill-tp: a disaggregated pool option, and --mode is agg\n"},
-           {"serve --mode disagg --tp 2", "error: --tp: an aggregated worker option, and --mode is disagg\n"},
-           {"validate", "error: give --measurements (with --hw) or --engine-runs\n"},
-           {"calibrate --engine-runs " + measurements + " --out /tmp/never_written.yaml",
-            "error: --engine-runs needs --engine and --system\n"},
-       }) {
+  for (
+      const bad& b : std::vector<bad>{
+          {"nope", "error: unknown command 'nope'; roofline --help lists the commands\n"},
+          {"estimate --generate 9223372036854775807",
+           "error: workload: batch (8), prefill (16384), generate (9223372036854775807) and prefill + "
+           "generate must "
+           "each be at most 1099511627776 (2^40)\n"},
+          {"estimate --batch 0x10", "error: --batch: must be a positive integer, got '0x10'\n"},
+          {"estimate --plot /nonexistent_dir/x.svg",
+           "error: --plot /nonexistent_dir/x.svg: the folder /nonexistent_dir does not exist\n"},
+          // output paths are checked before any work: nothing printed, nothing written
+          {"best_deployment --model " + llama + " --gpus 2 --max-concurrency 2 --plot /tmp",
+           "error: --plot /tmp: is a folder; name a file\n"},
+          {"calibrate --hw " + h100 + " --out /tmp --measurements " + measurements,
+           "error: --out /tmp: is a folder; name a file\n"},
+          // nothing served: why, and a non-zero exit, instead of an empty table
+          {"best_deployment --model " + test::source_dir +
+               "/model_specs/llama3.1_70b.yaml --gpus 1 "
+               "--max-concurrency 2",
+           "error: best deployment: no deployment of llama3.1_70b on 1 x NVIDIA H100 SXM5 80GB serves 4096 + "
+           "512 "
+           "tokens: the weights, activations and buffers of a GPU (142 GB) leave no KV pool in the 72 GB the "
+           "engine may use (memory_fraction 0.9 of 80 GB)\n"},
+          {"best_deployment --model " + llama + " --osl 1 --gpus 1 --max-concurrency 2",
+           "error: best deployment: no deployment of llama3_8b on 1 x NVIDIA H100 SXM5 80GB serves 4096 + 1 "
+           "tokens: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second "
+           "token), each at most 1099511627776\n"},
+          // decimal numbers only, as the README says
+          {"serve --concurrency 0x10", "error: --concurrency: must be a positive number, got '0x10'\n"},
+          {"serve --concurrency 0", "error: --concurrency: must be a positive number, got '0'\n"},
+          {"best_deployment --ttft-ms nan", "error: --ttft-ms: must be a positive number, got 'nan'\n"},
+          {"best_deployment --max-concurrency 0x10",
+           "error: --max-concurrency: must be a positive number, got '0x10'\n"},
+          // a file that never ends is refused at the size a spec may have
+          {"estimate --model /dev/zero",
+           "error: /dev/zero:1:1: larger than 16 MiB, the most this kind of file may be\n"},
+          // a pool option that would change nothing is refused
+          {"serve --mode disagg --prefill-max-batch 4",
+           "error: serving: not modelled: a prefill pool's max batch and max batch tokens (a prefill worker "
+           "runs each prompt whole, one per dp rank at a time)\n"},
+          {"serve --mode disagg --prefill-max-batch-tokens 100",
+           "error: serving: not modelled: a prefill pool's max batch and max batch tokens (a prefill worker "
+           "runs each prompt whole, one per dp rank at a time)\n"},
+          {"estimate --model " + test::source_dir + "/model_specs",
+           "error: " + test::source_dir + "/model_specs:1:1: is a directory, not a file\n"},
+          {"estimate --model " + test::source_dir + "/model_specs/gpt2.yaml --prefill 1000 --generate 100",
+           "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model "
+           "'gpt2', "
+           "1024 ('max_context' in " +
+               test::source_dir + "/model_specs/gpt2.yaml)\n"},
+          {"compare --models " + llama + " --prefill-range 1:9223372036854775807",
+           "error: --prefill-range: expected LO:HI with 1 <= LO < HI <= 1099511627776 (2^40), got "
+           "'1:9223372036854775807'\n"},
+          {calibrate + one_row,
+           "error: " + one_row + ": 2 measured times; fitting 36 timing parameters needs at least as many\n"},
+          {calibrate + measurements + " --peaks " + array_peaks,
+           "error: " + array_peaks +
+               ":1:1: expected the environment JSON of examples/measure/measure.py (an object "
+               "with 'peaks', or 'runs'); got no object\n"},
+          {calibrate + measurements + " --peaks " + no_peaks,
+           "error: " + no_peaks +
+               ":1:1: expected the environment JSON of examples/measure/measure.py (an object with "
+               "'peaks', or 'runs'); no 'peaks' object\n"},
+          {calibrate + measurements + " --peaks /no/such/env.json",
+           "error: /no/such/env.json:1:1: cannot open file\n"},
+          {calibrate + measurements + " --huber nan",
+           "error: --huber: must be a positive number, got 'nan'\n"},
+          {calibrate + measurements + " --huber -1", "error: --huber: must be a positive number, got '-1'\n"},
+          {"pareto --compute 1e21 --lifetime-tokens nan",
+           "error: --lifetime-tokens: must be a number >= 0, got 'nan'\n"},
+          {"pareto --compute inf", "error: --compute: must be a positive number, got 'inf'\n"},
+          {"serve --osl 1",
+           "error: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second "
+           "token), each "
+           "at most 1099511627776\n"},
+          {"sweep --batch 1,0", "error: --batch: must be a positive integer, got '0'\n"},
+          {"sweep --out /nonexistent_dir/x.csv",
+           "error: --out /nonexistent_dir/x.csv: the folder /nonexistent_dir does not exist\n"},
+          // the whole grid is checked before the file is made: no partial output
+          {"sweep --model " + test::source_dir +
+               "/model_specs/gpt2.yaml --prefill 128,1000 --generate 100 --out " + never_written,
+           "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model "
+           "'gpt2', "
+           "1024 ('max_context' in " +
+               test::source_dir + "/model_specs/gpt2.yaml)\n"},
+          {"sweep --model " + llama + " --tp 3",
+           "error: layout tp 3 pp 1 ep 1 dp 1: tp 3 does not divide the 32 query "
+           "heads of layer kind 'attention+mlp' of model 'llama3_8b' (" +
+               llama + ")\n"},
+          {"best_deployment --model " + llama + " --quant 'fp8;fp8'",
+           "error: --quant: give one for all models or one per --model (1 models, 2 formats)\n"},
+          {"best_deployment --model " + llama + " --quant w3a8",
+           "error: --quant 'w3a8': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or "
+           "empty for "
+           "bf16)\n"},
+          {"serve --prefill-tp 2", "error: --prefill-tp: a disaggregated pool option, and --mode is agg\n"},
+          {"serve --mode disagg --tp 2", "error: --tp: an aggregated worker option, and --mode is disagg\n"},
+          {"validate", "error: give --measurements (with --hw) or --engine-runs\n"},
+          {"calibrate --engine-runs " + measurements + " --out /tmp/never_written.yaml",
+           "error: --engine-runs needs --engine and --system\n"},
+      }) {
     CAPTURE(b.args);
     const result r = run_roofline(b.args);
     CHECK(r.status != 0);
@@ -206,10 +238,48 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
     CHECK(r.err == b.error);
   }
   CHECK_FALSE(std::filesystem::exists(never_written));
+  CHECK_FALSE(std::filesystem::exists("/tmp/never_written.yaml"));
   const result nj = run_roofline(calibrate + measurements + " --peaks " + not_json);
   CHECK(nj.status != 0);
   CHECK(nj.out.empty());
   CHECK(nj.err.rfind("error: " + not_json + ":1:1: not JSON: ", 0) == 0);
+}
+
+TEST_CASE("a program whose output cannot be written says so and fails") {
+  // /dev/full: every write fails with ENOSPC; the programs flush and check before they exit
+  for (const char* args : {"estimate --batch 1 --prefill 128 --generate 8", "serve --isl 128 --osl 8",
+                           "import_hf " ROOFLINE_TEST_DIR "/data/hf_configs/gpt2.json"}) {
+    CAPTURE(args);
+    const result r = run_roofline(std::string(args) + " > /dev/full");
+    CHECK(r.status == 1);
+    CHECK(r.err == "error: writing the output failed: No space left on device\n");
+  }
+}
+
+TEST_CASE("an output file is whole or absent: a failing plot leaves no predictions behind") {
+  namespace fs = std::filesystem;
+  const std::string predictions =
+      (fs::temp_directory_path() / (std::to_string(::getpid()) + "_predictions.csv")).string();
+  const result r =
+      run_roofline("validate --hw " + test::source_dir + "/hw_profiles/h100_sxm.yaml --measurements " +
+                   test::source_dir + "/measurements/h100_paper.csv --predictions " + predictions +
+                   " --plot /proc/roofline_cannot_be_here.svg");
+  CHECK(r.status != 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.rfind("error: ", 0) == 0);
+  CHECK_FALSE(fs::exists(predictions));
+  // the same run with a plot that can be written leaves both, whole
+  const std::string plot = (fs::temp_directory_path() / (std::to_string(::getpid()) + "_plot.svg")).string();
+  const result ok = run_roofline(
+      "validate --hw " + test::source_dir + "/hw_profiles/h100_sxm.yaml --measurements " + test::source_dir +
+      "/measurements/h100_paper.csv --predictions " + predictions + " --plot " + plot);
+  CHECK(ok.status == 0);
+  CHECK(fs::exists(predictions));
+  CHECK(fs::exists(plot));
+  const std::string partial = std::to_string(::getpid()) + "_plot.partial.svg";
+  CHECK_FALSE(fs::exists(fs::temp_directory_path() / fs::path(".").concat(partial)));
+  fs::remove(predictions);
+  fs::remove(plot);
 }
 
 TEST_CASE("a name that is not UTF-8 is written as JSON with replacement characters") {

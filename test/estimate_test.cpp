@@ -16,10 +16,7 @@ model_spec tiny_transformer() {
 
 // Compute so fast that every op is memory-bound: time = bytes / bandwidth + overheads.
 hardware memory_only() {
-  hardware hw{.name = "memory only"};
-  hw.matrix[std::size_t(dtype::bf16)] = 1e30 * flop_per_second;
-  hw.vector[std::size_t(dtype::fp32)] = 1e30 * flop_per_second;
-  hw.bandwidth = 1000 * byte_per_second;
+  hardware hw = test::toy_hardware("memory only", 1e30, 1e30, 1000);
   hw.capacity = 1e6 * byte;
   return hw;
 }

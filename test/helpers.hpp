@@ -24,6 +24,29 @@ inline roofline::op find_op(const roofline::model_spec& m, const roofline::pass&
   return found;
 }
 
+/// A tiny model of one layer: `mixer` without a channel mixer, d_model d and a vocabulary of v.
+inline roofline::model_spec one_mixer(int d, int v, roofline::mixer_spec mixer);
+
+/// Hardware built in code: a bf16 matrix peak and an fp32 vector peak (FLOP/s) and a memory
+/// bandwidth (B/s); nothing else (no capacity, the pure roofline's timing).
+inline roofline::hardware toy_hardware(std::string name, double matrix, double vector, double bandwidth) {
+  roofline::hardware hw{};
+  hw.name = std::move(name);
+  hw.matrix[std::size_t(roofline::dtype::bf16)] = matrix * roofline::flop_per_second;
+  hw.vector[std::size_t(roofline::dtype::fp32)] = vector * roofline::flop_per_second;
+  hw.bandwidth = bandwidth * roofline::byte_per_second;
+  return hw;
+}
+
+/// The parameters of a tiny model's layer kind k: in its mixer's matrices and in its vectors
+/// (norms, biases, gates), each checked against the count worked out by hand.
+inline void check_layer_params(const roofline::model_spec& m, double mixer, double vectors,
+                               std::size_t k = 0) {
+  const roofline::param_count p = roofline::layer_params(m, m.kinds[k]);
+  CHECK(p[roofline::weight_kind::mixer] == mixer);
+  CHECK(p[roofline::weight_kind::vectors] == vectors);
+}
+
 /// A model of n identical layers built in code (as the tests' tiny models are).
 inline roofline::model_spec stack(std::string name, int d_model, int vocab, roofline::mixer_spec mixer,
                                   roofline::channel_spec channel, int layers) {
@@ -36,6 +59,10 @@ inline roofline::model_spec stack(std::string name, int d_model, int vocab, roof
                                 .channel = std::move(channel)},
                                layers);
   return m;
+}
+
+inline roofline::model_spec one_mixer(int d, int v, roofline::mixer_spec mixer) {
+  return stack("tiny", d, v, std::move(mixer), roofline::no_channel{}, 1);
 }
 
 inline const std::string source_dir = ROOFLINE_SOURCE_DIR;

@@ -40,6 +40,27 @@ TEST_CASE("each bad input fails with the message its first line expects") {
   }
 }
 
+TEST_CASE("a DeepSeek-V3 config without shared experts imports as routed experts only") {
+  // n_shared_experts 0, or null (transformers' DeepseekV3Config allows None): no shared expert, no
+  // shared width written (the spec refuses a shared_dim without shared experts)
+  const std::string path = test::test_dir + "/data/hf_configs/deepseek_v3.json";
+  const std::string text = read_text(path);
+  const std::string key = "\"n_shared_experts\": 1";
+  REQUIRE(text.find(key) != std::string::npos);
+  for (const char* value : {"0", "null"}) {
+    CAPTURE(value);
+    std::string edited = text;
+    edited.replace(edited.find(key), key.size(), std::string("\"n_shared_experts\": ") + value);
+    const model_spec m = parse_model(import_hf(edited, path), "edited");
+    const model_spec published = parse_model(import_hf(text, path), "published");
+    const auto& moe = std::get<moe_channel>(m.kinds.back().channel);
+    CHECK(moe.n_shared == 0);
+    CHECK(moe.n_experts == 256);
+    // one shared expert of 2,048 wide less in each of the 58 MoE layers: 3 x 7,168 x 2,048 x 58
+    CHECK(parameters(published) - parameters(m) == doctest::Approx(3.0 * 7168 * 2048 * 58).epsilon(1e-12));
+  }
+}
+
 TEST_CASE("a file that does not exist is named in the error") {
   CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml:1:1: cannot open file",
                        input_error);

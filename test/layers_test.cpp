@@ -51,9 +51,7 @@ TEST_CASE("an attention layer with every option is counted as worked out by hand
   SUBCASE("parameters") {
     // q doubled by the gate 8 x 16, k and v 8 x 8, o 8 x 8: 256 in matrices;
     // biases 16 + 8 (q, k, v) + 8 (o), QK-norm 2 x 4, sinks 2: 42; pre-norms 2 x 8
-    const param_count p = layer_params(m, m.kinds[0]);
-    CHECK(p[weight_kind::mixer] == 256);
-    CHECK(p[weight_kind::vectors] == 42 + 16);
+    test::check_layer_params(m, 256, 42 + 16);
   }
   SUBCASE("prefill of 5 tokens") {
     const pass p = prefill_pass({.batch = 1, .prefill = 5, .generate = 2});
@@ -88,16 +86,12 @@ TEST_CASE("an attention layer with every option is counted as worked out by hand
 
 TEST_CASE("a multi-head latent attention layer is counted as worked out by hand") {
   // d 8, 2 heads, q_rank 4, kv_rank 4, nope 2, rope 2, v 3
-  const model_spec m = test::stack(
-      "tiny", 8, 32,
-      mla_mixer{.n_heads = 2, .q_rank = 4, .kv_rank = 4, .nope_dim = 2, .rope_dim = 2, .v_dim = 3},
-      no_channel{}, 1);
+  const model_spec m = test::one_mixer(
+      8, 32, mla_mixer{.n_heads = 2, .q_rank = 4, .kv_rank = 4, .nope_dim = 2, .rope_dim = 2, .v_dim = 3});
   SUBCASE("parameters") {
     // q_a 8 x 4, q_b 4 x 2 x 4, kv_a 8 x 6, kv_b 4 x 2 x 5, o 6 x 8 = 32 + 32 + 48 + 40 + 48;
     // norms of q (4) and the latent (4), and the layer's pre-norm 8
-    const param_count p = layer_params(m, m.kinds[0]);
-    CHECK(p[weight_kind::mixer] == 200);
-    CHECK(p[weight_kind::vectors] == 16);
+    test::check_layer_params(m, 200, 16);
   }
   SUBCASE("prefill: decompressed keys and values, multi-head attention of d_qk 4 and d_v 3") {
     const pass p = prefill_pass({.batch = 1, .prefill = 4, .generate = 1});
@@ -126,16 +120,13 @@ TEST_CASE("a multi-head latent attention layer is counted as worked out by hand"
 
 TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
   // d 4, expand 2: d_inner 8 in 2 heads of 4, state 2, 1 group, conv 2, chunks of 2
-  const model_spec m = test::stack(
-      "tiny", 4, 16,
-      mamba2_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .head_dim = 4, .n_groups = 1, .chunk_size = 2},
-      no_channel{}, 1);
+  const model_spec m = test::one_mixer(
+      4, 16,
+      mamba2_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .head_dim = 4, .n_groups = 1, .chunk_size = 2});
   SUBCASE("parameters") {
     // in_proj 4 x (16 + 4 + 2) = 88, out_proj 8 x 4 = 32; conv (8 + 4) x (2 + 1) = 36, dt bias, A, D
     // 2 each, gated norm 8, pre-norm 4
-    const param_count p = layer_params(m, m.kinds[0]);
-    CHECK(p[weight_kind::mixer] == 120);
-    CHECK(p[weight_kind::vectors] == 36 + 6 + 8 + 4);
+    test::check_layer_params(m, 120, 36 + 6 + 8 + 4);
   }
   SUBCASE("the chunked prefill") {
     // per chunk (Q 2, P 4, N 2, c 0.75): group c 2 Q^2 N = 12; per head c Q^2 (2P + 2 + exp) = 33,
@@ -166,20 +157,17 @@ TEST_CASE("a Mamba-2 layer is counted as worked out by hand") {
 
 TEST_CASE("a Mamba-1 layer is counted as worked out by hand") {
   // d 4, expand 2: d_inner 8, state 2, conv 2, dt_rank 1, Jamba's inner norms
-  const model_spec m = test::stack("tiny", 4, 16,
-                                   mamba1_mixer{.d_state = 2,
-                                                .d_conv = 2,
-                                                .expand = 2,
-                                                .dt_rank = 1,
-                                                .conv_bias = true,
-                                                .proj_bias = false,
-                                                .inner_norms = true},
-                                   no_channel{}, 1);
+  const model_spec m = test::one_mixer(4, 16,
+                                       mamba1_mixer{.d_state = 2,
+                                                    .d_conv = 2,
+                                                    .expand = 2,
+                                                    .dt_rank = 1,
+                                                    .conv_bias = true,
+                                                    .proj_bias = false,
+                                                    .inner_norms = true});
   // in_proj 4 x 16, x_proj 8 x 5, dt_proj 1 x 8, out_proj 8 x 4; conv 8 x 3, dt bias 8, A 8 x 2, D 8,
   // inner norms 1 + 2 x 2, pre-norm 4
-  const param_count p = layer_params(m, m.kinds[0]);
-  CHECK(p[weight_kind::mixer] == 64 + 40 + 8 + 32);
-  CHECK(p[weight_kind::vectors] == 24 + 8 + 16 + 8 + 5 + 4);
+  test::check_layer_params(m, 64 + 40 + 8 + 32, 24 + 8 + 16 + 8 + 5 + 4);
   // per token and channel: N (7 + exp) + (1 + exp + log) + 2 + (swish + 1) = 16 + 3 + 2 + 2 = 23
   const op scan = test::find_op(m, prefill_pass({.batch = 1, .prefill = 3, .generate = 1}), "selective_scan");
   CHECK(scan.cls == op_class::vector);
@@ -190,16 +178,13 @@ TEST_CASE("a Mamba-1 layer is counted as worked out by hand") {
 
 TEST_CASE("a Gated DeltaNet layer is counted as worked out by hand") {
   // d 4, 1 key head and 2 value heads of 2, conv 2, chunks of 2
-  const model_spec m = test::stack(
-      "tiny", 4, 16,
+  const model_spec m = test::one_mixer(
+      4, 16,
       deltanet_mixer{
-          .n_k_heads = 1, .n_v_heads = 2, .k_head_dim = 2, .v_head_dim = 2, .conv_size = 2, .chunk_size = 2},
-      no_channel{}, 1);
+          .n_k_heads = 1, .n_v_heads = 2, .k_head_dim = 2, .v_head_dim = 2, .conv_size = 2, .chunk_size = 2});
   // in_proj_qkvz 4 x (4 + 8), in_proj_ba 4 x 4, out_proj 4 x 4; conv (2 + 2 + 4) x 2, dt bias and A 2 each,
   // the norm 2, pre-norm 4
-  const param_count p = layer_params(m, m.kinds[0]);
-  CHECK(p[weight_kind::mixer] == 48 + 16 + 16);
-  CHECK(p[weight_kind::vectors] == 16 + 4 + 2 + 4);
+  test::check_layer_params(m, 48 + 16 + 16, 16 + 4 + 2 + 4);
   // per chunk and value head (C 2, d_k 2, d_v 2, c 0.75): 6 + 12 + 8/3 + 32 + 48 + 4 + 4 + 24 + 36
   const op rule = test::find_op(m, prefill_pass({.batch = 1, .prefill = 4, .generate = 1}), "delta_rule");
   CHECK(rule.work.value() == approx(2 * 2 * (170 + 8.0 / 3 - 4)));

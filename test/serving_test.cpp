@@ -175,9 +175,10 @@ TEST_CASE("the KV cache bounds the concurrency a GPU admits") {
   CHECK_FALSE(big.fits);
   CHECK(big.notes.back().what == serving_note::kind::request_too_large);
   const serving_workload w1024{.isl = 1024, .osl = 128};
-  CHECK(serving_view{spec("llama3.1_70b"), hw, w1024, big}
-            .note_text(big.notes.back())
-            .rfind("one request of 1024 + 128 tokens does not fit: ", 0) == 0);
+  // 70,553,706,496 bf16 parameters: 141 GB of weights, more than the 0.9 x 80 GB the engine may use
+  CHECK(serving_view{spec("llama3.1_70b"), hw, w1024, big}.note_text(big.notes.back()) ==
+        "the weights, activations and buffers of a GPU (142 GB) leave no KV pool in the 72 GB the engine may "
+        "use (memory_fraction 0.9 of 80 GB)");
 }
 
 TEST_CASE("a disaggregated request sends its KV cache over NVLink and waits for the prefill worker") {
@@ -312,4 +313,42 @@ TEST_CASE("the deployments of a model on two GPUs, their frontier and the best w
   REQUIRE(best);
   for (const deployment_point& p : points) CHECK(p.result.tokens_per_s_gpu <= best->result.tokens_per_s_gpu);
   CHECK_FALSE(best_within(points, 1e-6 * second, std::nullopt));
+}
+
+TEST_CASE("a token budget below the running requests binds: only as many run as the budget has tokens") {
+  // Every running request decodes a token an iteration, decodes first within the budget (vLLM
+  // refuses max_num_batched_tokens < max_num_seqs): at most B requests run on a rank.
+  // Llama-3.1-8B on one H100, 64 requests of 1,024 + 128 tokens: the KV cache admits more than
+  // 64 (91 at 4,096 + 512, above), max_batch 256, so a budget of B < 64 runs B and queues 64 - B
+  // (the stack queues no further requests).
+  const model_spec m = spec("llama3.1_8b");
+  const hardware hw = h100();
+  for (double budget : {1.0, 16.0, 63.0, 64.0, 8192.0}) {
+    CAPTURE(budget);
+    serving_workload w{.isl = 1024, .osl = 128, .concurrency = 64};
+    w.agg.max_batch_tokens = budget;
+    const serving_result r = serve(m, hw, w);
+    REQUIRE(r.fits);
+    const serving_iterations& it = r.iterations;
+    CHECK(it.running == std::min(budget, 64.0));
+    CHECK(it.waiting == 64 - std::min(budget, 64.0));
+    // decode tokens of an iteration never exceed the budget, and the output rate never exceeds
+    // a budget's worth of tokens every (shortest) iteration
+    CHECK(it.decoding_light <= budget);
+    CHECK(it.decoding <= budget);
+    CHECK(r.tokens_per_s <= budget / std::min(it.mixed_time, it.decode_time).value() * (1 + 1e-9));
+    if (budget < 64) {
+      CHECK(r.notes.back().what == serving_note::kind::slots_wait);
+      CHECK(r.notes.back().budget_limited);
+      CHECK(serving_view{m, hw, w, r}.note_text(r.notes.back()) ==
+            fmt::format("{} requests a rank wait for a slot: the token budget (max_batch_tokens) runs fewer",
+                        64 - budget));
+    }
+  }
+  // the decode pool of a disaggregated deployment too: 1 token an iteration, 1 request running
+  serving_workload d{.isl = 1024, .osl = 128, .concurrency = 8, .disaggregated = true};
+  d.decode.max_batch_tokens = 1;
+  const serving_result r = serve(m, hw, d);
+  CHECK(r.iterations.running == 1);
+  CHECK(r.iterations.waiting == 7);
 }

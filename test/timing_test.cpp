@@ -3,6 +3,7 @@
 
 #include <cmath>
 
+#include "helpers.hpp"
 #include "roofline/timing/timing.hpp"
 
 using namespace roofline;
@@ -10,13 +11,7 @@ using namespace roofline;
 namespace {
 
 // 100 FLOP/s of bf16 matrix, 10 FLOP/s of fp32 vector, 10 B/s.
-hardware toy_hardware() {
-  hardware hw{.name = "toy"};
-  hw.matrix[std::size_t(dtype::bf16)] = 100 * flop_per_second;
-  hw.vector[std::size_t(dtype::fp32)] = 10 * flop_per_second;
-  hw.bandwidth = 10 * byte_per_second;
-  return hw;
-}
+hardware toy_hardware() { return test::toy_hardware("toy", 100, 10, 10); }
 
 // 1000 FLOPs and 50 bytes: t_c = 1000 / 100 = 10 s, t_m = 50 / 10 = 5 s.
 const op gemm{"gemm", op_class::matrix, dtype::bf16,

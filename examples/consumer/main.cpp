@@ -49,11 +49,10 @@ int main() {
                       .channel = mlp_channel{.ffn_dim = 14336}},
                      32);
   // H100 SXM datasheet: 989.4 TFLOP/s dense bf16, 66.9 TFLOP/s fp32, 3.35 TB/s, 80 GB; pure roofline
-  hardware h100{.name = "H100 SXM"};
+  // (a hardware is a part, its datasheet, and the timing of a stack: the default, the pure roofline)
+  hardware h100{part{.name = "H100 SXM", .bandwidth = 3.35e12 * byte_per_second, .capacity = 80e9 * byte}};
   h100.matrix[std::size_t(dtype::bf16)] = 989.4e12 * flop_per_second;
   h100.vector[std::size_t(dtype::fp32)] = 66.9e12 * flop_per_second;
-  h100.bandwidth = 3.35e12 * byte_per_second;
-  h100.capacity = 80e9 * byte;
   const workload w{.batch = 1, .prefill = 4096, .generate = 128};
   const estimate_result r = estimate(llama, h100, w);
   std::printf("%s on %s: TTFT %.3f ms, step %.3f ms, %s-bound decode, %.0f parameters\n", llama.name.c_str(),

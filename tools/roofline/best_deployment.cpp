@@ -39,8 +39,8 @@ int commands::best_deployment(int argc, char** argv) {
   examples::number_option(app, "--max-concurrency", sp.max_concurrency,
                           "largest concurrency tried (powers of two from 1)",
                           examples::number_rule::positive);
-  app.add_option("--ttft-ms", ttft_ms, "TTFT target")->check(CLI::PositiveNumber);
-  app.add_option("--tpot-ms", tpot_ms, "TPOT target")->check(CLI::PositiveNumber);
+  app.add_option("--ttft-ms", ttft_ms, "TTFT target")->check(examples::positive_number);
+  app.add_option("--tpot-ms", tpot_ms, "TPOT target")->check(examples::positive_number);
   app.add_option("--mode", mode, "which deployments: agg, disagg or both")
       ->capture_default_str()
       ->check(CLI::IsMember({"agg", "disagg", "both"}));
@@ -56,10 +56,12 @@ int commands::best_deployment(int argc, char** argv) {
     return 2;
   }
   try {
+    examples::output_file plot_file(plot, "--plot");
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
     std::vector<roofline::frontier_series> series;
     nlohmann::json all = nlohmann::json::array();
+    std::string text;
     for (std::size_t i = 0; i < model_paths.size(); ++i) {
       roofline::model_spec m = roofline::load_model(model_paths[i]);
       std::string label = m.name;
@@ -74,7 +76,18 @@ int commands::best_deployment(int argc, char** argv) {
                           q));
         if (!q.empty()) label += " (" + q + ")";
       }
-      const auto points = roofline::enumerate_deployments(m, hw, sp);
+      roofline::deployment_refusal why;
+      const auto points = roofline::enumerate_deployments(m, hw, sp, &why);
+      if (points.empty()) {  // nothing to print but why
+        std::string reason = why.error.empty() ? "no layout of the GPUs splits the model" : why.error;
+        if (why.unfit && !why.unfit->result.notes.empty())
+          reason = roofline::serving_view{m, hw, why.unfit->work, why.unfit->result}.note_text(
+              why.unfit->result.notes.back());
+        throw roofline::input_error(
+            fmt::format("best deployment: no deployment of {}{} on {} x {} serves {} + {} "
+                        "tokens: {}",
+                        m.name, label.substr(m.name.size()), sp.gpus, hw.name, sp.isl, sp.osl, reason));
+      }
       const std::optional<roofline::seconds> tt =
           ttft_ms ? std::optional(*ttft_ms * 1e-3 * roofline::second) : std::nullopt;
       const std::optional<roofline::seconds> tp =
@@ -84,14 +97,16 @@ int commands::best_deployment(int argc, char** argv) {
       if (f == roofline::report_format::json)
         all.push_back(view.json());
       else
-        std::cout << (i ? "\n" : "") << view.table();
+        text += (i ? "\n" : "") + view.table();
       series.push_back({label, points});
     }
-    if (f == roofline::report_format::json) std::cout << roofline::json_text(nlohmann::json{{"models", all}});
-    if (!plot.empty())
+    if (f == roofline::report_format::json) text = roofline::json_text(nlohmann::json{{"models", all}});
+    if (plot_file.wanted())
       roofline::plot_frontier(
           series, fmt::format("{} x {} ({}), {} + {} tokens", sp.gpus, hw.name, hw.stack, sp.isl, sp.osl),
-          plot);
+          plot_file.temp());
+    plot_file.commit();
+    std::cout << text;  // only when everything succeeded
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -73,6 +73,7 @@ int commands::calibrate(int argc, char** argv) {
     return 2;
   }
   try {
+    examples::output_file out_file(out_path, "--out");  // checked before the fit
     std::map<std::string, roofline::model_spec> specs;
     const roofline::part part = roofline::load_part(hw_path);
     const roofline::stack start_stack = roofline::load_stack(stack_path);
@@ -164,9 +165,8 @@ int commands::calibrate(int argc, char** argv) {
                 "step time, Ceres Levenberg-Marquardt with bounds; held_out: each model left out in turn",
                 options.huber_delta),
             in_sample, held_out}};
-    std::ofstream out(out_path);
-    if (!(out << roofline::stack_yaml(result)))
-      throw roofline::input_error(out_path + ":1:1: cannot write file");
+    out_file.write(roofline::stack_yaml(result));
+    out_file.commit();
     std::cout << roofline::render(roofline::calibration_view{in_sample, held_out}, f);
     if (f == roofline::report_format::table) {
       std::cout << "\nparameters:\n";

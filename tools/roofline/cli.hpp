@@ -1,13 +1,18 @@
 // Shared by the example programs: command-line validators and parsing with "error: ..." messages.
 #pragma once
 
+#include <unistd.h>
 #include <array>
+#include <cerrno>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <tuple>
 
 #include <fmt/format.h>
@@ -113,6 +118,60 @@ inline std::optional<roofline::overlap> overlap_option(const std::string& value)
   if (value.empty()) return std::nullopt;
   return roofline::parse_overlap(value, "--overlap");
 }
+
+/// An output file written whole or not at all. The checks come first, before any work: a path
+/// that is a folder, a folder that does not exist or cannot be written to are input_errors
+/// naming the option. The content goes to a temporary file beside it (".NAME.partial.EXT", the
+/// extension kept for plots that choose their format by it); commit() renames it to the path,
+/// and a file never committed (an error, a kill) is removed or left under the temporary name,
+/// never half-written under the final one.
+class output_file {
+ public:
+  output_file() = default;
+  output_file(const std::string& path, const std::string& flag) : path_(path) {
+    namespace fs = std::filesystem;
+    if (path.empty()) return;
+    std::error_code ec;
+    const fs::path p(path), dir = p.has_parent_path() ? p.parent_path() : fs::path(".");
+    if (fs::is_directory(p, ec))
+      throw roofline::input_error(fmt::format("{} {}: is a folder; name a file", flag, path));
+    if (!fs::is_directory(dir, ec))
+      throw roofline::input_error(
+          fmt::format("{} {}: the folder {} does not exist", flag, path, dir.string()));
+    if (::access(dir.c_str(), W_OK) != 0)
+      throw roofline::input_error(
+          fmt::format("{} {}: the folder {} cannot be written to", flag, path, dir.string()));
+    temp_ = (dir / ("." + p.stem().string() + ".partial" + p.extension().string())).string();
+    flag_ = flag;
+  }
+  output_file(const output_file&) = delete;
+  output_file& operator=(const output_file&) = delete;
+  ~output_file() {
+    if (!temp_.empty() && !committed_) std::remove(temp_.c_str());
+  }
+  bool wanted() const { return !path_.empty(); }
+  const std::string& path() const { return path_; }
+  /// Where the content is written before commit().
+  const std::string& temp() const { return temp_; }
+  /// Writes the whole text to the temporary file.
+  void write(std::string_view text) const {
+    std::ofstream out(temp_, std::ios::binary);
+    if (!(out << text) || !out.flush())
+      throw roofline::input_error(fmt::format("{} {}: writing failed", flag_, path_));
+  }
+  /// Moves the finished file to its path.
+  void commit() {
+    if (temp_.empty() || committed_) return;
+    if (std::rename(temp_.c_str(), path_.c_str()) != 0)
+      throw roofline::input_error(
+          fmt::format("{} {}: cannot be written: {}", flag_, path_, std::strerror(errno)));
+    committed_ = true;
+  }
+
+ private:
+  std::string path_, temp_, flag_;
+  bool committed_ = false;
+};
 
 /// Parses the command line: help and version print as usual; a bad command line prints
 /// one line "error: ..." to stderr. Returns the exit status if the program should stop.

@@ -2,6 +2,9 @@
 #pragma once
 
 #include <array>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <string_view>
 
 namespace commands {
@@ -16,6 +19,17 @@ int calibrate(int argc, char** argv);
 int optimal_model(int argc, char** argv);
 int pareto(int argc, char** argv);
 int import_hf(int argc, char** argv);
+
+/// Runs a command, then makes sure what it printed reached standard output: a write that failed
+/// (a full disk, a closed pipe) is an error and a non-zero exit, not a silent success.
+inline int run_checked(int (*run)(int, char**), int argc, char** argv) {
+  const int status = run(argc, argv);
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    std::fprintf(stderr, "error: writing the output failed: %s\n", std::strerror(errno));
+    return status == 0 ? 1 : status;
+  }
+  return status;
+}
 
 struct command {
   std::string_view name;

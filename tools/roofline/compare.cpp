@@ -30,6 +30,7 @@ int commands::compare(int argc, char** argv) {
   examples::add_layout(app, w.parallel);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
+    examples::output_file plot_file(plot, "--plot");
     const auto colon = range.find(':');
     long long lo = 0, hi = 0;
     std::size_t a = 0, b = 0;
@@ -55,7 +56,8 @@ int commands::compare(int argc, char** argv) {
                                        if (std::chrono::steady_clock::now() - start > std::chrono::seconds(1))
                                          std::fprintf(stderr, "\r%zu/%zu prompt lengths", done, n);
                                      });
-    if (!plot.empty()) roofline::plot_comparison(c, plot);
+    if (plot_file.wanted()) roofline::plot_comparison(c, plot_file.temp());
+    plot_file.commit();
     const auto f = format == "json"  ? roofline::report_format::json
                    : format == "csv" ? roofline::report_format::csv
                                      : roofline::report_format::table;

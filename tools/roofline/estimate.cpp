@@ -40,6 +40,7 @@ int commands::estimate(int argc, char** argv) {
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
+    examples::output_file plot_file(plot, "--plot"), plot_tp_file(plot_tp, "--plot-tp");
     const auto model = roofline::load_model(model_path);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
@@ -47,13 +48,16 @@ int commands::estimate(int argc, char** argv) {
                    : format == "csv" ? roofline::report_format::csv
                                      : roofline::report_format::table;
     const roofline::report report = roofline::make_report(model, hw, w, policy);
-    if (!plot.empty()) roofline::plot_roofline(report, plot);
-    if (!plot_tp.empty())
+    if (plot_file.wanted()) roofline::plot_roofline(report, plot_file.temp());
+    if (plot_tp_file.wanted())
       roofline::plot_tp_breakdown(roofline::tp_sweep(model, hw, w, max_tp),
                                   fmt::format("{} on {} ({}), batch {}, prompt {}, {} generated", model.name,
                                               hw.name, hw.stack, w.batch, w.prefill, w.generate),
-                                  plot_tp);
-    std::cout << roofline::render(roofline::estimate_view{report, layers}, f);
+                                  plot_tp_file.temp());
+    const std::string text = roofline::render(roofline::estimate_view{report, layers}, f);
+    plot_file.commit();
+    plot_tp_file.commit();
+    std::cout << text;
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -50,6 +50,7 @@ int commands::pareto(int argc, char** argv) {
   if (step_ms > 0) limits.step_s = step_ms * 1e-3;
   if (memory_gb > 0) limits.memory_bytes = memory_gb * 1e9;
   try {
+    examples::output_file plot_file(plot, "--plot");
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const auto loss_fits = roofline::load_loss_fits(fits);
     std::vector<roofline::pareto_series> series;
@@ -98,10 +99,11 @@ int commands::pareto(int argc, char** argv) {
         series.push_back({fmt::format("{}, {}", name(arch), t), std::move(served)});
       }
     }
-    if (!plot.empty())
+    if (plot_file.wanted())
       roofline::plot_pareto(
           series, fmt::format("trained on {:.3g} FLOPs, served on {}, batch {}", compute, hw.name, w.batch),
-          plot);
+          plot_file.temp());
+    plot_file.commit();
     std::cout << out.str();
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

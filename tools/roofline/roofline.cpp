@@ -34,7 +34,7 @@ int main(int argc, char** argv) {
       // The subcommand sees "roofline <command>" as its program name and the rest as its options.
       std::string program = std::string(argv[0]) + " " + name;
       argv[1] = program.data();
-      return c.run(argc - 1, argv + 1);
+      return commands::run_checked(c.run, argc - 1, argv + 1);
     }
   std::fprintf(stderr, "error: unknown command '%s'; roofline --help lists the commands\n", name.c_str());
   return 2;

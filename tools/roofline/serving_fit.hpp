@@ -27,6 +27,7 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
                             const std::string& out_path, std::string stack_name, bool cross,
                             roofline::fit_options options, roofline::report_format f) {
   try {
+    examples::output_file out_file(out_path, "--out");  // checked before the fit
     const roofline::stack base = roofline::load_stack(stack_path);
     roofline::serving_catalogue cat = load_catalogue(root, {}, {});
     cat.stacks.clear();
@@ -134,9 +135,8 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
                                                 return n;
                                               }())),
             in_sample, held_out}};
-    std::ofstream out(out_path);
-    if (!(out << roofline::stack_yaml(result)))
-      throw roofline::input_error(out_path + ":1:1: cannot write file");
+    out_file.write(roofline::stack_yaml(result));
+    out_file.commit();
     const std::string title = fmt::format("in sample ({} runs, {} models)", samples.size(), models.size());
     std::cout << roofline::render(roofline::calibration_view{in_sample, held_out, title}, f);
     if (cross && held_out.empty() && f == roofline::report_format::table)

@@ -96,9 +96,10 @@ int commands::sweep(int argc, char** argv) {
     const bool rows = !out_path.empty() || format == "csv";
     const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::csv;
     roofline::sweep_engine engine(model, hw, policy);
-    engine.check(g);  // every point, before a row is written
+    engine.check(g);                                    // every point, before a row is written
+    examples::output_file out_file(out_path, "--out");  // rows go to a temporary file, renamed when whole
     const std::unique_ptr<std::FILE, int (*)(std::FILE*)> file(
-        out_path.empty() ? nullptr : std::fopen(out_path.c_str(), "wb"),
+        out_path.empty() ? nullptr : std::fopen(out_file.temp().c_str(), "wb"),
         [](std::FILE* fp) { return fp ? std::fclose(fp) : 0; });
     if (!out_path.empty() && !file)
       throw roofline::input_error(fmt::format("--out {}: cannot open it for writing", out_path));
@@ -141,6 +142,7 @@ int commands::sweep(int argc, char** argv) {
     s.made = engine.made();
     if (file && std::fflush(file.get()) != 0)
       throw roofline::input_error(fmt::format("--out {}: writing failed", out_path));
+    out_file.commit();
     if (!rows) {
       std::fputs(
           roofline::render(roofline::sweep_summary_view{model, hw, s}, roofline::report_format::json).c_str(),

@@ -56,18 +56,17 @@ int commands::validate(int argc, char** argv) {
   const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
   if (!runs_csv.empty()) {
     try {
+      examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot");
       const auto cat = examples::load_catalogue(root, stack_paths, fallback);
       const auto runs = roofline::load_engine_runs(runs_csv);
       std::vector<roofline::run_prediction> pred;
       pred.reserve(runs.size());
       for (const auto& r : runs) pred.push_back(roofline::predict_run(cat, r));
-      if (!predictions_out.empty()) {
-        std::ofstream out(predictions_out);
-        if (!(out << roofline::serving_predictions_csv(runs, pred)))
-          throw roofline::input_error(predictions_out + ": cannot write file");
-      }
+      if (predictions_file.wanted()) predictions_file.write(roofline::serving_predictions_csv(runs, pred));
       const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
-      if (!plot_out.empty()) roofline::plot_serving_validation(runs, pred, plot_out);
+      if (plot_file.wanted()) roofline::plot_serving_validation(runs, pred, plot_file.temp());
+      predictions_file.commit();
+      plot_file.commit();
       const std::string title = fmt::format("{} ({} runs)", runs_csv, runs.size());
       std::cout << roofline::render(roofline::serving_cells_view{cells, skipped, title}, f);
     } catch (const roofline::input_error& e) {
@@ -79,17 +78,16 @@ int commands::validate(int argc, char** argv) {
   const std::string stack_path =
       stack_paths.empty() ? examples::data_path("stacks/datasheet.yaml") : stack_paths[0];
   try {
+    examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot");
     std::map<std::string, roofline::model_spec> specs;
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const auto samples = examples::load_samples(csv, root, specs);
     const auto predicted = roofline::predict(hw, samples);
     const auto cells = roofline::error_cells(samples, predicted);
-    if (!predictions_out.empty()) {
-      std::ofstream out(predictions_out);
-      if (!(out << roofline::predictions_csv(samples, predicted)))
-        throw roofline::input_error(predictions_out + ": cannot write file");
-    }
-    if (!plot_out.empty()) roofline::plot_validation(samples, predicted, plot_batch, plot_out);
+    if (predictions_file.wanted()) predictions_file.write(roofline::predictions_csv(samples, predicted));
+    if (plot_file.wanted()) roofline::plot_validation(samples, predicted, plot_batch, plot_file.temp());
+    predictions_file.commit();
+    plot_file.commit();
     const std::string title = fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
                                           hw.stack_note, csv, samples.size());
     std::cout << roofline::render(roofline::cells_view{cells, title}, f);

@@ -28,6 +28,14 @@ template <>
 inline constexpr std::array<std::string_view, 7> enum_names<op_class>{
     "matrix", "attention", "decode_attention", "recurrent", "recurrent_step", "vector", "communication"};
 
+/// What limits an op or a pass: its compute, its memory traffic, fixed overheads (launches), or
+/// communication between GPUs (timing/ decides which).
+enum class bound { compute, memory, overhead, communication };
+
+template <>
+inline constexpr std::array<std::string_view, 4> enum_names<bound>{"compute", "memory", "overhead",
+                                                                   "communication"};
+
 /// Bytes an op moves to or from device memory, by kind of tensor.
 struct traffic {
   bytes weights{};

@@ -150,11 +150,20 @@ class reader {
     return n.Scalar();
   }
   std::string string(const std::string& key) { return text(required(key), key); }
+  // The text of a number or a flag: a plain scalar. A quoted one ("4096", "true") is text, as YAML
+  // and JSON read it, and is refused rather than read as what it spells (yaml-cpp tags a quoted
+  // scalar "!", a plain one "?").
+  std::string plain(const YAML::Node& n, const std::string& key, std::string_view what) const {
+    const auto s = text(n, key);
+    if (n.Tag() == "!")
+      fail(n, fmt::format("'{}' must be {}, not the quoted text \"{}\"", dotted(key), what, s));
+    return s;
+  }
 
   // A whole number in [lo, hi].
   long long integer(const YAML::Node& n, const std::string& key, long long lo,
                     long long hi = std::numeric_limits<int>::max()) const {
-    const auto s = text(n, key);
+    const auto s = plain(n, key, "an integer");
     const auto v = whole(s);
     if (!v) fail(n, fmt::format("'{}' must be an integer, got '{}'", dotted(key), s));
     if (lo == 1 && *v < 1) fail(n, fmt::format("'{}' must be a positive integer, got {}", dotted(key), *v));
@@ -172,7 +181,7 @@ class reader {
   // A decimal number in [lo, hi] (open at lo if lo_open).
   double number(const YAML::Node& n, const std::string& key, double lo, bool lo_open,
                 double hi = std::numeric_limits<double>::infinity()) const {
-    const auto s = text(n, key);
+    const auto s = plain(n, key, "a number");
     const auto v = decimal(s);
     if (!v) fail(n, fmt::format("'{}' must be a number, got '{}'", dotted(key), s));
     if (*v < lo || (lo_open && *v == lo) || *v > hi) {
@@ -192,7 +201,7 @@ class reader {
   }
 
   bool boolean(const YAML::Node& n, const std::string& key) const {
-    const auto s = text(n, key);
+    const auto s = plain(n, key, "true or false");
     if (s == "true") return true;
     if (s == "false") return false;
     fail(n, fmt::format("'{}' must be true or false, got '{}'", dotted(key), s));
@@ -274,15 +283,26 @@ inline YAML::Node parse(std::string_view yaml, const std::string& name) {
 }
 
 // The bytes of a file; a UTF-8 byte-order mark is dropped.
-inline std::string slurp(const std::string& path) {
+// The largest file each reader takes. Specs, configs, parts, stacks and fits are kilobytes (the
+// largest shipped, a HuggingFace config, is 2 KB): 16 MiB. CSVs of measured runs: 1 GiB (the
+// shipped engine runs are 2 MB). A larger file, or an endless one (/dev/zero), is refused.
+inline constexpr std::size_t max_text_bytes = std::size_t(16) << 20;
+inline constexpr std::size_t max_csv_bytes = std::size_t(1) << 30;
+
+inline std::string slurp(const std::string& path, std::size_t max_bytes = max_text_bytes) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec))
     throw input_error(fmt::format("{}:1:1: is a directory, not a file", path));
   std::ifstream in(path, std::ios::binary);
   if (!in) throw input_error(fmt::format("{}:1:1: cannot open file", path));
-  std::ostringstream s;
-  s << in.rdbuf();
-  std::string text = s.str();
+  std::string text;
+  std::array<char, 1 << 16> buf{};
+  while (in.read(buf.data(), buf.size()) || in.gcount() > 0) {
+    text.append(buf.data(), std::size_t(in.gcount()));
+    if (text.size() > max_bytes)
+      throw input_error(fmt::format("{}:1:1: larger than {} MiB, the most this kind of file may be", path,
+                                    max_bytes >> 20));
+  }
   if (text.rfind("\xEF\xBB\xBF", 0) == 0) text.erase(0, 3);
   return text;
 }

@@ -57,7 +57,7 @@ void for_each_row(std::istream& in, std::size_t fields, const std::string& path,
 }  // namespace
 
 std::vector<measurement> load_measurements(const std::string& path) {
-  return parse_measurements(slurp(path), path);
+  return parse_measurements(slurp(path, io_detail::max_csv_bytes), path);
 }
 
 std::vector<measurement> parse_measurements(std::string_view text, const std::string& path) {
@@ -103,7 +103,7 @@ std::vector<measurement> parse_measurements(std::string_view text, const std::st
 }
 
 std::vector<engine_run> load_engine_runs(const std::string& path) {
-  return parse_engine_runs(slurp(path), path);
+  return parse_engine_runs(slurp(path, io_detail::max_csv_bytes), path);
 }
 
 namespace {

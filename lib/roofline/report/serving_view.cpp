@@ -88,6 +88,12 @@ std::string serving_view::note_text(const serving_note& n) const {
           "memory_fraction {}, block_tokens {}, no overheads, no queued requests)",
           hw.stack, sp.max_batch_tokens, sp.max_batch, sp.memory_fraction, sp.block_tokens);
     case serving_note::kind::request_too_large:
+      if (r.memory.pool.value() <= 0)  // nothing left for the KV cache at all
+        return fmt::format(
+            "the weights, activations and buffers of a GPU ({:.3g} GB) leave no KV pool in the {:.3g} GB the "
+            "engine may use (memory_fraction {} of {:.3g} GB)",
+            (r.memory.gpu.weights + r.memory.gpu.activations + r.memory.gpu.buffers).value() / 1e9,
+            sp.memory_fraction * hw.capacity.value() / 1e9, sp.memory_fraction, hw.capacity.value() / 1e9);
       return fmt::format(
           "one request of {} + {} tokens does not fit: {:.3g} GB of KV pool for {:.3g} GB a request", w.isl,
           w.osl, r.memory.pool.value() / 1e9, r.memory.per_request.value() / 1e9);
@@ -95,7 +101,9 @@ std::string serving_view::note_text(const serving_note& n) const {
       return fmt::format("{:.4g} requests a decode rank wait for a slot (max_batch or KV memory)", n.waiting);
     case serving_note::kind::slots_wait:
       return fmt::format("{:.4g} requests a rank wait for a slot: {}", n.waiting,
-                         n.kv_limited ? "the KV cache admits fewer" : "max_batch");
+                         n.kv_limited       ? "the KV cache admits fewer"
+                         : n.budget_limited ? "the token budget (max_batch_tokens) runs fewer"
+                                            : "max_batch");
   }
   return {};
 }
@@ -132,11 +140,16 @@ nlohmann::json serving_view::json() const {
   if (w.disaggregated) {
     j["prefill"] = pool(w.prefill);
     j["decode"] = pool(w.decode);
-    j["prefill_iterations"] = iterations_json(*r.prefill_iterations);
-    j["prefill_memory"] = memory_json(*r.prefill_memory);
+    j["prefill_iterations"] =
+        r.prefill_iterations ? iterations_json(*r.prefill_iterations) : nlohmann::json();
+    j["prefill_memory"] = r.prefill_memory ? memory_json(*r.prefill_memory) : nlohmann::json();
   } else {
     j["agg"] = pool(w.agg);
   }
+  if (!r.fits)  // nothing is served: no times, no rates (null, not 0)
+    for (const char* key : {"ttft_ms", "tpot_ms", "e2e_ms", "wait_ms", "transfer_ms", "tokens_per_s_user",
+                            "tokens_per_s_gpu", "tokens_per_s", "iterations", "prefill_iterations"})
+      if (j.contains(key)) j[key] = nullptr;
   return j;
 }
 

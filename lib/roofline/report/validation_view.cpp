@@ -8,18 +8,13 @@
 
 namespace roofline {
 
-nlohmann::json cells_view::json() const {
-  nlohmann::json list = nlohmann::json::array();
-  for (const error_cell& c : cells)
-    list.push_back({{"architecture", c.architecture},
-                    {"phase", c.phase},
-                    {"n", c.n},
-                    {"median_ape", c.median_ape},
-                    {"mean_ape", c.mean_ape},
-                    {"p90_ape", c.p90_ape},
-                    {"max_ape", c.max_ape}});
-  return {{"cells", list}};
-}
+// The JSON of a cell: an object of its fields, by their names.
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(error_cell, architecture, phase, n, median_ape, mean_ape, p90_ape, max_ape)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(serving_cell, engine, system, metric, n, models, median_ape, mean_ape,
+                                   p90_ape, max_ape, stack)
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(skipped_rows, reason, n)
+
+nlohmann::json cells_view::json() const { return {{"cells", cells}}; }
 
 std::string cells_view::csv() const {
   std::string out = "architecture,phase,n,median_ape,mean_ape,p90_ape,max_ape\n";
@@ -63,22 +58,7 @@ std::string predictions_csv(std::span<const sample> samples, std::span<const pre
   return out;
 }
 
-nlohmann::json serving_cells_view::json() const {
-  nlohmann::json list = nlohmann::json::array(), skips = nlohmann::json::array();
-  for (const serving_cell& c : cells)
-    list.push_back({{"engine", c.engine},
-                    {"system", c.system},
-                    {"metric", c.metric},
-                    {"n", c.n},
-                    {"models", c.models},
-                    {"median_ape", c.median_ape},
-                    {"mean_ape", c.mean_ape},
-                    {"p90_ape", c.p90_ape},
-                    {"max_ape", c.max_ape},
-                    {"stack", c.stack}});
-  for (const skipped_rows& s : skipped) skips.push_back({{"reason", s.reason}, {"n", s.n}});
-  return {{"cells", list}, {"skipped", skips}};
-}
+nlohmann::json serving_cells_view::json() const { return {{"cells", cells}, {"skipped", skipped}}; }
 
 std::string serving_cells_view::table() const {
   std::string out =

@@ -40,20 +40,24 @@ inline std::vector<int> powers_to(int n) {
 }
 }  // namespace detail
 
-/// Every layout of the space that the model takes on the part (check_layout), each at every
-/// concurrency, served; points where one request does not fit are left out.
-inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, const hardware& hw,
-                                                           const deployment_space& sp) {
-  if (sp.gpus < 1 || sp.gpus > max_parallel)
-    throw input_error(
-        fmt::format("best deployment: gpus must be from 1 to {}, not {}", max_parallel, sp.gpus));
-  if (!(sp.max_concurrency >= 1) || sp.max_concurrency > 1e9)
-    throw input_error(fmt::format("best deployment: the largest concurrency must be from 1 to 1e9, not {}",
-                                  sp.max_concurrency));
-  const bool moe = detail::has_moe(m);
+/// Why no deployment was served, when none was: the first one that did not fit (its result's
+/// notes say why), else the first refusal's message (an input_error: a workload beyond the
+/// model's context, a layout the model cannot be split by).
+struct deployment_refusal {
+  std::optional<deployment_point> unfit{};
+  std::string error{};
+};
+
+namespace detail {
+
+/// The layouts enumerate_deployments() tries (tp, dp in powers of two, pp 1 or 2, ep 1 or tp x dp
+/// for MoE) that the model can be split by; the first refusal goes to `why`.
+inline std::vector<layout> layouts_of(const model_spec& m, const hardware& hw, const deployment_space& sp,
+                                      deployment_refusal* why) {
+  const bool moe = has_moe(m);
   std::vector<layout> layouts;
-  for (int tp : detail::powers_to(sp.gpus))
-    for (int dp : detail::powers_to(sp.gpus / tp))
+  for (int tp : powers_to(sp.gpus))
+    for (int dp : powers_to(sp.gpus / tp))
       for (int pp : {1, 2}) {
         if (tp * dp * pp > sp.gpus) continue;
         std::vector<int> eps{1};
@@ -62,18 +66,42 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
           layout L{.tp = tp, .pp = pp, .ep = ep, .dp = dp};
           try {
             check_layout(m, hw, workload{1, sp.isl, sp.osl, L});
-          } catch (const input_error&) {
+          } catch (const input_error& e) {
+            if (why && why->error.empty()) why->error = e.what();
             continue;
           }
           layouts.push_back(L);
         }
       }
+  return layouts;
+}
+
+}  // namespace detail
+
+/// Every layout of the space that the model takes on the part (check_layout), each at every
+/// concurrency, served; points where one request does not fit are left out.
+/// `why`, when given, says why nothing was served if nothing was.
+inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, const hardware& hw,
+                                                           const deployment_space& sp,
+                                                           deployment_refusal* why = nullptr) {
+  if (sp.gpus < 1 || sp.gpus > max_parallel)
+    throw input_error(
+        fmt::format("best deployment: gpus must be from 1 to {}, not {}", max_parallel, sp.gpus));
+  if (!(sp.max_concurrency >= 1) || sp.max_concurrency > 1e9)
+    throw input_error(fmt::format("best deployment: the largest concurrency must be from 1 to 1e9, not {}",
+                                  sp.max_concurrency));
+  const std::vector<layout> layouts = detail::layouts_of(m, hw, sp, why);
   std::vector<deployment_point> out;
   const auto add = [&](const serving_workload& w) {
     try {
       serving_result r = serve(m, hw, w);
-      if (r.fits) out.push_back({w, std::move(r)});
-    } catch (const input_error&) {}
+      if (r.fits)
+        out.push_back({w, std::move(r)});
+      else if (why && !why->unfit)
+        why->unfit = deployment_point{w, std::move(r)};
+    } catch (const input_error& e) {
+      if (why && why->error.empty()) why->error = e.what();
+    }
   };
   for (double c = 1; c <= sp.max_concurrency; c *= 2) {
     if (sp.aggregated)

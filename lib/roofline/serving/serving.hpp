@@ -76,8 +76,9 @@ struct serving_note {
     decode_slots_wait,  ///< disaggregated: requests wait for a decode slot (max_batch or KV memory)
     slots_wait,         ///< aggregated: requests wait for a slot on a rank
   } what;
-  double waiting = 0;       ///< the wait notes: requests a rank waiting
-  bool kv_limited = false;  ///< slots_wait: the KV cache admits fewer than max_batch
+  double waiting = 0;           ///< the wait notes: requests a rank waiting
+  bool kv_limited = false;      ///< slots_wait: the KV cache admits fewer than max_batch and the budget
+  bool budget_limited = false;  ///< slots_wait: the token budget is below max_batch (and the KV cache)
 };
 
 struct serving_result {
@@ -106,6 +107,13 @@ inline double budget_of(const hardware& hw, const worker_pool& w) {
 }
 inline double max_batch_of(const hardware& hw, const worker_pool& w) {
   return w.max_batch.value_or(hw.timing.serving.max_batch);
+}
+/// Requests that can run at once on a dp rank: max_batch, as many as the KV cache admits, and no
+/// more than the token budget, since every running request decodes a token an iteration and the
+/// engines schedule decodes first within the budget (vLLM refuses a max_num_batched_tokens below
+/// max_num_seqs: vllm/config/scheduler.py, SchedulerConfig's check).
+inline double slots_of(const hardware& hw, const worker_pool& w, double admitted) {
+  return std::min({max_batch_of(hw, w), admitted, budget_of(hw, w)});
 }
 
 /// What one engine iteration runs on one dp rank: prefill_seqs sequences of `chunk` prompt tokens
@@ -195,7 +203,7 @@ inline serving_iterations aggregated(const model_spec& m, const hardware& hw, co
   const serving_params& sp = hw.timing.serving;
   serving_iterations it{};
   const double budget = budget_of(hw, w), out = double(osl - 1), in = double(isl);
-  const double slots = std::min(max_batch_of(hw, w), admitted);
+  const double slots = slots_of(hw, w, admitted);
   it.running = std::max(1.0, std::min(per_rank, slots));
   it.waiting =
       std::max(0.0, per_rank - it.running) + (per_rank >= slots ? hw.timing.serving.queued_requests : 0);
@@ -266,6 +274,12 @@ inline void check_serving(const model_spec& m, const hardware& hw, const serving
   if (s.disaggregated) {
     pool(s.prefill, "prefill");
     pool(s.decode, "decode");
+    // A prefill worker runs each prompt whole, one per dp rank at a time (serve_disaggregated):
+    // its batch and token limits would change nothing, so they are refused, not ignored.
+    if (s.prefill.max_batch || s.prefill.max_batch_tokens)
+      throw input_error(
+          "serving: not modelled: a prefill pool's max batch and max batch tokens (a prefill worker runs "
+          "each prompt whole, one per dp rank at a time)");
   } else {
     pool(s.agg, "aggregated");
   }
@@ -319,9 +333,12 @@ inline void serve_aggregated(const model_spec& m, const hardware& hw, const serv
   r.memory.gpu.kv_cache = r.memory.per_request * it.running;
   r.iterations = it;
   if (it.waiting > 0)
-    r.notes.push_back({.what = serving_note::kind::slots_wait,
-                       .waiting = it.waiting,
-                       .kv_limited = r.memory.admitted < std::min(per_rank, max_batch_of(hw, s.agg))});
+    r.notes.push_back(
+        {.what = serving_note::kind::slots_wait,
+         .waiting = it.waiting,
+         .kv_limited =
+             r.memory.admitted < std::min({per_rank, max_batch_of(hw, s.agg), budget_of(hw, s.agg)}),
+         .budget_limited = budget_of(hw, s.agg) < std::min(max_batch_of(hw, s.agg), r.memory.admitted)});
 }
 
 /// Disaggregated serving (serve()): the decode pool's iterations of its running requests set TPOT;
@@ -334,7 +351,7 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
   const worker_pool& dec = s.decode;
   const double out = double(s.osl - 1), per_rank = s.concurrency / (dec.workers * dec.L.dp);
   serving_iterations d{};
-  const double slots = std::min(max_batch_of(hw, dec), r.memory.admitted);
+  const double slots = slots_of(hw, dec, r.memory.admitted);
   d.running = std::max(1.0, std::min(per_rank, slots));
   d.waiting = std::max(0.0, per_rank - d.running) + (per_rank >= slots ? sp.queued_requests : 0);
   d.decoding = d.decoding_light = d.running;

@@ -192,28 +192,16 @@ struct stack {
   std::optional<calibration_record> calibration{};  ///< absent: timing not fitted to measurements
 };
 
-/// The hardware an estimate runs on: a part and the timing a stack gives it (see drive()).
-/// Built in code, it is a part with the pure roofline's timing unless set.
-struct hardware {
-  std::string name{};
-  std::string file{};                  ///< the part's file (for messages); empty when built in code
-  std::vector<std::string> names{};    ///< the part's short ids (part::names)
-  std::vector<std::string> sources{};  ///< documents the numbers come from
-  peak_table matrix{};                 ///< dense tensor/matrix-unit peak per dtype (no sparsity)
-  peak_table vector{};                 ///< vector-unit (CUDA core, SIMD) peak per dtype
-  byte_rate bandwidth{};
-  bytes capacity{};
-  int compute_units =
-      0;  ///< SMs (NVIDIA), CUs (AMD), matrix engines (Gaudi): GEMM tiles run in waves of these
-  double clock_mhz = 0;
-  double tdp_watts = 0;
-  struct interconnect interconnect {};
+/// The hardware an estimate runs on: a part (its datasheet numbers, inherited as they are) and
+/// the timing a stack gives it (see drive()). Built in code, it is a part with the pure
+/// roofline's timing unless set.
+struct hardware : part {
   timing_params timing{};
   std::optional<calibration_record>
       calibration{};    ///< the stack's; absent: timing not fitted to measurements
   std::string stack{};  ///< the stack's name; empty: built in code
-  std::string
-      stack_note{};  ///< how the stack relates to the part: "fitted on it", "generic", "transferred from ..."
+  /// How the stack relates to the part: "fitted on it", "generic", "transferred from ...".
+  std::string stack_note{};
 };
 
 /// The part driven by the stack: the part's datasheet numbers and the stack's timing, moved to
@@ -228,22 +216,7 @@ struct hardware {
 ///   must never be slower;
 /// - the GEMM tile and the overlap policy are the software's, kept.
 inline hardware drive(const part& p, const stack& s) {
-  hardware h{.name = p.name,
-             .file = p.file,
-             .names = p.names,
-             .sources = p.sources,
-             .matrix = p.matrix,
-             .vector = p.vector,
-             .bandwidth = p.bandwidth,
-             .capacity = p.capacity,
-             .compute_units = p.compute_units,
-             .clock_mhz = p.clock_mhz,
-             .tdp_watts = p.tdp_watts,
-             .interconnect = p.interconnect,
-             .timing = s.timing,
-             .calibration = s.calibration,
-             .stack = s.name,
-             .stack_note = "generic: for any part"};
+  hardware h{p, s.timing, s.calibration, s.name, "generic: for any part"};
   if (!s.fitted_on) return h;
   if (s.fitted_on->part == p.name) {
     h.stack_note = "fitted on this part";

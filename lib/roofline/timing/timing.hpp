@@ -10,12 +10,6 @@
 
 namespace roofline {
 
-enum class bound { compute, memory, overhead, communication };
-
-template <>
-inline constexpr std::array<std::string_view, 4> enum_names<bound>{"compute", "memory", "overhead",
-                                                                   "communication"};
-
 /// Combines compute time t_c and memory time t_m under a policy (see overlap).
 inline seconds combine(seconds tc, seconds tm, overlap policy, double p) {
   switch (policy) {

@@ -16,6 +16,11 @@ void read_shape(decoder& d, const decoder_family& family) {
   const bool kv_given = c.has("num_key_value_heads");
   d.kv = c.integer_or("num_key_value_heads", d.heads);
   const bool dh_given = c.has("head_dim");
+  if (family.head_width_from_heads && !dh_given && d.hidden % d.heads != 0)
+    c.fail(
+        "num_attention_heads",
+        fmt::format("'num_attention_heads' ({}) must divide 'hidden_size' ({}) when 'head_dim' is not given",
+                    d.heads, d.hidden));
   d.head_dim = c.integer_or("head_dim", d.hidden / d.heads);
   const long long vocab = c.integer("vocab_size");
   const bool tied = c.boolean_or("tie_word_embeddings", family.gemma);

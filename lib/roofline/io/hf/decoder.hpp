@@ -47,6 +47,7 @@ struct decoder_family {
   bool gemma = false;                 // tied embeddings by default; hidden_activation, GeLU (tanh) by default
   bool dense = true;                  // intermediate_size is the dense MLP's (false: every layer is MoE)
   bool attention_layer_types = true;  // layer_types lists sliding_attention and full_attention
+  bool head_width_from_heads = true;  // no head_dim: hidden_size / heads, which must divide (not MLA's)
   void (*attention)(decoder&) = nullptr;  // options of the attention mixers (default: none)
   void (*windows)(decoder&) = nullptr;    // which layers slide (default: 'sliding_window' refused)
   void (*channels)(decoder&) = nullptr;   // which layers are MoE (default: none)

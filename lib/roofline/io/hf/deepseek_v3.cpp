@@ -17,8 +17,8 @@ void deepseek_moe(decoder& d) {
   if (c.integer_or("moe_layer_freq", 1) != 1)
     c.fail("moe_layer_freq", "'moe_layer_freq' other than 1 is not modelled");
   const bool bias = c.text_or("topk_method", "noaux_tc") == "noaux_tc";
-  d.moe = {{"type", "moe"},       {"n_experts", e},     {"top_k", k},
-           {"expert_dim", width}, {"n_shared", shared}, {"shared_dim", width}};
+  d.moe = {{"type", "moe"}, {"n_experts", e}, {"top_k", k}, {"expert_dim", width}};
+  if (shared > 0) d.moe.insert(d.moe.end(), {{"n_shared", shared}, {"shared_dim", width}});
   if (bias) d.moe.push_back({"router_bias", true});
   d.channel_why = fmt::format(
       "n_routed_experts, num_experts_per_tok, moe_intermediate_size, n_shared_experts{}; "
@@ -50,7 +50,8 @@ void mla_block(decoder& d) {
 }  // namespace
 
 void import_deepseek_v3(input& in) {
-  import_decoder(in, {.attention = refuse_attention_bias,
+  import_decoder(in, {.head_width_from_heads = false,  // MLA's widths are its own (qk_*_head_dim, v_head_dim)
+                      .attention = refuse_attention_bias,
                       .channels = deepseek_moe,
                       .mixers = [](decoder& d) { std::fill(d.mixer.begin(), d.mixer.end(), "mla"); },
                       .blocks = mla_block});

@@ -9,6 +9,7 @@ void import_gpt2(input& in) {
   spec_writer& w = in.w;
   const long long dm = c.integer("n_embd"), layers = c.integer("n_layer", 1, max_layers),
                   heads = c.integer("n_head");
+  if (dm % heads != 0) c.fail("n_head", fmt::format("'n_head' ({}) must divide 'n_embd' ({})", heads, dm));
   const long long pos = c.integer("n_positions", 1, max_tokens), vocab = c.integer("vocab_size");
   const bool inner_given = c.has("n_inner");
   const long long inner = c.integer_or("n_inner", 4 * dm);
