@@ -66,6 +66,34 @@ TEST_CASE("measurement files are read strictly") {
     CHECK(rows[0].model == "a.yaml");
     CHECK(rows[0].work.batch == 2);
   }
+  SUBCASE("lines that end in a lone carriage return (old Mac files) are lines") {
+    const auto path = write_temp(
+        "m_cr.csv", "model,batch,prefill,generate,ttft_ms,step_ms\ra.yaml,2,3,4,5,6\rb.yaml,1,1,1,,7\r");
+    const auto rows = load_measurements(path);
+    REQUIRE(rows.size() == 2);
+    CHECK(rows[1].model == "b.yaml");
+    CHECK(rows[1].line == 3);
+    CHECK_FALSE(rows[1].ttft_ms.has_value());
+    CHECK(*rows[1].step_ms == 7);
+  }
+  SUBCASE("a quoted field is named as such, not counted as extra fields") {
+    const auto path =
+        write_temp("m_quoted.csv", "model,batch,prefill,generate,ttft_ms,step_ms\n\"a,b.yaml\",1,1,1,1,1\n");
+    CHECK_THROWS_WITH_AS(
+        load_measurements(path),
+        (path + ":2:1: a quoted field; fields are plain text, without quotes or commas").c_str(),
+        input_error);
+  }
+  SUBCASE("a time below a nanosecond is no measurement") {
+    const auto path =
+        write_temp("m_tiny.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,1,1,1,1e-320,1\n");
+    CHECK_THROWS_WITH_AS(
+        load_measurements(path),
+        (path + ":2:14: 'ttft_ms' must be a positive number of milliseconds (1e-06 to 1e+12) or "
+                "empty, got '1e-320'")
+            .c_str(),
+        input_error);
+  }
   SUBCASE("a missing column") {
     const auto path = write_temp("m_col.csv", "model,batch,prefill,ttft_ms,step_ms\na.yaml,1,1,1,1\n");
     CHECK_THROWS_WITH_AS(
@@ -87,7 +115,9 @@ TEST_CASE("measurement files are read strictly") {
         write_temp("m_time.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,1,1,1,fast,1\n");
     CHECK_THROWS_WITH_AS(
         load_measurements(path),
-        (path + ":2:14: 'ttft_ms' must be a positive number of milliseconds or empty, got 'fast'").c_str(),
+        (path +
+         ":2:14: 'ttft_ms' must be a positive number of milliseconds (1e-06 to 1e+12) or empty, got 'fast'")
+            .c_str(),
         input_error);
   }
   SUBCASE("the shipped H100 measurements: 1,560 runs, 909 TTFT and 890 step times") {

@@ -61,6 +61,66 @@ TEST_CASE("a DeepSeek-V3 config without shared experts imports as routed experts
   }
 }
 
+TEST_CASE("quantization configs: what they change is honoured, what changes nothing is accepted") {
+  const std::string llama = read_text(test::test_dir + "/data/hf_configs/llama3.1_8b.json");
+  const auto with_quant = [&](const std::string& q) {
+    std::string text = llama;
+    text.insert(text.find('{') + 1, "\n  \"quantization_config\": " + q + ",");
+    return text;
+  };
+  const auto weights = [](const model_spec& m) { return storage(m.dtypes, weight_kind::mlp); };
+  SUBCASE("AWQ with modules_to_not_convert null: 4-bit weights in groups of 128") {
+    const model_spec m = parse_model(
+        import_hf(with_quant("{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128, \"zero_point\": "
+                             "true, \"version\": \"gemm\", \"modules_to_not_convert\": null}"),
+                  "awq.json"),
+        "awq");
+    CHECK(weights(m).name == "int4_g128");
+  }
+  SUBCASE("AutoGPTQ's fields, some null") {
+    const model_spec m = parse_model(
+        import_hf(with_quant("{\"quant_method\": \"gptq\", \"bits\": 8, \"group_size\": 128, \"desc_act\": "
+                             "false, \"model_name_or_path\": null, \"model_file_base_name\": \"model\"}"),
+                  "gptq.json"),
+        "gptq");
+    CHECK(weights(m).name == "int8_g128");
+  }
+  SUBCASE("fp8 with weight_block_size null: per-tensor scales") {
+    const model_spec m =
+        parse_model(import_hf(with_quant("{\"quant_method\": \"fp8\", \"activation_scheme\": \"dynamic\", "
+                                         "\"weight_block_size\": null}"),
+                              "fp8.json"),
+                    "fp8");
+    CHECK(weights(m).name == "fp8");
+  }
+  SUBCASE("AWQ leaving modules other than the LM head unquantized is not modelled") {
+    CHECK_THROWS_WITH_AS(
+        import_hf(with_quant("{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128, "
+                             "\"modules_to_not_convert\": [\"mlp\"]}"),
+                  "awq.json"),
+        "awq.json:2:106: 'modules_to_not_convert' other than lm_head is not modelled for awq", input_error);
+  }
+  SUBCASE("mxfp4 on a model without experts would quantize nothing: refused") {
+    CHECK_THROWS_WITH_AS(
+        import_hf(with_quant("{\"quant_method\": \"mxfp4\"}"), "mxfp4.json"),
+        "mxfp4.json:2:26: quant_method mxfp4 quantizes the routed experts, and this llama model "
+        "has none: it would quantize nothing; not modelled",
+        input_error);
+  }
+  SUBCASE("gpt-oss with its experts among modules_to_not_convert keeps them in bf16") {
+    const std::string path = test::test_dir + "/data/hf_configs/gpt_oss_120b.json";
+    std::string text = read_text(path);
+    const std::string head = "\"lm_head\"";
+    REQUIRE(text.find(head) != std::string::npos);
+    text.replace(text.find(head), head.size(), head + ", \"model.layers.*.mlp.experts\"");
+    const model_spec kept = parse_model(import_hf(text, path), "kept");
+    const model_spec published = parse_model(import_hf(read_text(path), path), "published");
+    CHECK(storage(published.dtypes, weight_kind::experts).name == "mxfp4");
+    CHECK(storage(kept.dtypes, weight_kind::experts).name == "bf16");
+    CHECK(parameters(kept) == parameters(published));
+  }
+}
+
 TEST_CASE("a file that does not exist is named in the error") {
   CHECK_THROWS_WITH_AS(load_model("no/such/model.yaml"), "no/such/model.yaml:1:1: cannot open file",
                        input_error);

@@ -14,6 +14,22 @@ namespace {
 
 using io_detail::slurp;
 
+// Measured times are from a nanosecond (1e-6 ms: shorter is no measurement, and its errors would
+// overflow) to 1e12 ms.
+constexpr double least_ms = 1e-6, most_ms = 1e12;
+
+// A CSV's text with every line ending a '\n': Windows' "\r\n" and old Macs' lone '\r' alike.
+std::string unix_lines(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (text[i] != '\r')
+      out += text[i];
+    else if (i + 1 == text.size() || text[i + 1] != '\n')
+      out += '\n';
+  return out;
+}
+
 std::vector<std::string> split_fields(const std::string& line) {
   std::vector<std::string> out;
   std::string cell;
@@ -42,6 +58,9 @@ void for_each_row(std::istream& in, std::size_t fields, const std::string& path,
   for (int n = 2; std::getline(in, line); ++n) {
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line.empty()) continue;
+    if (const std::size_t q = line.find('"'); q != std::string::npos)
+      throw input_error(fmt::format(
+          "{}:{}:{}: a quoted field; fields are plain text, without quotes or commas", path, n, q + 1));
     const auto f = split_fields(line);
     if (f.size() != fields)
       throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), fields));
@@ -61,7 +80,7 @@ std::vector<measurement> load_measurements(const std::string& path) {
 }
 
 std::vector<measurement> parse_measurements(std::string_view text, const std::string& path) {
-  std::istringstream in{std::string(text)};
+  std::istringstream in{unix_lines(text)};
   const auto header = csv_header(in, path);
   static const std::array<std::string, 6> required{"model",    "batch",   "prefill",
                                                    "generate", "ttft_ms", "step_ms"};
@@ -89,10 +108,11 @@ std::vector<measurement> parse_measurements(std::string_view text, const std::st
       const std::string& s = f[col[k]];
       if (s.empty()) return std::nullopt;
       const auto v = io_detail::decimal(s);
-      if (!v || !(*v > 0))
+      if (!v || !(*v >= least_ms) || !(*v <= most_ms))
         throw input_error(
-            fmt::format("{}:{}:{}: '{}' must be a positive number of milliseconds or empty, got '{}'", path,
-                        n, at(col[k]), required[k], s));
+            fmt::format("{}:{}:{}: '{}' must be a positive number of milliseconds (1e-06 to 1e+12) or empty, "
+                        "got '{}'",
+                        path, n, at(col[k]), required[k], s));
       return *v;
     };
     if (f[col[0]].empty()) throw input_error(fmt::format("{}:{}:{}: 'model' is empty", path, n, at(col[0])));
@@ -187,7 +207,8 @@ class engine_run_row {
   }
   double time(std::size_t i) const {
     const auto v = io_detail::decimal((*f_)[i]);
-    if (!v || !(*v > 0) || !(*v < 1e12)) fail(i, "must be a positive number of milliseconds");
+    if (!v || !(*v >= least_ms) || !(*v <= most_ms))
+      fail(i, "must be a positive number of milliseconds (1e-06 to 1e+12)");
     return *v;
   }
   // "silicon_concurrency=N" in the source field; absent: 0, a run that cannot be reproduced.
@@ -228,7 +249,7 @@ class engine_run_row {
 }  // namespace
 
 std::vector<engine_run> parse_engine_runs(std::string_view text, const std::string& path) {
-  std::istringstream in{std::string(text)};
+  std::istringstream in{unix_lines(text)};
   const auto header = csv_header(in, path);
   engine_run_row reader(header, path);
   std::vector<engine_run> rows;

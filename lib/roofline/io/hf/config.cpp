@@ -216,6 +216,7 @@ formats read_formats(config& c) {
   const std::string method = q.text_or("quant_method", "");
   if (method == "fp8") {
     std::string storage = "fp8", why = "quant_method fp8, per-tensor scales";
+    q.at("weight_block_size");  // null: per-tensor scales, as when absent
     if (q.has("weight_block_size")) {
       const YAML::Node b = q.at("weight_block_size");
       if (!b.IsSequence() || b.size() != 2 || b[0].Scalar() != "128" || b[1].Scalar() != "128")
@@ -226,8 +227,18 @@ formats read_formats(config& c) {
     f.lines.push_back({"weights", storage, why});
     f.lines.push_back({"compute", "fp8", "fp8 GEMMs (W8A8), activations quantized on the fly"});
   } else if (method == "mxfp4") {
-    // gpt-oss: MXFP4 experts, every other module left out by modules_to_not_convert.
-    if (q.has("modules_to_not_convert")) q.at("modules_to_not_convert");
+    // gpt-oss: MXFP4 experts, every other module left out by modules_to_not_convert; a list that
+    // names the experts leaves them out too (nothing is quantized then).
+    const YAML::Node skipped = q.at("modules_to_not_convert");
+    bool experts_kept = false;
+    if (skipped && skipped.IsSequence())
+      for (const auto& m : skipped)
+        experts_kept |= m.IsScalar() && m.Scalar().find("experts") != std::string::npos;
+    f.experts_only = !experts_kept;
+    if (experts_kept) {
+      q.finish("quantization_config");
+      return f;
+    }
     f.lines.push_back({"experts", "mxfp4", "quant_method mxfp4: the routed experts"});
     f.lines.push_back({"mixer", "bf16", "modules_to_not_convert: attention"});
     f.lines.push_back(
@@ -240,10 +251,16 @@ formats read_formats(config& c) {
              fmt::format(
                  "{} with bits {} and group_size {} is not modelled; modelled: bits 4 or 8, group_size 128",
                  method, bits, group));
-    for (const char* k :
-         {"zero_point", "version", "desc_act", "sym", "damp_percent", "true_sequential", "static_groups",
-          "modules_to_not_convert", "checkpoint_format", "model_name_or_path", "model_file_base_name"})
-      if (q.has(k)) q.at(k);
+    // how the weights were quantized, not what they are (null or absent alike)
+    q.skip({"zero_point", "version", "desc_act", "sym", "damp_percent", "true_sequential", "static_groups",
+            "checkpoint_format", "model_name_or_path", "model_file_base_name"});
+    // modules left in bf16: only the LM head (never quantized here) is modelled
+    const YAML::Node skipped = q.at("modules_to_not_convert");
+    if (skipped && skipped.IsSequence())
+      for (const auto& m : skipped)
+        if (!m.IsScalar() || m.Scalar() != "lm_head")
+          q.fail("modules_to_not_convert",
+                 fmt::format("'modules_to_not_convert' other than lm_head is not modelled for {}", method));
     f.lines.push_back(
         {"weights", bits == 4 ? "int4_g128" : "int8_g128",
          fmt::format("quant_method {}, bits {}, group_size 128 (weight-only: W{}A16)", method, bits, bits)});

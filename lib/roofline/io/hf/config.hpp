@@ -74,8 +74,11 @@ class spec_writer {
     line(2, key + ": " + yaml(v), why);
   }
   void entry(const std::string& key, const flow& fields, const std::string& why = {}) {
+    moe_ |= key == "moe";
     line(2, key + ": " + yaml(fields), why);
   }
+  /// Whether a MoE channel was written.
+  bool has_moe() const { return moe_; }
   void block(const std::string& name) { line(2, name + ":", {}); }
   void field(const std::string& key, const value& v, const std::string& why = {}) {
     line(4, key + ": " + yaml(v), why);
@@ -90,6 +93,7 @@ class spec_writer {
  private:
   void line(int indent, const std::string& text, const std::string& why);
   std::string out_;
+  bool moe_ = false;
 };
 
 // The spec's number formats from torch_dtype and quantization_config.
@@ -98,7 +102,8 @@ struct formats {
   struct line {
     std::string key, value, why;
   };
-  std::vector<line> lines;  // dtypes keys, values and where they come from
+  std::vector<line> lines;    // dtypes keys, values and where they come from
+  bool experts_only = false;  // the quantization is of the routed experts alone (mxfp4)
 };
 formats read_formats(config& c);
 // "dtypes:" with the activations and the formats read (more entries may follow).

@@ -59,6 +59,11 @@ std::string import_config(const YAML::Node& root, const std::string& path) {
   for (const importer& i : importers)
     if (i.model_type == type) {
       i.run(in);
+      if (in.f.experts_only && !in.w.has_moe())
+        c.fail("quantization_config",
+               fmt::format("quant_method mxfp4 quantizes the routed experts, and this {} model has none: it "
+                           "would quantize nothing; not modelled",
+                           type));
       return in.w.text();
     }
   std::string known;
