@@ -21,6 +21,12 @@ std::string write_temp(const std::string& name, const std::string& text) {
   return path;
 }
 
+// A measurement CSV of these rows (after the header) fails to load with "<path>:<message>".
+void check_bad_csv(const std::string& name, const std::string& rows, const std::string& message) {
+  const auto path = write_temp(name, "model,batch,prefill,generate,ttft_ms,step_ms\n" + rows);
+  CHECK_THROWS_WITH_AS(load_measurements(path), (path + ":" + message).c_str(), input_error);
+}
+
 }  // namespace
 
 TEST_CASE("error statistics of a hand-computed case") {
@@ -67,32 +73,20 @@ TEST_CASE("measurement files are read strictly") {
     CHECK(rows[0].work.batch == 2);
   }
   SUBCASE("lines that end in a lone carriage return (old Mac files) are lines") {
-    const auto path = write_temp(
-        "m_cr.csv", "model,batch,prefill,generate,ttft_ms,step_ms\ra.yaml,2,3,4,5,6\rb.yaml,1,1,1,,7\r");
-    const auto rows = load_measurements(path);
-    REQUIRE(rows.size() == 2);
-    CHECK(rows[1].model == "b.yaml");
-    CHECK(rows[1].line == 3);
-    CHECK_FALSE(rows[1].ttft_ms.has_value());
-    CHECK(*rows[1].step_ms == 7);
+    const auto rows = load_measurements(write_temp(
+        "m_cr.csv", "model,batch,prefill,generate,ttft_ms,step_ms\ra.yaml,2,3,4,5,6\rb.yaml,1,1,1,,7\r"));
+    // the second run: its model, its line, no TTFT, a step of 7 ms
+    CHECK((rows.size() == 2 && rows[1].model == "b.yaml" && rows[1].line == 3 && !rows[1].ttft_ms &&
+           rows[1].step_ms == 7.0));
   }
   SUBCASE("a quoted field is named as such, not counted as extra fields") {
-    const auto path =
-        write_temp("m_quoted.csv", "model,batch,prefill,generate,ttft_ms,step_ms\n\"a,b.yaml\",1,1,1,1,1\n");
-    CHECK_THROWS_WITH_AS(
-        load_measurements(path),
-        (path + ":2:1: a quoted field; fields are plain text, without quotes or commas").c_str(),
-        input_error);
+    check_bad_csv("m_quoted.csv", "\"a,b.yaml\",1,1,1,1,1\n",
+                  "2:1: a quoted field; fields are plain text, without quotes or commas");
   }
   SUBCASE("a time below a nanosecond is no measurement") {
-    const auto path =
-        write_temp("m_tiny.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,1,1,1,1e-320,1\n");
-    CHECK_THROWS_WITH_AS(
-        load_measurements(path),
-        (path + ":2:14: 'ttft_ms' must be a positive number of milliseconds (1e-06 to 1e+12) or "
-                "empty, got '1e-320'")
-            .c_str(),
-        input_error);
+    check_bad_csv(
+        "m_tiny.csv", "a.yaml,1,1,1,1e-320,1\n",
+        "2:14: 'ttft_ms' must be a positive number of milliseconds (1e-06 to 1e+12) or empty, got '1e-320'");
   }
   SUBCASE("a missing column") {
     const auto path = write_temp("m_col.csv", "model,batch,prefill,ttft_ms,step_ms\na.yaml,1,1,1,1\n");
@@ -104,21 +98,13 @@ TEST_CASE("measurement files are read strictly") {
         input_error);
   }
   SUBCASE("a batch of zero") {
-    const auto path =
-        write_temp("m_batch.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,0,1,1,1,1\n");
-    CHECK_THROWS_WITH_AS(load_measurements(path),
-                         (path + ":2:8: 'batch' must be an integer from 1 to 1099511627776, got '0'").c_str(),
-                         input_error);
+    check_bad_csv("m_batch.csv", "a.yaml,0,1,1,1,1\n",
+                  "2:8: 'batch' must be an integer from 1 to 1099511627776, got '0'");
   }
   SUBCASE("a time that is not a number") {
-    const auto path =
-        write_temp("m_time.csv", "model,batch,prefill,generate,ttft_ms,step_ms\na.yaml,1,1,1,fast,1\n");
-    CHECK_THROWS_WITH_AS(
-        load_measurements(path),
-        (path +
-         ":2:14: 'ttft_ms' must be a positive number of milliseconds (1e-06 to 1e+12) or empty, got 'fast'")
-            .c_str(),
-        input_error);
+    check_bad_csv(
+        "m_time.csv", "a.yaml,1,1,1,fast,1\n",
+        "2:14: 'ttft_ms' must be a positive number of milliseconds (1e-06 to 1e+12) or empty, got 'fast'");
   }
   SUBCASE("the shipped H100 measurements: 1,560 runs, 909 TTFT and 890 step times") {
     const auto rows = load_measurements(test::source_dir + "/measurements/h100_paper.csv");

@@ -69,29 +69,21 @@ TEST_CASE("quantization configs: what they change is honoured, what changes noth
     return text;
   };
   const auto weights = [](const model_spec& m) { return storage(m.dtypes, weight_kind::mlp); };
+  // the storage format of the MLP weights a quantization_config imports to
+  const auto imported = [&](const std::string& q) {
+    return std::string(weights(parse_model(import_hf(with_quant(q), "q.json"), "q")).name);
+  };
   SUBCASE("AWQ with modules_to_not_convert null: 4-bit weights in groups of 128") {
-    const model_spec m = parse_model(
-        import_hf(with_quant("{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128, \"zero_point\": "
-                             "true, \"version\": \"gemm\", \"modules_to_not_convert\": null}"),
-                  "awq.json"),
-        "awq");
-    CHECK(weights(m).name == "int4_g128");
+    CHECK(imported("{\"quant_method\": \"awq\", \"bits\": 4, \"group_size\": 128, \"zero_point\": true, "
+                   "\"version\": \"gemm\", \"modules_to_not_convert\": null}") == "int4_g128");
   }
   SUBCASE("AutoGPTQ's fields, some null") {
-    const model_spec m = parse_model(
-        import_hf(with_quant("{\"quant_method\": \"gptq\", \"bits\": 8, \"group_size\": 128, \"desc_act\": "
-                             "false, \"model_name_or_path\": null, \"model_file_base_name\": \"model\"}"),
-                  "gptq.json"),
-        "gptq");
-    CHECK(weights(m).name == "int8_g128");
+    CHECK(imported("{\"quant_method\": \"gptq\", \"bits\": 8, \"group_size\": 128, \"desc_act\": false, "
+                   "\"model_name_or_path\": null, \"model_file_base_name\": \"model\"}") == "int8_g128");
   }
   SUBCASE("fp8 with weight_block_size null: per-tensor scales") {
-    const model_spec m =
-        parse_model(import_hf(with_quant("{\"quant_method\": \"fp8\", \"activation_scheme\": \"dynamic\", "
-                                         "\"weight_block_size\": null}"),
-                              "fp8.json"),
-                    "fp8");
-    CHECK(weights(m).name == "fp8");
+    CHECK(imported("{\"quant_method\": \"fp8\", \"activation_scheme\": \"dynamic\", \"weight_block_size\": "
+                   "null}") == "fp8");
   }
   SUBCASE("AWQ leaving modules other than the LM head unquantized is not modelled") {
     CHECK_THROWS_WITH_AS(
