@@ -221,6 +221,9 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
                llama + ")\n"},
           {"best_deployment --model " + llama + " --quant 'fp8;fp8'",
            "error: --quant: give one for all models or one per --model (1 models, 2 formats)\n"},
+          {"best_deployment --model " + llama + " --quant fp8,mxfp4",
+           "error: --quant 'fp8,mxfp4': a format for MoE experts ('mxfp4'), but model 'llama3_8b' has no MoE "
+           "layers; give one format\n"},
           {"best_deployment --model " + llama + " --quant w3a8",
            "error: --quant 'w3a8': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or "
            "empty for "

@@ -162,7 +162,7 @@ TEST_CASE("the KV cache bounds the concurrency a GPU admits") {
   CHECK(r.iterations.running == 91);
   CHECK(r.iterations.waiting == 37);
   CHECK(r.notes.back().what == serving_note::kind::slots_wait);
-  CHECK(r.notes.back().kv_limited);
+  CHECK(r.notes.back().binding == serving_note::limit::kv_cache);
   CHECK(r.notes.back().waiting == 37);
   const serving_workload w128{.isl = 4096, .osl = 512, .concurrency = 128};
   CHECK(serving_view{m, hw, w128, r}.note_text(r.notes.back()) ==
@@ -339,7 +339,7 @@ TEST_CASE("a token budget below the running requests binds: only as many run as 
     CHECK(r.tokens_per_s <= budget / std::min(it.mixed_time, it.decode_time).value() * (1 + 1e-9));
     if (budget < 64) {
       CHECK(r.notes.back().what == serving_note::kind::slots_wait);
-      CHECK(r.notes.back().budget_limited);
+      CHECK(r.notes.back().binding == serving_note::limit::token_budget);
       CHECK(serving_view{m, hw, w, r}.note_text(r.notes.back()) ==
             fmt::format("{} requests a rank wait for a slot: the token budget (max_batch_tokens) runs fewer",
                         64 - budget));

@@ -74,6 +74,12 @@ int commands::best_deployment(int argc, char** argv) {
               fmt::format("--quant '{}': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, "
                           "fp4, int4_wo, or empty for bf16)",
                           q));
+        if (comma != std::string::npos && !e.empty() && e != "bf16" && e != g &&
+            !roofline::detail::has_moe(m))  // would change nothing
+          throw roofline::input_error(
+              fmt::format("--quant '{}': a format for MoE experts ('{}'), but model '{}' has no MoE layers; "
+                          "give one format",
+                          q, e, m.name));
         if (!q.empty()) label += " (" + q + ")";
       }
       roofline::deployment_refusal why;

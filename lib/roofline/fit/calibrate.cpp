@@ -53,6 +53,13 @@ void add_class(std::vector<fit_parameter>& out, class_ref c, const char* compute
                    both([](class_timing& e, double v) { e.per_step = v * 1e-6 * second; })});
 }
 
+// Writes the parameters x into the timing of h, each clamped to its bounds: central differences
+// step just outside them, and clamped, a latency never goes negative.
+void set_clamped(hardware& h, const std::vector<fit_parameter>& params, const double* x) {
+  for (std::size_t i = 0; i < params.size(); ++i)
+    params[i].set(h.timing, std::clamp(x[i], params[i].lower, params[i].upper));
+}
+
 // Residuals log(predicted / measured) of one sample's measured phases.
 struct sample_residuals {
   const sample* s;
@@ -61,11 +68,7 @@ struct sample_residuals {
   int count() const { return int(!std::isnan(s->ttft_s)) + int(!std::isnan(s->step_s)); }
   bool operator()(double const* const* x, double* r) const {
     hardware& h = const_cast<hardware&>(hw);
-    // Central differences step just outside the bounds; clamped, a latency never goes negative.
-    for (std::size_t i = 0; i < params->size(); ++i) {
-      const fit_parameter& p = (*params)[i];
-      p.set(h.timing, std::clamp(x[0][i], p.lower, p.upper));
-    }
+    set_clamped(h, *params, x[0]);
     int k = 0;
     if (!std::isnan(s->ttft_s))
       r[k++] = std::log(estimate_pass(*s->model, h, prefill_pass(s->work), h.timing.overlap).time.value() /
@@ -84,10 +87,7 @@ struct serving_residuals {
   const std::vector<fit_parameter>* params;
   bool operator()(double const* const* x, double* r) const {
     hardware& h = const_cast<hardware&>(hw);
-    for (std::size_t i = 0; i < params->size(); ++i) {
-      const fit_parameter& p = (*params)[i];
-      p.set(h.timing, std::clamp(x[0][i], p.lower, p.upper));
-    }
+    set_clamped(h, *params, x[0]);
     const serving_result res = serve(*s->model, h, s->work);
     if (!res.fits) return false;
     r[0] = std::log(res.ttft.value() / s->ttft_s);

@@ -101,9 +101,10 @@ std::string serving_view::note_text(const serving_note& n) const {
       return fmt::format("{:.4g} requests a decode rank wait for a slot (max_batch or KV memory)", n.waiting);
     case serving_note::kind::slots_wait:
       return fmt::format("{:.4g} requests a rank wait for a slot: {}", n.waiting,
-                         n.kv_limited       ? "the KV cache admits fewer"
-                         : n.budget_limited ? "the token budget (max_batch_tokens) runs fewer"
-                                            : "max_batch");
+                         n.binding == serving_note::limit::kv_cache ? "the KV cache admits fewer"
+                         : n.binding == serving_note::limit::token_budget
+                             ? "the token budget (max_batch_tokens) runs fewer"
+                             : "max_batch");
   }
   return {};
 }

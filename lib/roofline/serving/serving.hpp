@@ -76,9 +76,12 @@ struct serving_note {
     decode_slots_wait,  ///< disaggregated: requests wait for a decode slot (max_batch or KV memory)
     slots_wait,         ///< aggregated: requests wait for a slot on a rank
   } what;
-  double waiting = 0;           ///< the wait notes: requests a rank waiting
-  bool kv_limited = false;      ///< slots_wait: the KV cache admits fewer than max_batch and the budget
-  bool budget_limited = false;  ///< slots_wait: the token budget is below max_batch (and the KV cache)
+  /// slots_wait: which limit sets the slots, the KV cache (it admits fewer than max_batch and
+  /// the budget, and than the rank's requests), else the token budget (below max_batch and the
+  /// KV cache), else max_batch.
+  enum class limit { max_batch, kv_cache, token_budget };
+  double waiting = 0;  ///< the wait notes: requests a rank waiting
+  limit binding = limit::max_batch;
 };
 
 struct serving_result {
@@ -114,6 +117,14 @@ inline double max_batch_of(const hardware& hw, const worker_pool& w) {
 /// max_num_seqs: vllm/config/scheduler.py, SchedulerConfig's check).
 inline double slots_of(const hardware& hw, const worker_pool& w, double admitted) {
   return std::min({max_batch_of(hw, w), admitted, budget_of(hw, w)});
+}
+/// Which of slots_of()'s limits binds for a rank of `per_rank` requests (serving_note::binding).
+inline serving_note::limit slot_limit_of(const hardware& hw, const worker_pool& w, double admitted,
+                                         double per_rank) {
+  const double batch = max_batch_of(hw, w), budget = budget_of(hw, w);
+  if (admitted < std::min({per_rank, batch, budget})) return serving_note::limit::kv_cache;
+  if (budget < std::min(batch, admitted)) return serving_note::limit::token_budget;
+  return serving_note::limit::max_batch;
 }
 
 /// What one engine iteration runs on one dp rank: prefill_seqs sequences of `chunk` prompt tokens
@@ -333,12 +344,9 @@ inline void serve_aggregated(const model_spec& m, const hardware& hw, const serv
   r.memory.gpu.kv_cache = r.memory.per_request * it.running;
   r.iterations = it;
   if (it.waiting > 0)
-    r.notes.push_back(
-        {.what = serving_note::kind::slots_wait,
-         .waiting = it.waiting,
-         .kv_limited =
-             r.memory.admitted < std::min({per_rank, max_batch_of(hw, s.agg), budget_of(hw, s.agg)}),
-         .budget_limited = budget_of(hw, s.agg) < std::min(max_batch_of(hw, s.agg), r.memory.admitted)});
+    r.notes.push_back({.what = serving_note::kind::slots_wait,
+                       .waiting = it.waiting,
+                       .binding = slot_limit_of(hw, s.agg, r.memory.admitted, per_rank)});
 }
 
 /// Disaggregated serving (serve()): the decode pool's iterations of its running requests set TPOT;

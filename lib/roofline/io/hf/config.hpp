@@ -74,11 +74,8 @@ class spec_writer {
     line(2, key + ": " + yaml(v), why);
   }
   void entry(const std::string& key, const flow& fields, const std::string& why = {}) {
-    moe_ |= key == "moe";
     line(2, key + ": " + yaml(fields), why);
   }
-  /// Whether a MoE channel was written.
-  bool has_moe() const { return moe_; }
   void block(const std::string& name) { line(2, name + ":", {}); }
   void field(const std::string& key, const value& v, const std::string& why = {}) {
     line(4, key + ": " + yaml(v), why);
@@ -93,7 +90,6 @@ class spec_writer {
  private:
   void line(int indent, const std::string& text, const std::string& why);
   std::string out_;
-  bool moe_ = false;
 };
 
 // The spec's number formats from torch_dtype and quantization_config.
@@ -123,6 +119,7 @@ struct input {
   std::string name;
   formats f;
   spec_writer w{};
+  bool moe = false;  // the importer wrote a MoE channel (only decoders have them)
 };
 
 // The two comment lines and the keys every spec opens with.

@@ -101,7 +101,8 @@ void write_channels(decoder& d, const decoder_family& family) {
   } else if (c.has("intermediate_size") && family.dense) {
     c.at("intermediate_size");
   }
-  if (any(d.channel, "moe")) w.entry("moe", d.moe, d.channel_why);
+  d.in.moe = any(d.channel, "moe");
+  if (d.in.moe) w.entry("moe", d.moe, d.channel_why);
 }
 
 void write_layers(decoder& d) {

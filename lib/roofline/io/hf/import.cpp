@@ -13,6 +13,7 @@ namespace {
 struct importer {
   std::string_view model_type;
   void (*run)(hf::input&);
+  std::string_view shown = {};  // how errors name it, where not by its model_type
 };
 
 // Every model_type the import reads, in the order errors list them.
@@ -32,7 +33,7 @@ constexpr std::array importers{
     importer{"deepseek_v3", hf::import_deepseek_v3},
     importer{"jamba", hf::import_jamba},
     importer{"xlstm", hf::import_xlstm},
-    importer{"mamba_ssm", hf::import_mamba_ssm},
+    importer{"mamba_ssm", hf::import_mamba_ssm, "mamba_ssm's Mamba2"},
 };
 
 // The spec's name: the file's stem, or its folder's name for a config.json.
@@ -59,7 +60,7 @@ std::string import_config(const YAML::Node& root, const std::string& path) {
   for (const importer& i : importers)
     if (i.model_type == type) {
       i.run(in);
-      if (in.f.experts_only && !in.w.has_moe())
+      if (in.f.experts_only && !in.moe)
         c.fail("quantization_config",
                fmt::format("quant_method mxfp4 quantizes the routed experts, and this {} model has none: it "
                            "would quantize nothing; not modelled",
@@ -68,7 +69,7 @@ std::string import_config(const YAML::Node& root, const std::string& path) {
     }
   std::string known;
   for (const importer& i : importers)
-    known += fmt::format("{}{}", i.model_type, i.model_type == "mamba_ssm" ? "'s Mamba2" : ", ");
+    known += fmt::format("{}{}", known.empty() ? "" : ", ", i.shown.empty() ? i.model_type : i.shown);
   c.fail("model_type", fmt::format("model_type '{}' is not modelled; modelled: {} (or write a spec: "
                                    "model_specs/example.yaml)",
                                    type, known));
