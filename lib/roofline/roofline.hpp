@@ -22,4 +22,5 @@
 #include "roofline/scaling/scaling.hpp"    // training FLOPs, loss fits, model choice
 #include "roofline/serving/deploy.hpp"     // the best deployment on N GPUs
 #include "roofline/serving/serving.hpp"    // TTFT and TPOT at a concurrency
+#include "roofline/serving/simulate.hpp"   // the engines' schedulers simulated: latency distributions
 #include "roofline/sweep/sweep.hpp"        // many estimates at once, vectorised

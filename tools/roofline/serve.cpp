@@ -1,5 +1,6 @@
 // serve: TTFT, TPOT and throughput of a model served by an engine at a concurrency, aggregated
 // (continuous batching with chunked prefill) or disaggregated (prefill and decode workers).
+#include <algorithm>
 #include <cstdio>
 #include <iostream>
 
@@ -30,6 +31,99 @@ void add_pool(CLI::App& app, roofline::worker_pool& w, std::optional<double>& ba
       ->group(group);
 }
 
+struct sim_options {
+  bool simulate = false;
+  double rate = 0, think = 0, ttft_ms = 0, tpot_ms = 0;
+  std::string arrivals, isl_dist = "fixed", osl_dist = "fixed", timeline;
+  std::int64_t requests = 0, warmup = 0;
+  std::uint64_t seed = 1;
+};
+
+// Options that only the simulator reads: each one given runs the simulator.
+const std::vector<const char*> sim_flags{"--isl-dist",   "--osl-dist", "--requests", "--warmup", "--seed",
+                                         "--think-time", "--timeline", "--ttft-ms",  "--tpot-ms"};
+
+void add_simulation(CLI::App& app, sim_options& o) {
+  const std::string g = "Simulation (any of these runs the simulator)";
+  app.add_flag(
+         "--simulate", o.simulate,
+         "simulate the engine's scheduler iteration by iteration (default: the closed-form steady state)")
+      ->group(g);
+  examples::number_option(app, "--request-rate", o.rate,
+                          "open loop: requests a second (Poisson unless --arrivals)",
+                          examples::number_rule::positive)
+      ->group(g);
+  app.add_option(
+         "--arrivals", o.arrivals,
+         "poisson | gamma:CV (with --request-rate) | trace:FILE.csv (column arrival_s; optional isl, osl)")
+      ->group(g);
+  app.add_option(
+         "--isl-dist", o.isl_dist,
+         "prompt lengths: fixed (--isl) | uniform:LO:HI | normal:MEAN:SD | lognormal:MEAN:SD | file:F.csv")
+      ->group(g);
+  app.add_option("--osl-dist", o.osl_dist, "output lengths, as --isl-dist (fixed: --osl)")->group(g);
+  examples::number_option(app, "--requests", o.requests,
+                          "requests simulated (default: max(1000, 10 x concurrency) closed loop, 1000 open)")
+      ->group(g);
+  examples::number_option(app, "--warmup", o.warmup, "first requests run but left out of the statistics",
+                          examples::number_rule::non_negative)
+      ->group(g);
+  examples::number_option(app, "--seed", o.seed, "seed of the length and arrival draws",
+                          examples::number_rule::non_negative)
+      ->group(g);
+  examples::number_option(app, "--think-time", o.think,
+                          "closed loop: seconds a user waits before its next request",
+                          examples::number_rule::non_negative)
+      ->group(g);
+  examples::number_option(app, "--ttft-ms", o.ttft_ms, "goodput: TTFT target, ms (0: none)",
+                          examples::number_rule::non_negative)
+      ->group(g);
+  examples::number_option(app, "--tpot-ms", o.tpot_ms, "goodput: TPOT target, ms (0: none)",
+                          examples::number_rule::non_negative)
+      ->group(g);
+  app.add_option("--timeline", o.timeline, "CSV of every iteration of the first worker")->group(g);
+}
+
+roofline::simulation_load load_of(const CLI::App& app, const sim_options& o,
+                                  const roofline::serving_workload& s) {
+  roofline::simulation_load l;
+  std::vector<std::int64_t> trace_isl, trace_osl;
+  if (!o.arrivals.empty() || app.count("--request-rate") > 0) {
+    const std::string kind = o.arrivals.empty() ? "poisson" : o.arrivals;
+    l.arrivals = roofline::parse_arrivals(kind, o.rate, &trace_isl, &trace_osl);
+    if (l.arrivals.what != roofline::arrival_process::kind::trace && app.count("--request-rate") == 0)
+      throw roofline::input_error(fmt::format("--arrivals {}: needs --request-rate", kind));
+    if (l.arrivals.what == roofline::arrival_process::kind::trace && app.count("--request-rate") > 0)
+      throw roofline::input_error("--request-rate: a trace's arrivals are its own; give one or the other");
+    if (app.count("--concurrency") > 0 || app.count("--think-time") > 0)
+      throw roofline::input_error(
+          "--concurrency and --think-time are for a closed loop; with --request-rate or "
+          "--arrivals the load is open");
+  } else {
+    l.arrivals = {.what = roofline::arrival_process::kind::closed,
+                  .concurrency = s.concurrency,
+                  .think_time = o.think,
+                  .source = "closed"};
+  }
+  const auto lengths = [&](const std::string& text, std::int64_t fixed, const char* column,
+                           std::vector<std::int64_t>& from_trace, const char* flag) {
+    if (!from_trace.empty()) {
+      if (app.count(flag) > 0)
+        throw roofline::input_error(fmt::format("{}: the trace gives each request's {}", flag, column));
+      return roofline::length_dist{.what = roofline::length_dist::kind::values,
+                                   .values = from_trace,
+                                   .source = fmt::format("the trace's {}", column)};
+    }
+    return roofline::parse_length_dist(text, fixed, column);
+  };
+  l.isl = lengths(o.isl_dist, s.isl, "isl", trace_isl, "--isl-dist");
+  l.osl = lengths(o.osl_dist, s.osl, "osl", trace_osl, "--osl-dist");
+  l.requests = o.requests;
+  l.warmup = o.warmup;
+  l.seed = o.seed;
+  return l;
+}
+
 }  // namespace
 
 int commands::serve(int argc, char** argv) {
@@ -58,6 +152,8 @@ int commands::serve(int argc, char** argv) {
   app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the stack's")
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
   examples::format_option(app, format, {"table", "json"});
+  sim_options sim;
+  add_simulation(app, sim);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   // a pool's options belong to its mode: given in the other, they would be ignored
   for (const char* pool : {"", "prefill-", "decode-"}) {
@@ -80,9 +176,25 @@ int commands::serve(int argc, char** argv) {
   s.decode.max_batch_tokens = dt;
   s.disaggregated = mode == "disagg";
   try {
+    const bool simulated =
+        sim.simulate || app.count("--request-rate") || app.count("--arrivals") ||
+        std::any_of(sim_flags.begin(), sim_flags.end(), [&](const char* f) { return app.count(f) > 0; });
+    examples::output_file timeline(sim.timeline, "--timeline");
     const auto model = roofline::load_model(model_path);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
+    if (simulated) {
+      const roofline::simulation_load load = load_of(app, sim, s);
+      const roofline::simulation_options opt{
+          .policy = policy, .timeline = timeline.wanted(), .targets = {sim.ttft_ms / 1e3, sim.tpot_ms / 1e3}};
+      const auto r = roofline::simulate(model, hw, s, load, opt);
+      const roofline::simulation_view v{model, hw, s, load, r};
+      if (timeline.wanted()) timeline.write(roofline::render(v, roofline::report_format::csv));
+      std::cout << roofline::render(
+          v, format == "json" ? roofline::report_format::json : roofline::report_format::table);
+      if (timeline.wanted()) timeline.commit();
+      return 0;
+    }
     const auto r = roofline::serve(model, hw, s, policy);
     std::cout << roofline::render(
         roofline::serving_view{model, hw, s, r},

@@ -31,6 +31,9 @@ int commands::validate(int argc, char** argv) {
       "in --root/model_specs, its part by name in --root/hw_profiles, its stack by engine and part");
   app.add_option("--fallback-stack", fallback,
                  "with --engine-runs: the stack of runs whose engine has none (default: skip them)");
+  bool simulated = false;
+  app.add_flag("--simulate", simulated,
+               "with --engine-runs: replay each run in the serving simulator (default: the closed form)");
   app.add_option("--predictions", predictions_out, "write measured and predicted times to this CSV");
   std::string plot_out;
   std::int64_t plot_batch = 1;
@@ -61,7 +64,7 @@ int commands::validate(int argc, char** argv) {
       const auto runs = roofline::load_engine_runs(runs_csv);
       std::vector<roofline::run_prediction> pred;
       pred.reserve(runs.size());
-      for (const auto& r : runs) pred.push_back(roofline::predict_run(cat, r));
+      for (const auto& r : runs) pred.push_back(roofline::predict_run(cat, r, simulated));
       if (predictions_file.wanted()) predictions_file.write(roofline::serving_predictions_csv(runs, pred));
       const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
       if (plot_file.wanted()) roofline::plot_serving_validation(runs, pred, plot_file.temp());

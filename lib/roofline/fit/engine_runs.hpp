@@ -12,6 +12,7 @@
 
 #include "roofline/fit/calibrate.hpp"
 #include "roofline/serving/serving.hpp"
+#include "roofline/serving/simulate.hpp"
 #include "roofline/spec/measurement.hpp"
 
 namespace roofline {
@@ -118,9 +119,17 @@ inline run_setup setup_of(const serving_catalogue& cat, const engine_run& r) {
   return s;
 }
 
+/// The requests a replayed run simulates: the run's concurrency ten times over, at least 500
+/// (a benchmark client sends a fixed number of requests; the runs do not state theirs).
+inline std::int64_t replay_requests(const engine_run& r) {
+  return std::max<std::int64_t>(500, std::int64_t(10 * r.concurrency));
+}
+
 /// Predicts one run (under the stack's overlap); a run the model cannot take (its layout does
-/// not divide the model, a request does not fit) is skipped with the reason.
-inline run_prediction predict_run(const serving_catalogue& cat, const engine_run& r) {
+/// not divide the model, a request does not fit) is skipped with the reason. `simulated`: by
+/// the simulator, the run replayed as it was measured (a closed loop at its concurrency, its
+/// lengths, replay_requests() requests, every one measured), its mean TTFT and TPOT.
+inline run_prediction predict_run(const serving_catalogue& cat, const engine_run& r, bool simulated = false) {
   run_prediction out;
   run_setup s = setup_of(cat, r);
   if (!s.skip.empty()) {
@@ -128,6 +137,17 @@ inline run_prediction predict_run(const serving_catalogue& cat, const engine_run
     return out;
   }
   out.stack = fmt::format("{} ({})", s.hw.stack, s.hw.stack_note);
+  if (simulated) {
+    try {
+      const simulation_result res =
+          simulate(s.c.model, s.hw, s.c.work, fixed_load(s.c.work, replay_requests(r)));
+      out.ttft_ms = res.ttft.mean * 1e3;
+      out.tpot_ms = res.tpot.mean * 1e3;
+    } catch (const input_error& e) {
+      out.skip = std::string("not simulated: ") + e.what();
+    }
+    return out;
+  }
   const serving_result res = serve(s.c.model, s.hw, s.c.work);  // checked by setup_of
   if (!res.fits) {
     out.skip = "a request does not fit in the KV memory the model leaves";

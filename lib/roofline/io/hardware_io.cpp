@@ -115,8 +115,16 @@ part read_part(const YAML::Node& root, const std::string& file) {
   return p;
 }
 
-timing_params read_timing(reader t) {
+// The scheduler an engine's stack follows by default: its engine's where it names one the simulator
+// knows (vllm, sglang, trtllm), else vLLM's.
+serving_params::scheduler engine_scheduler(const std::string& engine) {
+  return parse_name<serving_params::scheduler>(engine).value_or(serving_params::scheduler::vllm);
+}
+
+timing_params read_timing(reader t, const std::string& engine) {
   timing_params tp;
+  tp.serving.policy = engine_scheduler(engine);
+  tp.serving.chunked_prefill = tp.serving.policy != serving_params::scheduler::trtllm;
   tp.overlap = t.choice<overlap>(t.required("overlap"), "overlap", "overlap policy");
   tp.smooth_exponent = t.number("smooth_exponent", 1, false, 1e3);
   reader tile = t.child("gemm_tile");
@@ -161,6 +169,12 @@ timing_params read_timing(reader t) {
     sp.admission_wait = sv.number("admission_wait", 0, false, 1e6);
     sp.queued_requests = sv.number("queued_requests", 0, false, 1e6);
     sp.burst = sv.number("burst", 0, false, 1);
+    sp.policy = engine_scheduler(engine);
+    if (auto p = sv.optional("policy"))
+      sp.policy = sv.choice<serving_params::scheduler>(p, "policy", "scheduler policy");
+    sp.chunked_prefill = sp.policy != serving_params::scheduler::trtllm;
+    if (auto c = sv.optional("chunked_prefill")) sp.chunked_prefill = sv.boolean(c, "chunked_prefill");
+    sv.number_if("conservativeness", sp.conservativeness, 0, true, 100);
     sv.finish();
   }
   t.finish();
@@ -191,7 +205,7 @@ stack read_stack(const YAML::Node& root, const std::string& file) {
     f.finish();
     s.fitted_on = std::move(o);
   }
-  s.timing = read_timing(r.child("timing"));
+  s.timing = read_timing(r.child("timing"), s.engine);
   if (auto n = r.optional("calibration")) {
     reader c(file, n, "calibration");
     calibration_record rec;
@@ -229,6 +243,9 @@ void emit_serving(YAML::Emitter& y, const serving_params& sp) {
   y << YAML::Key << "admission_wait" << YAML::Value << sp.admission_wait;
   y << YAML::Key << "queued_requests" << YAML::Value << sp.queued_requests;
   y << YAML::Key << "burst" << YAML::Value << sp.burst;
+  y << YAML::Key << "policy" << YAML::Value << std::string(name(sp.policy));
+  y << YAML::Key << "chunked_prefill" << YAML::Value << sp.chunked_prefill;
+  y << YAML::Key << "conservativeness" << YAML::Value << sp.conservativeness;
   y << YAML::EndMap;
 }
 

@@ -8,6 +8,7 @@
 #include "roofline/base/error.hpp"
 
 #include "roofline/spec/hardware.hpp"
+#include "roofline/spec/load.hpp"
 #include "roofline/spec/measurement.hpp"
 #include "roofline/spec/model_spec.hpp"
 #include "roofline/spec/scaling_fits.hpp"
@@ -66,6 +67,18 @@ std::vector<measurement> parse_measurements(std::string_view csv, const std::str
 /// "silicon_concurrency=N" has concurrency 0 (it cannot be reproduced).
 std::vector<engine_run> load_engine_runs(const std::string& path);
 std::vector<engine_run> parse_engine_runs(std::string_view csv, const std::string& name);
+
+/// A length distribution as a command line writes it: fixed (every request `fixed` tokens),
+/// uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD, or file:PATH (a CSV whose header names a
+/// column `column` or `length`, one whole length a line, used in order and cycled). Throws
+/// input_error naming the text (or the file, line and column).
+length_dist parse_length_dist(const std::string& text, std::int64_t fixed, const std::string& column);
+
+/// Arrivals as a command line writes them: poisson or gamma:CV at `rate` requests a second, or
+/// trace:PATH (a CSV whose header names `arrival_s`, seconds, sorted, non-negative; optional
+/// `isl` and `osl` columns give each request's lengths, returned in isl and osl when present).
+arrival_process parse_arrivals(const std::string& text, double rate, std::vector<std::int64_t>* isl = nullptr,
+                               std::vector<std::int64_t>* osl = nullptr);
 
 /// Reads parametric loss fits (scaling/loss_fits.yaml) or IsoFLOP power laws
 /// (scaling/isoflop_fits.yaml); errors as load_model.

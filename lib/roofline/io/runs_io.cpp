@@ -259,4 +259,125 @@ std::vector<engine_run> parse_engine_runs(std::string_view text, const std::stri
   return rows;
 }
 
+namespace {
+
+// The parts of "kind:a:b" after the kind.
+std::vector<std::string> colon_parts(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (std::size_t i = 0; i <= text.size(); ++i)
+    if (i == text.size() || text[i] == ':') out.push_back(text.substr(start, i - start)), start = i + 1;
+  return out;
+}
+
+// Columns of a lengths or trace CSV: each named column's values, whole (lengths) or decimal (times).
+struct load_columns {
+  std::vector<std::int64_t> isl, osl, lengths;
+  std::vector<double> times;
+};
+
+load_columns read_load_csv(const std::string& path, const std::vector<std::string>& wanted, bool need_time) {
+  std::istringstream in{unix_lines(slurp(path, io_detail::max_csv_bytes))};
+  const auto header = csv_header(in, path);
+  const auto col = [&](const std::string& name) -> std::optional<std::size_t> {
+    const auto it = std::find(header.begin(), header.end(), name);
+    if (it == header.end()) return std::nullopt;
+    return std::size_t(it - header.begin());
+  };
+  load_columns out;
+  const auto t = need_time ? col("arrival_s") : std::nullopt;
+  if (need_time && !t) throw input_error(fmt::format("{}:1:1: missing column 'arrival_s' (seconds)", path));
+  std::vector<std::pair<std::string, std::size_t>> lengths;
+  for (const std::string& w : wanted)
+    if (auto c = col(w)) lengths.emplace_back(w, *c);
+  if (!need_time && lengths.empty())
+    throw input_error(fmt::format("{}:1:1: missing column '{}' or 'length'", path, wanted.front()));
+  for_each_row(in, header.size(), path, [&](int n, const std::vector<std::string>& f, const auto& at) {
+    if (t) {
+      const auto v = io_detail::decimal(f[*t]);
+      if (!v || !(*v >= 0) || *v > 1e9)
+        throw input_error(
+            fmt::format("{}:{}:{}: 'arrival_s' must be a number of seconds from 0 to 1e9, got '{}'", path, n,
+                        at(*t), f[*t]));
+      if (!out.times.empty() && *v < out.times.back())
+        throw input_error(
+            fmt::format("{}:{}:{}: 'arrival_s' {} is before the row above ({}): arrivals must be "
+                        "sorted",
+                        path, n, at(*t), f[*t], out.times.back()));
+      out.times.push_back(*v);
+    }
+    for (const auto& [name, c] : lengths) {
+      const auto v = io_detail::whole(f[c]);
+      if (!v || *v < 1 || *v > max_tokens)
+        throw input_error(
+            fmt::format("{}:{}:{}: '{}' must be a whole number of tokens from 1 to {}, got '{}'", path, n,
+                        at(c), name, max_tokens, f[c]));
+      (name == "isl" ? out.isl : name == "osl" ? out.osl : out.lengths).push_back(*v);
+    }
+  });
+  if (out.times.empty() && out.isl.empty() && out.osl.empty() && out.lengths.empty())
+    throw input_error(fmt::format("{}: no rows after the header", path));
+  return out;
+}
+
+}  // namespace
+
+length_dist parse_length_dist(const std::string& text, std::int64_t fixed, const std::string& column) {
+  length_dist d{.source = text};
+  const auto parts = colon_parts(text);
+  const auto fail = [&](const std::string& form) {
+    throw input_error(fmt::format("lengths '{}': expected {}", text, form));
+  };
+  const auto number = [&](const std::string& s, const std::string& form) {
+    const auto v = io_detail::decimal(s);
+    if (!v) fail(form);
+    return *v;
+  };
+  const std::string& kind = parts[0];
+  if (kind == "fixed") {
+    if (parts.size() != 1) fail("'fixed' (the length option's value for every request)");
+    d.a = double(fixed);
+    d.source = std::to_string(fixed);
+  } else if (kind == "uniform" || kind == "normal" || kind == "lognormal") {
+    const std::string form = kind + (kind == "uniform" ? ":LO:HI" : ":MEAN:SD");
+    if (parts.size() != 3) fail(form);
+    d.what = kind == "uniform"  ? length_dist::kind::uniform
+             : kind == "normal" ? length_dist::kind::normal
+                                : length_dist::kind::lognormal;
+    d.a = number(parts[1], form), d.b = number(parts[2], form);
+  } else if (kind == "file") {
+    if (text.size() <= 5) fail("file:PATH");
+    const std::string path = text.substr(5);
+    load_columns c = read_load_csv(path, {column, "length"}, false);
+    d.what = length_dist::kind::values;
+    d.values = !(column == "isl" ? c.isl : c.osl).empty() ? (column == "isl" ? c.isl : c.osl) : c.lengths;
+  } else {
+    fail("fixed, uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD or file:PATH");
+  }
+  return d;
+}
+
+arrival_process parse_arrivals(const std::string& text, double rate, std::vector<std::int64_t>* isl,
+                               std::vector<std::int64_t>* osl) {
+  arrival_process a{.rate = rate, .source = text};
+  const auto parts = colon_parts(text);
+  if (parts[0] == "poisson" && parts.size() == 1) {
+    a.what = arrival_process::kind::poisson;
+  } else if (parts[0] == "gamma" && parts.size() == 2) {
+    a.what = arrival_process::kind::gamma;
+    const auto cv = io_detail::decimal(parts[1]);
+    if (!cv) throw input_error(fmt::format("arrivals '{}': expected gamma:CV, CV a number", text));
+    a.cv = *cv;
+  } else if (parts[0] == "trace" && text.size() > 6) {
+    a.what = arrival_process::kind::trace;
+    load_columns c = read_load_csv(text.substr(6), {"isl", "osl"}, true);
+    a.times = std::move(c.times);
+    if (isl) *isl = std::move(c.isl);
+    if (osl) *osl = std::move(c.osl);
+  } else {
+    throw input_error(fmt::format("arrivals '{}': expected poisson, gamma:CV or trace:PATH", text));
+  }
+  return a;
+}
+
 }  // namespace roofline

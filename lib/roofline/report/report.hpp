@@ -16,6 +16,7 @@
 #include "roofline/report/view.hpp"
 #include "roofline/serving/deploy.hpp"
 #include "roofline/serving/serving.hpp"
+#include "roofline/serving/simulate.hpp"
 #include "roofline/sweep/sweep.hpp"
 
 namespace roofline {
@@ -95,6 +96,26 @@ struct serving_view {
   std::string table() const;
   /// A serving note in words.
   std::string note_text(const serving_note& n) const;
+};
+
+/// A simulated serving run (serving/simulate.hpp): latency distributions, throughput, queue and
+/// KV use, where the iterations' time went. JSON: {"model", "hardware", "stack", "stack_note",
+/// "policy", "mode", "gpus", "load": {"isl", "osl", "arrivals", "requests", "warmup", "seed"},
+/// "ttft_ms", "tpot_ms", "itl_ms", "e2e_ms" (each {"mean", "p50", "p90", "p99", "n"}),
+/// "requests_per_s", "tokens_per_s", "input_tokens_per_s", "tokens_per_s_gpu",
+/// "tokens_per_s_user", "goodput_requests_per_s", "duration_s", "mean_in_system",
+/// "mean_running", "mean_waiting", "max_waiting", "mean_kv_use", "max_kv_use", "preemptions",
+/// "iterations", "busy_s": {"prefill", "decode", "mixed"}, "memory", "notes"}. CSV: the timeline
+/// (one row per iteration of the first worker), when it was recorded.
+struct simulation_view {
+  const model_spec& m;
+  const hardware& hw;
+  const serving_workload& w;
+  const simulation_load& load;
+  const simulation_result& r;
+  nlohmann::json json() const;
+  std::string table() const;
+  std::string csv() const;
 };
 
 /// The deployments of one model: the best within the targets and the Pareto frontier, each

@@ -48,6 +48,7 @@ struct serving_memory {
                         ///< pages
   bytes pool{};         ///< memory_fraction x capacity - weights - activations - buffers
   double admitted = 0;  ///< requests one dp rank can hold: floor(pool / per_request)
+  int stage = 0;        ///< the pipeline stage of that GPU (the one that admits the fewest)
 };
 
 /// Where the time of a worker's iterations goes.
@@ -161,6 +162,15 @@ inline phase_estimate iteration(const model_spec& m, const hardware& hw, const l
 /// come out of it, the rest is the KV pool; a request holds its KV cache (and recurrent state)
 /// at isl + osl tokens (reserve_final_length) or at its mean over its decode, isl + osl / 2
 /// (pages allocated as it grows), rounded up to whole pages of block_tokens.
+/// What one request holds on a GPU of stage `s` of a worker after `tokens` tokens: its KV cache
+/// (window layers at most their window) and recurrent state.
+inline bytes request_bytes(const model_spec& m, const layout& L, int s, double tokens) {
+  const workload one{1, std::max<std::int64_t>(std::int64_t(tokens) - 1, 1), 1, L};
+  const footprint req =
+      L.single() ? memory_footprint(m, one) : rank_footprint(m, one, stage_of(m, s, L.pp), 1, 1);
+  return req.kv_cache + req.state;
+}
+
 inline serving_memory memory_of(const model_spec& m, const hardware& hw, const worker_pool& w,
                                 std::int64_t isl, std::int64_t osl) {
   const serving_params& sp = hw.timing.serving;
@@ -171,12 +181,11 @@ inline serving_memory memory_of(const model_spec& m, const hardware& hw, const w
   bool first = true;
   for (int s = 0; s < w.L.pp; ++s) {
     const stage_span st = stage_of(m, s, w.L.pp);
-    const workload one{1, std::int64_t(pages) - 1, 1, w.L};
     const workload full{1, std::max<std::int64_t>(budget, 1), 1, w.L};
-    const footprint req = w.L.single() ? memory_footprint(m, one) : rank_footprint(m, one, st, 1, 1);
     footprint base = w.L.single() ? memory_footprint(m, full) : rank_footprint(m, full, st, 1, 1);
     base.kv_cache = base.state = 0 * byte;
-    serving_memory mem{.gpu = base, .per_request = req.kv_cache + req.state, .pool = {}, .admitted = 0};
+    serving_memory mem{
+        .gpu = base, .per_request = request_bytes(m, w.L, s, pages), .pool = {}, .admitted = 0, .stage = s};
     mem.pool = hw.capacity * sp.memory_fraction - base.weights - base.activations - base.buffers;
     mem.admitted = mem.pool.value() <= 0         ? 0
                    : mem.per_request.value() > 0 ? std::floor(mem.pool.value() / mem.per_request.value())
@@ -258,8 +267,10 @@ inline serving_iterations aggregated(const model_spec& m, const hardware& hw, co
 }  // namespace detail
 
 /// Checks a serving workload: lengths, concurrency, workers, and each pool's layout on the
-/// model and part (check_layout). Throws input_error.
-inline void check_serving(const model_spec& m, const hardware& hw, const serving_workload& s) {
+/// model and part (check_layout). `simulated`: the simulator runs it, which models a prefill
+/// pool's batch limits (the closed form refuses them). Throws input_error.
+inline void check_serving(const model_spec& m, const hardware& hw, const serving_workload& s,
+                          bool simulated = false) {
   if (s.isl < 1 || s.osl < 2 || s.isl > max_tokens || s.osl > max_tokens)
     throw input_error(
         fmt::format("serving: isl ({}) must be at least 1 and osl ({}) at least 2 (a TPOT needs a "
@@ -287,7 +298,7 @@ inline void check_serving(const model_spec& m, const hardware& hw, const serving
     pool(s.decode, "decode");
     // A prefill worker runs each prompt whole, one per dp rank at a time (serve_disaggregated):
     // its batch and token limits would change nothing, so they are refused, not ignored.
-    if (s.prefill.max_batch || s.prefill.max_batch_tokens)
+    if (!simulated && (s.prefill.max_batch || s.prefill.max_batch_tokens))
       throw input_error(
           "serving: not modelled: a prefill pool's max batch and max batch tokens (a prefill worker runs "
           "each prompt whole, one per dp rank at a time)");

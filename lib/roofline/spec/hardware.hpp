@@ -58,6 +58,20 @@ struct collective_timing {
 /// these values, each an engine default, and says so.
 struct serving_params {
   bool stated = false;  ///< read from the stack; false: the defaults below
+  /// Whose scheduler the simulator (serving/simulate.hpp) follows: vllm (v1: one token budget,
+  /// running requests first, then waiting ones, prompts chunked; pages on demand, preemption by
+  /// recompute), sglang (prefill batches before decode batches, never mixed; admission against
+  /// a new-token ratio; retraction by recompute), trtllm (inflight batching: decodes and contexts
+  /// in one batch within max_num_tokens; the capacity scheduler reserves final lengths or not,
+  /// reserve_final_length). A stack of an engine (`engine:`) takes that engine's; else vllm.
+  enum class scheduler { vllm, sglang, trtllm } policy = scheduler::vllm;
+  /// Prompts split over iterations by what the budget leaves (vLLM v1: on by default; SGLang:
+  /// chunked_prefill_size; TensorRT-LLM: enable_chunked_prefill, off by default in its LLM API
+  /// arguments). Off: a prompt runs whole in one iteration, and waits until one has room.
+  bool chunked_prefill = true;
+  /// SGLang's schedule_conservativeness (1 by default): its new-token ratio starts at
+  /// min(0.7 x this, 1) and decays to 0.14 x that over 600 decode batches (server_args.py).
+  double conservativeness = 1;
   /// Tokens one iteration may run (prefill chunks + decode tokens): TensorRT-LLM's
   /// max_num_tokens (8,192 by default), vLLM's max_num_batched_tokens (8,192 for online
   /// serving on large GPUs), SGLang's chunked_prefill_size (8,192 on 80 GB+ GPUs).
@@ -88,6 +102,10 @@ struct serving_params {
   /// 1: all at once; TTFT adds burst (H - 1) / 2 mixed iterations.
   double burst = 0;
 };
+
+template <>
+inline constexpr std::array<std::string_view, 3> enum_names<serving_params::scheduler>{"vllm", "sglang",
+                                                                                       "trtllm"};
 
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
 struct timing_params {

@@ -1,0 +1,132 @@
+// report: the view of a simulated serving run (report.hpp).
+#include <fmt/format.h>
+
+#include "roofline/report/report.hpp"
+
+namespace roofline {
+namespace {
+
+nlohmann::json stats_json(const latency_stats& s) {
+  return {
+      {"mean", s.mean * 1e3}, {"p50", s.p50 * 1e3}, {"p90", s.p90 * 1e3}, {"p99", s.p99 * 1e3}, {"n", s.n}};
+}
+
+std::string pool_text(const worker_pool& w) {
+  return fmt::format("{} worker{} of tp {} pp {} ep {} dp {}", w.workers, w.workers == 1 ? "" : "s", w.L.tp,
+                     w.L.pp, w.L.ep, w.L.dp);
+}
+
+std::string arrivals_text(const arrival_process& a) {
+  switch (a.what) {
+    case arrival_process::kind::closed:
+      return fmt::format("closed loop, {:g} users{}", a.concurrency,
+                         a.think_time > 0 ? fmt::format(" thinking {:g} s", a.think_time) : "");
+    case arrival_process::kind::poisson:
+      return fmt::format("Poisson at {:g} requests/s", a.rate);
+    case arrival_process::kind::gamma:
+      return fmt::format("gamma at {:g} requests/s, CV {:g}", a.rate, a.cv);
+    case arrival_process::kind::trace:
+      return fmt::format("trace '{}'", a.source);
+  }
+  return {};
+}
+
+std::string dist_text(const length_dist& d) {
+  return d.what == length_dist::kind::fixed ? fmt::format("{:g}", d.a) : d.source;
+}
+
+}  // namespace
+
+nlohmann::json simulation_view::json() const {
+  nlohmann::json notes = nlohmann::json::array();
+  const serving_result empty{};
+  for (const serving_note& n : r.notes) notes.push_back(serving_view{m, hw, w, empty}.note_text(n));
+  const serving_memory& mm = r.memory;
+  return {{"model", m.name},
+          {"hardware", hw.name},
+          {"stack", hw.stack},
+          {"stack_note", hw.stack_note},
+          {"policy", std::string(name(hw.timing.serving.policy))},
+          {"mode", w.disaggregated ? "disagg" : "agg"},
+          {"gpus", r.gpus},
+          {"load",
+           {{"isl", dist_text(load.isl)},
+            {"osl", dist_text(load.osl)},
+            {"arrivals", arrivals_text(load.arrivals)},
+            {"requests", r.requests},
+            {"warmup", load.warmup},
+            {"seed", load.seed}}},
+          {"ttft_ms", stats_json(r.ttft)},
+          {"tpot_ms", stats_json(r.tpot)},
+          {"itl_ms", stats_json(r.itl)},
+          {"e2e_ms", stats_json(r.e2e)},
+          {"requests_per_s", r.requests_per_s},
+          {"tokens_per_s", r.tokens_per_s},
+          {"input_tokens_per_s", r.input_tokens_per_s},
+          {"tokens_per_s_gpu", r.tokens_per_s_gpu},
+          {"tokens_per_s_user", r.tokens_per_s_user},
+          {"goodput_requests_per_s", r.goodput},
+          {"duration_s", r.duration},
+          {"mean_in_system", r.mean_in_system},
+          {"mean_running", r.mean_running},
+          {"mean_waiting", r.mean_waiting},
+          {"max_waiting", r.max_waiting},
+          {"mean_kv_use", r.mean_kv_use},
+          {"max_kv_use", r.max_kv_use},
+          {"preemptions", r.preemptions},
+          {"iterations", r.iterations},
+          {"busy_s", {{"prefill", r.busy_prefill}, {"decode", r.busy_decode}, {"mixed", r.busy_mixed}}},
+          {"memory", {{"weights_gb", mm.gpu.weights.value() / 1e9}, {"kv_pool_gb", mm.pool.value() / 1e9}}},
+          {"notes", notes}};
+}
+
+std::string simulation_view::table() const {
+  std::string out = fmt::format("simulated serving of {} on {} (stack {}, {}; {} scheduler)\n", m.name,
+                                hw.name, hw.stack, hw.stack_note, name(hw.timing.serving.policy));
+  const auto add = [&](std::string_view f, auto&&... a) {
+    fmt::format_to(std::back_inserter(out), fmt::runtime(f), a...);
+  };
+  add("load          {} requests ({} warm-up): prompts {}, outputs {} tokens; {}\n", r.requests, load.warmup,
+      dist_text(load.isl), dist_text(load.osl), arrivals_text(load.arrivals));
+  if (w.disaggregated)
+    add("deployment    disaggregated: prefill {}, decode {}; {} GPUs\n", pool_text(w.prefill),
+        pool_text(w.decode), r.gpus);
+  else
+    add("deployment    aggregated: {}; {} GPUs\n", pool_text(w.agg), r.gpus);
+  add("{:<13} {:>10} {:>10} {:>10} {:>10}   ms\n", "", "mean", "p50", "p90", "p99");
+  for (auto [what, s] :
+       {std::pair{"TTFT", &r.ttft}, {"TPOT", &r.tpot}, {"ITL", &r.itl}, {"end to end", &r.e2e}})
+    add("{:<13} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}\n", what, s->mean * 1e3, s->p50 * 1e3, s->p90 * 1e3,
+        s->p99 * 1e3);
+  add("throughput    {:.0f} output tokens/s ({:.1f} per GPU, {:.1f} per user), {:.0f} prompt tokens/s, "
+      "{:.3g} "
+      "requests/s over {:.3g} s\n",
+      r.tokens_per_s, r.tokens_per_s_gpu, r.tokens_per_s_user, r.input_tokens_per_s, r.requests_per_s,
+      r.duration);
+  add("goodput       {:.3g} requests/s within the targets\n", r.goodput);
+  add("queue         {:.4g} in the system on average; a rank {:.4g} running and {:.4g} waiting (at most "
+      "{:g})\n",
+      r.mean_in_system, r.mean_running, r.mean_waiting, r.max_waiting);
+  add("KV cache      {:.1f}% of the pool in use on average, {:.1f}% at most; {} preemptions; pool {:.1f} GB "
+      "a GPU\n",
+      100 * r.mean_kv_use, 100 * r.max_kv_use, r.preemptions, r.memory.pool.value() / 1e9);
+  const double busy = r.busy_prefill + r.busy_decode + r.busy_mixed;
+  add("iterations    {}: {:.3g} s busy, {:.1f}% prompts only, {:.1f}% decodes only, {:.1f}% mixed\n",
+      r.iterations, busy, busy > 0 ? 100 * r.busy_prefill / busy : 0,
+      busy > 0 ? 100 * r.busy_decode / busy : 0, busy > 0 ? 100 * r.busy_mixed / busy : 0);
+  const serving_result empty{};
+  for (const serving_note& n : r.notes) add("note          {}\n", serving_view{m, hw, w, empty}.note_text(n));
+  return out;
+}
+
+std::string simulation_view::csv() const {
+  if (r.timeline.empty())
+    throw input_error("report: no timeline was recorded (simulation_options::timeline)");
+  std::string out = "start_s,duration_ms,prefill_tokens,decode_tokens,running,waiting,kv_use\n";
+  for (const timeline_point& p : r.timeline)
+    fmt::format_to(std::back_inserter(out), "{:.9g},{:.6g},{:g},{:g},{:g},{:g},{:.6g}\n", p.start,
+                   p.duration * 1e3, p.prefill_tokens, p.decode_tokens, p.running, p.waiting, p.kv_use);
+  return out;
+}
+
+}  // namespace roofline

@@ -1,0 +1,117 @@
+/// The simulator's inner parts (internal, not installed): requests as a scheduler sees them, a
+/// dp rank's queues and KV memory, the engines' scheduling steps, and the iteration clock.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "roofline/serving/serving.hpp"
+
+namespace roofline::detail {
+
+/// A request as the engine sees it. It needs isl + generated - computed tokens run before it
+/// emits its next token (its prompt first, then one decode token an iteration; after a
+/// preemption, its prompt and the tokens it had generated again).
+struct sim_request {
+  double arrival = 0;
+  std::int64_t isl = 1, osl = 1;
+  std::int64_t computed = 0;   ///< tokens whose KV is in the cache
+  std::int64_t generated = 0;  ///< output tokens emitted
+  double held = 0;             ///< bytes of KV memory it holds on its rank
+  double first = -1, last = 0, done = -1;
+  int user = -1;  ///< closed loop: who sends its successor
+  int preemptions = 0;
+  std::int64_t ready() const { return isl + generated - computed; }
+  bool decoding() const { return computed >= isl && ready() == 1; }
+};
+
+/// Bytes one request holds after t tokens, in whole pages (request_bytes of the binding stage),
+/// computed once per page count.
+class kv_sizes {
+ public:
+  kv_sizes(const model_spec& m, const layout& L, int stage, double block_tokens)
+      : m_(&m), L_(L), stage_(stage), block_(block_tokens) {}
+  double at(double tokens);
+  double per_token() { return (at(4 * block_) - at(2 * block_)) / (2 * block_); }
+
+ private:
+  const model_spec* m_;
+  layout L_;
+  int stage_;
+  double block_;
+  std::vector<double> pages_{};
+};
+
+/// One attention-dp rank of a worker: its queue, its running requests in the order they were
+/// admitted, its KV pool in bytes; SGLang's new-token ratio and chunked request.
+struct sim_rank {
+  std::deque<int> waiting{};
+  std::vector<int> running{};
+  double pool = 0, free = 0;
+  double ratio = 0;
+  int chunked = -1;
+};
+
+/// What an iteration of a rank runs: (request, tokens) pairs.
+using sim_batch = std::vector<std::pair<int, std::int64_t>>;
+
+/// The limits and memory of the ranks of one pool, and its scheduler.
+struct sim_pool_rules {
+  serving_params::scheduler policy = serving_params::scheduler::vllm;
+  double budget = 8192, max_batch = 256;
+  bool chunked = true;
+  bool reserve = false;      ///< reserve the final length at admission (no preemption)
+  bool decode_only = false;  ///< a disaggregated decode pool: requests come prefilled
+  double ratio_init = 0.7, ratio_min = 0.098, ratio_decay = 0.001;  ///< SGLang
+};
+
+/// One scheduling step of a rank under its pool's policy: the batch of the next iteration (empty:
+/// nothing to run). Admits, allocates, preempts (counted in `preempted`).
+sim_batch schedule_step(sim_rank& rank, std::vector<sim_request>& reqs, const sim_pool_rules& rules,
+                        kv_sizes& kv, std::int64_t& preempted);
+
+/// Time of an iteration by its composition: prompt chunks (sequences, tokens, the FLOP-equivalent
+/// cached context) and decode tokens (count, mean context). Cached on a grid of contexts
+/// (2^(1/8) apart, linear between) with exact counts.
+class iteration_clock {
+ public:
+  iteration_clock(const model_spec& m, const hardware& hw, const layout& L, overlap pol)
+      : m_(&m), hw_(&hw), L_(L), pol_(pol) {}
+  struct shape {
+    double seqs = 0, tokens = 0, context = 0;  ///< prompt chunks
+    double decodes = 0, decode_context = 0;    ///< decode tokens
+  };
+  static shape of(const sim_batch& b, const std::vector<sim_request>& reqs);
+  double time(const shape& s);   ///< seconds, interpolated
+  double exact(const shape& s);  ///< seconds, the roofline of exactly that shape
+  double lookups = 0, misses = 0;
+
+ private:
+  double at(double seqs, double tokens, int pk, double decodes, int dk);
+  const model_spec* m_;
+  const hardware* hw_;
+  layout L_;
+  overlap pol_;
+  struct key {
+    std::int64_t seqs, tokens;
+    int pk;
+    std::int64_t decodes;
+    int dk;
+    bool operator==(const key&) const = default;
+  };
+  struct key_hash {
+    std::size_t operator()(const key& k) const {
+      std::uint64_t h = 1469598103934665603ull;
+      for (std::uint64_t v : {std::uint64_t(k.seqs), std::uint64_t(k.tokens), std::uint64_t(k.pk),
+                              std::uint64_t(k.decodes), std::uint64_t(k.dk)})
+        h = (h ^ v) * 1099511628211ull;
+      return std::size_t(h);
+    }
+  };
+  std::unordered_map<key, double, key_hash> cache_{};
+};
+
+}  // namespace roofline::detail

@@ -1,0 +1,97 @@
+/// The serving simulator: requests arrive (closed or open loop, lengths drawn from
+/// distributions), each engine instance's scheduler picks every iteration's decode tokens and
+/// prompt chunks under its engine's policy (vLLM, SGLang, TensorRT-LLM: see
+/// serving_params::scheduler), allocates and frees KV memory, queues and preempts; an
+/// iteration lasts the mixed-iteration roofline of exactly what it runs plus the stack's
+/// iteration overhead. Out come TTFT, TPOT, ITL and end-to-end latency distributions,
+/// throughput, queue and KV-cache use, and a timeline. The closed form (serving.hpp) stays the
+/// fast path beside it.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "roofline/serving/serving.hpp"
+#include "roofline/spec/load.hpp"
+
+namespace roofline {
+
+/// Mean and percentiles of a latency over the measured requests, seconds. Percentiles are the
+/// nearest-rank values of the sorted samples (ITL: of a histogram with bins 0.5 % wide).
+struct latency_stats {
+  double mean = 0, p50 = 0, p90 = 0, p99 = 0;
+  std::int64_t n = 0;  ///< samples
+};
+
+/// One iteration of the first worker (its dp ranks together), for the timeline.
+struct timeline_point {
+  double start = 0;     ///< seconds from the first arrival
+  double duration = 0;  ///< of the iteration, with its overhead
+  double prefill_tokens = 0;
+  double decode_tokens = 0;
+  double running = 0;  ///< requests holding a slot
+  double waiting = 0;  ///< requests queued at the worker
+  double kv_use = 0;   ///< fraction of the KV pool held
+};
+
+/// What targets goodput counts against: a request meets them when its TTFT and its TPOT are
+/// within them (0: no target of that kind).
+struct latency_targets {
+  double ttft = 0, tpot = 0;  ///< seconds
+};
+
+struct simulation_options {
+  std::optional<overlap> policy{};  ///< compute/memory overlap; absent: the stack's
+  bool timeline = false;            ///< record every iteration of the first worker
+  latency_targets targets{};
+};
+
+struct simulation_result {
+  std::int64_t requests = 0;  ///< simulated
+  std::int64_t measured = 0;  ///< in the statistics: all but the warm-up
+  latency_stats ttft{}, tpot{}, itl{}, e2e{};
+  double duration = 0;        ///< seconds from the first measured arrival to the last measured finish
+  double requests_per_s = 0;  ///< measured requests / duration
+  double tokens_per_s = 0;    ///< output tokens of the measured requests / duration
+  double input_tokens_per_s = 0;
+  double tokens_per_s_gpu = 0;
+  double tokens_per_s_user = 0;  ///< mean over the measured requests of 1 / their TPOT
+  double goodput = 0;            ///< measured requests a second within the targets (all without targets)
+  double mean_in_system = 0;     ///< requests arrived and not finished, averaged over the duration
+  double mean_running = 0;       ///< per dp rank, averaged over iterations' time
+  double mean_waiting = 0;
+  double max_waiting = 0;
+  double mean_kv_use = 0;  ///< of the KV pool, time-averaged
+  double max_kv_use = 0;
+  std::int64_t preemptions =
+      0;  ///< requests evicted and recomputed (vLLM, TensorRT-LLM without reserve, SGLang)
+  std::int64_t iterations = 0;                 ///< over all workers
+  double busy_prefill = 0;                     ///< seconds of iterations of prompts only (all workers)
+  double busy_decode = 0;                      ///< of decode tokens only
+  double busy_mixed = 0;                       ///< of both
+  double cache_lookups = 0, cache_misses = 0;  ///< iteration-time cache
+  int gpus = 0;
+  serving_memory memory{};  ///< aggregated; disaggregated: the decode workers'
+  std::optional<serving_memory> prefill_memory{};
+  std::vector<timeline_point> timeline{};
+  std::vector<serving_note> notes{};
+};
+
+/// Checks a load against a model: lengths within the context, distribution parameters that
+/// can be drawn from, a sorted trace of finite non-negative times, counts in range.
+/// Throws input_error.
+void check_load(const model_spec& m, const simulation_load& load);
+
+/// Simulates serving `load` on the deployment of `s` (its pools and layouts; its isl, osl and
+/// concurrency are not used: the load's are). Throws input_error on a bad deployment or load,
+/// or a request that can never be served (its KV cache beyond the pool, its prompt beyond the
+/// budget without chunked prefill).
+simulation_result simulate(const model_spec& m, const hardware& hw, const serving_workload& s,
+                           const simulation_load& load, const simulation_options& opt = {});
+
+/// The load a closed-form serving workload stands for: fixed lengths, a closed loop at its
+/// concurrency.
+simulation_load fixed_load(const serving_workload& s, std::int64_t requests = 0);
+
+}  // namespace roofline

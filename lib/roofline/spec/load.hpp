@@ -1,0 +1,62 @@
+/// Load offered to a serving deployment for the simulator (serving/simulate.hpp): how many
+/// requests, when they arrive, and how long their prompts and outputs are.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "roofline/base/names.hpp"
+
+namespace roofline {
+
+/// Lengths (prompt or output tokens) of the requests: every one `mean` (fixed), uniform on
+/// [a, b], normal or lognormal with mean a and standard deviation b (of the lengths, not of
+/// their logarithm), or drawn in turn from `values` (a file's column, cycled). Draws are rounded
+/// to whole tokens and kept within [1, the model's context] by redrawing (a draw outside is
+/// redrawn, at most 1000 times, then refused), so that the distribution is truncated, not
+/// piled up at its ends.
+struct length_dist {
+  enum class kind { fixed, uniform, normal, lognormal, values } what = kind::fixed;
+  double a = 0, b = 0;  ///< fixed: a; uniform: [a, b]; normal, lognormal: mean a, standard deviation b
+  std::vector<std::int64_t> values{};  ///< kind values: the lengths in order
+  std::string source{};                ///< as the user wrote it, for reports ("uniform:100:200")
+};
+
+/// When requests arrive. closed: `concurrency` users each send a request, wait for its last
+/// token, think `think_time` seconds and send the next (a benchmark client at a fixed
+/// concurrency: every user's first request at time 0). poisson: open loop, exponential gaps
+/// at `rate` requests a second. gamma: open loop, gamma-distributed gaps of mean 1 / rate and
+/// coefficient of variation `cv` (cv 1 is Poisson, above 1 burstier). trace: open loop at the
+/// given `times` (seconds, sorted).
+struct arrival_process {
+  enum class kind { closed, poisson, gamma, trace } what = kind::closed;
+  double concurrency = 1;
+  double think_time = 0;        ///< closed: seconds
+  double rate = 0;              ///< poisson, gamma: requests a second
+  double cv = 1;                ///< gamma
+  std::vector<double> times{};  ///< trace
+  std::string source{};         ///< as the user wrote it ("poisson", "gamma:2", "trace:FILE")
+};
+
+template <>
+inline constexpr std::array<std::string_view, 5> enum_names<length_dist::kind>{"fixed", "uniform", "normal",
+                                                                               "lognormal", "file"};
+template <>
+inline constexpr std::array<std::string_view, 4> enum_names<arrival_process::kind>{"closed", "poisson",
+                                                                                   "gamma", "trace"};
+
+/// The load of one simulation: `requests` requests (0: a default of max(1000, 10 x concurrency),
+/// capped at 100,000; a trace: its arrivals), the first `warmup` of them run but left out of
+/// the statistics, a seed that makes the draws (lengths, arrivals) and so the result
+/// deterministic.
+struct simulation_load {
+  length_dist isl{}, osl{};
+  arrival_process arrivals{};
+  std::int64_t requests = 0;
+  std::int64_t warmup = 0;
+  std::uint64_t seed = 1;
+};
+
+}  // namespace roofline

@@ -1,0 +1,231 @@
+// The serving simulator: one request alone against the single estimate, a budget that binds,
+// a KV pool that fills, Little's law, low-rate open loops, the engines' policies, determinism,
+// bad loads. Expected values come from the single estimate (another code path) or by hand.
+#include <cstdio>
+#include <fstream>
+
+#include <doctest/doctest.h>
+
+#include "helpers.hpp"
+#include "roofline/io/io.hpp"
+#include "roofline/serving/simulate.hpp"
+
+using namespace roofline;
+
+namespace {
+
+const model_spec& llama8() {
+  static const model_spec m = load_model(test::source_dir + "/model_specs/llama3.1_8b.yaml");
+  return m;
+}
+
+// The H100 SXM under the pure roofline with the serving parameters set by hand: 0.1 ms an
+// iteration, 5 ms a request, vLLM's scheduler with 16-token pages allocated on demand.
+hardware h100(serving_params::scheduler policy = serving_params::scheduler::vllm, double budget = 8192) {
+  hardware hw = test::h100_roofline();
+  hw.timing.serving = {.stated = true,
+                       .policy = policy,
+                       .chunked_prefill = true,
+                       .max_batch_tokens = budget,
+                       .max_batch = 256,
+                       .memory_fraction = 0.9,
+                       .block_tokens = 16,
+                       .reserve_final_length = policy == serving_params::scheduler::trtllm,
+                       .iteration_overhead = 0.1e-3 * second,
+                       .request_overhead = 5e-3 * second};
+  return hw;
+}
+
+serving_workload one_gpu() { return serving_workload{.isl = 1024, .osl = 64, .concurrency = 1}; }
+
+simulation_load closed(std::int64_t isl, std::int64_t osl, double users, std::int64_t requests) {
+  simulation_load l = fixed_load(serving_workload{.isl = isl, .osl = osl, .concurrency = users}, requests);
+  return l;
+}
+
+}  // namespace
+
+TEST_CASE("one request alone: TTFT is its prefill and the overheads, TPOT the mean decode step") {
+  const hardware hw = h100();
+  const simulation_result r = simulate(llama8(), hw, one_gpu(), closed(1024, 64, 1, 3));
+  // the single estimate of a batch of 1: a 1,024-token prefill, then 63 steps after 1,024 ..
+  // 1,086 cached tokens (the decode time is linear in the context: the mean step is the step at
+  // the mean context, which the estimate's closed form gives)
+  const estimate_result e = roofline::estimate(llama8(), hw, workload{1, 1024, 63});
+  CHECK(r.ttft.mean == doctest::Approx(e.ttft.value() + 0.1e-3 + 5e-3).epsilon(1e-9));
+  CHECK(r.ttft.p99 == doctest::Approx(r.ttft.mean).epsilon(1e-12));  // every request alike
+  CHECK(r.tpot.mean == doctest::Approx(e.step_time.value() + 0.1e-3).epsilon(2e-4));
+  // end to end: TTFT + 63 TPOT; 3 requests one after another
+  CHECK(r.e2e.mean == doctest::Approx(r.ttft.mean + 63 * r.tpot.mean).epsilon(1e-9));
+  CHECK(r.duration == doctest::Approx(3 * r.e2e.mean).epsilon(1e-9));
+  CHECK(r.preemptions == 0);
+  CHECK(r.iterations == 3 * 64);
+}
+
+TEST_CASE("a budget that binds: running requests first, then prompts chunked by what is left") {
+  // budget 100, prompts of 60, outputs of 3, 8 requests at once (vLLM v1):
+  // 1: r0 60 + r1 40 (chunk);  2: r0's decode 1, r1's last 20, r2 60, r3 19 (chunk);
+  // 3: decodes r0 r1 r2 (3), r3's last 41, r4 56 (chunk)
+  const hardware hw = h100(serving_params::scheduler::vllm, 100);
+  const simulation_result r =
+      simulate(llama8(), hw, one_gpu(), closed(60, 3, 8, 8), simulation_options{.timeline = true});
+  REQUIRE(r.timeline.size() >= 3);
+  CHECK(r.timeline[0].prefill_tokens == 100);
+  CHECK(r.timeline[0].decode_tokens == 0);
+  CHECK(r.timeline[1].decode_tokens == 1);
+  CHECK(r.timeline[1].prefill_tokens == 99);
+  CHECK(r.timeline[2].decode_tokens == 3);
+  CHECK(r.timeline[2].prefill_tokens == 97);
+  for (const timeline_point& p : r.timeline) CHECK(p.prefill_tokens + p.decode_tokens <= 100);
+  // all 8 x 60 prompt tokens and 8 x 2 decode tokens run
+  double prompt = 0, decode = 0;
+  for (const timeline_point& p : r.timeline) prompt += p.prefill_tokens, decode += p.decode_tokens;
+  CHECK(prompt == 480);
+  CHECK(decode == 16);
+}
+
+TEST_CASE("a KV pool that fills: reserved admission stops at what it holds, on-demand pages preempt") {
+  // A quarter of the H100's memory: the pool after the weights holds a few requests of 2,048 + 512.
+  hardware trt = h100(serving_params::scheduler::trtllm);
+  trt.timing.serving.memory_fraction = 0.25;
+  const serving_workload w{.isl = 2048, .osl = 512, .concurrency = 64};
+  const serving_memory mem = detail::memory_of(llama8(), trt, w.agg, 2048, 512);
+  // 2,560 tokens in 16-token pages x 131,072 B a token = 0.3355 GB a request
+  CHECK(mem.per_request.value() == doctest::Approx(2560 * 131072.0).epsilon(1e-12));
+  REQUIRE(mem.admitted >= 4);
+  REQUIRE(mem.admitted <= 30);
+  const simulation_result a = simulate(llama8(), trt, w, closed(2048, 512, 64, 128), {.timeline = true});
+  double most = 0;
+  for (const timeline_point& p : a.timeline) most = std::max(most, p.running);
+  CHECK(most == mem.admitted);  // reserving final lengths admits exactly what the pool holds
+  CHECK(a.preemptions == 0);
+  CHECK(a.max_kv_use <= 1);
+  hardware vllm = trt;
+  vllm.timing.serving.policy = serving_params::scheduler::vllm;
+  vllm.timing.serving.reserve_final_length = false;
+  const simulation_result b = simulate(llama8(), vllm, w, closed(2048, 512, 64, 128), {.timeline = true});
+  double most_b = 0;
+  for (const timeline_point& p : b.timeline) most_b = std::max(most_b, p.running);
+  CHECK(most_b > mem.admitted);  // pages on demand admit by the prompt ...
+  CHECK(b.preemptions > 0);      // ... and preempt when they run out
+  CHECK(b.max_kv_use <= 1);
+}
+
+TEST_CASE("Little's law on the simulator's own output, open and closed loop") {
+  const hardware hw = h100();
+  simulation_load open = closed(512, 128, 1, 2000);
+  open.arrivals = {.what = arrival_process::kind::poisson, .rate = 20, .source = "poisson"};
+  const simulation_result o = simulate(llama8(), hw, one_gpu(), open);
+  CHECK(o.mean_in_system == doctest::Approx(o.requests_per_s * o.e2e.mean).epsilon(0.01));
+  // closed loop of 32 users, no think time: 32 in flight but for the start and the drain
+  const simulation_result c = simulate(llama8(), hw, one_gpu(), closed(512, 128, 32, 3200));
+  CHECK(c.mean_in_system == doctest::Approx(c.requests_per_s * c.e2e.mean).epsilon(0.01));
+  CHECK(c.requests_per_s * c.e2e.mean == doctest::Approx(32).epsilon(0.02));
+}
+
+TEST_CASE("an open loop at a low rate: TTFT is the prefill of one request") {
+  const hardware hw = h100();
+  simulation_load l = closed(1024, 16, 1, 50);
+  l.arrivals = {.what = arrival_process::kind::poisson, .rate = 0.5, .source = "poisson"};
+  const simulation_result r = simulate(llama8(), hw, one_gpu(), l);
+  const estimate_result e = roofline::estimate(llama8(), hw, workload{1, 1024, 15});
+  CHECK(r.ttft.p50 == doctest::Approx(e.ttft.value() + 0.1e-3 + 5e-3).epsilon(1e-6));
+}
+
+TEST_CASE("limits hold under every policy: tokens, slots, KV pool; SGLang never mixes") {
+  for (auto policy : {serving_params::scheduler::vllm, serving_params::scheduler::sglang,
+                      serving_params::scheduler::trtllm}) {
+    CAPTURE(name(policy));
+    hardware hw = h100(policy, 2048);
+    hw.timing.serving.max_batch = 24;
+    hw.timing.serving.memory_fraction = 0.3;
+    simulation_load l = closed(1, 1, 1, 400);
+    l.isl = {.what = length_dist::kind::lognormal, .a = 1500, .b = 1200, .source = "lognormal:1500:1200"};
+    l.osl = {.what = length_dist::kind::uniform, .a = 16, .b = 600, .source = "uniform:16:600"};
+    l.arrivals = {.what = arrival_process::kind::gamma, .rate = 30, .cv = 2, .source = "gamma:2"};
+    const simulation_result r = simulate(llama8(), hw, one_gpu(), l, {.timeline = true});
+    CHECK(r.measured == 400);
+    for (const timeline_point& p : r.timeline) {
+      CHECK(p.prefill_tokens + p.decode_tokens <= 2048);
+      CHECK(p.running <= 24);
+      CHECK(p.kv_use <= 1);
+      if (policy == serving_params::scheduler::sglang) CHECK((p.prefill_tokens == 0 || p.decode_tokens == 0));
+    }
+    // output tokens a second never exceed a budget's worth every (shortest) iteration
+    double shortest = 1e9;
+    for (const timeline_point& p : r.timeline) shortest = std::min(shortest, p.duration);
+    CHECK(r.tokens_per_s <= 2048 / shortest);
+  }
+}
+
+TEST_CASE("the same seed gives the same result, another seed another") {
+  const hardware hw = h100();
+  simulation_load l = closed(1, 1, 1, 300);
+  l.isl = {.what = length_dist::kind::normal, .a = 800, .b = 300, .source = "normal:800:300"};
+  l.osl = {.what = length_dist::kind::fixed, .a = 100, .source = "100"};
+  l.arrivals = {.what = arrival_process::kind::poisson, .rate = 10, .source = "poisson"};
+  const simulation_result a = simulate(llama8(), hw, one_gpu(), l), b = simulate(llama8(), hw, one_gpu(), l);
+  CHECK(a.ttft.mean == b.ttft.mean);
+  CHECK(a.tpot.p99 == b.tpot.p99);
+  CHECK(a.duration == b.duration);
+  l.seed = 2;
+  const simulation_result c = simulate(llama8(), hw, one_gpu(), l);
+  CHECK(c.ttft.mean != a.ttft.mean);
+}
+
+TEST_CASE("a disaggregated request: prefill, KV transfer, then decode iterations only") {
+  const hardware hw = h100();
+  serving_workload w{.isl = 1024, .osl = 64, .concurrency = 1, .disaggregated = true};
+  const simulation_result r = simulate(llama8(), hw, w, closed(1024, 64, 1, 2));
+  const estimate_result e = roofline::estimate(llama8(), hw, workload{1, 1024, 63});
+  CHECK(r.gpus == 2);
+  // TTFT: the prefill, the iteration and request overheads, the KV cache over NVLink
+  const double transfer = kv_transfer(llama8(), hw, w).value();
+  CHECK(r.ttft.mean == doctest::Approx(e.ttft.value() + 0.1e-3 + 5e-3 + transfer).epsilon(1e-9));
+  CHECK(r.tpot.mean == doctest::Approx(e.step_time.value() + 0.1e-3).epsilon(2e-4));
+}
+
+TEST_CASE("bad loads: one error line each") {
+  const model_spec& m = llama8();  // max_context 131,072
+  const auto refused = [&](simulation_load l, const std::string& first) {
+    CHECK_THROWS_WITH_AS(check_load(m, l), doctest::Contains(first.c_str()), input_error);
+  };
+  simulation_load l = closed(1024, 64, 4, 100);
+  simulation_load bad = l;
+  bad.isl = parse_length_dist("uniform:10:5", 1, "isl");
+  refused(bad, "simulate: prompt lengths 'uniform:10:5': uniform:LO:HI needs 1 <= LO <= HI");
+  bad = l;
+  bad.osl = parse_length_dist("normal:-5:1", 1, "osl");
+  refused(bad, "simulate: output lengths 'normal:-5:1': needs a mean from 1");
+  bad = l;
+  bad.isl = parse_length_dist("fixed", 200'000, "isl");
+  refused(bad, "a length must be a whole number from 1 to the model's context, 131071");
+  CHECK_THROWS_WITH_AS(parse_length_dist("normal:5", 1, "isl"), "lengths 'normal:5': expected normal:MEAN:SD",
+                       input_error);
+  CHECK_THROWS_WITH_AS(parse_arrivals("gamma", 1),
+                       "arrivals 'gamma': expected poisson, gamma:CV or trace:PATH", input_error);
+  bad = l;
+  bad.arrivals = {.what = arrival_process::kind::gamma, .rate = 1, .cv = 0, .source = "gamma:0"};
+  refused(bad, "simulate: arrivals 'gamma:0': the coefficient of variation must be in (0, 100], not 0");
+  const std::string unsorted = "/tmp/roofline_test_trace_unsorted.csv",
+                    negative = "/tmp/roofline_test_trace_neg.csv";
+  std::ofstream(unsorted) << "arrival_s,isl\n0,10\n2.5,10\n1.5,10\n";
+  std::ofstream(negative) << "arrival_s\n-1\n";
+  CHECK_THROWS_WITH_AS(
+      parse_arrivals("trace:" + unsorted, 0),
+      (unsorted + ":4:1: 'arrival_s' 1.5 is before the row above (2.5): arrivals must be sorted").c_str(),
+      input_error);
+  CHECK_THROWS_WITH_AS(
+      parse_arrivals("trace:" + negative, 0),
+      (negative + ":2:1: 'arrival_s' must be a number of seconds from 0 to 1e9, got '-1'").c_str(),
+      input_error);
+  std::remove(unsorted.c_str());
+  std::remove(negative.c_str());
+  // a prompt and output beyond the context together
+  bad = closed(100'000, 40'000, 1, 10);
+  CHECK_THROWS_WITH_AS(
+      simulate(m, h100(), one_gpu(), bad),
+      "simulate: request 1: a prompt of 100000 and an output of 40000 tokens exceed the model's "
+      "context, 131072",
+      input_error);
+}
