@@ -2,6 +2,7 @@
 /// dp rank's queues and KV memory, the engines' scheduling steps, and the iteration clock.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 #include <deque>
 #include <unordered_map>
@@ -24,6 +25,7 @@ struct sim_request {
   double first = -1, last = 0, done = -1;
   int user = -1;  ///< closed loop: who sends its successor
   int preemptions = 0;
+  bool left = false;  ///< leaving its rank at the end of this iteration
   std::int64_t ready() const { return isl + generated - computed; }
   bool decoding() const { return computed >= isl && ready() == 1; }
 };
@@ -34,7 +36,10 @@ class kv_sizes {
  public:
   kv_sizes(const model_spec& m, const layout& L, int stage, double block_tokens)
       : m_(&m), L_(L), stage_(stage), block_(block_tokens) {}
-  double at(double tokens);
+  double at(double tokens) {
+    const auto pages = std::size_t(std::ceil(std::max(tokens, 1.0) / block_));
+    return pages <= pages_.size() ? pages_[pages - 1] : grow(pages);
+  }
   double per_token() { return (at(4 * block_) - at(2 * block_)) / (2 * block_); }
 
  private:
@@ -42,6 +47,7 @@ class kv_sizes {
   layout L_;
   int stage_;
   double block_;
+  double grow(std::size_t pages);
   std::vector<double> pages_{};
 };
 

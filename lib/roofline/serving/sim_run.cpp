@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <functional>
+#include <limits>
 #include <queue>
 
 #include "roofline/serving/sim_detail.hpp"
@@ -21,11 +22,14 @@ using detail::sim_request;
 /// Inter-token gaps in bins 0.5 % wide from 0.1 us: percentiles within 0.25 %.
 class gap_histogram {
  public:
-  void add(double x) {
-    sum_ += x, ++n_;
-    const double b = x <= lo_ ? 0 : std::floor(std::log(x / lo_) / std::log(ratio_));
-    const auto i = std::size_t(std::min(b, double(bins_.size() - 1)));
-    ++bins_[i];
+  void add(double x, std::int64_t times = 1) {
+    if (times <= 0) return;
+    sum_ += x * double(times), n_ += times;
+    if (x != last_) {  // the requests of an iteration mostly share their gap: its bin once
+      const double b = x <= lo_ ? 0 : std::floor(std::log(x / lo_) / std::log(ratio_));
+      last_ = x, bin_ = std::size_t(std::min(b, double(bins_.size() - 1)));
+    }
+    bins_[bin_] += double(times);
   }
   latency_stats stats() const {
     latency_stats s{.n = n_};
@@ -45,7 +49,8 @@ class gap_histogram {
  private:
   static constexpr double lo_ = 1e-7, ratio_ = 1.005;
   std::vector<double> bins_ = std::vector<double>(6000, 0.0);
-  double sum_ = 0;
+  double sum_ = 0, last_ = -1;
+  std::size_t bin_ = 0;
   std::int64_t n_ = 0;
 };
 
@@ -99,6 +104,7 @@ class simulator {
   void push(double t, event_kind k, int i) { events_.push({t, order_++, k, i}); }
   void route(int id, int pool, double now);
   void start(int w, double now);
+  double fast_forward(int w, double now);
   void end_iteration(int w, double now);
   void emit(int id, int pool, double now, std::vector<int>& leaving);
   void client_done(int id, double now);
@@ -217,7 +223,90 @@ void simulator::route(int id, int pool, double now) {
   (void)now;
 }
 
+double simulator::fast_forward(int wi, double now) {
+  // Iterations that only decode the same requests, with nothing arriving before they end, run
+  // in one step: their times at growing contexts, then every request advanced at once (the
+  // result is the same as one at a time: no scheduling decision can change in between).
+  sim_worker& w = workers_[std::size_t(wi)];
+  pool_state& ps = pools_[std::size_t(w.pool)];
+  std::int64_t k = std::numeric_limits<std::int64_t>::max();
+  std::vector<double> n(w.ranks.size()), context(w.ranks.size());
+  for (std::size_t i = 0; i < w.ranks.size(); ++i) {
+    const detail::sim_rank& rank = w.ranks[i];
+    if (!rank.waiting.empty() || rank.chunked >= 0 || double(rank.running.size()) > ps.rules.budget) return now;
+    for (int id : rank.running) {
+      const sim_request& r = reqs_[std::size_t(id)];
+      if (!r.decoding()) return now;
+      k = std::min(k, r.osl - r.generated - 1);  // the finishing step goes the usual way
+      context[i] += double(r.computed);
+    }
+    n[i] = double(rank.running.size());
+    if (n[i] > 0) context[i] /= n[i];
+  }
+  if (k == std::numeric_limits<std::int64_t>::max()) return now;  // nothing running
+  const double horizon = events_.empty() ? INFINITY : events_.top().t;
+  const double overhead = hw_.timing.serving.iteration_overhead.value();
+  // the iterations' times while they end before the next event
+  std::vector<double> durations;
+  for (double t = now; std::int64_t(durations.size()) < k;) {
+    double dur = 0;
+    for (std::size_t i = 0; i < n.size(); ++i)
+      if (n[i] > 0)
+        dur = std::max(dur, ps.clock.time({.decodes = n[i], .decode_context = context[i] + double(durations.size())}));
+    dur += overhead;
+    if (t + dur > horizon) break;
+    durations.push_back(dur);
+    t += dur;
+  }
+  // as many as the KV memory lets every request grow (pages on demand; reserved pages need none):
+  // the need grows with the steps, so the largest that fits is found by bisection
+  const auto fits = [&](std::int64_t steps) {
+    for (const detail::sim_rank& rank : w.ranks) {
+      double need = 0;
+      for (int id : rank.running) {
+        const sim_request& r = reqs_[std::size_t(id)];
+        need += std::max(0.0, ps.kv.at(double(r.computed + steps)) - r.held);
+      }
+      if (need > rank.free) return false;
+    }
+    return true;
+  };
+  std::int64_t lo = 0, hi = std::int64_t(durations.size());
+  while (lo < hi) {
+    const std::int64_t mid = (lo + hi + 1) / 2;
+    if (fits(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  const std::int64_t done = lo;
+  std::vector<std::int64_t> measured(w.ranks.size(), 0);
+  double dec = 0;
+  for (std::size_t i = 0; i < w.ranks.size(); ++i) {
+    for (int id : w.ranks[i].running) measured[i] += id >= load_.warmup ? 1 : 0;
+    dec += n[i];
+  }
+  double t = now;
+  for (std::int64_t d = 0; d < done; ++d) {
+    for (std::int64_t m : measured) itl_.add(durations[std::size_t(d)], m);
+    account(w, ps, t, durations[std::size_t(d)], 0, dec);
+    t += durations[std::size_t(d)];
+  }
+  if (done == 0) return now;
+  for (detail::sim_rank& rank : w.ranks) {
+    for (int id : rank.running) {
+      sim_request& r = reqs_[std::size_t(id)];
+      r.computed += done, r.generated += done, r.last = t;
+      const double grown = ps.kv.at(double(r.computed)) - r.held;
+      if (grown > 0) rank.free -= grown, r.held += grown;
+    }
+    rank.ratio = std::max(ps.rules.ratio_min, rank.ratio - double(done) * ps.rules.ratio_decay);
+  }
+  return t;
+}
+
 void simulator::start(int wi, double now) {
+  now = fast_forward(wi, now);
   sim_worker& w = workers_[std::size_t(wi)];
   pool_state& ps = pools_[std::size_t(w.pool)];
   double dur = 0, pre = 0, dec = 0;
@@ -296,12 +385,15 @@ void simulator::end_iteration(int wi, double now) {
       if (r.ready() == 0) emit(id, w.pool, now, leaving);
     }
     w.batches[k].clear();
+    if (leaving.empty()) continue;
     for (int id : leaving) {
       sim_request& r = reqs_[std::size_t(id)];
       rank.free += r.held;
       r.held = 0;
-      rank.running.erase(std::find(rank.running.begin(), rank.running.end(), id));
+      r.left = true;
     }
+    std::erase_if(rank.running, [&](int id) { return reqs_[std::size_t(id)].left; });
+    for (int id : leaving) reqs_[std::size_t(id)].left = false;
   }
   w.busy = false;
   to_start_.push_back(wi);

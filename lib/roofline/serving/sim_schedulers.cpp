@@ -6,9 +6,8 @@
 
 namespace roofline::detail {
 
-double kv_sizes::at(double tokens) {
-  const auto pages = std::size_t(std::ceil(std::max(tokens, 1.0) / block_));
-  while (pages_.size() <= pages)
+double kv_sizes::grow(std::size_t pages) {
+  while (pages_.size() < pages)
     pages_.push_back(request_bytes(*m_, L_, stage_, double(pages_.size() + 1) * block_).value());
   return pages_[pages - 1];
 }
@@ -207,7 +206,14 @@ double iteration_clock::exact(const shape& s) {
 
 namespace {
 // the context grid: point 0 is 0, point k >= 1 is 2^((k - 1) / 8)
-double grid(int k) { return k == 0 ? 0.0 : std::exp2(double(k - 1) / 8); }
+const std::vector<double> grid_points = [] {
+  std::vector<double> g(1024);
+  for (std::size_t k = 1; k < g.size(); ++k) g[k] = std::exp2(double(k - 1) / 8);
+  return g;
+}();
+double grid(int k) {
+  return std::size_t(k) < grid_points.size() ? grid_points[std::size_t(k)] : std::exp2(double(k - 1) / 8);
+}
 int below(double x) { return x < 1 ? 0 : 1 + int(std::floor(8 * std::log2(x))); }
 }  // namespace
 
