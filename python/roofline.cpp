@@ -19,6 +19,7 @@
 #include "roofline/scaling/scaling.hpp"
 #include "roofline/serving/deploy.hpp"
 #include "roofline/serving/serving.hpp"
+#include "roofline/serving/simulate.hpp"
 #include "roofline/sweep/sweep.hpp"
 
 namespace py = pybind11;
@@ -361,48 +362,56 @@ PYBIND11_MODULE(roofline, mod) {
       "step_time_s, "
       "fits}]}], crossovers: [{metric, faster, slower, prefill}]}.");
 
+  // a deployment from serve()'s and simulate()'s keyword arguments
+  const auto deployment = [](std::int64_t isl, std::int64_t osl, double concurrency, const std::string& mode,
+                             int tp, int pp, int ep, int dp, int workers, std::optional<double> max_batch,
+                             std::optional<double> max_batch_tokens, const std::optional<py::dict>& prefill,
+                             const std::optional<py::dict>& decode) {
+    if (mode != "agg" && mode != "disagg") throw input_error("mode: 'agg' or 'disagg', not '" + mode + "'");
+    serving_workload s{.isl = isl, .osl = osl, .concurrency = concurrency};
+    s.disaggregated = mode == "disagg";
+    s.agg.L = layout_of(tp, pp, ep, dp, 0, false);
+    s.agg.workers = workers;
+    s.agg.max_batch = max_batch;
+    s.agg.max_batch_tokens = max_batch_tokens;
+    const auto pool = [&](const std::optional<py::dict>& d, worker_pool& w, const char* which) {
+      if (!d) return;
+      if (!s.disaggregated) throw input_error(std::string(which) + ": a disaggregated pool, and mode is agg");
+      for (const auto& [k, v] : *d) {
+        const std::string key = py::str(k);
+        if (key == "tp")
+          w.L.tp = v.cast<int>();
+        else if (key == "pp")
+          w.L.pp = v.cast<int>();
+        else if (key == "ep")
+          w.L.ep = v.cast<int>();
+        else if (key == "dp")
+          w.L.dp = v.cast<int>();
+        else if (key == "workers")
+          w.workers = v.cast<int>();
+        else if (key == "max_batch")
+          w.max_batch = v.cast<double>();
+        else if (key == "max_batch_tokens")
+          w.max_batch_tokens = v.cast<double>();
+        else
+          throw input_error(std::string(which) + ": unknown key '" + key +
+                            "' (tp, pp, ep, dp, workers, max_batch, max_batch_tokens)");
+      }
+    };
+    pool(prefill, s.prefill, "prefill");
+    pool(decode, s.decode, "decode");
+    return s;
+  };
+
   mod.def(
       "serve",
-      [](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
-         const std::string& mode, int tp, int pp, int ep, int dp, int workers,
-         std::optional<double> max_batch, std::optional<double> max_batch_tokens,
-         const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
-         const std::optional<std::string>& overlap_) {
-        if (mode != "agg" && mode != "disagg")
-          throw input_error("mode: 'agg' or 'disagg', not '" + mode + "'");
-        serving_workload s{.isl = isl, .osl = osl, .concurrency = concurrency};
-        s.disaggregated = mode == "disagg";
-        s.agg.L = layout_of(tp, pp, ep, dp, 0, false);
-        s.agg.workers = workers;
-        s.agg.max_batch = max_batch;
-        s.agg.max_batch_tokens = max_batch_tokens;
-        const auto pool = [&](const std::optional<py::dict>& d, worker_pool& w, const char* which) {
-          if (!d) return;
-          if (!s.disaggregated)
-            throw input_error(std::string(which) + ": a disaggregated pool, and mode is agg");
-          for (const auto& [k, v] : *d) {
-            const std::string key = py::str(k);
-            if (key == "tp")
-              w.L.tp = v.cast<int>();
-            else if (key == "pp")
-              w.L.pp = v.cast<int>();
-            else if (key == "ep")
-              w.L.ep = v.cast<int>();
-            else if (key == "dp")
-              w.L.dp = v.cast<int>();
-            else if (key == "workers")
-              w.workers = v.cast<int>();
-            else if (key == "max_batch")
-              w.max_batch = v.cast<double>();
-            else if (key == "max_batch_tokens")
-              w.max_batch_tokens = v.cast<double>();
-            else
-              throw input_error(std::string(which) + ": unknown key '" + key +
-                                "' (tp, pp, ep, dp, workers, max_batch, max_batch_tokens)");
-          }
-        };
-        pool(prefill, s.prefill, "prefill");
-        pool(decode, s.decode, "decode");
+      [deployment](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
+                   const std::string& mode, int tp, int pp, int ep, int dp, int workers,
+                   std::optional<double> max_batch, std::optional<double> max_batch_tokens,
+                   const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
+                   const std::optional<std::string>& overlap_) {
+        const serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
+                                              max_batch_tokens, prefill, decode);
         const serving_result r = serve(*m, *hw, s, policy_of(overlap_));
         return json_loads(render(serving_view{*m, *hw, s, r}, report_format::json));
       },
@@ -415,6 +424,76 @@ PYBIND11_MODULE(roofline, mod) {
       "`serve --format json` prints it: aggregated workers (tp, pp, ep, dp, workers, max_batch, "
       "max_batch_tokens), "
       "or mode='disagg' with prefill= and decode= pools, dicts of the same keys.");
+
+  mod.def(
+      "simulate",
+      [deployment](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
+                   std::optional<double> request_rate, const std::optional<std::string>& arrivals,
+                   const std::string& isl_dist, const std::string& osl_dist, std::int64_t requests,
+                   std::int64_t warmup, std::uint64_t seed, double think_time, double ttft_ms, double tpot_ms,
+                   bool timeline, const std::string& mode, int tp, int pp, int ep, int dp, int workers,
+                   std::optional<double> max_batch, std::optional<double> max_batch_tokens,
+                   const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
+                   const std::optional<std::string>& overlap_) {
+        const serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
+                                              max_batch_tokens, prefill, decode);
+        simulation_load l;
+        std::vector<std::int64_t> trace_isl, trace_osl;
+        if (request_rate || arrivals) {
+          l.arrivals =
+              parse_arrivals(arrivals.value_or("poisson"), request_rate.value_or(0), &trace_isl, &trace_osl);
+          if (l.arrivals.what != arrival_process::kind::trace && !request_rate)
+            throw input_error("arrivals '" + *arrivals + "': needs request_rate");
+        } else {
+          l.arrivals = {.what = arrival_process::kind::closed,
+                        .concurrency = concurrency,
+                        .think_time = think_time,
+                        .source = "closed"};
+        }
+        const auto lengths = [](const std::string& text, std::int64_t fixed, const char* column,
+                                std::vector<std::int64_t>& from_trace) {
+          if (from_trace.empty()) return parse_length_dist(text, fixed, column);
+          return length_dist{.what = length_dist::kind::values,
+                             .values = from_trace,
+                             .source = std::string("the trace's ") + column};
+        };
+        l.isl = lengths(isl_dist, isl, "isl", trace_isl);
+        l.osl = lengths(osl_dist, osl, "osl", trace_osl);
+        l.requests = requests, l.warmup = warmup, l.seed = seed;
+        const simulation_options opt{
+            .policy = policy_of(overlap_), .timeline = timeline, .targets = {ttft_ms * 1e-3, tpot_ms * 1e-3}};
+        simulation_result r;
+        {
+          py::gil_scoped_release free;
+          r = simulate(*m, *hw, s, l, opt);
+        }
+        py::dict out = json_loads(render(simulation_view{*m, *hw, s, l, r}, report_format::json));
+        if (timeline) {
+          py::list rows;
+          for (const timeline_point& p : r.timeline)
+            rows.append(py::dict(py::arg("start_s") = p.start, py::arg("duration_ms") = p.duration * 1e3,
+                                 py::arg("prefill_tokens") = p.prefill_tokens,
+                                 py::arg("decode_tokens") = p.decode_tokens, py::arg("running") = p.running,
+                                 py::arg("waiting") = p.waiting, py::arg("kv_use") = p.kv_use));
+          out["timeline"] = rows;
+        }
+        return out;
+      },
+      py::arg("model"), py::arg("hardware"), py::arg("isl") = 4096, py::arg("osl") = 512,
+      py::arg("concurrency") = 64, py::arg("request_rate") = py::none(), py::arg("arrivals") = py::none(),
+      py::arg("isl_dist") = "fixed", py::arg("osl_dist") = "fixed", py::arg("requests") = 0,
+      py::arg("warmup") = 0, py::arg("seed") = 1, py::arg("think_time") = 0.0, py::arg("ttft_ms") = 0.0,
+      py::arg("tpot_ms") = 0.0, py::arg("timeline") = false, py::arg("mode") = "agg", py::arg("tp") = 1,
+      py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("workers") = 1,
+      py::arg("max_batch") = py::none(), py::arg("max_batch_tokens") = py::none(),
+      py::arg("prefill") = py::none(), py::arg("decode") = py::none(), py::arg("overlap") = py::none(),
+      "The engine's scheduler simulated iteration by iteration, as `serve --simulate --format json` prints "
+      "it "
+      "(ttft_ms, tpot_ms, itl_ms, e2e_ms as {mean, p50, p90, p99, n}, tokens_per_s, goodput, queue and KV "
+      "use): a closed loop at `concurrency` (think_time seconds between a user's requests) or an open loop "
+      "at `request_rate` (arrivals 'poisson', 'gamma:CV', or 'trace:FILE.csv'); lengths fixed or "
+      "'uniform:LO:HI', 'normal:MEAN:SD', 'lognormal:MEAN:SD', 'file:F.csv'; timeline=True adds every "
+      "iteration of the first worker.");
 
   mod.def(
       "best_deployment",

@@ -297,3 +297,36 @@ TEST_CASE("a name that is not UTF-8 is written as JSON with replacement characte
   const nlohmann::json j = nlohmann::json::parse(r.out);
   CHECK(j["model"]["name"] == "caf\xef\xbf\xbd");  // U+FFFD
 }
+
+TEST_CASE("every pool option of serve changes the result or is refused, closed form and simulated") {
+  // A MoE model on H100s under the vLLM H100 stack: each option moved from its base value must
+  // change TTFT, TPOT, throughput or memory, or end in one error line; never be ignored.
+  const std::string base = "serve --model " + test::source_dir + "/model_specs/qwen3_30b_a3b.yaml --hw " +
+                           h100 + " --stack " + test::source_dir +
+                           "/stacks/vllm_h100_sxm.yaml --isl 2048 --osl 128 --concurrency 64 --format json ";
+  const auto outcome = [](const result& r) -> std::string {
+    if (r.status != 0) {
+      CHECK(r.out.empty());
+      CHECK(r.err.rfind("error: ", 0) == 0);
+      return "refused";
+    }
+    const auto j = nlohmann::json::parse(r.out);
+    return j["ttft_ms"].dump() + j["tpot_ms"].dump() + j["tokens_per_s"].dump() + j["memory"].dump();
+  };
+  const std::vector<std::pair<std::string, std::vector<std::string>>> cases{
+      {"--tp 2",
+       {"--tp 4", "--pp 2", "--ep 2", "--dp 2", "--workers 2", "--max-batch 8", "--max-batch-tokens 256"}},
+      {"--mode disagg --prefill-tp 2 --decode-tp 2",
+       {"--prefill-tp 4", "--prefill-ep 2", "--prefill-dp 2", "--prefill-workers 2", "--prefill-max-batch 2",
+        "--prefill-max-batch-tokens 512", "--decode-tp 4", "--decode-ep 2", "--decode-dp 2",
+        "--decode-workers 2", "--decode-max-batch 8", "--decode-max-batch-tokens 16"}}};
+  for (const std::string sim : {"", "--simulate --requests 200 "})
+    for (const auto& [pool, flags] : cases) {
+      const std::string before = outcome(run_roofline(base + sim + pool));
+      REQUIRE(before != "refused");
+      for (const std::string& flag : flags) {
+        CAPTURE(sim + pool + " " + flag);
+        CHECK(outcome(run_roofline(base + sim + pool + " " + flag)) != before);
+      }
+    }
+}

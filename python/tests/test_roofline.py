@@ -162,6 +162,27 @@ def test_serve_equals_the_serve_program():
         rl.serve(rl.load_model(spec("llama3.1_8b")), hw, mode="disagg", prefill={"tq": 2})
 
 
+def test_simulate_equals_the_serve_program_simulating():
+    hw = rl.load_hardware(H100, stack("vllm_h100_sxm"))
+    model = rl.load_model(spec("llama3.1_8b"))
+    want = program("serve", "--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("vllm_h100_sxm"), "--isl",
+                   "1024", "--osl", "128", "--request-rate", "8", "--osl-dist", "uniform:64:256", "--requests", "300",
+                   "--seed", "3", "--ttft-ms", "200", "--format", "json")
+    got = rl.simulate(model, hw, isl=1024, osl=128, request_rate=8, osl_dist="uniform:64:256", requests=300, seed=3,
+                      ttft_ms=200)
+    assert got == want
+    assert got["load"]["requests"] == 300
+    # a closed loop of one user: every request alone, TTFT p50 = p99
+    one = rl.simulate(model, hw, isl=512, osl=32, concurrency=1, requests=20, timeline=True)
+    assert one["ttft_ms"]["p50"] == pytest.approx(one["ttft_ms"]["p99"], rel=1e-9)
+    assert len(one["timeline"]) == one["iterations"]
+    assert all(p["prefill_tokens"] + p["decode_tokens"] <= 8192 for p in one["timeline"])
+    with pytest.raises(rl.InputError, match="needs request_rate"):
+        rl.simulate(model, hw, arrivals="gamma:2")
+    with pytest.raises(rl.InputError, match="uniform:LO:HI needs 1 <= LO <= HI"):
+        rl.simulate(model, hw, isl_dist="uniform:9:3")
+
+
 def test_best_deployment_equals_the_best_deployment_program():
     want = program("best_deployment", "--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("trtllm_h100_sxm"),
                    "--gpus", "2", "--isl", "1024", "--osl", "128", "--max-concurrency", "16", "--tpot-ms", "30",

@@ -45,8 +45,18 @@ int commands::best_deployment(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"agg", "disagg", "both"}));
   app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
+  app.add_flag("--simulate", sp.simulated,
+               "serve every point in the scheduler simulator (a closed loop of max(500, 10 x concurrency) "
+               "requests) instead of the closed form");
+  app.add_option("--percentile", sp.percentile,
+                 "with --simulate: the targets bound this percentile of TTFT and TPOT, not the mean")
+      ->check(CLI::IsMember({50, 90, 99}));
   examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
+  if (app.count("--percentile") > 0 && !sp.simulated) {
+    std::fprintf(stderr, "error: --percentile: the closed form gives means only; add --simulate\n");
+    return 2;
+  }
   sp.aggregated = mode != "disagg";
   sp.disaggregated = mode != "agg";
   if (quant.size() > 1 && quant.size() != model_paths.size()) {

@@ -46,6 +46,9 @@ int commands::calibrate(int argc, char** argv) {
   app.add_option("--out", out_path, "write the fitted stack here (YAML)")->required();
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
   app.add_flag("--cross-validate", cross, "also hold out each model in turn, fit on the rest, predict it");
+  app.add_flag("--simulate", options.simulated,
+               "with --engine-runs: predict each run by replaying it in the serving simulator (default: the "
+               "closed form)");
   std::string env_json;
   app.add_option("--peaks", env_json,
                  "start from the achievable peaks in this JSON of examples/measure/measure.py");

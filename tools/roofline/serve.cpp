@@ -10,6 +10,7 @@
 #include "commands.hpp"
 
 #include "roofline/io/io.hpp"
+#include "roofline/report/plot.hpp"
 #include "roofline/report/report.hpp"
 
 namespace {
@@ -34,7 +35,7 @@ void add_pool(CLI::App& app, roofline::worker_pool& w, std::optional<double>& ba
 struct sim_options {
   bool simulate = false;
   double rate = 0, think = 0, ttft_ms = 0, tpot_ms = 0;
-  std::string arrivals, isl_dist = "fixed", osl_dist = "fixed", timeline;
+  std::string arrivals, isl_dist = "fixed", osl_dist = "fixed", timeline, plot;
   std::int64_t requests = 0, warmup = 0;
   std::uint64_t seed = 1;
 };
@@ -82,6 +83,9 @@ void add_simulation(CLI::App& app, sim_options& o) {
                           examples::number_rule::non_negative)
       ->group(g);
   app.add_option("--timeline", o.timeline, "CSV of every iteration of the first worker")->group(g);
+  app.add_option("--plot", o.plot,
+                 "draw the timeline (running, waiting, KV use, iteration times) to this SVG (or .png)")
+      ->group(g);
 }
 
 roofline::simulation_load load_of(const CLI::App& app, const sim_options& o,
@@ -179,20 +183,26 @@ int commands::serve(int argc, char** argv) {
     const bool simulated =
         sim.simulate || app.count("--request-rate") || app.count("--arrivals") ||
         std::any_of(sim_flags.begin(), sim_flags.end(), [&](const char* f) { return app.count(f) > 0; });
-    examples::output_file timeline(sim.timeline, "--timeline");
+    examples::output_file timeline(sim.timeline, "--timeline"), plot(sim.plot, "--plot");
     const auto model = roofline::load_model(model_path);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     if (simulated) {
       const roofline::simulation_load load = load_of(app, sim, s);
-      const roofline::simulation_options opt{
-          .policy = policy, .timeline = timeline.wanted(), .targets = {sim.ttft_ms / 1e3, sim.tpot_ms / 1e3}};
+      const roofline::simulation_options opt{.policy = policy,
+                                             .timeline = timeline.wanted() || plot.wanted(),
+                                             .targets = {sim.ttft_ms / 1e3, sim.tpot_ms / 1e3}};
       const auto r = roofline::simulate(model, hw, s, load, opt);
       const roofline::simulation_view v{model, hw, s, load, r};
       if (timeline.wanted()) timeline.write(roofline::render(v, roofline::report_format::csv));
+      if (plot.wanted())
+        roofline::plot_timeline(
+            r, fmt::format("{} on {} ({}), {}", model.name, hw.name, hw.stack, load.arrivals.source),
+            plot.temp());
       std::cout << roofline::render(
           v, format == "json" ? roofline::report_format::json : roofline::report_format::table);
       if (timeline.wanted()) timeline.commit();
+      if (plot.wanted()) plot.commit();
       return 0;
     }
     const auto r = roofline::serve(model, hw, s, policy);

@@ -55,10 +55,10 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
         continue;
       }
       cases.push_back(std::move(s.c));
-      samples.push_back(
-          {&cases.back().model, r.model, cases.back().work, r.ttft_ms * 1e-3, r.tpot_ms * 1e-3});
+      samples.push_back({&cases.back().model, r.model, cases.back().work, r.ttft_ms * 1e-3, r.tpot_ms * 1e-3,
+                         roofline::replay_requests(r)});
     }
-    const std::size_t n_params = roofline::serving_fit_parameters().size();
+    const std::size_t n_params = roofline::serving_fit_parameters(options.simulated).size();
     if (2 * samples.size() < n_params)
       throw roofline::input_error(
           fmt::format("{}: {} runs of {} on {}; fitting {} parameters needs at least {}", runs_csv,
@@ -81,10 +81,9 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
     };
     std::vector<roofline::prediction> in_pred;
     for (const roofline::serving_sample& s : samples) {
-      const roofline::serving_result r = roofline::serve(*s.model, fit.fitted, s.work);
       const double nan = std::numeric_limits<double>::quiet_NaN();
-      in_pred.push_back(r.fits ? roofline::prediction{r.ttft.value(), r.tpot.value()}
-                               : roofline::prediction{nan, nan});
+      in_pred.push_back(roofline::predict_serving(s, fit.fitted, options.simulated)
+                            .value_or(roofline::prediction{nan, nan}));
     }
     const auto in_sample = cells_of(in_pred);
     std::set<std::string> models;
@@ -126,11 +125,14 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
         .calibration = roofline::calibration_record{
             runs_csv, date,
             fmt::format(
-                "build/examples/calibrate --engine-runs {} --engine {} --system {}: Huber({}) loss on "
-                "log(predicted/measured) of every run's TTFT and TPOT, Ceres Levenberg-Marquardt with "
+                "build/examples/calibrate --engine-runs {} --engine {} --system {}{}: Huber({}) loss on "
+                "log(predicted/measured) of every run's TTFT and TPOT{}, Ceres Levenberg-Marquardt with "
                 "bounds; "
                 "held_out: each model left out in turn{}",
-                runs_csv, engine, system, options.huber_delta,
+                runs_csv, engine, system, options.simulated ? " --simulate" : "", options.huber_delta,
+                options.simulated ? " (each run replayed in the serving simulator: a closed loop at its "
+                                    "concurrency, max(500, 10 x concurrency) requests, mean TTFT and TPOT)"
+                                  : "",
                 skipped.empty() ? std::string()
                                 : fmt::format("; {} runs skipped",
                                               [&] {
@@ -147,7 +149,7 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
       std::cout << "\nheld out: one model only, none to hold out\n";
     if (f == roofline::report_format::table) {
       std::cout << "\nparameters:\n";
-      for (const auto& prm : roofline::serving_fit_parameters())
+      for (const auto& prm : roofline::serving_fit_parameters(options.simulated))
         std::cout << fmt::format("  {:<32} {:.5g}\n", prm.name, prm.get(fit.fitted.timing));
       for (const auto& [reason, n] : skipped) std::cout << fmt::format("skipped {}: {}\n", n, reason);
     }

@@ -85,13 +85,14 @@ struct serving_residuals {
   const serving_sample* s;
   hardware hw;
   const std::vector<fit_parameter>* params;
+  bool simulated = false;
   bool operator()(double const* const* x, double* r) const {
     hardware& h = const_cast<hardware&>(hw);
     set_clamped(h, *params, x[0]);
-    const serving_result res = serve(*s->model, h, s->work);
-    if (!res.fits) return false;
-    r[0] = std::log(res.ttft.value() / s->ttft_s);
-    r[1] = std::log(res.tpot.value() / s->tpot_s);
+    const std::optional<prediction> p = predict_serving(*s, h, simulated);
+    if (!p) return false;
+    r[0] = std::log(p->ttft_s / s->ttft_s);
+    r[1] = std::log(p->step_s / s->tpot_s);
     return true;
   }
 };
@@ -121,7 +122,21 @@ void solve(ceres::Problem& problem, std::vector<double>& x, const std::vector<fi
 
 }  // namespace
 
-std::vector<fit_parameter> serving_fit_parameters() {
+std::optional<prediction> predict_serving(const serving_sample& s, const hardware& hw, bool simulated) {
+  if (simulated) {
+    try {
+      const simulation_result r = simulate(*s.model, hw, s.work, fixed_load(s.work, s.replay));
+      return prediction{r.ttft.mean, r.tpot.mean};
+    } catch (const input_error&) {
+      return std::nullopt;
+    }
+  }
+  const serving_result r = serve(*s.model, hw, s.work);
+  if (!r.fits) return std::nullopt;
+  return prediction{r.ttft.value(), r.tpot.value()};
+}
+
+std::vector<fit_parameter> serving_fit_parameters(bool simulated) {
   std::vector<fit_parameter> p;
   const auto classes = [](timing_params& t, auto f) {
     for (op_class c : all_op_classes)
@@ -148,10 +163,13 @@ std::vector<fit_parameter> serving_fit_parameters() {
   p.push_back({"request_overhead_ms", 0, 2000, 20,
                [](const timing_params& t) { return t.serving.request_overhead.value() * 1e3; },
                [](timing_params& t, double v) { t.serving.request_overhead = v * 1e-3 * second; }});
-  p.push_back({"queued_requests", 0, 16, 1, [](const timing_params& t) { return t.serving.queued_requests; },
-               [](timing_params& t, double v) { t.serving.queued_requests = v; }});
-  p.push_back({"burst", 0, 1, 0.5, [](const timing_params& t) { return t.serving.burst; },
-               [](timing_params& t, double v) { t.serving.burst = v; }});
+  if (!simulated) {
+    p.push_back({"queued_requests", 0, 16, 1,
+                 [](const timing_params& t) { return t.serving.queued_requests; },
+                 [](timing_params& t, double v) { t.serving.queued_requests = v; }});
+    p.push_back({"burst", 0, 1, 0.5, [](const timing_params& t) { return t.serving.burst; },
+                 [](timing_params& t, double v) { t.serving.burst = v; }});
+  }
   p.push_back({"collective_efficiency", 0.05, 1, 0.7,
                [](const timing_params& t) { return t.collectives.of(collective::all_reduce); },
                [](timing_params& t, double v) { t.collectives.efficiency.fill(v); }});
@@ -170,7 +188,8 @@ fit_report fit_serving_from(const hardware& start, std::span<const serving_sampl
 /// a binding batch and a larger request overhead trade against each other), the better kept.
 fit_report fit_serving(const hardware& start, std::span<const serving_sample> samples,
                        const fit_options& options) {
-  if (options.start.count("queued_requests")) return fit_serving_from(start, samples, options);
+  if (options.simulated || options.start.count("queued_requests"))
+    return fit_serving_from(start, samples, options);
   std::optional<fit_report> best;
   for (double q : {0.0, 1.0}) {
     fit_options o = options;
@@ -184,7 +203,7 @@ fit_report fit_serving(const hardware& start, std::span<const serving_sample> sa
 namespace {
 fit_report fit_serving_from(const hardware& start, std::span<const serving_sample> samples,
                             const fit_options& options) {
-  const std::vector<fit_parameter> params = serving_fit_parameters();
+  const std::vector<fit_parameter> params = serving_fit_parameters(options.simulated);
   hardware base = start;
   base.timing.serving.stated = true;
   std::vector<double> x;
@@ -195,14 +214,19 @@ fit_report fit_serving_from(const hardware& start, std::span<const serving_sampl
   ceres::Problem problem;
   std::vector<serving_residuals*> kept;
   for (const serving_sample& s : samples) {
-    auto* f = new serving_residuals{&s, base, &params};
+    auto* f = new serving_residuals{&s, base, &params, options.simulated};
     double r[2];
     const double* block = x.data();
     if (!(*f)(&block, r)) {  // does not fit at the start: left out
       delete f;
       continue;
     }
-    auto* cost = new ceres::DynamicNumericDiffCostFunction<serving_residuals, ceres::CENTRAL>(f);
+    // a simulation's times move in steps where an event changes order: differences over 1 % of
+    // a parameter, not 1e-6, see its slope
+    ceres::NumericDiffOptions diff;
+    diff.relative_step_size = options.simulated ? 1e-2 : 1e-6;
+    auto* cost = new ceres::DynamicNumericDiffCostFunction<serving_residuals, ceres::CENTRAL>(
+        f, ceres::TAKE_OWNERSHIP, diff);
     cost->AddParameterBlock(int(x.size()));
     cost->SetNumResiduals(2);
     problem.AddResidualBlock(cost, new ceres::HuberLoss(options.huber_delta), x.data());
@@ -250,10 +274,8 @@ std::vector<prediction> cross_validate_serving(const hardware& start, std::span<
   return leave_one_model_out(
       samples, &serving_sample::model_name, 2, {nan, nan},
       [&](const std::vector<serving_sample>& train) { return fit_serving(start, train, options).fitted; },
-      [](const serving_sample& s, const hardware& fitted) -> std::optional<prediction> {
-        const serving_result r = serve(*s.model, fitted, s.work);
-        if (!r.fits) return std::nullopt;
-        return prediction{r.ttft.value(), r.tpot.value()};
+      [&](const serving_sample& s, const hardware& fitted) {
+        return predict_serving(s, fitted, options.simulated);
       },
       {});
 }

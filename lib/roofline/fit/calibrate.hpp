@@ -12,6 +12,7 @@
 
 #include "roofline/estimate/estimate.hpp"
 #include "roofline/serving/serving.hpp"
+#include "roofline/serving/simulate.hpp"
 #include "roofline/spec/measurement.hpp"
 
 namespace roofline {
@@ -108,6 +109,10 @@ struct fit_options {
   std::map<std::string, double> start;  ///< starting values by parameter name, clamped to its bounds
   bool share_phases = false;            ///< see fit_parameters
   bool gemm_waves = false;  ///< GEMM tiles in waves of the compute units (timing_params::gemm_waves)
+  /// Serving fits: each run predicted by replaying it in the simulator (serving/simulate.hpp:
+  /// a closed loop at its concurrency, its lengths, serving_sample::replay requests) instead of
+  /// the closed form; the closed form's own terms (queued_requests, burst) are then not fitted.
+  bool simulated = false;
 };
 
 /// Starting values from achievable peaks measured on the part (examples/measure writes them):
@@ -162,14 +167,20 @@ struct serving_sample {
   std::string model_name;
   serving_workload work;
   double ttft_s = 0, tpot_s = 0;
+  std::int64_t replay = 500;  ///< requests a simulated replay runs (fit_options::simulated)
 };
+
+/// A serving sample's TTFT and TPOT on `hw`: the closed form's, or the means of its simulated
+/// replay; nothing when a request does not fit or the simulator refuses the case.
+std::optional<prediction> predict_serving(const serving_sample& s, const hardware& hw, bool simulated);
 
 /// The parameters a serving fit adjusts, each one number for the whole engine on the part:
 /// compute (every class's fraction of the matrix peak but the vector units'), memory (every
 /// class's fraction of the bandwidth), overhead_per_op_us (every op of every class: launches
 /// that CUDA graphs do not hide), iteration_overhead_us, request_overhead_ms,
 /// queued_requests, burst, collective_efficiency (every collective) and collective_overhead_us.
-std::vector<fit_parameter> serving_fit_parameters();
+/// Simulated (fit_options::simulated): all but queued_requests and burst.
+std::vector<fit_parameter> serving_fit_parameters(bool simulated = false);
 
 /// Fits the serving parameters of `start` (a part driven by a base stack: its other timing is
 /// kept) to the runs: minimises the sum of Huber(log(predicted / measured)) over TTFT and TPOT

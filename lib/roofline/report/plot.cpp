@@ -339,4 +339,31 @@ void plot_frontier(const std::vector<frontier_series>& series, const std::string
   run_gnuplot(g, path);
 }
 
+void plot_timeline(const simulation_result& r, const std::string& title, const std::string& path) {
+  if (r.timeline.empty())
+    throw input_error(fmt::format("{}:1:1: no timeline was recorded (simulation_options::timeline)", path));
+  std::string g = terminal(path, 1200, 900);
+  g += "$t << EOD\n";
+  // at most 2,000 points: longer timelines are thinned evenly (every k-th iteration drawn)
+  const std::size_t step = std::max<std::size_t>(1, r.timeline.size() / 2000);
+  for (std::size_t i = 0; i < r.timeline.size(); i += step) {
+    const timeline_point& p = r.timeline[i];
+    g += fmt::format("{:.9g} {:g} {:g} {:.6g} {:.6g} {:g} {:g}\n", p.start, p.running, p.waiting,
+                     100 * p.kv_use, p.duration * 1e3, p.prefill_tokens, p.decode_tokens);
+  }
+  g += "EOD\n";
+  g += fmt::format("set multiplot layout 3,1 title '{}'\nset grid\nset key outside right top\n", title);
+  g += "set ylabel 'requests'\nplot $t using 1:2 with steps lw 1.5 lc " + colour(0) +
+       " title 'running', '' using 1:3 with steps lw 1.5 lc " + colour(3) + " title 'waiting'\n";
+  g += "set ylabel 'KV pool used (%)'\nset yrange [0:105]\nplot $t using 1:4 with steps lw 1.5 lc " +
+       colour(1) + " title 'KV use'\nset yrange [*:*]\n";
+  g += "set xlabel 'time (s)'\nset ylabel 'iteration (ms)'\nset y2label 'tokens'\nset y2tics\n"
+       "plot $t using 1:5 with impulses lc " +
+       colour(7) + " title 'iteration time', '' using 1:6 axes x1y2 with points pt 7 ps 0.3 lc " + colour(2) +
+       " title 'prompt tokens', '' using 1:7 axes x1y2 with points pt 7 ps 0.3 lc " + colour(4) +
+       " title 'decode tokens'\n";
+  g += "unset multiplot\n";
+  run_gnuplot(g, path);
+}
+
 }  // namespace roofline

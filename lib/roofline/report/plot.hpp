@@ -50,6 +50,11 @@ void plot_pareto(const std::vector<pareto_series>& series, const std::string& ti
 void plot_serving_validation(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred,
                              const std::string& path);
 
+/// A simulated run's timeline (simulation_options::timeline): three panels against time, the
+/// running and waiting requests, the KV pool's use, and each iteration's duration with its
+/// prompt and decode tokens. SVG, or PNG for a path ending in .png.
+void plot_timeline(const simulation_result& r, const std::string& title, const std::string& path);
+
 /// One model's deployments on a frontier chart.
 struct frontier_series {
   std::string label;

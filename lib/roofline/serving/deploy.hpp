@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "roofline/serving/serving.hpp"
+#include "roofline/serving/simulate.hpp"
 
 namespace roofline {
 
@@ -30,9 +31,35 @@ struct deployment_space {
   double max_concurrency = 1024;
   bool aggregated = true;
   bool disaggregated = true;
+  /// Each point by the simulator (serving/simulate.hpp: a closed loop at its concurrency of
+  /// max(500, 10 x concurrency) requests) instead of the closed form; its TTFT and TPOT are the
+  /// means, or with `percentile` (50, 90 or 99) those percentiles, which the targets then bound.
+  bool simulated = false;
+  int percentile = 0;
 };
 
 namespace detail {
+/// A simulated point as a serving result: TTFT and TPOT the means or the percentile asked,
+/// throughput and memory as simulated.
+inline serving_result simulated_point(const model_spec& m, const hardware& hw, const serving_workload& w,
+                                      int percentile) {
+  const simulation_result s =
+      simulate(m, hw, w, fixed_load(w, std::max<std::int64_t>(500, std::int64_t(10 * w.concurrency))));
+  const auto pick = [&](const latency_stats& l) {
+    return (percentile == 50 ? l.p50 : percentile == 90 ? l.p90 : percentile == 99 ? l.p99 : l.mean) * second;
+  };
+  serving_result r{.ttft = pick(s.ttft), .tpot = pick(s.tpot), .e2e = pick(s.e2e)};
+  r.tokens_per_s_user = s.tokens_per_s_user;
+  r.tokens_per_s = s.tokens_per_s;
+  r.tokens_per_s_gpu = s.tokens_per_s_gpu;
+  r.gpus = s.gpus;
+  r.fits = true;
+  r.memory = s.memory;
+  r.prefill_memory = s.prefill_memory;
+  r.notes = s.notes;
+  return r;
+}
+
 inline std::vector<int> powers_to(int n) {
   std::vector<int> v;
   for (int k = 1; k <= n; k *= 2) v.push_back(k);
@@ -94,7 +121,7 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
   std::vector<deployment_point> out;
   const auto add = [&](const serving_workload& w) {
     try {
-      serving_result r = serve(m, hw, w);
+      serving_result r = sp.simulated ? detail::simulated_point(m, hw, w, sp.percentile) : serve(m, hw, w);
       if (r.fits)
         out.push_back({w, std::move(r)});
       else if (why && !why->unfit)

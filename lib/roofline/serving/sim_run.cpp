@@ -105,6 +105,7 @@ class simulator {
   void route(int id, int pool, double now);
   void start(int w, double now);
   double fast_forward(int w, double now);
+  std::int64_t kv_steps(const sim_worker& w, pool_state& ps, std::int64_t most);
   void end_iteration(int w, double now);
   void emit(int id, int pool, double now, std::vector<int>& leaving);
   void client_done(int id, double now);
@@ -223,6 +224,31 @@ void simulator::route(int id, int pool, double now) {
   (void)now;
 }
 
+std::int64_t simulator::kv_steps(const sim_worker& w, pool_state& ps, std::int64_t most) {
+  // as many steps as the KV memory lets every request grow (pages on demand; reserved pages need
+  // none): the need grows with the steps, so the largest that fits is found by bisection
+  const auto fits = [&](std::int64_t steps) {
+    for (const detail::sim_rank& rank : w.ranks) {
+      double need = 0;
+      for (int id : rank.running) {
+        const sim_request& r = reqs_[std::size_t(id)];
+        need += std::max(0.0, ps.kv.at(double(r.computed + steps)) - r.held);
+      }
+      if (need > rank.free) return false;
+    }
+    return true;
+  };
+  std::int64_t lo = 0, hi = most;
+  while (lo < hi) {
+    const std::int64_t mid = (lo + hi + 1) / 2;
+    if (fits(mid))
+      lo = mid;
+    else
+      hi = mid - 1;
+  }
+  return lo;
+}
+
 double simulator::fast_forward(int wi, double now) {
   // Iterations that only decode the same requests, with nothing arriving before they end, run
   // in one step: their times at growing contexts, then every request advanced at once (the
@@ -233,7 +259,8 @@ double simulator::fast_forward(int wi, double now) {
   std::vector<double> n(w.ranks.size()), context(w.ranks.size());
   for (std::size_t i = 0; i < w.ranks.size(); ++i) {
     const detail::sim_rank& rank = w.ranks[i];
-    if (!rank.waiting.empty() || rank.chunked >= 0 || double(rank.running.size()) > ps.rules.budget) return now;
+    if (!rank.waiting.empty() || rank.chunked >= 0 || double(rank.running.size()) > ps.rules.budget)
+      return now;
     for (int id : rank.running) {
       const sim_request& r = reqs_[std::size_t(id)];
       if (!r.decoding()) return now;
@@ -252,34 +279,14 @@ double simulator::fast_forward(int wi, double now) {
     double dur = 0;
     for (std::size_t i = 0; i < n.size(); ++i)
       if (n[i] > 0)
-        dur = std::max(dur, ps.clock.time({.decodes = n[i], .decode_context = context[i] + double(durations.size())}));
+        dur = std::max(
+            dur, ps.clock.time({.decodes = n[i], .decode_context = context[i] + double(durations.size())}));
     dur += overhead;
     if (t + dur > horizon) break;
     durations.push_back(dur);
     t += dur;
   }
-  // as many as the KV memory lets every request grow (pages on demand; reserved pages need none):
-  // the need grows with the steps, so the largest that fits is found by bisection
-  const auto fits = [&](std::int64_t steps) {
-    for (const detail::sim_rank& rank : w.ranks) {
-      double need = 0;
-      for (int id : rank.running) {
-        const sim_request& r = reqs_[std::size_t(id)];
-        need += std::max(0.0, ps.kv.at(double(r.computed + steps)) - r.held);
-      }
-      if (need > rank.free) return false;
-    }
-    return true;
-  };
-  std::int64_t lo = 0, hi = std::int64_t(durations.size());
-  while (lo < hi) {
-    const std::int64_t mid = (lo + hi + 1) / 2;
-    if (fits(mid))
-      lo = mid;
-    else
-      hi = mid - 1;
-  }
-  const std::int64_t done = lo;
+  const std::int64_t done = kv_steps(w, ps, std::int64_t(durations.size()));
   std::vector<std::int64_t> measured(w.ranks.size(), 0);
   double dec = 0;
   for (std::size_t i = 0; i < w.ranks.size(); ++i) {

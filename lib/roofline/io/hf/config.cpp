@@ -133,7 +133,33 @@ bool config::boolean_or(const std::string& key, bool fallback) {
 std::string config::text_or(const std::string& key, const std::string& fallback) {
   return has(key) ? r_.text(at(key), key) : (used_.insert(key), fallback);
 }
+namespace {
+// The RoPE scalings transformers knows (modeling_rope_utils.py's ROPE_INIT_FUNCTIONS, with the
+// older names su and mrope): they change positions' frequencies, nothing the project counts, but
+// a value that is none of them, or a factor that is no positive number, is a broken config.
+const std::set<std::string> rope_types{"default",  "linear", "dynamic", "yarn",
+                                       "longrope", "llama3", "su",      "mrope"};
+
+void check_rope(const io_detail::reader& parent, const std::string& key, const YAML::Node& n) {
+  io_detail::reader r(parent.file(), n, parent.dotted(key));
+  for (const char* type_key : {"rope_type", "type"})
+    if (r.has(type_key)) {
+      const YAML::Node t = r.node()[type_key];
+      const std::string type = r.text(t, type_key);
+      if (!rope_types.count(type))
+        r.fail(t, fmt::format("unknown RoPE scaling '{}' for '{}'; known: default, linear, dynamic, yarn, "
+                              "longrope, llama3, su, mrope",
+                              type, r.dotted(type_key)));
+    }
+  if (r.has("factor") && !r.node()["factor"].IsNull()) r.number(r.node()["factor"], "factor", 0, true, 1e6);
+  for (const std::string& k : r.keys())  // per layer type (transformers 5's rope_parameters)
+    if (r.node()[k].IsMap()) check_rope(r, k, r.node()[k]);
+}
+}  // namespace
+
 void config::finish(const std::string& model_type) const {
+  for (const char* key : {"rope_scaling", "rope_parameters"})
+    if (has(key)) check_rope(r_, key, node_[key]);
   for (const std::string& key : r_.keys())
     if (!used_.count(key) && !no_effect.count(key))
       r_.fail(r_.key_node(key),
