@@ -330,3 +330,19 @@ TEST_CASE("every pool option of serve changes the result or is refused, closed f
       }
     }
 }
+
+TEST_CASE("best_deployment --simulate: the targets bound the percentile asked; --percentile needs it") {
+  const std::string base = "best_deployment --model " + test::source_dir +
+                           "/model_specs/llama3.1_8b.yaml --hw " + h100 + " --stack " + test::source_dir +
+                           "/stacks/vllm_h100_sxm.yaml --gpus 2 --isl 1024 --osl 128 --max-concurrency 32 "
+                           "--tpot-ms 12 --format json ";
+  const result r = run_roofline(base + "--simulate --percentile 90");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out)["models"][0];
+  REQUIRE(!j["best"].is_null());
+  CHECK(j["best"]["tpot_ms"].get<double>() <= 12);
+  const result refused = run_roofline(base + "--percentile 90");
+  CHECK(refused.status == 2);
+  CHECK(refused.out.empty());
+  CHECK(refused.err == "error: --percentile: the closed form gives means only; add --simulate\n");
+}

@@ -106,6 +106,7 @@ class simulator {
   void start(int w, double now);
   double fast_forward(int w, double now);
   std::int64_t kv_steps(const sim_worker& w, pool_state& ps, std::int64_t most);
+  bool admission_blocked(const detail::sim_rank& rank, pool_state& ps);
   void end_iteration(int w, double now);
   void emit(int id, int pool, double now, std::vector<int>& leaving);
   void client_done(int id, double now);
@@ -224,6 +225,23 @@ void simulator::route(int id, int pool, double now) {
   (void)now;
 }
 
+bool simulator::admission_blocked(const detail::sim_rank& rank, pool_state& ps) {
+  // Whether no waiting request can be admitted while the running ones only decode: their slots
+  // are full; or (vLLM, TensorRT-LLM) the budget the decodes leave cannot take the first request
+  // (whole, without chunking), or its first chunk's pages do not fit: the free memory only
+  // shrinks while they decode. SGLang's admission loosens as its new-token ratio decays, so
+  // there only full slots block it.
+  const double running = double(rank.running.size());
+  if (running >= ps.rules.max_batch) return true;
+  if (ps.rules.policy == serving_params::scheduler::sglang && !ps.rules.decode_only) return false;
+  const auto left = std::int64_t(ps.rules.budget - running);
+  const sim_request& r = reqs_[std::size_t(rank.waiting.front())];
+  if (left <= 0 || (!ps.rules.chunked && r.ready() > left)) return true;
+  const std::int64_t n = std::min(r.ready(), left);
+  const double hold = ps.rules.reserve ? double(r.isl + r.osl) : double(r.computed + n);
+  return ps.kv.at(hold) - r.held > rank.free;
+}
+
 std::int64_t simulator::kv_steps(const sim_worker& w, pool_state& ps, std::int64_t most) {
   // as many steps as the KV memory lets every request grow (pages on demand; reserved pages need
   // none): the need grows with the steps, so the largest that fits is found by bisection
@@ -259,8 +277,8 @@ double simulator::fast_forward(int wi, double now) {
   std::vector<double> n(w.ranks.size()), context(w.ranks.size());
   for (std::size_t i = 0; i < w.ranks.size(); ++i) {
     const detail::sim_rank& rank = w.ranks[i];
-    if (!rank.waiting.empty() || rank.chunked >= 0 || double(rank.running.size()) > ps.rules.budget)
-      return now;
+    if (rank.chunked >= 0 || double(rank.running.size()) > ps.rules.budget) return now;
+    if (!rank.waiting.empty() && !admission_blocked(rank, ps)) return now;
     for (int id : rank.running) {
       const sim_request& r = reqs_[std::size_t(id)];
       if (!r.decoding()) return now;
