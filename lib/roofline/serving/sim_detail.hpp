@@ -23,7 +23,8 @@ struct sim_request {
   std::int64_t generated = 0;  ///< output tokens emitted
   double held = 0;             ///< bytes of KV memory it holds on its rank
   double first = -1, last = 0, done = -1;
-  int user = -1;  ///< closed loop: who sends its successor
+  double overhead = 0;  ///< the client's side: added to its TTFT and end to end
+  int user = -1;        ///< closed loop: who sends its successor
   int preemptions = 0;
   bool left = false;  ///< leaving its rank at the end of this iteration
   std::int64_t ready() const { return isl + generated - computed; }

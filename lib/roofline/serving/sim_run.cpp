@@ -5,6 +5,7 @@
 #include <functional>
 #include <limits>
 #include <queue>
+#include <random>
 
 #include "roofline/serving/sim_detail.hpp"
 #include "roofline/serving/simulate.hpp"
@@ -162,6 +163,13 @@ simulator::simulator(const model_spec& m, const hardware& hw, const serving_work
     : m_(m), hw_(hw), s_(s), load_(load), opt_(opt), pol_(opt.policy.value_or(hw.timing.overlap)) {
   reqs_ = detail::requests_for(m, load);
   overhead_ = hw.timing.serving.request_overhead.value();
+  // The client's side of a request (HTTP, tokenization, streaming back) varies from request to
+  // request: exponential around the stack's request_overhead, from its own seeded stream (an
+  // assumption; with one fixed value a closed loop of equal requests would stay in lockstep
+  // forever, its users' prompts arriving together every cycle, which measured runs do not show)
+  std::mt19937_64 g(load.seed ^ 0x9e3779b97f4a7c15ull);
+  for (sim_request& r : reqs_)
+    r.overhead = overhead_ > 0 ? std::exponential_distribution<double>(1 / overhead_)(g) : 0;
   if (s.disaggregated) {
     pools_.push_back(make_pool(s.prefill, true, false));
     pools_.push_back(make_pool(s.decode, false, true));
@@ -392,7 +400,7 @@ void simulator::emit(int id, int pool, double now, std::vector<int>& leaving) {
   if (r.generated >= r.osl) {
     r.done = now;
     leaving.push_back(id);
-    push(now + overhead_, event_kind::client_done, id);
+    push(now + r.overhead, event_kind::client_done, id);
   } else if (s_.disaggregated && pool == 0) {
     leaving.push_back(id);  // the prompt is done: its KV cache goes to a decode worker
     push(now + transfer_, event_kind::transfer_end, id);
@@ -489,7 +497,7 @@ simulation_result simulator::results() const {
   double first = INFINITY, last = 0, tokens = 0, inputs = 0, per_user = 0, good = 0;
   for (std::size_t i = std::size_t(load_.warmup); i < reqs_.size(); ++i) {
     const sim_request& r = reqs_[i];
-    const double t = r.first - r.arrival + overhead_, e = r.done - r.arrival + overhead_;
+    const double t = r.first - r.arrival + r.overhead, e = r.done - r.arrival + r.overhead;
     ttft.push_back(t), e2e.push_back(e);
     double p = 0;
     if (r.osl > 1) {
@@ -499,7 +507,7 @@ simulation_result simulator::results() const {
     }
     const latency_targets& g = opt_.targets;
     good += (g.ttft <= 0 || t <= g.ttft) && (g.tpot <= 0 || p <= g.tpot) ? 1 : 0;
-    first = std::min(first, r.arrival), last = std::max(last, r.done + overhead_);
+    first = std::min(first, r.arrival), last = std::max(last, r.done + r.overhead);
     tokens += double(r.osl), inputs += double(r.isl);
   }
   out.measured = std::int64_t(e2e.size());
