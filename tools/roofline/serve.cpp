@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <iostream>
+#include <tuple>
 
 #include <CLI/CLI.hpp>
 
@@ -72,16 +73,11 @@ void add_simulation(CLI::App& app, sim_options& o) {
   examples::number_option(app, "--seed", o.seed, "seed of the length and arrival draws",
                           examples::number_rule::non_negative)
       ->group(g);
-  examples::number_option(app, "--think-time", o.think,
-                          "closed loop: seconds a user waits before its next request",
-                          examples::number_rule::non_negative)
-      ->group(g);
-  examples::number_option(app, "--ttft-ms", o.ttft_ms, "goodput: TTFT target, ms (0: none)",
-                          examples::number_rule::non_negative)
-      ->group(g);
-  examples::number_option(app, "--tpot-ms", o.tpot_ms, "goodput: TPOT target, ms (0: none)",
-                          examples::number_rule::non_negative)
-      ->group(g);
+  for (auto [flag, value, what] :
+       {std::tuple{"--think-time", &o.think, "closed loop: seconds a user waits before its next request"},
+        {"--ttft-ms", &o.ttft_ms, "goodput: TTFT target, ms (0: none)"},
+        {"--tpot-ms", &o.tpot_ms, "goodput: TPOT target, ms (0: none)"}})
+    examples::number_option(app, flag, *value, what, examples::number_rule::non_negative)->group(g);
   app.add_option("--timeline", o.timeline, "CSV of every iteration of the first worker")->group(g);
   app.add_option("--plot", o.plot,
                  "draw the timeline (running, waiting, KV use, iteration times) to this SVG (or .png)")
