@@ -321,7 +321,9 @@ TEST_CASE("every pool option of serve changes the result or is refused, closed f
         "--prefill-max-batch-tokens 512", "--decode-tp 4", "--decode-ep 2", "--decode-dp 2",
         "--decode-workers 2", "--decode-max-batch 8", "--decode-max-batch-tokens 16"}}};
   for (const std::string sim : {"", "--simulate --requests 200 "})
-    for (const auto& [pool, flags] : cases) {
+    for (const auto& entry : cases) {
+      const std::string& pool = entry.first;  // named, not a structured binding: CAPTURE takes it in a lambda
+      const std::vector<std::string>& flags = entry.second;
       const std::string before = outcome(run_roofline(base + sim + pool));
       REQUIRE(before != "refused");
       for (const std::string& flag : flags) {
