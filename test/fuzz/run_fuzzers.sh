@@ -31,6 +31,8 @@ commands=$work/commands
 mkdir -p "$commands"
 printf '0\n--isl\n128\n--osl\n16\n--concurrency\n8' >"$commands/serve"
 printf '0\n--mode\ndisagg\n--decode-max-batch-tokens\n4\n--format\njson' >"$commands/serve_disagg"
+printf '0\n--simulate\n--requests\n50\n--concurrency\n4\n--isl-dist\nuniform:10:200' >"$commands/serve_simulated"
+printf '0\n--request-rate\n5\n--arrivals\ngamma:2\n--osl-dist\nlognormal:40:30\n--requests\n80' >"$commands/serve_open"
 printf '1\n--model\n%s/model_specs/llama3_8b.yaml\n--gpus\n2\n--max-concurrency\n4' "$src" >"$commands/best"
 printf '2\n--batch\n1,2\n--prefill\n64,128\n--generate\n8\n--tp\n1,2' >"$commands/sweep"
 mkdir -p "$build/fuzz-artifacts"  # inputs that failed, kept for a look
