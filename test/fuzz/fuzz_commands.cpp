@@ -58,8 +58,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   // A simulated serve keeps its numbers below 1,000 (its requests and users set its run time); a
   // simulated best_deployment (a simulation per point of its search) is left to the tests.
   bool simulated = false;
-  for (std::string_view a : {"--simulate", "--request-rate", "--arrivals", "--isl-dist", "--osl-dist", "--requests",
-                             "--warmup", "--seed", "--think-time", "--ttft-ms", "--tpot-ms"})
+  for (std::string_view a : {"--simulate", "--request-rate", "--arrivals", "--isl-dist", "--osl-dist",
+                             "--requests", "--warmup", "--seed", "--think-time", "--ttft-ms", "--tpot-ms"})
     for (const std::string& x : args) simulated = simulated || x.rfind(a, 0) == 0;
   if (pick == 1 && simulated && std::find(args.begin(), args.end(), "--simulate") != args.end()) return 0;
   const double most = pick == 1 ? 64 : pick == 0 && simulated ? 999 : 9999;
