@@ -444,6 +444,9 @@ PYBIND11_MODULE(roofline, mod) {
               parse_arrivals(arrivals.value_or("poisson"), request_rate.value_or(0), &trace_isl, &trace_osl);
           if (l.arrivals.what != arrival_process::kind::trace && !request_rate)
             throw input_error("arrivals '" + *arrivals + "': needs request_rate");
+          if (think_time != 0)  // as serve refuses --think-time with an open loop
+            throw input_error(
+                "think_time is for a closed loop; with request_rate or arrivals the load is open");
         } else {
           l.arrivals = {.what = arrival_process::kind::closed,
                         .concurrency = concurrency,

@@ -177,6 +177,8 @@ def test_simulate_equals_the_serve_program_simulating():
     assert one["tpot_ms"]["p50"] == pytest.approx(one["tpot_ms"]["p99"], rel=1e-9)
     assert len(one["timeline"]) == one["iterations"]
     assert all(p["prefill_tokens"] + p["decode_tokens"] <= 8192 for p in one["timeline"])
+    with pytest.raises(rl.InputError, match="think_time is for a closed loop"):
+        rl.simulate(model, hw, request_rate=8, think_time=2)
     with pytest.raises(rl.InputError, match="needs request_rate"):
         rl.simulate(model, hw, arrivals="gamma:2")
     with pytest.raises(rl.InputError, match="uniform:LO:HI needs 1 <= LO <= HI"):
