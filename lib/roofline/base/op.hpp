@@ -96,6 +96,14 @@ struct communication {
   bytes message{};
 };
 
+/// Shape of a softmax attention op, for timing by measured kernels (timing/kernels.hpp): batch
+/// sequences of q_len queries (1 in decode) against kv_len keys each (the cached ones and their
+/// own), heads query and kv_heads key/value heads of head_dim (of one rank), a sliding window of
+/// `window` keys (0: none). All 0 for other ops and attention the tables do not cover (MLA).
+struct attention_shape {
+  double batch = 0, q_len = 0, kv_len = 0, heads = 0, kv_heads = 0, head_dim = 0, window = 0;
+};
+
 /// One op of one layer, for the whole batch: its FLOPs and bytes per layer.
 /// The last four fields describe how the work can be spread, for timing models that
 /// go beyond the pure roofline; they never change the counts.
@@ -115,6 +123,7 @@ struct op {
   bool split_steps = false;  ///< the kernel splits an item's serial loop over idle compute units
                              ///< (split-KV decoding, as FlashMLA does): see timing's work_items
   communication comm{};      ///< communication ops (class communication): the collective
+  attention_shape attn{};    ///< softmax attention ops: their shape
 };
 
 }  // namespace roofline

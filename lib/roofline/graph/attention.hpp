@@ -82,6 +82,7 @@ constexpr op attention_op(const counting& c, const attention_mixer& x) {
          w > 0 ? std::min(keys, w) : keys,
          item_size};
     if (x.sinks) o.work += c.rows() * h * a.softmax_flops * flop;
+    o.attn = {p.batch, p.tokens, keys, h, hkv, dh, w};
     return o;
   }
   const double keys = mean_keys(p, w), cached = mean_cache_read(p, w);
@@ -96,6 +97,7 @@ constexpr op attention_op(const counting& c, const attention_mixer& x) {
        std::max(keys, attention_tile),
        item_size};
   if (x.sinks) o.work += p.batch * h * a.softmax_flops * flop;
+  o.attn = {p.batch, 1, keys, h, hkv, dh, w};
   return o;
 }
 

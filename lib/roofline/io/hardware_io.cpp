@@ -121,6 +121,41 @@ serving_params::scheduler engine_scheduler(const std::string& engine) {
   return parse_name<serving_params::scheduler>(engine).value_or(serving_params::scheduler::vllm);
 }
 
+// timing.kernels: a kernel table (a CSV) and the part it was measured on (a profile), both named
+// relative to the stack's file, and the held-out spread of each kind. An error in either file
+// names the stack's key before it.
+std::shared_ptr<const kernel_table> read_kernels(reader k) {
+  auto t = std::make_shared<kernel_table>();
+  const auto dir = std::filesystem::path(k.file()).parent_path();
+  const auto load = [&](const char* key, std::string& text, auto&& read) {
+    const YAML::Node n = k.required(key);
+    text = k.text(n, key);
+    try {
+      read((dir / text).lexically_normal().string());
+    } catch (const input_error& e) {
+      k.fail(n, fmt::format("'{}': {}", k.dotted(key), e.what()));
+    }
+  };
+  load("measured_on", t->measured_file, [&](const std::string& path) { t->measured_on = load_part(path); });
+  load("table", t->file,
+       [&](const std::string& path) { t->grids = kernel_grids(load_kernel_rows(path), path); });
+  if (auto n = k.optional("spread")) {
+    reader sp(k.file(), n, k.dotted("spread"));
+    for (kernel_kind kind : all_kernel_kinds)
+      if (auto e = sp.optional(std::string(name(kind)))) {
+        reader r(k.file(), e, sp.dotted(std::string(name(kind))));
+        kernel_spread& s = t->spread[std::size_t(kind)];
+        s.p10 = r.number("p10", 0, true, 1);
+        s.p90 = r.number("p90", 1, false, 1e3);
+        s.points = r.positive_int("points");
+        r.finish();
+      }
+    sp.finish();
+  }
+  k.finish();
+  return t;
+}
+
 timing_params read_timing(reader t, const std::string& engine) {
   timing_params tp;
   tp.serving.policy = engine_scheduler(engine);
@@ -177,6 +212,7 @@ timing_params read_timing(reader t, const std::string& engine) {
     sv.number_if("conservativeness", sp.conservativeness, 0, true, 100);
     sv.finish();
   }
+  if (auto n = t.optional("kernels")) tp.kernels = read_kernels(reader(t.file(), n, "timing.kernels"));
   t.finish();
   return tp;
 }
@@ -246,6 +282,23 @@ void emit_serving(YAML::Emitter& y, const serving_params& sp) {
   y << YAML::Key << "policy" << YAML::Value << std::string(name(sp.policy));
   y << YAML::Key << "chunked_prefill" << YAML::Value << sp.chunked_prefill;
   y << YAML::Key << "conservativeness" << YAML::Value << sp.conservativeness;
+  y << YAML::EndMap;
+}
+
+void emit_kernels(YAML::Emitter& y, const kernel_table& t) {
+  y << YAML::Key << "kernels" << YAML::Value << YAML::BeginMap;
+  y << YAML::Key << "table" << YAML::Value << t.file;
+  y << YAML::Key << "measured_on" << YAML::Value << t.measured_file;
+  bool any = false;
+  for (kernel_kind k : all_kernel_kinds) {
+    const kernel_spread& s = t.spread_of(k);
+    if (s.points == 0) continue;
+    if (!any) y << YAML::Key << "spread" << YAML::Value << YAML::BeginMap, any = true;
+    y << YAML::Key << std::string(name(k)) << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
+      << "p10" << YAML::Value << s.p10 << YAML::Key << "p90" << YAML::Value << s.p90 << YAML::Key << "points"
+      << YAML::Value << s.points << YAML::EndMap;
+  }
+  if (any) y << YAML::EndMap;
   y << YAML::EndMap;
 }
 
@@ -359,6 +412,7 @@ std::string stack_yaml(const stack& s) {
   y << YAML::Key << "overlap" << YAML::Value << std::string(name(t.collectives.overlap));
   y << YAML::EndMap;
   if (t.serving.stated) emit_serving(y, t.serving);
+  if (t.kernels) emit_kernels(y, *t.kernels);
   y << YAML::EndMap;
   if (s.calibration) emit_calibration(y, *s.calibration);
   y << YAML::EndMap;

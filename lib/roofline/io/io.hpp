@@ -8,6 +8,7 @@
 #include "roofline/base/error.hpp"
 
 #include "roofline/spec/hardware.hpp"
+#include "roofline/spec/kernels.hpp"
 #include "roofline/spec/load.hpp"
 #include "roofline/spec/measurement.hpp"
 #include "roofline/spec/model_spec.hpp"
@@ -67,6 +68,23 @@ std::vector<measurement> parse_measurements(std::string_view csv, const std::str
 /// "silicon_concurrency=N" has concurrency 0 (it cannot be reproduced).
 std::vector<engine_run> load_engine_runs(const std::string& path);
 std::vector<engine_run> parse_engine_runs(std::string_view csv, const std::string& name);
+
+/// Reads a kernel CSV (examples/measure/kernels.py writes them; `roofline kernel --ops` reads
+/// them): a header with the columns kind and format and the shape columns its kinds use (m, n, k,
+/// batch, q_len, kv_len, heads, kv_heads, head_dim, experts, tokens_per_expert, bytes; an
+/// optional window), optional measured_s and set (grid or held_out). A kind's columns hold whole
+/// numbers from 1, the others are empty. Throws input_error "file:line:col: ..." naming the
+/// column for an unknown kind or format, a missing or malformed size, a value in a column the
+/// kind does not use, a time that is not positive.
+std::vector<kernel_row> load_kernel_rows(const std::string& path);
+std::vector<kernel_row> parse_kernel_rows(std::string_view csv, const std::string& path);
+
+/// The grids of a kernel table from the rows of set grid (or all rows without a set column):
+/// one per kind, format and key (spec/kernels.hpp), every combination of its axes' values
+/// measured (rows on one point combined by their geometric mean), times growing along every axis
+/// (falls of up to 10 % are measurement noise, raised to the time before them). Throws
+/// input_error for a missing shape, a row without a time, a larger fall.
+std::vector<kernel_grid> kernel_grids(const std::vector<kernel_row>& rows, const std::string& path);
 
 /// A length distribution as a command line writes it: fixed (every request `fixed` tokens),
 /// uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD, or file:PATH (a CSV whose header names a

@@ -12,66 +12,14 @@
 namespace roofline {
 namespace {
 
+using io_detail::csv_header;
+using io_detail::for_each_row;
 using io_detail::slurp;
+using io_detail::unix_lines;
 
 // Measured times are from a nanosecond (1e-6 ms: shorter is no measurement, and its errors would
 // overflow) to 1e12 ms.
 constexpr double least_ms = 1e-6, most_ms = 1e12;
-
-// A CSV's text with every line ending a '\n': Windows' "\r\n" and old Macs' lone '\r' alike.
-std::string unix_lines(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i)
-    if (text[i] != '\r')
-      out += text[i];
-    else if (i + 1 == text.size() || text[i + 1] != '\n')
-      out += '\n';
-  return out;
-}
-
-std::vector<std::string> split_fields(const std::string& line) {
-  std::vector<std::string> out;
-  std::string cell;
-  std::istringstream ss(line);
-  while (std::getline(ss, cell, ',')) out.push_back(cell);
-  if (!line.empty() && line.back() == ',') out.emplace_back();
-  return out;
-}
-
-// The header of a CSV (its first line; a byte-order mark dropped) as fields.
-std::vector<std::string> csv_header(std::istream& in, const std::string& path) {
-  std::string line;
-  if (!std::getline(in, line))
-    throw input_error(fmt::format("{}:1:1: empty file; expected a header line", path));
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  if (line.rfind("\xEF\xBB\xBF", 0) == 0) line.erase(0, 3);
-  return split_fields(line);
-}
-
-// Calls row(n, fields, at) for each non-empty line after the header: n its 1-based line number,
-// at(i) the 1-based column where field i starts (for messages). A line with another number of
-// fields than the header's is an error.
-template <class Row>
-void for_each_row(std::istream& in, std::size_t fields, const std::string& path, Row&& row) {
-  std::string line;
-  for (int n = 2; std::getline(in, line); ++n) {
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line.empty()) continue;
-    if (const std::size_t q = line.find('"'); q != std::string::npos)
-      throw input_error(fmt::format(
-          "{}:{}:{}: a quoted field; fields are plain text, without quotes or commas", path, n, q + 1));
-    const auto f = split_fields(line);
-    if (f.size() != fields)
-      throw input_error(fmt::format("{}:{}:1: {} fields; the header has {}", path, n, f.size(), fields));
-    const auto at = [&](std::size_t i) {
-      std::size_t c = 1;
-      for (std::size_t j = 0; j < i; ++j) c += f[j].size() + 1;
-      return c;
-    };
-    row(n, f, at);
-  }
-}
 
 }  // namespace
 

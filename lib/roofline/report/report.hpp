@@ -118,6 +118,19 @@ struct simulation_view {
   std::string csv() const;
 };
 
+/// Kernels timed one by one (roofline kernel --ops): each row's shape, its predicted time, the
+/// p10-p90 interval, what timed it (table, extrapolated, model) and its bound; with measured
+/// times, each error (predicted / measured - 1) and per kind and set the median and p90 of the
+/// absolute errors and the share of measured times inside the interval (coverage).
+struct kernel_view {
+  const hardware& hw;
+  std::span<const kernel_row> rows;
+  std::span<const kernel_prediction> predicted;
+  nlohmann::json json() const;
+  std::string table() const;
+  std::string csv() const;
+};
+
 /// The deployments of one model: the best within the targets and the Pareto frontier, each
 /// point with its mode, layouts, concurrency, TTFT, TPOT, tokens/s per user and per GPU.
 /// JSON: {"model", "hardware", "stack", "gpus", "isl", "osl", "ttft_target_ms", "tpot_target_ms",

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -107,6 +108,8 @@ template <>
 inline constexpr std::array<std::string_view, 3> enum_names<serving_params::scheduler>{"vllm", "sglang",
                                                                                        "trtllm"};
 
+struct kernel_table;  // spec/kernels.hpp
+
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
 struct timing_params {
   enum overlap overlap = overlap::perfect;                    ///< the profile's default policy
@@ -121,6 +124,9 @@ struct timing_params {
   bool gemm_waves = false;              ///< tiles run in waves of the compute units, the last one partly idle
   collective_timing collectives{};      ///< communication between GPUs (several-GPU layouts)
   serving_params serving{};             ///< the engine's scheduler and memory (serving.hpp)
+  /// Measured kernel times by shape (spec/kernels.hpp): the ops they cover are timed from them
+  /// (timing/kernels.hpp), the rest by the parameters above; null: none.
+  std::shared_ptr<const kernel_table> kernels{};
 
   constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
   constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
@@ -261,15 +267,13 @@ constexpr std::optional<flop_rate> peak_of(const peak_table& t, dtype d) {
 /// Peak FLOP/s that bounds an op: the vector table for vector ops, the matrix table
 /// for matrix, attention and recurrent ops (all three run their inner products on the
 /// tensor units). Missing entries are 0; estimate() checks them first.
-constexpr flop_rate peak(const hardware& hw, op_class c, dtype d) {
+inline flop_rate peak(const part& hw, op_class c, dtype d) {
   const auto p = peak_of(c == op_class::vector ? hw.vector : hw.matrix, d);
   return p ? *p : 0 * flop_per_second;
 }
 
 /// Ridge point: the intensity (FLOP/B) above which a matrix op in dtype d is compute-bound,
 /// peak(matrix, d) / bandwidth.
-constexpr intensity ridge_point(const hardware& hw, dtype d) {
-  return peak(hw, op_class::matrix, d) / hw.bandwidth;
-}
+inline intensity ridge_point(const part& hw, dtype d) { return peak(hw, op_class::matrix, d) / hw.bandwidth; }
 
 }  // namespace roofline

@@ -382,7 +382,9 @@ struct sweep_engine::impl {
     check_layout(m, hw, probe);
     auto c = std::make_unique<column_plan>();
     const layout& L = w.parallel;
-    c->folded = !(moe && L.dp > 1);  // the experts see every dp rank's tokens: not one pass batch
+    // the experts see every dp rank's tokens: not one pass batch; a kernel table's times are not
+    // linear in the batch as the folded terms are: estimate() per workload
+    c->folded = !(moe && L.dp > 1) && !hw.timing.kernels;
     for (int s = 0; s < L.pp && c->folded; ++s) {
       stage_plan st;
       const stage_span span = stage_of(m, s, L.pp);
