@@ -15,6 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "kernel_fit.hpp"
 #include "roofline/report/report.hpp"
 #include "samples.hpp"
 #include "serving_fit.hpp"
@@ -39,6 +40,10 @@ int commands::calibrate(int argc, char** argv) {
       "--engine-runs", runs_csv,
       "fit an engine stack to measured serving runs (serving/engine_runs.csv's columns) of --engine on "
       "--system instead: specs by hf_name from --root/model_specs, the part by name from --root/hw_profiles");
+  std::string kernels_csv;
+  app.add_option("--kernels", kernels_csv,
+                 "make a kernel stack from a measured kernel table (examples/measure/kernels.py) of the part "
+                 "--hw instead: the table, and the analytic model fitted to it for other shapes and parts");
   app.add_option("--engine", engine,
                  "with --engine-runs: the engine whose runs are fitted (trtllm, vllm, sglang)");
   app.add_option("--system", system,
@@ -74,6 +79,14 @@ int commands::calibrate(int argc, char** argv) {
     }
     return examples::calibrate_engine(runs_csv, engine, system, root, stack_path, out_path, stack_name, cross,
                                       options, f);
+  }
+  if (!kernels_csv.empty()) {
+    if (hw_path.empty()) {
+      std::fprintf(stderr, "error: --kernels needs --hw, the part the kernels were measured on\n");
+      return 2;
+    }
+    return examples::calibrate_kernels(kernels_csv, hw_path, stack_path, out_path, stack_name, describes,
+                                       options, f);
   }
   if (csv.empty() || hw_path.empty()) {
     std::fprintf(stderr, "error: give --measurements and --hw (or --engine-runs)\n");

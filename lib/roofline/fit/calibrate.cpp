@@ -353,6 +353,59 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
   return r;
 }
 
+namespace {
+
+// Residual log(analytic time / measured) of one measured kernel.
+struct kernel_residual {
+  const kernel_row* row;
+  hardware hw;
+  const std::vector<fit_parameter>* params;
+  bool operator()(double const* const* x, double* r) const {
+    hardware& h = const_cast<hardware&>(hw);
+    set_clamped(h, *params, x[0]);
+    r[0] = std::log(analytic_time(op_of(row->shape), h, h.timing, h.timing.overlap).total.value() /
+                    *row->measured_s);
+    return true;
+  }
+};
+
+}  // namespace
+
+fit_report fit_kernel_timing(const hardware& start, std::span<const kernel_row> rows,
+                             const fit_options& options) {
+  std::set<std::string> classes{"smooth_exponent"};
+  for (const kernel_row& r : rows)
+    if (r.set != "held_out" && r.measured_s) classes.insert(std::string(name(op_of(r.shape).cls)));
+  std::vector<fit_parameter> params;
+  for (const fit_parameter& p : fit_parameters(false, false)) {
+    const std::string n = p.name;
+    if (classes.count(n.substr(0, n.find('.')))) params.push_back(p);
+  }
+  hardware base = start;
+  base.timing.kernels = nullptr;
+  base.timing.overlap = overlap::smooth;
+  base.timing.gemm_tile_m = 128;  // the 128 x 128 output tiles of cuBLAS/CUTLASS bf16 GEMMs
+  base.timing.gemm_tile_n = 128;
+  base.timing.gemm_waves = options.gemm_waves;
+  std::vector<double> x;
+  for (const fit_parameter& p : params) {
+    const auto given = options.start.find(p.name);
+    x.push_back(given == options.start.end() ? p.start : std::clamp(given->second, p.lower, p.upper));
+  }
+  ceres::Problem problem;
+  for (const kernel_row& r : rows) {
+    if (r.set == "held_out" || !r.measured_s) continue;
+    auto* cost = new ceres::DynamicNumericDiffCostFunction<kernel_residual, ceres::CENTRAL>(
+        new kernel_residual{&r, base, &params});
+    cost->AddParameterBlock(int(x.size()));
+    cost->SetNumResiduals(1);
+    problem.AddResidualBlock(cost, new ceres::HuberLoss(options.huber_delta), x.data());
+  }
+  fit_report r{base};
+  if (problem.NumResidualBlocks() > 0) solve(problem, x, params, options, 1e-10, r);
+  return r;
+}
+
 std::vector<prediction> cross_validate(const hardware& start, std::span<const sample> samples,
                                        const fit_options& options,
                                        const std::function<void(int, int, const std::string&)>& progress) {

@@ -154,6 +154,32 @@ struct fit_report {
 fit_report fit_timing(const hardware& start, std::span<const sample> samples,
                       const fit_options& options = {});
 
+/// Fits the analytic model of `start` to measured kernels (the rows of set grid, or all without
+/// a set): per class of their ops (timing/kernels.hpp's op_of: matrix, attention,
+/// decode_attention, vector) its fractions of the peaks, overhead, and for attention its
+/// occupancy, per-item and per-step times, and the smooth exponent; minimises Huber(log(analytic
+/// / measured)) as fit_timing does (128 x 128 tiles, smooth overlap). The fitted analytic model
+/// times the kernels a table lacks and carries the table to other shapes and parts; the table
+/// itself is not used here.
+fit_report fit_kernel_timing(const hardware& start, std::span<const kernel_row> rows,
+                             const fit_options& options = {});
+
+/// The spread of each kind's held-out errors (rows of set held_out with a time): the 10th and
+/// 90th percentiles of measured / predicted, predicted by `hw` (with its kernel table).
+inline std::array<kernel_spread, all_kernel_kinds.size()> kernel_spreads(const hardware& hw,
+                                                                         std::span<const kernel_row> rows) {
+  std::array<std::vector<double>, all_kernel_kinds.size()> ratios;
+  for (const kernel_row& r : rows)
+    if (r.set == "held_out" && r.measured_s)
+      ratios[std::size_t(r.shape.kind)].push_back(*r.measured_s /
+                                                  predict_kernel(r.shape, hw, hw.timing.overlap).seconds);
+  std::array<kernel_spread, all_kernel_kinds.size()> out{};
+  for (std::size_t k = 0; k < out.size(); ++k)
+    if (!ratios[k].empty())
+      out[k] = {quantile(ratios[k], 0.1), quantile(ratios[k], 0.9), int(ratios[k].size())};
+  return out;
+}
+
 /// Leave-one-model-out: for each model, fits on the others and predicts it. Returns the
 /// held-out predictions in the order of `samples`. progress(i, n) is called before fold i.
 std::vector<prediction> cross_validate(const hardware& start, std::span<const sample> samples,

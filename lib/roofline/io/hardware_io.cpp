@@ -145,8 +145,10 @@ std::shared_ptr<const kernel_table> read_kernels(reader k) {
       if (auto e = sp.optional(std::string(name(kind)))) {
         reader r(k.file(), e, sp.dotted(std::string(name(kind))));
         kernel_spread& s = t->spread[std::size_t(kind)];
-        s.p10 = r.number("p10", 0, true, 1);
-        s.p90 = r.number("p90", 1, false, 1e3);
+        s.p10 = r.number("p10", 0, true, 1e3);
+        s.p90 = r.number("p90", 0, true, 1e3);
+        if (s.p90 < s.p10)
+          r.fail(r.key_node("p90"), fmt::format("'{}' must be at least p10 ({})", r.dotted("p90"), s.p10));
         s.points = r.positive_int("points");
         r.finish();
       }

@@ -99,6 +99,27 @@ seconds stage_time(const report& r, bool prefill, int stage, const phase_estimat
   return prefill ? s.prefill.time : s.decode.time;
 }
 
+// With a kernel table: how many ops it timed at measured shapes, and which it extrapolated
+// (outside its shapes, or from another part) or left to the analytic model.
+void kernel_note(std::string& out, const kernel_table& t, const hardware& hw,
+                 const std::vector<op_row>& ops) {
+  int table = 0;
+  std::string extrapolated, model;
+  for (const op_row& o : ops) {
+    if (o.op.cls == op_class::communication) continue;
+    std::string& list = o.time.by == timed_by::extrapolated ? extrapolated : model;
+    if (o.time.by == timed_by::table)
+      ++table;
+    else if (list.find(std::string(o.op.name)) == std::string::npos)
+      list += (list.empty() ? "" : ", ") + std::string(o.op.name);
+  }
+  fmt::format_to(std::back_inserter(out),
+                 "kernel table {} (measured on {}{}): {} ops inside its shapes (interpolated){}{}\n", t.file,
+                 t.measured_on.name, t.measured_on.name == hw.name ? "" : ", moved to this part", table,
+                 extrapolated.empty() ? "" : "; extrapolated outside them: " + extrapolated,
+                 model.empty() ? "" : "; by the analytic model (no table of their kind): " + model);
+}
+
 void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,
                  const std::vector<op_row>& ops, bool per_op) {
   const bool several = r.result.parallel.has_value();
@@ -149,6 +170,7 @@ void phase_table(std::string& out, const report& r, std::string_view title, cons
                                        duration(e.communication), name(r.hw.timing.collectives.overlap))
                          : "",
                  name(e.bound));
+  if (r.hw.timing.kernels) kernel_note(out, *r.hw.timing.kernels, r.hw, ops);
 }
 
 // The layout in words: "tp 8 x pp 2 x dp 1 = 16 GPUs; experts over ep 8, each split over moe_tp 1".
@@ -274,6 +296,7 @@ nlohmann::json phase_json(const model_spec& m, const phase_estimate& e, const st
                     {"memory_s", o.time.memory.value()},
                     {"time_s", o.time.total.value()},
                     {"bound", name(o.time.bound)},
+                    {"timed_by", name(o.time.by)},
                     {"rank", {{"stage", o.stage}}},
                     {"link", o.op.cls == op_class::communication ? nlohmann::json(name(o.time.link))
                                                                  : nlohmann::json()}});
