@@ -52,7 +52,7 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   const result help = run_roofline("--help");
   CHECK(help.status == 0);
   for (const char* c : {"estimate", "sweep", "serve", "best_deployment", "compare", "import_hf", "validate",
-                        "calibrate", "optimal_model", "pareto"})
+                        "calibrate", "optimal_model", "pareto", "kernel"})
     CHECK(help.out.find(std::string("  ") + c + " ") != std::string::npos);
   const result none = run_roofline("");
   CHECK(none.status == 2);
@@ -347,4 +347,32 @@ TEST_CASE("best_deployment --simulate: the targets bound the percentile asked; -
   CHECK(refused.status == 2);
   CHECK(refused.out.empty());
   CHECK(refused.err == "error: --percentile: the closed form gives means only; add --simulate\n");
+}
+
+TEST_CASE("roofline kernel times each row of a CSV; without a table by the analytic model") {
+  const std::string ops = write("ops.csv",
+                                "kind,format,m,n,k,batch,q_len,kv_len,heads,kv_heads,head_dim,experts,"
+                                "tokens_per_expert,bytes,measured_s\n"
+                                "gemm,bf16,4096,4096,4096,,,,,,,,,,2e-4\n"
+                                "copy,bf16,,,,,,,,,,,,1000000000,\n");
+  const result r = run_roofline("kernel --ops " + ops + " --format json");
+  REQUIRE(r.status == 0);
+  const auto j = nlohmann::json::parse(r.out);
+  REQUIRE(j["kernels"].size() == 2);
+  // the datasheet stack: 2 x 4096^3 FLOPs at 0.80 of 989.4 TFLOP/s, compute-bound (its 100.7 MB at
+  // 0.885 of 3.35 TB/s take 34 us)
+  CHECK(j["kernels"][0]["predicted_s"].get<double>() ==
+        doctest::Approx(2.0 * 4096 * 4096 * 4096 / (0.80 * 989.4e12)).epsilon(1e-9));
+  CHECK(j["kernels"][0]["timed_by"] == "model");
+  CHECK(j["kernels"][0]["interval"].is_null());
+  // a copy of 1 GB (read plus written) at 0.885 of 3.35 TB/s
+  CHECK(j["kernels"][1]["predicted_s"].get<double>() ==
+        doctest::Approx(1e9 / (0.885 * 3.35e12)).epsilon(1e-9));
+  // the error of the measured row: 173.6 us predicted against 200 us
+  CHECK(j["errors"][0]["median_ape"].get<double>() ==
+        doctest::Approx(100 * (1 - 2.0 * 4096 * 4096 * 4096 / (0.80 * 989.4e12) / 2e-4)).epsilon(1e-9));
+  const result bad = run_roofline("kernel --ops " + write("bad_ops.csv", "kind,format,m\ngemm,bf16,1\n"));
+  CHECK(bad.status == 1);
+  CHECK(bad.out.empty());
+  CHECK(bad.err.find("bad_ops.csv:2:1: gemm kernels need the column 'n'\n") != std::string::npos);
 }

@@ -25,6 +25,7 @@ stacks=$(seed stacks "$src"/stacks/*.yaml "$src"/test/bad_inputs/stack_*.yaml)
 measurements=$(seed measurements "$src"/measurements/*.csv)
 engine_runs=$(seed engine_runs "$src"/measurements/serving/*.csv)
 fits=$(seed fits "$src"/scaling/*.yaml)
+kernels=$(seed kernels "$src"/test/data/kernels/*.csv)
 report=$(seed report "$src"/model_specs/*.yaml "$src"/model_specs/paper/*.yaml "$src"/test/data/hf_configs/*.json)
 # command lines: the first byte picks serve (0), best_deployment (1) or sweep (2), then arguments a line
 commands=$work/commands
@@ -36,7 +37,7 @@ printf '0\n--request-rate\n5\n--arrivals\ngamma:2\n--osl-dist\nlognormal:40:30\n
 printf '1\n--model\n%s/model_specs/llama3_8b.yaml\n--gpus\n2\n--max-concurrency\n4' "$src" >"$commands/best"
 printf '2\n--batch\n1,2\n--prefill\n64,128\n--generate\n8\n--tp\n1,2' >"$commands/sweep"
 mkdir -p "$build/fuzz-artifacts"  # inputs that failed, kept for a look
-for target in model:$models hardware:$hardware stack:$stacks measurements:$measurements engine_runs:$engine_runs fits:$fits report:$report commands:$commands; do
+for target in model:$models hardware:$hardware stack:$stacks measurements:$measurements engine_runs:$engine_runs fits:$fits report:$report kernels:$kernels commands:$commands; do
   name=${target%%:*}
   corpus=${target#*:}
   log=$work/$name.log
