@@ -264,3 +264,22 @@ TEST_CASE("a stack names its kernel table and part; both round-trip through its 
                            .c_str(),
                        input_error);
 }
+
+TEST_CASE("a pass's p10-p90 interval moves the table's ops by their kind's spread, the others not") {
+  const model_spec m = load_model(test::source_dir + "/model_specs/llama3.1_8b.yaml");
+  hardware hw = with_table("h100_sxm.yaml", gemm_csv());
+  auto t = std::make_shared<kernel_table>(*hw.timing.kernels);
+  t->spread[std::size_t(kernel_kind::gemm)] = {0.9, 1.2, 40};
+  hw.timing.kernels = t;
+  const pass p{phase::prefill, 2, 1024, 0, 1};
+  double table_time = 0;  // the GEMMs, all timed from the table (inside it or extrapolated)
+  for_each_op(m, p, [&](const op& o) {
+    const op_time ot = time_op(o, hw, overlap::perfect);
+    if (ot.by != timed_by::model) table_time += ot.total.value() * o.layers.count;
+    CHECK((ot.by != timed_by::model) == (o.cls == op_class::matrix));
+  });
+  const phase_estimate e = estimate_pass(m, hw, p, overlap::perfect);
+  REQUIRE(table_time > 0);
+  CHECK(e.time_p10.value() == doctest::Approx(e.time.value() - 0.1 * table_time).epsilon(1e-12));
+  CHECK(e.time_p90.value() == doctest::Approx(e.time.value() + 0.2 * table_time).epsilon(1e-12));
+}

@@ -24,11 +24,17 @@ struct phase_estimate {
   seconds memory_bound_time{};   ///< part of `time` spent in memory-bound ops
   seconds overhead{};            ///< per-op and per-forward overheads in `time`
   seconds communication{};       ///< collectives between GPUs: the part of `time` not hidden behind the rest
+  /// `time` with each op a kernel table timed at the 10th and 90th percentiles of its kind's
+  /// held-out spread (op_time::p10, p90), the other ops and the overheads at their point: the
+  /// p10-p90 interval of the pass (the spreads of the kinds taken as moving together).
+  seconds time_p10{}, time_p90{};
   enum bound bound = bound::memory;  ///< the largest of the four parts above
 
   /// The times above, for the sums and multiples below (`bound` is not summed: classify() sets it).
-  static constexpr std::array<seconds phase_estimate::*, 7> times() {
+  static constexpr std::array<seconds phase_estimate::*, 9> times() {
     return {&phase_estimate::time,
+            &phase_estimate::time_p10,
+            &phase_estimate::time_p90,
             &phase_estimate::time_perfect,
             &phase_estimate::time_none,
             &phase_estimate::compute_bound_time,
@@ -221,6 +227,8 @@ inline phase_estimate time_ops(const hardware& hw, overlap policy, bool batched,
     e.work += o.work * n;
     e.moved += o.moved * n;
     e.time += t.total * n;
+    e.time_p10 += t.total * (t.p10 * n);
+    e.time_p90 += t.total * (t.p90 * n);
     e.time_perfect += (max(max(t.compute, t.memory), t.steps) + extra) * n;
     e.time_none += (t.compute + t.memory + t.steps + extra) * n;
     (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) += (t.total - extra) * n;
@@ -229,12 +237,16 @@ inline phase_estimate time_ops(const hardware& hw, overlap policy, bool batched,
   const seconds fwd =
       hw.timing.overhead_per_forward + (batched ? hw.timing.overhead_per_batched_forward : 0 * second);
   e.time += fwd;
+  e.time_p10 += fwd;
+  e.time_p90 += fwd;
   e.time_perfect += fwd;
   e.time_none += fwd;
   e.overhead += fwd;
   if (comm.value() > 0) {
     const seconds rest = e.time;
     e.time = combine(rest, comm, hw.timing.collectives.overlap, hw.timing.smooth_exponent);
+    e.time_p10 = combine(e.time_p10, comm, hw.timing.collectives.overlap, hw.timing.smooth_exponent);
+    e.time_p90 = combine(e.time_p90, comm, hw.timing.collectives.overlap, hw.timing.smooth_exponent);
     e.time_perfect = max(e.time_perfect, comm);
     e.time_none += comm;
     e.communication = e.time - rest;

@@ -99,6 +99,14 @@ seconds stage_time(const report& r, bool prefill, int stage, const phase_estimat
   return prefill ? s.prefill.time : s.decode.time;
 }
 
+// Whether the stack states an interval: a kernel table with the held-out spread of some kind.
+bool has_interval(const hardware& hw) {
+  if (!hw.timing.kernels) return false;
+  for (kernel_kind k : all_kernel_kinds)
+    if (hw.timing.kernels->spread_of(k).points > 0) return true;
+  return false;
+}
+
 // With a kernel table: how many ops it timed at measured shapes, and which it extrapolated
 // (outside its shapes, or from another part) or left to the analytic model.
 void kernel_note(std::string& out, const kernel_table& t, const hardware& hw,
@@ -221,9 +229,12 @@ std::string estimate_table(const report& r, bool per_op) {
                           p.group_batch),
         e.decode, r.decode_ops, per_op);
   }
+  const bool interval = has_interval(r.hw);
   const auto line = [&](std::string_view what, const phase_estimate& p) {
-    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   perfect overlap {}, no overlap {}; {}-bound\n",
-                   what, duration(p.time), duration(p.time_perfect), duration(p.time_none), name(p.bound));
+    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {}perfect overlap {}, no overlap {}; {}-bound\n", what,
+                   duration(p.time),
+                   interval ? fmt::format("p10-p90 {} - {}; ", duration(p.time_p10), duration(p.time_p90)) : "",
+                   duration(p.time_perfect), duration(p.time_none), name(p.bound));
   };
   out += "\nsummary\n";
   line("time to first token", e.prefill);
@@ -389,6 +400,11 @@ nlohmann::json estimate_json(const report& r) {
       {"decode", phase_json(r.model, e.decode, r.decode_ops)},
       {"ttft_s", e.ttft.value()},
       {"step_time_s", e.step_time.value()},
+      {"interval", has_interval(r.hw) ? nlohmann::json{{"ttft_p10_s", e.prefill.time_p10.value()},
+                                                       {"ttft_p90_s", e.prefill.time_p90.value()},
+                                                       {"step_p10_s", e.decode.time_p10.value()},
+                                                       {"step_p90_s", e.decode.time_p90.value()}}
+                                      : nlohmann::json(nullptr)},
       {"throughput_tokens_per_s", e.throughput_tokens_per_s},
       {"end_to_end_tokens_per_s", e.end_to_end_tokens_per_s},
       {"ridge_point_flop_per_byte", e.ridge_point.value()},

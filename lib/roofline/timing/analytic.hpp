@@ -46,6 +46,9 @@ struct op_time {
   seconds steps;     ///< t_s = waves x item steps x per-step latency (the items' serial loops)
   link_kind link = link_kind::none;    ///< communication ops: the link they run on
   enum timed_by by = timed_by::model;  ///< the analytic model, or a kernel table (timing/kernels.hpp)
+  /// The 10th and 90th percentiles of measured / predicted of the op's kernel kind (a kernel
+  /// table's held-out spread); 1, 1: none stated (the analytic model's ops).
+  double p10 = 1, p90 = 1;
 };
 
 /// Fraction of the tensor units a GEMM keeps busy: its m x n outputs are cut into tiles of

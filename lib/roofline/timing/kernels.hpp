@@ -258,6 +258,7 @@ inline std::optional<op_time> time_kernel(const kernel_shape& s, const hardware&
   const double k = here.total.value() > 0 ? time / here.total.value() : 0;
   op_time r{here.compute * k, here.memory * k, time * second, here.bound, 0 * second, here.steps * k};
   r.by = inside ? timed_by::table : timed_by::extrapolated;
+  if (const kernel_spread& sp = t.spread_of(s.kind); sp.points > 0) r.p10 = sp.p10, r.p90 = sp.p90;
   return r;
 }
 
