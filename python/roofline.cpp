@@ -160,7 +160,14 @@ PYBIND11_MODULE(roofline, mod) {
                              [](const phase_estimate& e) { return e.communication.value(); })
       .def_property_readonly(
           "bound", [](const phase_estimate& e) { return std::string(name(e.bound)); },
-          "compute, memory, overhead or communication: the largest part of the time");
+          "compute, memory, overhead or communication: the largest part of the time")
+      .def_property_readonly(
+          "time_p10_s", [](const phase_estimate& e) { return e.time_p10.value(); },
+          "time with a kernel table's ops at the 10th percentile of their kind's held-out spread "
+          "(time_s where the stack states none)")
+      .def_property_readonly(
+          "time_p90_s", [](const phase_estimate& e) { return e.time_p90.value(); },
+          "the same at the 90th percentile");
 
   py::class_<memory_view>(mod, "Memory", "What the GPU that holds the most holds, in bytes.")
       .def_property_readonly("weights_bytes", [](const memory_view& v) { return v.f.weights.value(); })

@@ -43,6 +43,11 @@ class Phase:
     communication_s: float
     bound: str
     """compute, memory, overhead or communication: the largest part of the time"""
+    time_p10_s: float
+    """time with a kernel table's ops at the 10th percentile of their kind's held-out spread
+    (time_s where the stack states none)"""
+    time_p90_s: float
+    """the same at the 90th percentile"""
 
 class Memory:
     """What the GPU that holds the most holds, in bytes."""

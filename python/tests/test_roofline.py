@@ -219,3 +219,19 @@ def test_no_leak_over_a_hundred_thousand_calls():
         assert r.step_time_s > 0
     grown = resident_bytes() - before
     assert grown < 1 << 20, f"resident memory grew by {grown} bytes over 100,000 estimates"
+
+
+def test_a_kernel_stack_gives_the_p10_p90_interval_the_estimate_program_prints(tmp_path):
+    # the datasheet stack with the test's small GEMM table and a stated spread
+    text = open(stack("datasheet")).read() + (
+        "  kernels:\n    table: " + os.path.join(ROOT, "test", "data", "kernels", "small.csv") +
+        "\n    measured_on: " + H100 + "\n    spread:\n      gemm: {p10: 0.9, p90: 1.2, points: 5}\n")
+    path = tmp_path / "kernels.yaml"
+    path.write_text(text)
+    want = program("estimate", "--model", spec("llama3.1_8b"), "--hw", H100, "--stack", str(path), "--batch", "4",
+                   "--prefill", "512", "--generate", "16", "--format", "json")
+    r = rl.estimate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, str(path)), batch=4, prefill=512,
+                    generate=16)
+    assert r.prefill.time_p10_s == want["interval"]["ttft_p10_s"]
+    assert r.decode.time_p90_s == want["interval"]["step_p90_s"]
+    assert r.prefill.time_p10_s < r.ttft_s < r.prefill.time_p90_s
