@@ -42,6 +42,34 @@ inline std::vector<prediction> predict(const hardware& hw, std::span<const sampl
   return out;
 }
 
+/// Per architecture family and phase (as error_cells), the share of measured times inside the
+/// p10-p90 interval of their estimate (phase_estimate::time_p10, time_p90: a kernel stack's
+/// spread), and the points counted.
+struct coverage_cell {
+  std::string architecture, phase;
+  double share = 0;
+  int n = 0;
+};
+inline std::vector<coverage_cell> interval_coverage(const hardware& hw, std::span<const sample> samples) {
+  std::map<std::pair<architecture, int>, std::pair<int, int>> in;  // inside, measured
+  for (const sample& s : samples) {
+    const estimate_result r = estimate(*s.model, hw, s.work);
+    const auto add = [&](int ph, double measured, const phase_estimate& e) {
+      if (std::isnan(measured)) return;
+      auto& [inside, n] = in[{family(*s.model), ph}];
+      inside += measured >= e.time_p10.value() && measured <= e.time_p90.value();
+      ++n;
+    };
+    add(0, s.ttft_s, r.prefill);
+    add(1, s.step_s, r.decode);
+  }
+  std::vector<coverage_cell> out;
+  for (const auto& [key, v] : in)
+    out.push_back(
+        {std::string(name(key.first)), key.second ? "step" : "ttft", double(v.first) / v.second, v.second});
+  return out;
+}
+
 /// The q-quantile (q in [0, 1]) of values, interpolating linearly between order statistics:
 /// sorted x at position q (n - 1) (numpy's default).
 inline double quantile(std::vector<double> v, double q) {
