@@ -107,6 +107,15 @@ bool has_interval(const hardware& hw) {
   return false;
 }
 
+// A pass's line of the summary: its time, the interval where the stack states one, its bounds.
+void summary_line(std::string& out, const hardware& hw, std::string_view what, const phase_estimate& p) {
+  fmt::format_to(
+      std::back_inserter(out), "{:<22}{:>12}   {}perfect overlap {}, no overlap {}; {}-bound\n", what,
+      duration(p.time),
+      has_interval(hw) ? fmt::format("p10-p90 {} - {}; ", duration(p.time_p10), duration(p.time_p90)) : "",
+      duration(p.time_perfect), duration(p.time_none), name(p.bound));
+}
+
 // With a kernel table: how many ops it timed at measured shapes, and which it extrapolated
 // (outside its shapes, or from another part) or left to the analytic model.
 void kernel_note(std::string& out, const kernel_table& t, const hardware& hw,
@@ -229,13 +238,7 @@ std::string estimate_table(const report& r, bool per_op) {
                           p.group_batch),
         e.decode, r.decode_ops, per_op);
   }
-  const bool interval = has_interval(r.hw);
-  const auto line = [&](std::string_view what, const phase_estimate& p) {
-    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {}perfect overlap {}, no overlap {}; {}-bound\n", what,
-                   duration(p.time),
-                   interval ? fmt::format("p10-p90 {} - {}; ", duration(p.time_p10), duration(p.time_p90)) : "",
-                   duration(p.time_perfect), duration(p.time_none), name(p.bound));
-  };
+  const auto line = [&](std::string_view what, const phase_estimate& p) { summary_line(out, r.hw, what, p); };
   out += "\nsummary\n";
   line("time to first token", e.prefill);
   line("decode step", e.decode);
