@@ -140,6 +140,7 @@ TEST_CASE("every shipped spec, part and stack loads") {
   }
   int stacks = 0;
   for (const auto& e : fs::directory_iterator(test::source_dir + "/stacks")) {
+    if (e.path().extension() != ".yaml") continue;  // stacks/kernels/: the tables stacks name
     CAPTURE(e.path().string());
     const stack s = load_stack(e.path().string());
     CHECK(s.name == (e.path().stem() == "example" ? "example" : e.path().stem().string()));

@@ -248,7 +248,7 @@ def held_out(rng, count):
     for i in range(count // 10):
         rows = loguniform(rng, 3, 60000)
         yield dict(kind="norm", format="bf16", bytes=4 * rows * 4096)
-        e = loguniform(rng, 1100, 250000000)
+        e = loguniform(rng, 1100, 250000000, 64)  # whole 128-byte lines, as a model's tensors are
         yield dict(kind="copy", format="bf16", bytes=4 * e)
 
 

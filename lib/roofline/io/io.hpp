@@ -81,9 +81,10 @@ std::vector<kernel_row> parse_kernel_rows(std::string_view csv, const std::strin
 
 /// The grids of a kernel table from the rows of set grid (or all rows without a set column):
 /// one per kind, format and key (spec/kernels.hpp), every combination of its axes' values
-/// measured (rows on one point combined by their geometric mean), times growing along every axis
-/// (falls of up to 10 % are measurement noise, raised to the time before them). Throws
-/// input_error for a missing shape, a row without a time, a larger fall.
+/// measured (rows on one point combined by their geometric mean), no time falling by more than
+/// 25 % from the point before it along an axis (smaller falls, a library's choice of kernel by
+/// shape, are kept as measured). Throws input_error for a missing shape, a row without a time, a
+/// larger fall.
 std::vector<kernel_grid> kernel_grids(const std::vector<kernel_row>& rows, const std::string& path);
 
 /// A length distribution as a command line writes it: fixed (every request `fixed` tokens),
