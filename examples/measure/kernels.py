@@ -153,12 +153,12 @@ def norm(rows, width):
 
 
 def copy(elements):
-    def calls(copies):
+    def calls(copies):  # sources and destinations both rotate: a copy writes memory no call just wrote
         src = [randn(elements) for _ in range(copies)]
-        dst = torch.empty(elements, device=DEV, dtype=torch.bfloat16)
-        return lambda i: dst.copy_(src[i])
+        dst = [torch.empty(elements, device=DEV, dtype=torch.bfloat16) for _ in range(copies)]
+        return lambda i: dst[i].copy_(src[i])
 
-    return time_calls(calls, elements * 2, elements * 2)
+    return time_calls(calls, elements * 4, elements * 2)
 
 
 # ---------------------------------------------------------------- shapes
