@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "helpers.hpp"
+#include "roofline/fit/calibrate.hpp"
 
 namespace {
 
@@ -375,4 +376,30 @@ TEST_CASE("roofline kernel times each row of a CSV; without a table by the analy
   CHECK(bad.status == 1);
   CHECK(bad.out.empty());
   CHECK(bad.err.find("bad_ops.csv:2:1: gemm kernels need the column 'n'\n") != std::string::npos);
+}
+
+TEST_CASE("calibrate --kernels writes a stack that names its table and part relative to itself") {
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_kstack")).string();
+  std::filesystem::create_directories(dir);
+  const std::string out = dir + "/k.yaml", table = test::source_dir + "/test/data/kernels/small.csv";
+  const result r = run_roofline("calibrate --hw " + h100 + " --kernels " + table + " --out " + out);
+  REQUIRE(r.status == 0);
+  const roofline::stack s = roofline::load_stack(out);
+  REQUIRE(s.timing.kernels);
+  CHECK(s.timing.kernels->grids.size() == 3);  // gemm, attention_decode, copy
+  CHECK(s.timing.kernels->measured_on.name == "NVIDIA H100 SXM5 80GB");
+  CHECK(std::filesystem::path(s.timing.kernels->file).is_relative());
+  // the spread of the 5 held-out GEMMs: their measured / predicted at the 10th and 90th percentiles
+  const roofline::hardware hw = roofline::drive(roofline::load_part(h100), s);
+  std::vector<double> ratios;
+  for (const roofline::kernel_row& k : roofline::load_kernel_rows(table))
+    if (k.set == "held_out")
+      ratios.push_back(*k.measured_s / roofline::predict_kernel(k.shape, hw, hw.timing.overlap).seconds);
+  REQUIRE(ratios.size() == 5);
+  const roofline::kernel_spread& g = s.timing.kernels->spread_of(roofline::kernel_kind::gemm);
+  CHECK(g.points == 5);
+  CHECK(g.p10 == doctest::Approx(roofline::quantile(ratios, 0.1)).epsilon(1e-5));
+  CHECK(g.p90 == doctest::Approx(roofline::quantile(ratios, 0.9)).epsilon(1e-5));
+  std::filesystem::remove_all(dir);
 }

@@ -97,6 +97,16 @@ struct serving_residuals {
   }
 };
 
+// The parameters' starting values: options.start's (clamped to their bounds), else their own.
+std::vector<double> start_values(const std::vector<fit_parameter>& params, const fit_options& options) {
+  std::vector<double> x;
+  for (const fit_parameter& p : params) {
+    const auto given = options.start.find(p.name);
+    x.push_back(given == options.start.end() ? p.start : std::clamp(given->second, p.lower, p.upper));
+  }
+  return x;
+}
+
 // Bounds every parameter of x, solves with Levenberg-Marquardt (dense QR) and writes the
 // result into `r` (its timing, costs, iterations, convergence).
 void solve(ceres::Problem& problem, std::vector<double>& x, const std::vector<fit_parameter>& params,
@@ -206,11 +216,7 @@ fit_report fit_serving_from(const hardware& start, std::span<const serving_sampl
   const std::vector<fit_parameter> params = serving_fit_parameters(options.simulated);
   hardware base = start;
   base.timing.serving.stated = true;
-  std::vector<double> x;
-  for (const fit_parameter& p : params) {
-    const auto given = options.start.find(p.name);
-    x.push_back(given == options.start.end() ? p.start : std::clamp(given->second, p.lower, p.upper));
-  }
+  std::vector<double> x = start_values(params, options);
   ceres::Problem problem;
   std::vector<serving_residuals*> kept;
   for (const serving_sample& s : samples) {
@@ -330,11 +336,7 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
   base.timing.gemm_tile_n = 128;
   base.timing.gemm_waves = options.gemm_waves;
   for (const sample& s : samples) check_supported(*s.model, base, s.work);
-  std::vector<double> x;
-  for (const fit_parameter& p : params) {
-    const auto given = options.start.find(p.name);
-    x.push_back(given == options.start.end() ? p.start : std::clamp(given->second, p.lower, p.upper));
-  }
+  std::vector<double> x = start_values(params, options);
 
   ceres::Problem problem;
   for (const sample& s : samples) {
@@ -387,11 +389,7 @@ fit_report fit_kernel_timing(const hardware& start, std::span<const kernel_row> 
   base.timing.gemm_tile_m = 128;  // the 128 x 128 output tiles of cuBLAS/CUTLASS bf16 GEMMs
   base.timing.gemm_tile_n = 128;
   base.timing.gemm_waves = options.gemm_waves;
-  std::vector<double> x;
-  for (const fit_parameter& p : params) {
-    const auto given = options.start.find(p.name);
-    x.push_back(given == options.start.end() ? p.start : std::clamp(given->second, p.lower, p.upper));
-  }
+  std::vector<double> x = start_values(params, options);
   ceres::Problem problem;
   for (const kernel_row& r : rows) {
     if (r.set == "held_out" || !r.measured_s) continue;
