@@ -281,3 +281,26 @@ TEST_CASE("a pass's p10-p90 interval moves the table's ops by their kind's sprea
   CHECK(e.time_p10.value() == doctest::Approx(e.time.value() - 0.1 * table_time).epsilon(1e-12));
   CHECK(e.time_p90.value() == doctest::Approx(e.time.value() + 0.2 * table_time).epsilon(1e-12));
 }
+
+TEST_CASE("at_spread times a whole run at an end of the interval: each kind's time times its p10 or p90") {
+  hardware hw = with_table("h100_sxm.yaml", gemm_csv());
+  CHECK_FALSE(at_spread(hw, false));  // no spread stated: no interval
+  auto t = std::make_shared<kernel_table>(*hw.timing.kernels);
+  t->spread[std::size_t(kernel_kind::gemm)] = {0.9, 1.2, 40};
+  hw.timing.kernels = t;
+  const auto lo = at_spread(hw, false), hi = at_spread(hw, true);
+  REQUIRE(lo);
+  REQUIRE(hi);
+  const kernel_shape s = gemm(64, 2048, 2048);
+  const double base = time_kernel(s, hw, overlap::perfect)->total.value();
+  CHECK(time_kernel(s, *lo, overlap::perfect)->total.value() == doctest::Approx(0.9 * base).epsilon(1e-12));
+  CHECK(time_kernel(s, *hi, overlap::perfect)->total.value() == doctest::Approx(1.2 * base).epsilon(1e-12));
+  // a pass at the ends equals the pass's own p10 and p90 (the same assumption: the kinds move together)
+  const model_spec m = load_model(test::source_dir + "/model_specs/llama3.1_8b.yaml");
+  const pass p{phase::decode, 8, 1, 1000, 16};
+  const phase_estimate e = estimate_pass(m, hw, p, overlap::perfect);
+  CHECK(estimate_pass(m, *lo, p, overlap::perfect).time.value() ==
+        doctest::Approx(e.time_p10.value()).epsilon(1e-12));
+  CHECK(estimate_pass(m, *hi, p, overlap::perfect).time.value() ==
+        doctest::Approx(e.time_p90.value()).epsilon(1e-12));
+}

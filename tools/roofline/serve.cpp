@@ -189,7 +189,13 @@ int commands::serve(int argc, char** argv) {
                                              .timeline = timeline.wanted() || plot.wanted(),
                                              .targets = {sim.ttft_ms / 1e3, sim.tpot_ms / 1e3}};
       const auto r = roofline::simulate(model, hw, s, load, opt);
-      const roofline::simulation_view v{model, hw, s, load, r};
+      // the interval: the same run with the kernel table at the p10 and p90 of its spread
+      std::optional<roofline::simulation_result> lo, hi;
+      roofline::simulation_options quiet = opt;
+      quiet.timeline = false;
+      if (const auto h = roofline::at_spread(hw, false)) lo = roofline::simulate(model, *h, s, load, quiet);
+      if (const auto h = roofline::at_spread(hw, true)) hi = roofline::simulate(model, *h, s, load, quiet);
+      const roofline::simulation_view v{model, hw, s, load, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
       if (timeline.wanted()) timeline.write(roofline::render(v, roofline::report_format::csv));
       if (plot.wanted())
         roofline::plot_timeline(
@@ -202,8 +208,11 @@ int commands::serve(int argc, char** argv) {
       return 0;
     }
     const auto r = roofline::serve(model, hw, s, policy);
+    std::optional<roofline::serving_result> lo, hi;  // the interval, as the simulated run's
+    if (const auto h = roofline::at_spread(hw, false)) lo = roofline::serve(model, *h, s, policy);
+    if (const auto h = roofline::at_spread(hw, true)) hi = roofline::serve(model, *h, s, policy);
     std::cout << roofline::render(
-        roofline::serving_view{model, hw, s, r},
+        roofline::serving_view{model, hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr},
         format == "json" ? roofline::report_format::json : roofline::report_format::table);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

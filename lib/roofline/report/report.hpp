@@ -92,6 +92,10 @@ struct serving_view {
   const hardware& hw;
   const serving_workload& w;
   const serving_result& r;
+  /// The same run with the stack's kernel table at the p10 and p90 of its spread (at_spread()):
+  /// the interval; null: none.
+  const serving_result* p10 = nullptr;
+  const serving_result* p90 = nullptr;
   nlohmann::json json() const;
   std::string table() const;
   /// A serving note in words.
@@ -113,6 +117,8 @@ struct simulation_view {
   const serving_workload& w;
   const simulation_load& load;
   const simulation_result& r;
+  const simulation_result* p10 = nullptr;  ///< as serving_view's: the run at the table's p10, p90
+  const simulation_result* p90 = nullptr;
   nlohmann::json json() const;
   std::string table() const;
   std::string csv() const;

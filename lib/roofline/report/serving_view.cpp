@@ -147,6 +147,11 @@ nlohmann::json serving_view::json() const {
   } else {
     j["agg"] = pool(w.agg);
   }
+  j["interval"] = p10 && p90 && r.fits && p10->fits && p90->fits
+                      ? nlohmann::json{{"ttft_ms", {ms(p10->ttft), ms(p90->ttft)}},
+                                       {"tpot_ms", {ms(p10->tpot), ms(p90->tpot)}},
+                                       {"tokens_per_s", {p90->tokens_per_s, p10->tokens_per_s}}}
+                      : nlohmann::json(nullptr);
   if (!r.fits)  // nothing is served: no times, no rates (null, not 0)
     for (const char* key : {"ttft_ms", "tpot_ms", "e2e_ms", "wait_ms", "transfer_ms", "tokens_per_s_user",
                             "tokens_per_s_gpu", "tokens_per_s", "iterations", "prefill_iterations"})
@@ -175,6 +180,12 @@ std::string serving_view::table() const {
   fmt::format_to(std::back_inserter(out), "TPOT          {:.2f} ms   ({:.1f} tokens/s per user)\n",
                  ms(r.tpot), r.tokens_per_s_user);
   fmt::format_to(std::back_inserter(out), "end to end    {:.0f} ms\n", ms(r.e2e));
+  if (p10 && p90 && p10->fits && p90->fits)
+    fmt::format_to(
+        std::back_inserter(out),
+        "interval      p10-p90 (the kernel table's spread): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - "
+        "{:.2f} ms, {:.0f} - {:.0f} tokens/s\n",
+        ms(p10->ttft), ms(p90->ttft), ms(p10->tpot), ms(p90->tpot), p90->tokens_per_s, p10->tokens_per_s);
   fmt::format_to(std::back_inserter(out), "throughput    {:.0f} tokens/s, {:.1f} per GPU\n", r.tokens_per_s,
                  r.tokens_per_s_gpu);
   const serving_memory& mm = r.memory;

@@ -42,42 +42,47 @@ nlohmann::json simulation_view::json() const {
   const serving_result empty{};
   for (const serving_note& n : r.notes) notes.push_back(serving_view{m, hw, w, empty}.note_text(n));
   const serving_memory& mm = r.memory;
-  return {{"model", m.name},
-          {"hardware", hw.name},
-          {"stack", hw.stack},
-          {"stack_note", hw.stack_note},
-          {"policy", std::string(name(hw.timing.serving.policy))},
-          {"mode", w.disaggregated ? "disagg" : "agg"},
-          {"gpus", r.gpus},
-          {"load",
-           {{"isl", dist_text(load.isl)},
-            {"osl", dist_text(load.osl)},
-            {"arrivals", arrivals_text(load.arrivals)},
-            {"requests", r.requests},
-            {"warmup", load.warmup},
-            {"seed", load.seed}}},
-          {"ttft_ms", stats_json(r.ttft)},
-          {"tpot_ms", stats_json(r.tpot)},
-          {"itl_ms", stats_json(r.itl)},
-          {"e2e_ms", stats_json(r.e2e)},
-          {"requests_per_s", r.requests_per_s},
-          {"tokens_per_s", r.tokens_per_s},
-          {"input_tokens_per_s", r.input_tokens_per_s},
-          {"tokens_per_s_gpu", r.tokens_per_s_gpu},
-          {"tokens_per_s_user", r.tokens_per_s_user},
-          {"goodput_requests_per_s", r.goodput},
-          {"duration_s", r.duration},
-          {"mean_in_system", r.mean_in_system},
-          {"mean_running", r.mean_running},
-          {"mean_waiting", r.mean_waiting},
-          {"max_waiting", r.max_waiting},
-          {"mean_kv_use", r.mean_kv_use},
-          {"max_kv_use", r.max_kv_use},
-          {"preemptions", r.preemptions},
-          {"iterations", r.iterations},
-          {"busy_s", {{"prefill", r.busy_prefill}, {"decode", r.busy_decode}, {"mixed", r.busy_mixed}}},
-          {"memory", {{"weights_gb", mm.gpu.weights.value() / 1e9}, {"kv_pool_gb", mm.pool.value() / 1e9}}},
-          {"notes", notes}};
+  return {
+      {"model", m.name},
+      {"hardware", hw.name},
+      {"stack", hw.stack},
+      {"stack_note", hw.stack_note},
+      {"policy", std::string(name(hw.timing.serving.policy))},
+      {"mode", w.disaggregated ? "disagg" : "agg"},
+      {"gpus", r.gpus},
+      {"load",
+       {{"isl", dist_text(load.isl)},
+        {"osl", dist_text(load.osl)},
+        {"arrivals", arrivals_text(load.arrivals)},
+        {"requests", r.requests},
+        {"warmup", load.warmup},
+        {"seed", load.seed}}},
+      {"ttft_ms", stats_json(r.ttft)},
+      {"tpot_ms", stats_json(r.tpot)},
+      {"itl_ms", stats_json(r.itl)},
+      {"e2e_ms", stats_json(r.e2e)},
+      {"requests_per_s", r.requests_per_s},
+      {"tokens_per_s", r.tokens_per_s},
+      {"input_tokens_per_s", r.input_tokens_per_s},
+      {"tokens_per_s_gpu", r.tokens_per_s_gpu},
+      {"tokens_per_s_user", r.tokens_per_s_user},
+      {"goodput_requests_per_s", r.goodput},
+      {"duration_s", r.duration},
+      {"mean_in_system", r.mean_in_system},
+      {"mean_running", r.mean_running},
+      {"mean_waiting", r.mean_waiting},
+      {"max_waiting", r.max_waiting},
+      {"mean_kv_use", r.mean_kv_use},
+      {"max_kv_use", r.max_kv_use},
+      {"preemptions", r.preemptions},
+      {"iterations", r.iterations},
+      {"busy_s", {{"prefill", r.busy_prefill}, {"decode", r.busy_decode}, {"mixed", r.busy_mixed}}},
+      {"memory", {{"weights_gb", mm.gpu.weights.value() / 1e9}, {"kv_pool_gb", mm.pool.value() / 1e9}}},
+      {"notes", notes},
+      {"interval", p10 && p90 ? nlohmann::json{{"ttft_mean_ms", {p10->ttft.mean * 1e3, p90->ttft.mean * 1e3}},
+                                               {"tpot_mean_ms", {p10->tpot.mean * 1e3, p90->tpot.mean * 1e3}},
+                                               {"tokens_per_s", {p90->tokens_per_s, p10->tokens_per_s}}}
+                              : nlohmann::json(nullptr)}};
 }
 
 std::string simulation_view::table() const {
@@ -98,6 +103,11 @@ std::string simulation_view::table() const {
        {std::pair{"TTFT", &r.ttft}, {"TPOT", &r.tpot}, {"ITL", &r.itl}, {"end to end", &r.e2e}})
     add("{:<13} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}\n", what, s->mean * 1e3, s->p50 * 1e3, s->p90 * 1e3,
         s->p99 * 1e3);
+  if (p10 && p90)
+    add("interval      p10-p90 (the kernel table's spread): mean TTFT {:.2f} - {:.2f} ms, mean TPOT {:.2f} - "
+        "{:.2f} ms, {:.0f} - {:.0f} tokens/s\n",
+        p10->ttft.mean * 1e3, p90->ttft.mean * 1e3, p10->tpot.mean * 1e3, p90->tpot.mean * 1e3,
+        p90->tokens_per_s, p10->tokens_per_s);
   add("throughput    {:.0f} output tokens/s ({:.1f} per GPU, {:.1f} per user), {:.0f} prompt tokens/s, "
       "{:.3g} "
       "requests/s over {:.3g} s\n",

@@ -112,6 +112,9 @@ struct kernel_table {
   part measured_on;           ///< read from that profile
   std::vector<kernel_grid> grids;
   std::array<kernel_spread, all_kernel_kinds.size()> spread{};
+  /// Every time of a kind multiplied by this: 1, as measured; at_spread() (timing/kernels.hpp)
+  /// sets a kind's p10 or p90 to time a whole run at an end of the interval.
+  std::array<double, all_kernel_kinds.size()> scale{1, 1, 1, 1, 1, 1};
 
   const kernel_spread& spread_of(kernel_kind k) const { return spread[static_cast<std::size_t>(k)]; }
 };

@@ -268,7 +268,7 @@ inline std::optional<op_time> time_kernel(const kernel_shape& s, const hardware&
   const double table = std::exp(detail::interpolate(*g, detail::tiled(s.kind, coords_of(at).axes)));
   const op_time here = analytic_time(op_of(s), hw, hw.timing, policy);
   const bool inside = detail::same_shape(s, at), home = t.measured_on.name == hw.name;
-  double time = table;
+  double time = table * t.scale[std::size_t(s.kind)];
   if (!inside || !home)
     time *= here.total.value() / analytic_time(op_of(at), t.measured_on, hw.timing, policy).total.value();
   const double k = here.total.value() > 0 ? time / here.total.value() : 0;
@@ -276,6 +276,21 @@ inline std::optional<op_time> time_kernel(const kernel_shape& s, const hardware&
   r.by = inside ? timed_by::table : timed_by::extrapolated;
   if (const kernel_spread& sp = t.spread_of(s.kind); sp.points > 0) r.p10 = sp.p10, r.p90 = sp.p90;
   return r;
+}
+
+/// The hardware with its kernel table's times at an end of their interval: each kind's p10 (or
+/// p90, `high`) of its held-out spread, the kinds moving together; nullopt where the stack states
+/// no spread. A serving run (closed form or simulated) on it gives that end of the run's interval.
+inline std::optional<hardware> at_spread(const hardware& hw, bool high) {
+  if (!hw.timing.kernels) return std::nullopt;
+  auto t = std::make_shared<kernel_table>(*hw.timing.kernels);
+  bool any = false;
+  for (std::size_t k = 0; k < t->spread.size(); ++k)
+    if (t->spread[k].points > 0) t->scale[k] = high ? t->spread[k].p90 : t->spread[k].p10, any = true;
+  if (!any) return std::nullopt;
+  hardware out = hw;
+  out.timing.kernels = std::move(t);
+  return out;
 }
 
 /// A kernel's predicted time with its interval: the table's time (time_kernel) or, for a kind the
