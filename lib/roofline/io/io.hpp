@@ -82,8 +82,8 @@ std::vector<kernel_row> parse_kernel_rows(std::string_view csv, const std::strin
 /// The grids of a kernel table from the rows of set grid (or all rows without a set column):
 /// one per kind, format and key (spec/kernels.hpp), every combination of its axes' values
 /// measured (rows on one point combined by their geometric mean), no time falling by more than
-/// 25 % from the point before it along an axis (smaller falls, a library's choice of kernel by
-/// shape, are kept as measured). Throws input_error for a missing shape, a row without a time, a
+/// 2/3 (to less than a third) from the point before it along an axis (smaller falls, a library's choice of
+/// kernel by shape, are kept as measured). Throws input_error for a missing shape, a row without a time, a
 /// larger fall.
 std::vector<kernel_grid> kernel_grids(const std::vector<kernel_row>& rows, const std::string& path);
 
