@@ -304,3 +304,32 @@ TEST_CASE("at_spread times a whole run at an end of the interval: each kind's ti
   CHECK(estimate_pass(m, *hi, p, overlap::perfect).time.value() ==
         doctest::Approx(e.time_p90.value()).epsilon(1e-12));
 }
+
+TEST_CASE(
+    "moved to a part of another clock, the table's own analytic time keeps the per-unit times fitted on it") {
+  // a decode table; the stack's decode items take 1 us each on the H100 (1,830 MHz); the other part
+  // is the H100 at half the clock, where drive() doubles that per-item time
+  std::string csv = header;
+  for (int b : {1, 2})
+    for (int len : {1024, 4096})
+      csv += fmt::format("attention_decode,bf16,,,,{},,{},32,8,128,,,,{:.17g}\n", b, len,
+                         4e-6 + b * 8 * len * 2e-9);
+  hardware q = with_table("h100_sxm.yaml", csv);
+  q.timing.of(op_class::decode_attention).per_item = 1e-6 * second;
+  hardware p = q;
+  p.name = "H100 at half clock";
+  p.clock_mhz = q.clock_mhz / 2;
+  scale_per_unit(p.timing, q.clock_mhz, p.clock_mhz);
+  CHECK(p.timing.of(op_class::decode_attention).per_item.value() == doctest::Approx(2e-6).epsilon(1e-12));
+  const kernel_shape d{.kind = kernel_kind::attention_decode,
+                       .batch = 2,
+                       .kv_len = 4096,
+                       .heads = 32,
+                       .kv_heads = 8,
+                       .head_dim = 128};
+  const double a_p = analytic_time(op_of(d), p, p.timing, overlap::perfect).total.value();
+  const double a_q = analytic_time(op_of(d), q, q.timing, overlap::perfect).total.value();
+  REQUIRE(a_p > a_q);
+  CHECK(time_kernel(d, p, overlap::perfect)->total.value() ==
+        doctest::Approx((4e-6 + 2 * 8 * 4096 * 2e-9) * a_p / a_q).epsilon(1e-12));
+}

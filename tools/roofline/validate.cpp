@@ -95,11 +95,8 @@ int commands::validate(int argc, char** argv) {
                                           hw.stack_note, csv, samples.size());
     std::cout << roofline::render(roofline::cells_view{cells, title}, f);
     if (f == roofline::report_format::table && hw.timing.kernels) {
-      std::cout
-          << "\ninterval coverage: measured times inside the p10-p90 interval (the kernel table's spread)\n";
-      for (const auto& c : roofline::interval_coverage(hw, samples))
-        std::cout << fmt::format("{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
-                                 100 * c.share);
+      const auto coverage = roofline::interval_coverage(hw, samples);
+      std::cout << "\n" << roofline::coverage_view{coverage}.table();
     }
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

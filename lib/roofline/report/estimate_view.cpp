@@ -100,12 +100,7 @@ seconds stage_time(const report& r, bool prefill, int stage, const phase_estimat
 }
 
 // Whether the stack states an interval: a kernel table with the held-out spread of some kind.
-bool has_interval(const hardware& hw) {
-  if (!hw.timing.kernels) return false;
-  for (kernel_kind k : all_kernel_kinds)
-    if (hw.timing.kernels->spread_of(k).points > 0) return true;
-  return false;
-}
+bool has_interval(const hardware& hw) { return hw.timing.kernels && hw.timing.kernels->has_spread(); }
 
 // A pass's line of the summary: its time, the interval where the stack states one, its bounds.
 void summary_line(std::string& out, const hardware& hw, std::string_view what, const phase_estimate& p) {
@@ -135,6 +130,10 @@ void kernel_note(std::string& out, const kernel_table& t, const hardware& hw,
                  t.measured_on.name, t.measured_on.name == hw.name ? "" : ", moved to this part", table,
                  extrapolated.empty() ? "" : "; extrapolated outside them: " + extrapolated,
                  model.empty() ? "" : "; by the analytic model (no table of their kind): " + model);
+  if (t.has_spread())
+    out +=
+        "the p10-p90 interval moves the table's ops by their kind's held-out spread; it does not cover the "
+        "other ops' errors\n";
 }
 
 void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,

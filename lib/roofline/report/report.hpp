@@ -67,6 +67,14 @@ struct cells_view {
   std::string csv() const;
 };
 
+/// The share of measured times inside the p10-p90 interval of a kernel stack, per architecture
+/// and phase (interval_coverage). JSON: {"coverage": [{"architecture", "phase", "n", "share"}]}.
+struct coverage_view {
+  std::span<const coverage_cell> cells;
+  nlohmann::json json() const;
+  std::string table() const;
+};
+
 /// A calibration's errors: in sample, and held out (leave one model out) where it was run.
 /// JSON {"in_sample": cells, "held_out": cells}; the table: both cell tables.
 struct calibration_view {

@@ -33,6 +33,22 @@ std::string cells_view::table() const {
   return out;
 }
 
+nlohmann::json coverage_view::json() const {
+  nlohmann::json list = nlohmann::json::array();
+  for (const coverage_cell& c : cells)
+    list.push_back({{"architecture", c.architecture}, {"phase", c.phase}, {"n", c.n}, {"share", c.share}});
+  return {{"coverage", list}};
+}
+
+std::string coverage_view::table() const {
+  std::string out =
+      "interval coverage: measured times inside the p10-p90 interval (the kernel table's spread)\n";
+  for (const coverage_cell& c : cells)
+    fmt::format_to(std::back_inserter(out), "{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
+                   100 * c.share);
+  return out;
+}
+
 nlohmann::json calibration_view::json() const {
   return {{"in_sample", cells_view{in_sample, ""}.json()}, {"held_out", cells_view{held_out, ""}.json()}};
 }

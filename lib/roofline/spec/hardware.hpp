@@ -228,6 +228,19 @@ struct hardware : part {
   std::string stack_note{};
 };
 
+/// Per-item and per-step times (times on one compute unit) moved from a part of clock c_from to
+/// one of clock c_to: multiplied by c_from / c_to where both are stated (> 0), else kept.
+inline void scale_per_unit(timing_params& t, double clock_from, double clock_to) {
+  const double k = clock_from > 0 && clock_to > 0 ? clock_from / clock_to : 1;
+  if (k == 1) return;
+  const auto move = [k](class_timing& c) {
+    c.per_item = c.per_item * k;
+    c.per_step = c.per_step * k;
+  };
+  for (class_timing& c : t.classes) move(c);
+  move(t.attention_long);
+}
+
 /// The part driven by the stack: the part's datasheet numbers and the stack's timing, moved to
 /// the part where the stack was fitted on another one. The transfer rule:
 /// - compute and memory efficiencies are fractions of the new part's peaks and bandwidth, kept;
@@ -248,12 +261,7 @@ inline hardware drive(const part& p, const stack& s) {
   }
   const bool clocks = s.fitted_on->clock_mhz > 0 && p.clock_mhz > 0;
   const double scale = clocks ? s.fitted_on->clock_mhz / p.clock_mhz : 1;
-  const auto move = [&](class_timing& c) {
-    c.per_item = c.per_item * scale;
-    c.per_step = c.per_step * scale;
-  };
-  for (class_timing& c : h.timing.classes) move(c);
-  move(h.timing.attention_long);
+  scale_per_unit(h.timing, s.fitted_on->clock_mhz, p.clock_mhz);
   h.stack_note = fmt::format("transferred from {}: per-unit times {}", s.fitted_on->part,
                              clocks ? fmt::format("scaled by its clock over this one's, {:.3g}", scale)
                                     : "kept, not both parts state a clock");

@@ -117,6 +117,12 @@ struct kernel_table {
   std::array<double, all_kernel_kinds.size()> scale{1, 1, 1, 1, 1, 1};
 
   const kernel_spread& spread_of(kernel_kind k) const { return spread[static_cast<std::size_t>(k)]; }
+  /// Whether some kind states its held-out spread (the table gives an interval).
+  bool has_spread() const {
+    for (const kernel_spread& s : spread)
+      if (s.points > 0) return true;
+    return false;
+  }
 };
 
 }  // namespace roofline

@@ -269,8 +269,12 @@ inline std::optional<op_time> time_kernel(const kernel_shape& s, const hardware&
   const op_time here = analytic_time(op_of(s), hw, hw.timing, policy);
   const bool inside = detail::same_shape(s, at), home = t.measured_on.name == hw.name;
   double time = table * t.scale[std::size_t(s.kind)];
-  if (!inside || !home)
-    time *= here.total.value() / analytic_time(op_of(at), t.measured_on, hw.timing, policy).total.value();
+  if (!inside || !home) {
+    // a_Q with the stack's parameters on Q: hw's per-unit times moved back from P's clock to Q's
+    timing_params on_q = hw.timing;
+    scale_per_unit(on_q, hw.clock_mhz, t.measured_on.clock_mhz);
+    time *= here.total.value() / analytic_time(op_of(at), t.measured_on, on_q, policy).total.value();
+  }
   const double k = here.total.value() > 0 ? time / here.total.value() : 0;
   op_time r{here.compute * k, here.memory * k, time * second, here.bound, 0 * second, here.steps * k};
   r.by = inside ? timed_by::table : timed_by::extrapolated;
@@ -282,12 +286,10 @@ inline std::optional<op_time> time_kernel(const kernel_shape& s, const hardware&
 /// p90, `high`) of its held-out spread, the kinds moving together; nullopt where the stack states
 /// no spread. A serving run (closed form or simulated) on it gives that end of the run's interval.
 inline std::optional<hardware> at_spread(const hardware& hw, bool high) {
-  if (!hw.timing.kernels) return std::nullopt;
+  if (!hw.timing.kernels || !hw.timing.kernels->has_spread()) return std::nullopt;
   auto t = std::make_shared<kernel_table>(*hw.timing.kernels);
-  bool any = false;
   for (std::size_t k = 0; k < t->spread.size(); ++k)
-    if (t->spread[k].points > 0) t->scale[k] = high ? t->spread[k].p90 : t->spread[k].p10, any = true;
-  if (!any) return std::nullopt;
+    if (t->spread[k].points > 0) t->scale[k] = high ? t->spread[k].p90 : t->spread[k].p10;
   hardware out = hw;
   out.timing.kernels = std::move(t);
   return out;
@@ -310,8 +312,7 @@ inline kernel_prediction predict_kernel(const kernel_shape& s, const hardware& h
   const op_time r = t ? *t : analytic_time(op_of(s), hw, hw.timing, policy);
   kernel_prediction p{r.total.value(), NAN, NAN, r.by, r.bound};
   if (t) {
-    const kernel_spread& sp = hw.timing.kernels->spread_of(s.kind);
-    if (sp.points > 0) p.lo = p.seconds * sp.p10, p.hi = p.seconds * sp.p90;
+    if (hw.timing.kernels->spread_of(s.kind).points > 0) p.lo = p.seconds * r.p10, p.hi = p.seconds * r.p90;
     p.transferred = hw.timing.kernels->measured_on.name != hw.name;
   }
   return p;
