@@ -491,7 +491,7 @@ PYBIND11_MODULE(roofline, mod) {
       },
       py::arg("model"), py::arg("hardware"), py::arg("isl") = 4096, py::arg("osl") = 512,
       py::arg("concurrency") = 64, py::arg("request_rate") = py::none(), py::arg("arrivals") = py::none(),
-      py::arg("isl_dist") = "fixed", py::arg("osl_dist") = "fixed", py::arg("requests") = 0,
+      py::arg("isl_dist") = "fixed", py::arg("osl_dist") = "benchmark", py::arg("requests") = 0,
       py::arg("warmup") = 0, py::arg("seed") = 1, py::arg("think_time") = 0.0, py::arg("ttft_ms") = 0.0,
       py::arg("tpot_ms") = 0.0, py::arg("timeline") = false, py::arg("mode") = "agg", py::arg("tp") = 1,
       py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("workers") = 1,
@@ -501,7 +501,8 @@ PYBIND11_MODULE(roofline, mod) {
       "it "
       "(ttft_ms, tpot_ms, itl_ms, e2e_ms as {mean, p50, p90, p99, n}, tokens_per_s, goodput, queue and KV "
       "use): a closed loop at `concurrency` (think_time seconds between a user's requests) or an open loop "
-      "at `request_rate` (arrivals 'poisson', 'gamma:CV', or 'trace:FILE.csv'); lengths fixed or "
+      "at `request_rate` (arrivals 'poisson', 'gamma:CV', or 'trace:FILE.csv'); lengths fixed, "
+      "'benchmark' (within 5 % of the length; the default of outputs: equal requests out of lockstep), "
       "'uniform:LO:HI', 'normal:MEAN:SD', 'lognormal:MEAN:SD', 'file:F.csv'; timeline=True adds every "
       "iteration of the first worker.");
 

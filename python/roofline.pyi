@@ -121,7 +121,7 @@ def serve(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, con
 
 def simulate(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, concurrency: float = 64,
              request_rate: Optional[float] = None, arrivals: Optional[str] = None, isl_dist: str = "fixed",
-             osl_dist: str = "fixed", requests: int = 0, warmup: int = 0, seed: int = 1,
+             osl_dist: str = "benchmark", requests: int = 0, warmup: int = 0, seed: int = 1,
              think_time: float = 0.0, ttft_ms: float = 0.0, tpot_ms: float = 0.0, timeline: bool = False,
              mode: str = "agg", tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1, workers: int = 1,
              max_batch: Optional[float] = None, max_batch_tokens: Optional[float] = None,
@@ -131,8 +131,9 @@ def simulate(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, 
     prints it: ttft_ms, tpot_ms, itl_ms, e2e_ms (each {mean, p50, p90, p99, n}), tokens_per_s,
     goodput_requests_per_s, queue and KV use. A closed loop at `concurrency` (think_time seconds
     between a user's requests), or an open loop at `request_rate` (arrivals 'poisson', 'gamma:CV'
-    or 'trace:FILE.csv'); lengths 'fixed' (isl, osl), 'uniform:LO:HI', 'normal:MEAN:SD',
-    'lognormal:MEAN:SD' or 'file:F.csv'. timeline=True adds "timeline": every iteration of the
+    or 'trace:FILE.csv'); lengths 'fixed' (isl, osl), 'benchmark' (uniform within 5 % of it: the
+    default of outputs, which keeps equal requests out of lockstep as in measured engines),
+    'uniform:LO:HI', 'normal:MEAN:SD', 'lognormal:MEAN:SD' or 'file:F.csv'. timeline=True adds "timeline": every iteration of the
     first worker (start_s, duration_ms, prefill_tokens, decode_tokens, running, waiting, kv_use)."""
 
 def best_deployment(model: Model, hardware: Hardware, gpus: int = 8, isl: int = 4096, osl: int = 512,

@@ -262,3 +262,37 @@ TEST_CASE("--share-phases: the decode kernels take the prompt kernels' parameter
   CHECK(t.of(op_class::decode_attention).compute == 0.3);
   CHECK(t.of(op_class::recurrent_step).overhead.value() == doctest::Approx(7e-6).epsilon(1e-12));
 }
+
+TEST_CASE("on a kernel stack, a serving fit keeps the kernels' timing and recovers the engine's own terms") {
+  CHECK(std::vector<std::string>{"iteration_overhead_us", "request_overhead_ms", "collective_efficiency",
+                                 "collective_overhead_us"} == [] {
+    std::vector<std::string> names;
+    for (const fit_parameter& p : serving_fit_parameters(true, true)) names.push_back(p.name);
+    return names;
+  }());
+  // Synthetic runs of Llama-3.1-8B on one H100 timed by the measured H100 kernel table, replayed
+  // by the simulator with known overheads; the fit starts from its own starting values.
+  const model_spec m = load_model(test::source_dir + "/model_specs/llama3.1_8b.yaml");
+  hardware start = load_hardware(test::source_dir + "/hw_profiles/h100_sxm.yaml",
+                                 test::source_dir + "/stacks/torch_kernels_h100.yaml");
+  start.timing.serving.stated = true;
+  hardware truth = start;
+  truth.timing.serving.iteration_overhead = 400e-6 * second;
+  truth.timing.serving.request_overhead = 20e-3 * second;
+  std::vector<serving_sample> samples;
+  for (const auto& [isl, osl, users] : std::vector<std::tuple<std::int64_t, std::int64_t, double>>{
+           {1024, 128, 1}, {1024, 128, 8}, {4096, 256, 4}, {512, 512, 16}, {2048, 64, 2}, {256, 1024, 32}}) {
+    serving_sample s{&m, m.name, serving_workload{.isl = isl, .osl = osl, .concurrency = users}, 0, 0, 100};
+    const std::optional<prediction> p = predict_serving(s, truth, true);
+    REQUIRE(p);
+    s.ttft_s = p->ttft_s, s.tpot_s = p->step_s;
+    samples.push_back(s);
+  }
+  fit_options options;
+  options.simulated = true;
+  const fit_report fit = fit_serving(start, samples, options);
+  CHECK(fit.fitted.timing.kernels == start.timing.kernels);  // the same table, untouched
+  CHECK(fit.fitted.timing.of(op_class::matrix).compute == start.timing.of(op_class::matrix).compute);
+  CHECK(fit.fitted.timing.serving.iteration_overhead.value() == doctest::Approx(400e-6).epsilon(0.03));
+  CHECK(fit.fitted.timing.serving.request_overhead.value() == doctest::Approx(20e-3).epsilon(0.03));
+}

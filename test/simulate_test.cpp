@@ -265,3 +265,37 @@ TEST_CASE("the iteration clock's grid: interpolated times within 0.5 % of the ex
     CHECK(worst < 0.005);
   }
 }
+
+TEST_CASE(
+    "a benchmark client's load: outputs spread +-5 % around osl, which breaks the lockstep of equal "
+    "requests") {
+  const serving_workload w{.isl = 1024, .osl = 1024, .concurrency = 16};
+  const simulation_load b = benchmark_load(w, 4000);
+  CHECK(b.osl.what == length_dist::kind::uniform);
+  CHECK(b.osl.a == 973);   // round(0.95 x 1024)
+  CHECK(b.osl.b == 1075);  // round(1.05 x 1024)
+  CHECK(b.isl.what == length_dist::kind::fixed);
+  const std::vector<detail::sim_request> reqs = detail::requests_for(llama8(), b);
+  double sum = 0;
+  for (const detail::sim_request& r : reqs) {
+    CHECK(r.isl == 1024);
+    CHECK((r.osl >= 973 && r.osl <= 1075));
+    sum += double(r.osl);
+  }
+  // mean 1024, standard deviation 29.7 (uniform over 103 values): the mean of 4,000 within 3 sigma
+  CHECK(sum / double(reqs.size()) == doctest::Approx(1024).epsilon(3 * 29.7 / std::sqrt(4000.0) / 1024));
+  // two output tokens at least: 2 x [0.95, 1.05] rounds to 2, a fixed length
+  CHECK(benchmark_load(serving_workload{.isl = 8, .osl = 2, .concurrency = 1}).osl.what ==
+        length_dist::kind::fixed);
+  // 16 users of equal requests under an 8,192-token budget: with outputs of exactly 1,024 tokens
+  // every cycle's prompts arrive in two groups of 8 and wait for an iteration of about 8,192
+  // prompt tokens (the batch-8 prefill; the iteration holds the other group's 8 decodes and
+  // defers one prompt's last 8 tokens, so at least 0.8 of it); spread, a prompt mostly joins the
+  // decodes alone
+  const hardware hw = h100();
+  const double wave = roofline::estimate(llama8(), hw, workload{8, 1024, 1}).ttft.value();
+  const simulation_result lockstep = simulate(llama8(), hw, one_gpu(), fixed_load(w, 160));
+  const simulation_result spread = simulate(llama8(), hw, one_gpu(), benchmark_load(w, 160));
+  CHECK(lockstep.ttft.p50 >= 0.8 * wave);
+  CHECK(spread.ttft.p50 < 0.5 * wave);
+}

@@ -173,9 +173,13 @@ def test_simulate_equals_the_serve_program_simulating():
     assert got == want
     assert got["load"]["requests"] == 300
     # a closed loop of one user: every request alone, its decode steps alike (TPOT p50 = p99)
-    one = rl.simulate(model, hw, isl=512, osl=32, concurrency=1, requests=20, timeline=True)
+    one = rl.simulate(model, hw, isl=512, osl=32, osl_dist="fixed", concurrency=1, requests=20, timeline=True)
     assert one["tpot_ms"]["p50"] == pytest.approx(one["tpot_ms"]["p99"], rel=1e-9)
     assert len(one["timeline"]) == one["iterations"]
+    # by default outputs are drawn within 5 % of osl (round(0.95 x 100) to round(1.05 x 100))
+    assert rl.simulate(model, hw, isl=512, osl=100, concurrency=4, requests=40)["load"]["osl"] == \
+        "benchmark: uniform:95:105"
+
     assert all(p["prefill_tokens"] + p["decode_tokens"] <= 8192 for p in one["timeline"])
     with pytest.raises(rl.InputError, match="think_time is for a closed loop"):
         rl.simulate(model, hw, request_rate=8, think_time=2)

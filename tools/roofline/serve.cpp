@@ -36,7 +36,7 @@ void add_pool(CLI::App& app, roofline::worker_pool& w, std::optional<double>& ba
 struct sim_options {
   bool simulate = false;
   double rate = 0, think = 0, ttft_ms = 0, tpot_ms = 0;
-  std::string arrivals, isl_dist = "fixed", osl_dist = "fixed", timeline, plot;
+  std::string arrivals, isl_dist = "fixed", osl_dist = "benchmark", timeline, plot;
   std::int64_t requests = 0, warmup = 0;
   std::uint64_t seed = 1;
 };
@@ -61,9 +61,14 @@ void add_simulation(CLI::App& app, sim_options& o) {
       ->group(g);
   app.add_option(
          "--isl-dist", o.isl_dist,
-         "prompt lengths: fixed (--isl) | uniform:LO:HI | normal:MEAN:SD | lognormal:MEAN:SD | file:F.csv")
+         "prompt lengths: fixed (--isl) | benchmark | uniform:LO:HI | normal:MEAN:SD | lognormal:MEAN:SD | "
+         "file:F.csv")
       ->group(g);
-  app.add_option("--osl-dist", o.osl_dist, "output lengths, as --isl-dist (fixed: --osl)")->group(g);
+  app.add_option("--osl-dist", o.osl_dist,
+                 "output lengths, as --isl-dist, or benchmark: uniform within 5 % of --osl, which keeps "
+                 "equal requests out of lockstep as in measured engines (README, Lockstep)")
+      ->capture_default_str()
+      ->group(g);
   examples::number_option(app, "--requests", o.requests,
                           "requests simulated (default: max(1000, 10 x concurrency) closed loop, 1000 open)")
       ->group(g);

@@ -58,13 +58,17 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
       samples.push_back({&cases.back().model, r.model, cases.back().work, r.ttft_ms * 1e-3, r.tpot_ms * 1e-3,
                          roofline::replay_requests(r)});
     }
-    const std::size_t n_params = roofline::serving_fit_parameters(options.simulated).size();
+    const std::size_t n_params =
+        roofline::serving_fit_parameters(options.simulated, bool(start.timing.kernels)).size();
     if (2 * samples.size() < n_params)
       throw roofline::input_error(
           fmt::format("{}: {} runs of {} on {}; fitting {} parameters needs at least {}", runs_csv,
                       samples.size(), engine, system, n_params, (n_params + 1) / 2));
     const auto t0 = std::chrono::steady_clock::now();
     std::fprintf(stderr, "fitting %zu runs of %s on %s...\n", samples.size(), engine.c_str(), system.c_str());
+    options.progress = [](int i, double cost, double s) {
+      std::fprintf(stderr, "  iteration %d: cost %.6g, %.0f s\n", i, cost, s);
+    };
     const roofline::fit_report fit = roofline::fit_serving(start, samples, options);
     std::fprintf(stderr, "fit: cost %.4g -> %.4g in %d iterations (%s), %.1f s\n", fit.initial_cost,
                  fit.final_cost, fit.iterations, fit.converged ? "converged" : "not converged",
@@ -96,6 +100,15 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
     const std::time_t now = std::time(nullptr);
     char date[16];
     std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
+    roofline::timing_params timing = fit.fitted.timing;
+    if (timing.kernels) {  // the base's kernel table, named relative to the output stack's folder
+      namespace fs = std::filesystem;
+      const fs::path from = fs::absolute(stack_path).parent_path(), to = fs::absolute(out_path).parent_path();
+      auto t = std::make_shared<roofline::kernel_table>(*timing.kernels);
+      t->file = fs::relative((from / t->file).lexically_normal(), to).string();
+      t->measured_file = fs::relative((from / t->measured_file).lexically_normal(), to).string();
+      timing.kernels = t;
+    }
     roofline::stack result{
         .name = stack_name.empty() ? std::filesystem::path(out_path).stem().string() : stack_name,
         .file = {},
@@ -121,7 +134,7 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
              fmt::format("[3] stack '{}' ({}): every timing value the fit does not set", base.name,
                          stack_path)},
         .fitted_on = roofline::stack_origin{p->name, p->compute_units, p->clock_mhz},
-        .timing = fit.fitted.timing,
+        .timing = timing,
         .calibration = roofline::calibration_record{
             runs_csv, date,
             fmt::format(
@@ -149,7 +162,7 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
       std::cout << "\nheld out: one model only, none to hold out\n";
     if (f == roofline::report_format::table) {
       std::cout << "\nparameters:\n";
-      for (const auto& prm : roofline::serving_fit_parameters(options.simulated))
+      for (const auto& prm : roofline::serving_fit_parameters(options.simulated, bool(start.timing.kernels)))
         std::cout << fmt::format("  {:<32} {:.5g}\n", prm.name, prm.get(fit.fitted.timing));
       for (const auto& [reason, n] : skipped) std::cout << fmt::format("skipped {}: {}\n", n, reason);
     }

@@ -121,6 +121,15 @@ void solve(ceres::Problem& problem, std::vector<double>& x, const std::vector<fi
   o.num_threads = options.threads;
   o.function_tolerance = tolerance;
   o.parameter_tolerance = tolerance;
+  struct reporter : ceres::IterationCallback {
+    const std::function<void(int, double, double)>* f;
+    explicit reporter(const std::function<void(int, double, double)>* g) : f(g) {}
+    ceres::CallbackReturnType operator()(const ceres::IterationSummary& s) override {
+      (*f)(s.iteration, s.cost, s.cumulative_time_in_seconds);
+      return ceres::SOLVER_CONTINUE;
+    }
+  } progress(&options.progress);
+  if (options.progress) o.callbacks.push_back(&progress);
   ceres::Solver::Summary summary;
   ceres::Solve(o, &problem, &summary);
   for (std::size_t i = 0; i < params.size(); ++i) params[i].set(r.fitted.timing, x[i]);
@@ -135,7 +144,7 @@ void solve(ceres::Problem& problem, std::vector<double>& x, const std::vector<fi
 std::optional<prediction> predict_serving(const serving_sample& s, const hardware& hw, bool simulated) {
   if (simulated) {
     try {
-      const simulation_result r = simulate(*s.model, hw, s.work, fixed_load(s.work, s.replay));
+      const simulation_result r = simulate(*s.model, hw, s.work, benchmark_load(s.work, s.replay));
       return prediction{r.ttft.mean, r.tpot.mean};
     } catch (const input_error&) {
       return std::nullopt;
@@ -146,27 +155,10 @@ std::optional<prediction> predict_serving(const serving_sample& s, const hardwar
   return prediction{r.ttft.value(), r.tpot.value()};
 }
 
-std::vector<fit_parameter> serving_fit_parameters(bool simulated) {
-  std::vector<fit_parameter> p;
-  const auto classes = [](timing_params& t, auto f) {
-    for (op_class c : all_op_classes)
-      if (c != op_class::communication) f(t.of(c), c);
-  };
-  p.push_back({"compute", 0.05, 1, 0.6, [](const timing_params& t) { return t.of(op_class::matrix).compute; },
-               [classes](timing_params& t, double v) {
-                 classes(t, [v](class_timing& e, op_class c) {
-                   if (c != op_class::vector) e.compute = v;
-                 });
-               }});
-  p.push_back({"memory", 0.05, 1, 0.7, [](const timing_params& t) { return t.of(op_class::matrix).memory; },
-               [classes](timing_params& t, double v) {
-                 classes(t, [v](class_timing& e, op_class) { e.memory = v; });
-               }});
-  p.push_back({"overhead_per_op_us", 0, 100, 1,
-               [](const timing_params& t) { return t.of(op_class::matrix).overhead.value() * 1e6; },
-               [classes](timing_params& t, double v) {
-                 classes(t, [v](class_timing& e, op_class) { e.overhead = v * 1e-6 * second; });
-               }});
+namespace {
+// The engine's own terms of a serving fit, which no kernel measures: the iteration's and the
+// request's overheads, (closed form) the queueing terms, and the collectives.
+void serving_engine_terms(std::vector<fit_parameter>& p, bool simulated) {
   p.push_back({"iteration_overhead_us", 0, 1e5, 500,
                [](const timing_params& t) { return t.serving.iteration_overhead.value() * 1e6; },
                [](timing_params& t, double v) { t.serving.iteration_overhead = v * 1e-6 * second; }});
@@ -186,6 +178,35 @@ std::vector<fit_parameter> serving_fit_parameters(bool simulated) {
   p.push_back({"collective_overhead_us", 0, 500, 10,
                [](const timing_params& t) { return t.collectives.overhead.value() * 1e6; },
                [](timing_params& t, double v) { t.collectives.overhead = v * 1e-6 * second; }});
+}
+}  // namespace
+
+std::vector<fit_parameter> serving_fit_parameters(bool simulated, bool kernel_base) {
+  std::vector<fit_parameter> p;
+  const auto classes = [](timing_params& t, auto f) {
+    for (op_class c : all_op_classes)
+      if (c != op_class::communication) f(t.of(c), c);
+  };
+  if (kernel_base) {
+    serving_engine_terms(p, simulated);
+    return p;
+  }
+  p.push_back({"compute", 0.05, 1, 0.6, [](const timing_params& t) { return t.of(op_class::matrix).compute; },
+               [classes](timing_params& t, double v) {
+                 classes(t, [v](class_timing& e, op_class c) {
+                   if (c != op_class::vector) e.compute = v;
+                 });
+               }});
+  p.push_back({"memory", 0.05, 1, 0.7, [](const timing_params& t) { return t.of(op_class::matrix).memory; },
+               [classes](timing_params& t, double v) {
+                 classes(t, [v](class_timing& e, op_class) { e.memory = v; });
+               }});
+  p.push_back({"overhead_per_op_us", 0, 100, 1,
+               [](const timing_params& t) { return t.of(op_class::matrix).overhead.value() * 1e6; },
+               [classes](timing_params& t, double v) {
+                 classes(t, [v](class_timing& e, op_class) { e.overhead = v * 1e-6 * second; });
+               }});
+  serving_engine_terms(p, simulated);
   return p;
 }
 
@@ -213,7 +234,8 @@ fit_report fit_serving(const hardware& start, std::span<const serving_sample> sa
 namespace {
 fit_report fit_serving_from(const hardware& start, std::span<const serving_sample> samples,
                             const fit_options& options) {
-  const std::vector<fit_parameter> params = serving_fit_parameters(options.simulated);
+  const std::vector<fit_parameter> params =
+      serving_fit_parameters(options.simulated, bool(start.timing.kernels));
   hardware base = start;
   base.timing.serving.stated = true;
   std::vector<double> x = start_values(params, options);

@@ -141,6 +141,9 @@ struct fit_options {
   /// a closed loop at its concurrency, its lengths, serving_sample::replay requests) instead of
   /// the closed form; the closed form's own terms (queued_requests, burst) are then not fitted.
   bool simulated = false;
+  /// Called after each solver iteration with its number, cost and seconds since the start
+  /// (calibrate prints it: a simulated fit takes minutes).
+  std::function<void(int, double, double)> progress{};
 };
 
 /// Starting values from achievable peaks measured on the part (examples/measure writes them):
@@ -233,8 +236,12 @@ std::optional<prediction> predict_serving(const serving_sample& s, const hardwar
 /// class's fraction of the bandwidth), overhead_per_op_us (every op of every class: launches
 /// that CUDA graphs do not hide), iteration_overhead_us, request_overhead_ms,
 /// queued_requests, burst, collective_efficiency (every collective) and collective_overhead_us.
-/// Simulated (fit_options::simulated): all but queued_requests and burst.
-std::vector<fit_parameter> serving_fit_parameters(bool simulated = false);
+/// Simulated (fit_options::simulated): all but queued_requests and burst. kernel_base (the
+/// base stack times ops from a measured kernel table, timing_params::kernels): the kernels'
+/// timing is kept, and only the engine's own terms are fitted, what no kernel measures:
+/// iteration_overhead_us, request_overhead_ms, (closed form) queued_requests and burst, and
+/// the collectives, which the tables do not hold.
+std::vector<fit_parameter> serving_fit_parameters(bool simulated = false, bool kernel_base = false);
 
 /// Fits the serving parameters of `start` (a part driven by a base stack: its other timing is
 /// kept) to the runs: minimises the sum of Huber(log(predicted / measured)) over TTFT and TPOT

@@ -140,7 +140,7 @@ inline run_prediction predict_run(const serving_catalogue& cat, const engine_run
   if (simulated) {
     try {
       const simulation_result res =
-          simulate(s.c.model, s.hw, s.c.work, fixed_load(s.c.work, replay_requests(r)));
+          simulate(s.c.model, s.hw, s.c.work, benchmark_load(s.c.work, replay_requests(r)));
       out.ttft_ms = res.ttft.mean * 1e3;
       out.tpot_ms = res.tpot.mean * 1e3;
     } catch (const input_error& e) {

@@ -286,6 +286,9 @@ length_dist parse_length_dist(const std::string& text, std::int64_t fixed, const
     if (parts.size() != 1) fail("'fixed' (the length option's value for every request)");
     d.a = double(fixed);
     d.source = std::to_string(fixed);
+  } else if (kind == "benchmark") {
+    if (parts.size() != 1) fail("'benchmark' (within 5 % of the length option's value)");
+    d = benchmark_lengths(fixed);
   } else if (kind == "uniform" || kind == "normal" || kind == "lognormal") {
     const std::string form = kind + (kind == "uniform" ? ":LO:HI" : ":MEAN:SD");
     if (parts.size() != 3) fail(form);
@@ -300,7 +303,7 @@ length_dist parse_length_dist(const std::string& text, std::int64_t fixed, const
     d.what = length_dist::kind::values;
     d.values = !(column == "isl" ? c.isl : c.osl).empty() ? (column == "isl" ? c.isl : c.osl) : c.lengths;
   } else {
-    fail("fixed, uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD or file:PATH");
+    fail("fixed, benchmark, uniform:LO:HI, normal:MEAN:SD, lognormal:MEAN:SD or file:PATH");
   }
   return d;
 }

@@ -31,8 +31,8 @@ struct deployment_space {
   double max_concurrency = 1024;
   bool aggregated = true;
   bool disaggregated = true;
-  /// Each point by the simulator (serving/simulate.hpp: a closed loop at its concurrency of
-  /// max(500, 10 x concurrency) requests) instead of the closed form; its TTFT and TPOT are the
+  /// Each point by the simulator (serving/simulate.hpp's benchmark_load: a closed loop at its
+  /// concurrency, max(500, 10 x concurrency) requests) instead of the closed form; its TTFT and TPOT are the
   /// means, or with `percentile` (50, 90 or 99) those percentiles, which the targets then bound.
   bool simulated = false;
   int percentile = 0;
@@ -44,7 +44,7 @@ namespace detail {
 inline serving_result simulated_point(const model_spec& m, const hardware& hw, const serving_workload& w,
                                       int percentile) {
   const simulation_result s =
-      simulate(m, hw, w, fixed_load(w, std::max<std::int64_t>(500, std::int64_t(10 * w.concurrency))));
+      simulate(m, hw, w, benchmark_load(w, std::max<std::int64_t>(500, std::int64_t(10 * w.concurrency))));
   const auto pick = [&](const latency_stats& l) {
     return (percentile == 50 ? l.p50 : percentile == 90 ? l.p90 : percentile == 99 ? l.p99 : l.mean) * second;
   };

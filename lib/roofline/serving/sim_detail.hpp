@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "roofline/serving/serving.hpp"
+#include "roofline/spec/load.hpp"
 
 namespace roofline::detail {
 
@@ -120,5 +121,9 @@ class iteration_clock {
   };
   std::unordered_map<key, double, key_hash> cache_{};
 };
+
+/// The requests of a load: lengths drawn in order (prompt, then output, per request), open-loop
+/// arrival times; closed-loop arrivals are set as the simulation runs (simulate.cpp).
+std::vector<sim_request> requests_for(const model_spec& m, const simulation_load& l);
 
 }  // namespace roofline::detail

@@ -12,10 +12,6 @@
 
 namespace roofline {
 
-namespace detail {
-std::vector<sim_request> requests_for(const model_spec& m, const simulation_load& l);
-}
-
 namespace {
 
 using detail::sim_request;

@@ -133,6 +133,12 @@ simulation_load fixed_load(const serving_workload& s, std::int64_t requests) {
   return l;
 }
 
+simulation_load benchmark_load(const serving_workload& s, std::int64_t requests) {
+  simulation_load l = fixed_load(s, requests);
+  l.osl = benchmark_lengths(s.osl);
+  return l;
+}
+
 namespace detail {
 // The requests of a load: lengths drawn in order (prompt, then output, per request), open-loop
 // arrival times; closed-loop arrivals are set as the simulation runs.

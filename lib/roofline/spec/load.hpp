@@ -2,6 +2,8 @@
 /// requests, when they arrive, and how long their prompts and outputs are.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -23,6 +25,24 @@ struct length_dist {
   std::vector<std::int64_t> values{};  ///< kind values: the lengths in order
   std::string source{};                ///< as the user wrote it, for reports ("uniform:100:200")
 };
+
+/// Spread of benchmark_lengths: uniform on n x [1 - spread, 1 + spread].
+inline constexpr double benchmark_output_spread = 0.05;
+
+/// The output lengths the simulator gives a benchmark client's requests of n tokens: uniform on
+/// whole tokens in [round(0.95 n), round(1.05 n)] (mean n), at least 2; fixed where that range
+/// is one length. Why not exactly n: serving/simulate.hpp's benchmark_load.
+inline length_dist benchmark_lengths(std::int64_t n) {
+  const double lo = std::max(2.0, std::round(double(n) * (1 - benchmark_output_spread)));
+  const double hi = std::max(lo, std::round(double(n) * (1 + benchmark_output_spread)));
+  if (hi == lo)
+    return {.what = length_dist::kind::fixed, .a = lo, .source = std::to_string(std::int64_t(lo))};
+  return {.what = length_dist::kind::uniform,
+          .a = lo,
+          .b = hi,
+          .source = "benchmark: uniform:" + std::to_string(std::int64_t(lo)) + ":" +
+                    std::to_string(std::int64_t(hi))};
+}
 
 /// When requests arrive. closed: `concurrency` users each send a request, wait for its last
 /// token, think `think_time` seconds and send the next (a benchmark client at a fixed
