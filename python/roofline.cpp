@@ -419,8 +419,14 @@ PYBIND11_MODULE(roofline, mod) {
                    const std::optional<std::string>& overlap_) {
         const serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
                                               max_batch_tokens, prefill, decode);
-        const serving_result r = serve(*m, *hw, s, policy_of(overlap_));
-        return json_loads(render(serving_view{*m, *hw, s, r}, report_format::json));
+        const std::optional<overlap> policy = policy_of(overlap_);
+        const serving_result r = serve(*m, *hw, s, policy);
+        // the interval, as `serve` gives it: the run with a kernel table at its spread's ends
+        std::optional<serving_result> lo, hi;
+        if (const auto h = at_spread(*hw, false)) lo = serve(*m, *h, s, policy);
+        if (const auto h = at_spread(*hw, true)) hi = serve(*m, *h, s, policy);
+        return json_loads(render(serving_view{*m, *hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr},
+                                 report_format::json));
       },
       py::arg("model"), py::arg("hardware"), py::arg("isl") = 4096, py::arg("osl") = 512,
       py::arg("concurrency") = 64, py::arg("mode") = "agg", py::arg("tp") = 1, py::arg("pp") = 1,
@@ -473,11 +479,18 @@ PYBIND11_MODULE(roofline, mod) {
         const simulation_options opt{
             .policy = policy_of(overlap_), .timeline = timeline, .targets = {ttft_ms * 1e-3, tpot_ms * 1e-3}};
         simulation_result r;
+        std::optional<simulation_result> lo, hi;  // the interval, as `serve --simulate` gives it
         {
           py::gil_scoped_release free;
           r = simulate(*m, *hw, s, l, opt);
+          simulation_options quiet = opt;
+          quiet.timeline = false;
+          if (const auto h = at_spread(*hw, false)) lo = simulate(*m, *h, s, l, quiet);
+          if (const auto h = at_spread(*hw, true)) hi = simulate(*m, *h, s, l, quiet);
         }
-        py::dict out = json_loads(render(simulation_view{*m, *hw, s, l, r}, report_format::json));
+        py::dict out =
+            json_loads(render(simulation_view{*m, *hw, s, l, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr},
+                              report_format::json));
         if (timeline) {
           py::list rows;
           for (const timeline_point& p : r.timeline)
@@ -527,8 +540,14 @@ PYBIND11_MODULE(roofline, mod) {
           return ms ? std::optional(*ms * 1e-3 * second) : std::optional<seconds>{};
         };
         const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms));
-        return json_loads(
-            render(deployments_view{*m, *hw, sp, points, best, ttft_ms, tpot_ms}, report_format::json));
+        std::optional<serving_result> lo, hi;  // the best point's interval, as best_deployment's
+        if (best) {
+          if (const auto h = at_spread(*hw, false)) lo = deployment_result(*m, *h, best->work, sp);
+          if (const auto h = at_spread(*hw, true)) hi = deployment_result(*m, *h, best->work, sp);
+        }
+        return json_loads(render(deployments_view{*m, *hw, sp, points, best, ttft_ms, tpot_ms,
+                                                  lo ? &*lo : nullptr, hi ? &*hi : nullptr},
+                                 report_format::json));
       },
       py::arg("model"), py::arg("hardware"), py::arg("gpus") = 8, py::arg("isl") = 4096, py::arg("osl") = 512,
       py::arg("max_concurrency") = 1024, py::arg("ttft_ms") = py::none(), py::arg("tpot_ms") = py::none(),

@@ -115,7 +115,8 @@ def serve(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, con
           prefill: Optional[dict[str, float]] = None, decode: Optional[dict[str, float]] = None,
           overlap: Optional[str] = None) -> dict[str, Any]:
     """TTFT, TPOT and throughput served by an engine (the stack's serving parameters) at a
-    concurrency, as `serve --format json` prints it (ttft_ms, tpot_ms, tokens_per_s_gpu, ...):
+    concurrency, as `serve --format json` prints it (ttft_ms, tpot_ms, tokens_per_s_gpu, ...; with
+    a kernel stack, "interval": p10-p90 of TTFT, TPOT and tokens/s):
     aggregated workers, or mode='disagg' with prefill= and decode= pools (dicts with keys tp, pp,
     ep, dp, workers, max_batch, max_batch_tokens)."""
 
@@ -141,7 +142,8 @@ def best_deployment(model: Model, hardware: Hardware, gpus: int = 8, isl: int = 
                     tpot_ms: Optional[float] = None, mode: str = "both") -> dict[str, Any]:
     """Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2,
     4, ... max_concurrency, the best within the TTFT and TPOT targets (ms) and the Pareto frontier,
-    as one model's entry of `best_deployment --format json`."""
+    as one model's entry of `best_deployment --format json`; with a kernel stack, "best_interval"
+    holds the best point's p10-p90 TTFT, TPOT and tokens/s per GPU (null otherwise)."""
 
 def forward_flops_per_token(model: Model, context: float) -> float:
     """FLOPs of a forward pass per token at a context length, as the scaling-law fits count them."""

@@ -403,3 +403,62 @@ TEST_CASE("calibrate --kernels writes a stack that names its table and part rela
   CHECK(g.p90 == doctest::Approx(roofline::quantile(ratios, 0.9)).epsilon(1e-5));
   std::filesystem::remove_all(dir);
 }
+
+TEST_CASE("validate with a kernel stack gives each cell's interval coverage, in its table and JSON") {
+  // Llama-3-8B on the H100 kernel stack: a step measured at the middle of its p10-p90 interval
+  // is inside, one at 3x its point outside; TTFT at 3x its point and at its point x 0.2, outside.
+  const roofline::hardware hw =
+      roofline::load_hardware(h100, test::source_dir + "/stacks/torch_kernels_h100.yaml");
+  const roofline::model_spec m = roofline::load_model(llama);
+  std::string csv = "model,batch,prefill,generate,ttft_ms,step_ms\n";
+  for (const auto& [batch, inside] : std::vector<std::pair<std::int64_t, bool>>{{1, true}, {8, false}}) {
+    const roofline::estimate_result e = roofline::estimate(m, hw, roofline::workload{batch, 1024, 64});
+    const double step =
+        inside ? (e.decode.time_p10 + e.decode.time_p90).value() / 2 : 3 * e.step_time.value();
+    csv += fmt::format("model_specs/llama3_8b.yaml,{},1024,64,{:.9g},{:.9g}\n", batch,
+                       (inside ? 3 : 0.2) * e.ttft.value() * 1e3, step * 1e3);
+  }
+  const std::string path = write("coverage.csv", csv);
+  const std::string args = "validate --hw " + h100 + " --stack " + test::source_dir +
+                           "/stacks/torch_kernels_h100.yaml --measurements " + path + " --root " +
+                           test::source_dir;
+  const result t = run_roofline(args);
+  REQUIRE(t.status == 0);
+  CHECK(t.out.find("transformer  step       2       50 %") != std::string::npos);
+  CHECK(t.out.find("transformer  ttft       2        0 %") != std::string::npos);
+  const result j = run_roofline(args + " --format json");
+  REQUIRE(j.status == 0);
+  const nlohmann::json doc = nlohmann::json::parse(j.out);
+  REQUIRE(doc["coverage"].size() == 2);
+  for (const nlohmann::json& c : doc["coverage"]) {
+    CHECK(c["n"] == 2);
+    CHECK(c["share"].get<double>() == (c["phase"] == "step" ? 0.5 : 0.0));
+  }
+  CHECK(doc["cells"].size() == 2);
+}
+
+TEST_CASE("best_deployment gives its best point's interval on a kernel stack, as serve gives it there") {
+  const std::string kstack = test::source_dir + "/stacks/torch_kernels_h100.yaml";
+  const std::string model = test::source_dir + "/model_specs/llama3.1_8b.yaml";
+  const result b = run_roofline("best_deployment --model " + model + " --hw " + h100 + " --stack " + kstack +
+                                " --gpus 2 --max-concurrency 64 --ttft-ms 500 --tpot-ms 20 --format json");
+  REQUIRE(b.status == 0);
+  const nlohmann::json best = nlohmann::json::parse(b.out)["models"][0];
+  REQUIRE(best["best"].is_object());
+  REQUIRE(best["best_interval"].is_object());
+  // serve at the same point: 1 worker of tp 2, the best's concurrency
+  const result s =
+      run_roofline("serve --model " + model + " --hw " + h100 + " --stack " + kstack +
+                   " --tp 2 --isl 4096 --osl 512 --concurrency " +
+                   fmt::format("{}", best["best"]["concurrency"].get<double>()) + " --format json");
+  REQUIRE(s.status == 0);
+  REQUIRE(best["best"]["deployment"] == "1 worker of tp 2 pp 1 ep 1 dp 1");
+  const nlohmann::json served = nlohmann::json::parse(s.out)["interval"];
+  for (int k = 0; k < 2; ++k) {
+    CHECK(best["best_interval"]["ttft_ms"][k].get<double>() ==
+          doctest::Approx(served["ttft_ms"][k].get<double>()));
+    CHECK(best["best_interval"]["tpot_ms"][k].get<double>() ==
+          doctest::Approx(served["tpot_ms"][k].get<double>()));
+  }
+  CHECK(best["best_interval"]["ttft_ms"][0].get<double>() < best["best"]["ttft_ms"].get<double>());
+}

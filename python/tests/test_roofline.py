@@ -197,6 +197,14 @@ def test_best_deployment_equals_the_best_deployment_program():
                              gpus=2, isl=1024, osl=128, max_concurrency=16, tpot_ms=30)
     assert got == want["models"][0]
     assert got["best"]["tpot_ms"] <= 30
+    assert got["best_interval"] is None  # an engine stack without a kernel table: no interval
+    args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("torch_kernels_h100"), "--gpus", "2",
+            "--isl", "1024", "--osl", "128", "--max-concurrency", "16", "--format", "json")
+    kernels = rl.best_deployment(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("torch_kernels_h100")),
+                                 gpus=2, isl=1024, osl=128, max_concurrency=16)
+    assert kernels == program("best_deployment", *args)["models"][0]
+    lo, hi = kernels["best_interval"]["tpot_ms"]
+    assert lo < kernels["best"]["tpot_ms"] < hi
 
 
 def test_training_flops_of_llama2_7b_are_6_x_its_linear_weights_plus_attention():
@@ -239,3 +247,17 @@ def test_a_kernel_stack_gives_the_p10_p90_interval_the_estimate_program_prints(t
     assert r.prefill.time_p10_s == want["interval"]["ttft_p10_s"]
     assert r.decode.time_p90_s == want["interval"]["step_p90_s"]
     assert r.prefill.time_p10_s < r.ttft_s < r.prefill.time_p90_s
+
+
+def test_serve_and_simulate_give_a_kernel_stacks_interval_as_the_program_does():
+    hw = rl.load_hardware(H100, stack("torch_kernels_h100"))
+    model = rl.load_model(spec("llama3.1_8b"))
+    args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("torch_kernels_h100"), "--isl", "1024",
+            "--osl", "128", "--concurrency", "8", "--format", "json")
+    got = rl.serve(model, hw, isl=1024, osl=128, concurrency=8)
+    assert got == program("serve", *args)
+    lo, hi = got["interval"]["ttft_ms"]
+    assert lo < got["ttft_ms"] < hi
+    sim = rl.simulate(model, hw, isl=1024, osl=128, concurrency=8, requests=200)
+    assert sim == program("serve", *args, "--simulate", "--requests", "200")
+    assert "interval" in sim

@@ -93,10 +93,16 @@ int commands::validate(int argc, char** argv) {
     plot_file.commit();
     const std::string title = fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
                                           hw.stack_note, csv, samples.size());
-    std::cout << roofline::render(roofline::cells_view{cells, title}, f);
-    if (f == roofline::report_format::table && hw.timing.kernels) {
-      const auto coverage = roofline::interval_coverage(hw, samples);
-      std::cout << "\n" << roofline::coverage_view{coverage}.table();
+    if (!hw.timing.kernels) {
+      std::cout << roofline::render(roofline::cells_view{cells, title}, f);
+    } else if (const auto cover = roofline::interval_coverage(hw, samples);
+               f == roofline::report_format::table) {
+      std::cout << roofline::cells_view{cells, title}.table() << "\n"
+                << roofline::coverage_view{cover}.table();
+    } else {  // the error cells' JSON with the coverage beside them
+      nlohmann::json j = roofline::cells_view{cells, title}.json();
+      j["coverage"] = roofline::coverage_view{cover}.json()["coverage"];
+      std::cout << roofline::json_text(j);
     }
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -148,7 +148,9 @@ struct kernel_view {
 /// The deployments of one model: the best within the targets and the Pareto frontier, each
 /// point with its mode, layouts, concurrency, TTFT, TPOT, tokens/s per user and per GPU.
 /// JSON: {"model", "hardware", "stack", "gpus", "isl", "osl", "ttft_target_ms", "tpot_target_ms",
-/// "points", "best": {point} | null, "frontier": [{point}]}, a point {"mode", "deployment",
+/// "points", "best": {point} | null, "best_interval": {"ttft_ms": [p10, p90], "tpot_ms": [..],
+/// "tokens_per_s_gpu": [..]} | null (a kernel stack's spread), "frontier": [{point}]}, a point
+/// {"mode", "deployment",
 /// "concurrency", "ttft_ms", "tpot_ms", "tokens_per_s_user", "tokens_per_s_gpu"}.
 struct deployments_view {
   const model_spec& m;
@@ -157,6 +159,11 @@ struct deployments_view {
   const std::vector<deployment_point>& points;
   const std::optional<deployment_point>& best;
   std::optional<double> ttft_ms, tpot_ms;
+  /// The best point made again with the stack's kernel table at the p10 and p90 of its spread
+  /// (at_spread()): its interval; null: none.
+  const serving_result* best_p10 = nullptr;
+  const serving_result* best_p90 = nullptr;
+  bool best_interval() const { return best && best_p10 && best_p90 && best_p10->fits && best_p90->fits; }
   nlohmann::json json() const;
   std::string table() const;
 };

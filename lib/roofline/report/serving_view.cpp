@@ -234,6 +234,12 @@ nlohmann::json deployments_view::json() const {
           {"tpot_target_ms", tpot_ms ? nlohmann::json(*tpot_ms) : nlohmann::json()},
           {"points", points.size()},
           {"best", best ? point_json(*best) : nlohmann::json()},
+          {"best_interval", best_interval()
+                                ? nlohmann::json{{"ttft_ms", {ms(best_p10->ttft), ms(best_p90->ttft)}},
+                                                 {"tpot_ms", {ms(best_p10->tpot), ms(best_p90->tpot)}},
+                                                 {"tokens_per_s_gpu",
+                                                  {best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu}}}
+                                : nlohmann::json()},
           {"frontier", fr}};
 }
 
@@ -254,8 +260,13 @@ std::string deployments_view::table() const {
   };
   const std::string head = fmt::format("{:<7} {:>6} {:>10} {:>9} {:>11} {:>10}  {}\n", "mode", "conc",
                                        "TTFT ms", "TPOT ms", "tok/s/user", "tok/s/GPU", "deployment");
-  if (best)
-    out += fmt::format("best within {}:\n", targets) + head + row(*best);
+  if (best) out += fmt::format("best within {}:\n", targets) + head + row(*best);
+  if (best_interval())
+    out += fmt::format(
+        "interval: p10-p90 (the kernel table's spread): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - {:.2f} ms, "
+        "{:.1f} - {:.1f} tokens/s per GPU\n",
+        ms(best_p10->ttft), ms(best_p90->ttft), ms(best_p10->tpot), ms(best_p90->tpot),
+        best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu);
   else
     out += fmt::format("no deployment meets {}\n", targets);
   out += "\nPareto frontier (tokens/s per user against per GPU):\n" + head;

@@ -67,6 +67,13 @@ inline std::vector<int> powers_to(int n) {
 }
 }  // namespace detail
 
+/// One point of a deployment space: the closed form's result, or the simulator's
+/// (sp.simulated) with its TTFT and TPOT at sp.percentile.
+inline serving_result deployment_result(const model_spec& m, const hardware& hw, const serving_workload& w,
+                                        const deployment_space& sp) {
+  return sp.simulated ? detail::simulated_point(m, hw, w, sp.percentile) : serve(m, hw, w);
+}
+
 /// Why no deployment was served, when none was: the first one that did not fit (its result's
 /// notes say why), else the first refusal's message (an input_error: a workload beyond the
 /// model's context, a layout the model cannot be split by).
@@ -121,7 +128,7 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
   std::vector<deployment_point> out;
   const auto add = [&](const serving_workload& w) {
     try {
-      serving_result r = sp.simulated ? detail::simulated_point(m, hw, w, sp.percentile) : serve(m, hw, w);
+      serving_result r = deployment_result(m, hw, w, sp);
       if (r.fits)
         out.push_back({w, std::move(r)});
       else if (why && !why->unfit)
