@@ -22,6 +22,12 @@ inline double engine_block_tokens(const std::string& engine) {
   return engine == "vllm" ? 16 : engine == "sglang" ? 1 : 32;
 }
 
+/// A path as a record shows it: relative to the working directory where it lies below it.
+inline std::string shown_path(const std::string& path) {
+  const auto rel = std::filesystem::absolute(path).lexically_relative(std::filesystem::current_path());
+  return !rel.empty() && *rel.begin() != ".." ? rel.string() : path;
+}
+
 inline int calibrate_engine(const std::string& runs_csv, const std::string& engine, const std::string& system,
                             const std::string& root, const std::string& stack_path,
                             const std::string& out_path, std::string stack_name, bool cross,
@@ -132,19 +138,21 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
              "runs of 8,192-token prompts under an 8,192-token budget show no waves of prompts waiting for "
              "every decode to finish, so those deployments chunk)",
              fmt::format("[3] stack '{}' ({}): every timing value the fit does not set", base.name,
-                         stack_path)},
+                         shown_path(stack_path))},
         .fitted_on = roofline::stack_origin{p->name, p->compute_units, p->clock_mhz},
         .timing = timing,
         .calibration = roofline::calibration_record{
             runs_csv, date,
             fmt::format(
-                "build/examples/calibrate --engine-runs {} --engine {} --system {}{}: Huber({}) loss on "
+                "build/examples/calibrate --engine-runs {} --engine {} --system {} --stack {}{}: Huber({}) loss on "
                 "log(predicted/measured) of every run's TTFT and TPOT{}, Ceres Levenberg-Marquardt with "
                 "bounds; "
                 "held_out: each model left out in turn{}",
-                runs_csv, engine, system, options.simulated ? " --simulate" : "", options.huber_delta,
+                runs_csv, engine, system, shown_path(stack_path), options.simulated ? " --simulate" : "",
+                options.huber_delta,
                 options.simulated ? " (each run replayed in the serving simulator: a closed loop at its "
-                                    "concurrency, max(500, 10 x concurrency) requests, mean TTFT and TPOT)"
+                                    "concurrency, outputs within 5 % of its osl, max(500, 10 x concurrency) "
+                                    "requests, mean TTFT and TPOT)"
                                   : "",
                 skipped.empty() ? std::string()
                                 : fmt::format("; {} runs skipped",
