@@ -144,7 +144,8 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
         .calibration = roofline::calibration_record{
             runs_csv, date,
             fmt::format(
-                "build/examples/calibrate --engine-runs {} --engine {} --system {} --stack {}{}: Huber({}) loss on "
+                "build/examples/calibrate --engine-runs {} --engine {} --system {} --stack {}{}: Huber({}) "
+                "loss on "
                 "log(predicted/measured) of every run's TTFT and TPOT{}, Ceres Levenberg-Marquardt with "
                 "bounds; "
                 "held_out: each model left out in turn{}",

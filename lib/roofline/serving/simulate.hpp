@@ -100,10 +100,10 @@ simulation_load fixed_load(const serving_workload& s, std::int64_t requests = 0)
 /// Assumption, from the measured runs: with outputs of exactly osl tokens every request
 /// admitted in one iteration ends in one iteration and its user's next prompt arrives with the
 /// others', so the loop stays in lockstep forever (a wave of prompts per cycle; the client
-/// overhead's jitter and even 100 ms gaps do not break it: an arrival during a long prompt
-/// iteration waits for the next one with the rest). Measured engines leave lockstep after the
-/// first wave: vLLM Llama-3.1-70B FP8 on 4 H100 at 1,024 / 1,024 measures a mean TTFT of 80,
-/// 121 and 256 ms at 4, 16 and 64 users where lockstep predicts 85, 317 and 515 ms with the
+/// overhead's jitter and random gaps of up to 100 ms mean between a user's requests do not break
+/// it: an arrival during a long prompt iteration waits for the next one with the rest). Measured engines
+/// leave lockstep after the first wave: vLLM Llama-3.1-70B FP8 on 4 H100 at 1,024 / 1,024 measures a mean
+/// TTFT of 80, 121 and 256 ms at 4, 16 and 64 users where lockstep predicts 85, 317 and 515 ms with the
 /// shipped vLLM H100 stack, and this load 57, 70 and 184 ms. Whatever breaks lockstep in those
 /// systems is not modelled; a spread of +-2 %, +-5 % or +-10 % gives mean TTFTs within 17 % of
 /// each other there (README, "Lockstep").
