@@ -421,10 +421,8 @@ PYBIND11_MODULE(roofline, mod) {
                                               max_batch_tokens, prefill, decode);
         const std::optional<overlap> policy = policy_of(overlap_);
         const serving_result r = serve(*m, *hw, s, policy);
-        // the interval, as `serve` gives it: the run with a kernel table at its spread's ends
-        std::optional<serving_result> lo, hi;
-        if (const auto h = at_spread(*hw, false)) lo = serve(*m, *h, s, policy);
-        if (const auto h = at_spread(*hw, true)) hi = serve(*m, *h, s, policy);
+        // the interval, as `serve` gives it (interval_source)
+        const auto [lo, hi] = interval_of(*hw, r, [&](const hardware& h) { return serve(*m, h, s, policy); });
         return json_loads(render(serving_view{*m, *hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr},
                                  report_format::json));
       },
@@ -485,8 +483,8 @@ PYBIND11_MODULE(roofline, mod) {
           r = simulate(*m, *hw, s, l, opt);
           simulation_options quiet = opt;
           quiet.timeline = false;
-          if (const auto h = at_spread(*hw, false)) lo = simulate(*m, *h, s, l, quiet);
-          if (const auto h = at_spread(*hw, true)) hi = simulate(*m, *h, s, l, quiet);
+          std::tie(lo, hi) =
+              interval_of(*hw, r, [&](const hardware& h) { return simulate(*m, h, s, l, quiet); });
         }
         py::dict out =
             json_loads(render(simulation_view{*m, *hw, s, l, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr},
@@ -541,10 +539,9 @@ PYBIND11_MODULE(roofline, mod) {
         };
         const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms));
         std::optional<serving_result> lo, hi;  // the best point's interval, as best_deployment's
-        if (best) {
-          if (const auto h = at_spread(*hw, false)) lo = deployment_result(*m, *h, best->work, sp);
-          if (const auto h = at_spread(*hw, true)) hi = deployment_result(*m, *h, best->work, sp);
-        }
+        if (best)
+          std::tie(lo, hi) = interval_of(
+              *hw, best->result, [&](const hardware& h) { return deployment_result(*m, h, best->work, sp); });
         return json_loads(render(deployments_view{*m, *hw, sp, points, best, ttft_ms, tpot_ms,
                                                   lo ? &*lo : nullptr, hi ? &*hi : nullptr},
                                  report_format::json));

@@ -462,3 +462,30 @@ TEST_CASE("best_deployment gives its best point's interval on a kernel stack, as
   }
   CHECK(best["best_interval"]["ttft_ms"][0].get<double>() < best["best"]["ttft_ms"].get<double>());
 }
+
+TEST_CASE("serve gives an engine stack's end-to-end spread as its interval, and validate its coverage") {
+  const std::string vstack = test::source_dir + "/stacks/vllm_h100_sxm.yaml";
+  const roofline::stack st = roofline::load_stack(vstack);
+  const roofline::serving_params& sp = st.timing.serving;
+  REQUIRE(sp.ttft_spread.points > 0);
+  const result s = run_roofline("serve --hw " + h100 + " --stack " + vstack +
+                                " --isl 1024 --osl 128 --concurrency 8 --format json");
+  REQUIRE(s.status == 0);
+  const nlohmann::json j = nlohmann::json::parse(s.out);
+  CHECK(j["interval"]["from"] == "the stack's end-to-end spread");
+  CHECK(j["interval"]["ttft_ms"][0].get<double>() ==
+        doctest::Approx(sp.ttft_spread.p10 * j["ttft_ms"].get<double>()));
+  CHECK(j["interval"]["ttft_ms"][1].get<double>() ==
+        doctest::Approx(sp.ttft_spread.p90 * j["ttft_ms"].get<double>()));
+  CHECK(j["interval"]["tpot_ms"][1].get<double>() ==
+        doctest::Approx(sp.tpot_spread.p90 * j["tpot_ms"].get<double>()));
+  // the stack's own runs, closed form: the spread is held out, so in sample about 80 % or more lie inside
+  const result v = run_roofline("validate --engine-runs " + test::source_dir +
+                                "/measurements/serving/engine_runs.csv --stack " + vstack + " --format json");
+  REQUIRE(v.status == 0);
+  for (const nlohmann::json& c : nlohmann::json::parse(v.out)["cells"]) {
+    if (c["system"] != "h100_sxm") continue;
+    CHECK(c["coverage_n"] == c["n"]);
+    CHECK(c["coverage"].get<double>() >= 0.7);
+  }
+}

@@ -3,6 +3,9 @@
 // from the published configs and the parts' datasheets.
 #include <doctest/doctest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "helpers.hpp"
 #include "roofline/fit/engine_runs.hpp"
 #include "roofline/io/io.hpp"
@@ -351,4 +354,58 @@ TEST_CASE("a token budget below the running requests binds: only as many run as 
   const serving_result r = serve(m, hw, d);
   CHECK(r.iterations.running == 1);
   CHECK(r.iterations.waiting == 7);
+}
+
+TEST_CASE("an engine stack's end-to-end spread: the interval, its round trip, and validate's coverage") {
+  hardware hw = test::h100_roofline();
+  hw.timing.serving.ttft_spread = {0.5, 2, 10};
+  hw.timing.serving.tpot_spread = {0.9, 1.25, 10};
+  REQUIRE(has_serving_spread(hw));
+  CHECK(interval_source(hw) == "the stack's end-to-end spread");
+  // by hand: TTFT x 0.5 and x 2; TPOT and end to end x 0.9 and x 1.25; rates / those
+  serving_result r;
+  r.ttft = 0.2 * second, r.tpot = 0.01 * second, r.e2e = 1.5 * second;
+  r.tokens_per_s = 1000, r.tokens_per_s_gpu = 500, r.tokens_per_s_user = 100;
+  const auto [lo, hi] = interval_of(hw, r, [](const hardware&) -> serving_result {
+    FAIL("the end-to-end spread needs no second run");
+    return {};
+  });
+  REQUIRE((lo && hi));
+  CHECK(lo->ttft.value() == doctest::Approx(0.1));
+  CHECK(hi->ttft.value() == doctest::Approx(0.4));
+  CHECK(lo->tpot.value() == doctest::Approx(0.009));
+  CHECK(hi->e2e.value() == doctest::Approx(1.875));
+  CHECK(lo->tokens_per_s_gpu == doctest::Approx(500 / 0.9));
+  CHECK(hi->tokens_per_s == doctest::Approx(800));
+  // a stack without one has no interval from it
+  CHECK_FALSE(at_serving_spread(test::h100_roofline(), r, false));
+  // written and read back
+  const std::string dir = std::string(ROOFLINE_BUILD_DIR) + "/spread_stack";
+  std::filesystem::create_directories(dir);
+  stack s = load_stack(test::source_dir + "/stacks/datasheet.yaml");
+  s.engine = "vllm";
+  s.timing.serving = hw.timing.serving;
+  s.timing.serving.stated = true;
+  std::ofstream(dir + "/s.yaml") << stack_yaml(s);
+  const stack back = load_stack(dir + "/s.yaml");
+  CHECK(back.timing.serving.ttft_spread.p10 == 0.5);
+  CHECK(back.timing.serving.tpot_spread.p90 == 1.25);
+  CHECK(back.timing.serving.tpot_spread.points == 10);
+  // validate's coverage: of four runs with the spread, measured at 0.4, 1, 1.9 and 3 x the
+  // predicted TTFT (inside [0.5, 2]: two) and at 0.8, 0.95, 1.2, 1.3 x the TPOT (inside [0.9, 1.25]: two)
+  std::vector<engine_run> runs(4);
+  std::vector<run_prediction> pred(4);
+  const double t[] = {0.4, 1, 1.9, 3}, p[] = {0.8, 0.95, 1.2, 1.3};
+  for (int i = 0; i < 4; ++i) {
+    runs[i].engine = "vllm", runs[i].system = "h100_sxm", runs[i].model = "m";
+    runs[i].ttft_ms = 100 * t[i], runs[i].tpot_ms = 10 * p[i];
+    pred[i].ttft_ms = 100, pred[i].tpot_ms = 10, pred[i].stack = "s";
+    pred[i].ttft_spread = hw.timing.serving.ttft_spread, pred[i].tpot_spread = hw.timing.serving.tpot_spread;
+  }
+  const auto [cells, skipped] = serving_error_cells(runs, pred);
+  REQUIRE(cells.size() == 2);
+  for (const serving_cell& c : cells) {
+    CHECK(c.coverage_n == 4);
+    CHECK(c.coverage == 0.5);
+  }
 }

@@ -197,7 +197,10 @@ def test_best_deployment_equals_the_best_deployment_program():
                              gpus=2, isl=1024, osl=128, max_concurrency=16, tpot_ms=30)
     assert got == want["models"][0]
     assert got["best"]["tpot_ms"] <= 30
-    assert got["best_interval"] is None  # an engine stack without a kernel table: no interval
+    # an engine stack's interval: its end-to-end spread of TTFT and TPOT, around the best point
+    assert got["best_interval"]["from"] == "the stack's end-to-end spread"
+    lo, hi = got["best_interval"]["tpot_ms"]
+    assert lo < got["best"]["tpot_ms"] < hi
     args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("torch_kernels_h100"), "--gpus", "2",
             "--isl", "1024", "--osl", "128", "--max-concurrency", "16", "--format", "json")
     kernels = rl.best_deployment(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("torch_kernels_h100")),
@@ -205,6 +208,7 @@ def test_best_deployment_equals_the_best_deployment_program():
     assert kernels == program("best_deployment", *args)["models"][0]
     lo, hi = kernels["best_interval"]["tpot_ms"]
     assert lo < kernels["best"]["tpot_ms"] < hi
+    assert kernels["best_interval"]["from"] == "the kernel table's spread"
 
 
 def test_training_flops_of_llama2_7b_are_6_x_its_linear_weights_plus_attention():

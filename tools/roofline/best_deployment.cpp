@@ -109,13 +109,11 @@ int commands::best_deployment(int argc, char** argv) {
       const std::optional<roofline::seconds> tp =
           tpot_ms ? std::optional(*tpot_ms * 1e-3 * roofline::second) : std::nullopt;
       const auto best = roofline::best_within(points, tt, tp);
-      std::optional<roofline::serving_result> lo, hi;  // the best point's interval
-      if (best) {
-        if (const auto h = roofline::at_spread(hw, false))
-          lo = roofline::deployment_result(m, *h, best->work, sp);
-        if (const auto h = roofline::at_spread(hw, true))
-          hi = roofline::deployment_result(m, *h, best->work, sp);
-      }
+      std::optional<roofline::serving_result> lo, hi;  // the best point's interval (interval_source)
+      if (best)
+        std::tie(lo, hi) = roofline::interval_of(hw, best->result, [&](const roofline::hardware& h) {
+          return roofline::deployment_result(m, h, best->work, sp);
+        });
       const roofline::deployments_view view{
           m, hw, sp, points, best, ttft_ms, tpot_ms, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
       if (f == roofline::report_format::json)

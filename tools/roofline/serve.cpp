@@ -194,12 +194,12 @@ int commands::serve(int argc, char** argv) {
                                              .timeline = timeline.wanted() || plot.wanted(),
                                              .targets = {sim.ttft_ms / 1e3, sim.tpot_ms / 1e3}};
       const auto r = roofline::simulate(model, hw, s, load, opt);
-      // the interval: the same run with the kernel table at the p10 and p90 of its spread
-      std::optional<roofline::simulation_result> lo, hi;
+      // the interval (interval_source): the stack's end-to-end spread, or the same run with the
+      // kernel table at the p10 and p90 of its spread
       roofline::simulation_options quiet = opt;
       quiet.timeline = false;
-      if (const auto h = roofline::at_spread(hw, false)) lo = roofline::simulate(model, *h, s, load, quiet);
-      if (const auto h = roofline::at_spread(hw, true)) hi = roofline::simulate(model, *h, s, load, quiet);
+      const auto [lo, hi] = roofline::interval_of(
+          hw, r, [&](const roofline::hardware& h) { return roofline::simulate(model, h, s, load, quiet); });
       const roofline::simulation_view v{model, hw, s, load, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
       if (timeline.wanted()) timeline.write(roofline::render(v, roofline::report_format::csv));
       if (plot.wanted())
@@ -213,9 +213,8 @@ int commands::serve(int argc, char** argv) {
       return 0;
     }
     const auto r = roofline::serve(model, hw, s, policy);
-    std::optional<roofline::serving_result> lo, hi;  // the interval, as the simulated run's
-    if (const auto h = roofline::at_spread(hw, false)) lo = roofline::serve(model, *h, s, policy);
-    if (const auto h = roofline::at_spread(hw, true)) hi = roofline::serve(model, *h, s, policy);
+    const auto [lo, hi] = roofline::interval_of(  // the interval, as the simulated run's
+        hw, r, [&](const roofline::hardware& h) { return roofline::serve(model, h, s, policy); });
     std::cout << roofline::render(
         roofline::serving_view{model, hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr},
         format == "json" ? roofline::report_format::json : roofline::report_format::table);

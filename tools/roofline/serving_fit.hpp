@@ -99,14 +99,32 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
     std::set<std::string> models;
     for (const auto& s : samples) models.insert(s.model_name);
     std::vector<roofline::error_cell> held_out;
-    if (cross && models.size() > 1)
-      held_out = cells_of(roofline::cross_validate_serving(start, samples, options));
+    std::vector<roofline::prediction> out_pred;
+    if (cross && models.size() > 1) {
+      out_pred = roofline::cross_validate_serving(start, samples, options);
+      held_out = cells_of(out_pred);
+    }
+    // the stack's end-to-end spread: measured / predicted TTFT and TPOT at their 10th and 90th
+    // percentiles, held out where cross-validated (each model by a fit on the others), else in sample
+    const auto spread_of = [&](bool tpot) {
+      std::vector<double> ratios;
+      const auto& pred = out_pred.empty() ? in_pred : out_pred;
+      for (std::size_t i = 0; i < samples.size(); ++i) {
+        const double p = tpot ? pred[i].step_s : pred[i].ttft_s;
+        if (std::isfinite(p) && p > 0) ratios.push_back((tpot ? samples[i].tpot_s : samples[i].ttft_s) / p);
+      }
+      return ratios.empty() ? roofline::spread{}
+                            : roofline::spread{roofline::quantile(ratios, 0.1),
+                                               roofline::quantile(ratios, 0.9), int(ratios.size())};
+    };
     std::string model_list;
     for (const std::string& m : models) model_list += (model_list.empty() ? "" : ", ") + m;
     const std::time_t now = std::time(nullptr);
     char date[16];
     std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
     roofline::timing_params timing = fit.fitted.timing;
+    timing.serving.ttft_spread = spread_of(false);
+    timing.serving.tpot_spread = spread_of(true);
     if (timing.kernels) {  // the base's kernel table, named relative to the output stack's folder
       namespace fs = std::filesystem;
       const fs::path from = fs::absolute(stack_path).parent_path(), to = fs::absolute(out_path).parent_path();
@@ -148,13 +166,15 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
                 "loss on "
                 "log(predicted/measured) of every run's TTFT and TPOT{}, Ceres Levenberg-Marquardt with "
                 "bounds; "
-                "held_out: each model left out in turn{}",
+                "held_out: each model left out in turn; serving.spread: measured / predicted TTFT and "
+                "TPOT at their 10th and 90th percentiles, {}{}",
                 runs_csv, engine, system, shown_path(stack_path), options.simulated ? " --simulate" : "",
                 options.huber_delta,
                 options.simulated ? " (each run replayed in the serving simulator: a closed loop at its "
                                     "concurrency, outputs within 5 % of its osl, max(500, 10 x concurrency) "
                                     "requests, mean TTFT and TPOT)"
                                   : "",
+                out_pred.empty() ? "in sample" : "held out",
                 skipped.empty() ? std::string()
                                 : fmt::format("; {} runs skipped",
                                               [&] {

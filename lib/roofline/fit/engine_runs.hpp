@@ -54,6 +54,10 @@ struct serving_cell {
   std::string engine, system, metric, stack;
   int n = 0, models = 0;
   double median_ape = 0, mean_ape = 0, p90_ape = 0, max_ape = 0;
+  /// Of the runs whose stack states an end-to-end spread (serving_params::ttft_spread, tpot_spread),
+  /// the share measured inside [p10, p90] x the prediction, and how many; 0 runs: no coverage.
+  double coverage = 0;
+  int coverage_n = 0;
 };
 /// Runs left out for one reason.
 struct skipped_rows {
@@ -65,6 +69,7 @@ struct skipped_rows {
 struct run_prediction {
   double ttft_ms = std::numeric_limits<double>::quiet_NaN();
   double tpot_ms = std::numeric_limits<double>::quiet_NaN();
+  spread ttft_spread{}, tpot_spread{};  ///< the stack's end-to-end spread (points 0: none)
   std::string stack;  ///< the stack's name and how it relates to the part (fitted on it, transferred)
   std::string skip;   ///< empty: predicted
 };
@@ -137,6 +142,7 @@ inline run_prediction predict_run(const serving_catalogue& cat, const engine_run
     return out;
   }
   out.stack = fmt::format("{} ({})", s.hw.stack, s.hw.stack_note);
+  out.ttft_spread = s.hw.timing.serving.ttft_spread, out.tpot_spread = s.hw.timing.serving.tpot_spread;
   if (simulated) {
     try {
       const simulation_result res =
@@ -165,6 +171,7 @@ inline std::pair<std::vector<serving_cell>, std::vector<skipped_rows>> serving_e
   struct acc {
     std::vector<double> ape;
     std::set<std::string> models, stacks;
+    int inside = 0, spread_n = 0;
   };
   std::map<std::tuple<std::string, std::string, int>, acc> cells;
   std::map<std::string, int> skipped;
@@ -178,6 +185,10 @@ inline std::pair<std::vector<serving_cell>, std::vector<skipped_rows>> serving_e
       const double measured = k ? runs[i].tpot_ms : runs[i].ttft_ms,
                    p = k ? pred[i].tpot_ms : pred[i].ttft_ms;
       a.ape.push_back(100 * std::abs(p - measured) / measured);
+      if (const spread& sp = k ? pred[i].tpot_spread : pred[i].ttft_spread; sp.points > 0) {
+        a.inside += measured >= sp.p10 * p && measured <= sp.p90 * p;
+        ++a.spread_n;
+      }
       a.models.insert(runs[i].model);
       a.stacks.insert(pred[i].stack);
     }
@@ -188,7 +199,8 @@ inline std::pair<std::vector<serving_cell>, std::vector<skipped_rows>> serving_e
     std::string stacks;
     for (const std::string& s : a.stacks) stacks += (stacks.empty() ? "" : "; ") + s;
     out.push_back({std::get<0>(key), std::get<1>(key), e.phase, stacks, e.n, int(a.models.size()),
-                   e.median_ape, e.mean_ape, e.p90_ape, e.max_ape});
+                   e.median_ape, e.mean_ape, e.p90_ape, e.max_ape,
+                   a.spread_n ? double(a.inside) / a.spread_n : 0.0, a.spread_n});
   }
   std::vector<skipped_rows> skips;
   for (const auto& [reason, n] : skipped) skips.push_back({reason, n});

@@ -121,6 +121,18 @@ serving_params::scheduler engine_scheduler(const std::string& engine) {
   return parse_name<serving_params::scheduler>(engine).value_or(serving_params::scheduler::vllm);
 }
 
+// A spread entry {p10, p90, points}: positive factors, p10 <= p90, points >= 1.
+spread read_spread(reader r) {
+  spread s;
+  s.p10 = r.number("p10", 0, true, 1e3);
+  s.p90 = r.number("p90", 0, true, 1e3);
+  if (s.p90 < s.p10)
+    r.fail(r.key_node("p90"), fmt::format("'{}' must be at least p10 ({})", r.dotted("p90"), s.p10));
+  s.points = r.positive_int("points");
+  r.finish();
+  return s;
+}
+
 // timing.kernels: a kernel table (a CSV) and the part it was measured on (a profile), both named
 // relative to the stack's file, and the held-out spread of each kind. An error in either file
 // names the stack's key before it.
@@ -143,14 +155,7 @@ std::shared_ptr<const kernel_table> read_kernels(reader k) {
     reader sp(k.file(), n, k.dotted("spread"));
     for (kernel_kind kind : all_kernel_kinds)
       if (auto e = sp.optional(std::string(name(kind)))) {
-        reader r(k.file(), e, sp.dotted(std::string(name(kind))));
-        kernel_spread& s = t->spread[std::size_t(kind)];
-        s.p10 = r.number("p10", 0, true, 1e3);
-        s.p90 = r.number("p90", 0, true, 1e3);
-        if (s.p90 < s.p10)
-          r.fail(r.key_node("p90"), fmt::format("'{}' must be at least p10 ({})", r.dotted("p90"), s.p10));
-        s.points = r.positive_int("points");
-        r.finish();
+        t->spread[std::size_t(kind)] = read_spread(reader(k.file(), e, sp.dotted(std::string(name(kind)))));
       }
     sp.finish();
   }
@@ -212,6 +217,12 @@ timing_params read_timing(reader t, const std::string& engine) {
     sp.chunked_prefill = sp.policy != serving_params::scheduler::trtllm;
     if (auto c = sv.optional("chunked_prefill")) sp.chunked_prefill = sv.boolean(c, "chunked_prefill");
     sv.number_if("conservativeness", sp.conservativeness, 0, true, 100);
+    if (auto e = sv.optional("spread")) {  // measured / predicted TTFT and TPOT of the fit's runs
+      reader m(t.file(), e, sv.dotted("spread"));
+      if (auto a = m.optional("ttft")) sp.ttft_spread = read_spread(reader(t.file(), a, m.dotted("ttft")));
+      if (auto a = m.optional("tpot")) sp.tpot_spread = read_spread(reader(t.file(), a, m.dotted("tpot")));
+      m.finish();
+    }
     sv.finish();
   }
   if (auto n = t.optional("kernels")) tp.kernels = read_kernels(reader(t.file(), n, "timing.kernels"));
@@ -269,6 +280,12 @@ void emit_sources(YAML::Emitter& y, const std::vector<std::string>& sources) {
 
 namespace {
 
+void emit_spread(YAML::Emitter& y, const std::string& key, const spread& s) {
+  y << YAML::Key << key << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key << "p10" << YAML::Value
+    << s.p10 << YAML::Key << "p90" << YAML::Value << s.p90 << YAML::Key << "points" << YAML::Value << s.points
+    << YAML::EndMap;
+}
+
 void emit_serving(YAML::Emitter& y, const serving_params& sp) {
   y << YAML::Key << "serving" << YAML::Value << YAML::BeginMap;
   y << YAML::Key << "max_batch_tokens" << YAML::Value << std::int64_t(sp.max_batch_tokens);
@@ -284,6 +301,12 @@ void emit_serving(YAML::Emitter& y, const serving_params& sp) {
   y << YAML::Key << "policy" << YAML::Value << std::string(name(sp.policy));
   y << YAML::Key << "chunked_prefill" << YAML::Value << sp.chunked_prefill;
   y << YAML::Key << "conservativeness" << YAML::Value << sp.conservativeness;
+  if (sp.ttft_spread.points > 0 || sp.tpot_spread.points > 0) {
+    y << YAML::Key << "spread" << YAML::Value << YAML::BeginMap;
+    if (sp.ttft_spread.points > 0) emit_spread(y, "ttft", sp.ttft_spread);
+    if (sp.tpot_spread.points > 0) emit_spread(y, "tpot", sp.tpot_spread);
+    y << YAML::EndMap;
+  }
   y << YAML::EndMap;
 }
 
@@ -296,9 +319,7 @@ void emit_kernels(YAML::Emitter& y, const kernel_table& t) {
     const kernel_spread& s = t.spread_of(k);
     if (s.points == 0) continue;
     if (!any) y << YAML::Key << "spread" << YAML::Value << YAML::BeginMap, any = true;
-    y << YAML::Key << std::string(name(k)) << YAML::Value << YAML::Flow << YAML::BeginMap << YAML::Key
-      << "p10" << YAML::Value << s.p10 << YAML::Key << "p90" << YAML::Value << s.p90 << YAML::Key << "points"
-      << YAML::Value << s.points << YAML::EndMap;
+    emit_spread(y, std::string(name(k)), s);
   }
   if (any) y << YAML::EndMap;
   y << YAML::EndMap;

@@ -169,8 +169,9 @@ struct deployments_view {
 };
 
 /// Serving error cells (engine_runs.hpp) as a table, or JSON {"cells": [{"engine", "system",
-/// "metric", "n", "median_ape", "mean_ape", "p90_ape", "max_ape", "models", "stack"}],
-/// "skipped": [{"reason", "n"}]}.
+/// "metric", "n", "median_ape", "mean_ape", "p90_ape", "max_ape", "models", "stack", "coverage",
+/// "coverage_n"}], "skipped": [{"reason", "n"}]}; coverage: the share of coverage_n runs measured
+/// inside their stack's end-to-end p10-p90 interval (coverage_n 0: no stack states one).
 struct serving_cells_view {
   const std::vector<serving_cell>& cells;
   const std::vector<skipped_rows>& skipped;

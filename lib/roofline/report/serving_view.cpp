@@ -150,7 +150,8 @@ nlohmann::json serving_view::json() const {
   j["interval"] = p10 && p90 && r.fits && p10->fits && p90->fits
                       ? nlohmann::json{{"ttft_ms", {ms(p10->ttft), ms(p90->ttft)}},
                                        {"tpot_ms", {ms(p10->tpot), ms(p90->tpot)}},
-                                       {"tokens_per_s", {p90->tokens_per_s, p10->tokens_per_s}}}
+                                       {"tokens_per_s", {p90->tokens_per_s, p10->tokens_per_s}},
+                                       {"from", interval_source(hw)}}
                       : nlohmann::json(nullptr);
   if (!r.fits)  // nothing is served: no times, no rates (null, not 0)
     for (const char* key : {"ttft_ms", "tpot_ms", "e2e_ms", "wait_ms", "transfer_ms", "tokens_per_s_user",
@@ -181,11 +182,11 @@ std::string serving_view::table() const {
                  ms(r.tpot), r.tokens_per_s_user);
   fmt::format_to(std::back_inserter(out), "end to end    {:.0f} ms\n", ms(r.e2e));
   if (p10 && p90 && p10->fits && p90->fits)
-    fmt::format_to(
-        std::back_inserter(out),
-        "interval      p10-p90 (the kernel table's spread): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - "
-        "{:.2f} ms, {:.0f} - {:.0f} tokens/s\n",
-        ms(p10->ttft), ms(p90->ttft), ms(p10->tpot), ms(p90->tpot), p90->tokens_per_s, p10->tokens_per_s);
+    fmt::format_to(std::back_inserter(out),
+                   "interval      p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - "
+                   "{:.2f} ms, {:.0f} - {:.0f} tokens/s\n",
+                   interval_source(hw), ms(p10->ttft), ms(p90->ttft), ms(p10->tpot), ms(p90->tpot),
+                   p90->tokens_per_s, p10->tokens_per_s);
   fmt::format_to(std::back_inserter(out), "throughput    {:.0f} tokens/s, {:.1f} per GPU\n", r.tokens_per_s,
                  r.tokens_per_s_gpu);
   const serving_memory& mm = r.memory;
@@ -238,7 +239,8 @@ nlohmann::json deployments_view::json() const {
                                 ? nlohmann::json{{"ttft_ms", {ms(best_p10->ttft), ms(best_p90->ttft)}},
                                                  {"tpot_ms", {ms(best_p10->tpot), ms(best_p90->tpot)}},
                                                  {"tokens_per_s_gpu",
-                                                  {best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu}}}
+                                                  {best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu}},
+                                                 {"from", interval_source(hw)}}
                                 : nlohmann::json()},
           {"frontier", fr}};
 }
@@ -260,15 +262,14 @@ std::string deployments_view::table() const {
   };
   const std::string head = fmt::format("{:<7} {:>6} {:>10} {:>9} {:>11} {:>10}  {}\n", "mode", "conc",
                                        "TTFT ms", "TPOT ms", "tok/s/user", "tok/s/GPU", "deployment");
+  if (!best) out += fmt::format("no deployment meets {}\n", targets);
   if (best) out += fmt::format("best within {}:\n", targets) + head + row(*best);
   if (best_interval())
     out += fmt::format(
-        "interval: p10-p90 (the kernel table's spread): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - {:.2f} ms, "
+        "interval: p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - {:.2f} ms, "
         "{:.1f} - {:.1f} tokens/s per GPU\n",
-        ms(best_p10->ttft), ms(best_p90->ttft), ms(best_p10->tpot), ms(best_p90->tpot),
+        interval_source(hw), ms(best_p10->ttft), ms(best_p90->ttft), ms(best_p10->tpot), ms(best_p90->tpot),
         best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu);
-  else
-    out += fmt::format("no deployment meets {}\n", targets);
   out += "\nPareto frontier (tokens/s per user against per GPU):\n" + head;
   for (const deployment_point* p : frontier) out += row(*p);
   return out;

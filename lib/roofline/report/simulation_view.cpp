@@ -81,7 +81,8 @@ nlohmann::json simulation_view::json() const {
       {"notes", notes},
       {"interval", p10 && p90 ? nlohmann::json{{"ttft_mean_ms", {p10->ttft.mean * 1e3, p90->ttft.mean * 1e3}},
                                                {"tpot_mean_ms", {p10->tpot.mean * 1e3, p90->tpot.mean * 1e3}},
-                                               {"tokens_per_s", {p90->tokens_per_s, p10->tokens_per_s}}}
+                                               {"tokens_per_s", {p90->tokens_per_s, p10->tokens_per_s}},
+                                               {"from", interval_source(hw)}}
                               : nlohmann::json(nullptr)}};
 }
 
@@ -104,10 +105,10 @@ std::string simulation_view::table() const {
     add("{:<13} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}\n", what, s->mean * 1e3, s->p50 * 1e3, s->p90 * 1e3,
         s->p99 * 1e3);
   if (p10 && p90)
-    add("interval      p10-p90 (the kernel table's spread): mean TTFT {:.2f} - {:.2f} ms, mean TPOT {:.2f} - "
+    add("interval      p10-p90 ({}): mean TTFT {:.2f} - {:.2f} ms, mean TPOT {:.2f} - "
         "{:.2f} ms, {:.0f} - {:.0f} tokens/s\n",
-        p10->ttft.mean * 1e3, p90->ttft.mean * 1e3, p10->tpot.mean * 1e3, p90->tpot.mean * 1e3,
-        p90->tokens_per_s, p10->tokens_per_s);
+        interval_source(hw), p10->ttft.mean * 1e3, p90->ttft.mean * 1e3, p10->tpot.mean * 1e3,
+        p90->tpot.mean * 1e3, p90->tokens_per_s, p10->tokens_per_s);
   add("throughput    {:.0f} output tokens/s ({:.1f} per GPU, {:.1f} per user), {:.0f} prompt tokens/s, "
       "{:.3g} "
       "requests/s over {:.3g} s\n",

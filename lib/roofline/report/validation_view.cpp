@@ -11,7 +11,7 @@ namespace roofline {
 // The JSON of a cell: an object of its fields, by their names.
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(error_cell, architecture, phase, n, median_ape, mean_ape, p90_ape, max_ape)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(serving_cell, engine, system, metric, n, models, median_ape, mean_ape,
-                                   p90_ape, max_ape, stack)
+                                   p90_ape, max_ape, stack, coverage, coverage_n)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE(skipped_rows, reason, n)
 
 nlohmann::json cells_view::json() const { return {{"cells", cells}}; }
@@ -77,13 +77,14 @@ std::string predictions_csv(std::span<const sample> samples, std::span<const pre
 nlohmann::json serving_cells_view::json() const { return {{"cells", cells}, {"skipped", skipped}}; }
 
 std::string serving_cells_view::table() const {
-  std::string out =
-      fmt::format("{}\n{:<7} {:<9} {:<5} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9}  {}\n", title, "engine",
-                  "system", "what", "n", "models", "median %", "mean %", "p90 %", "max %", "stack");
-  for (const serving_cell& c : cells)
-    fmt::format_to(
-        std::back_inserter(out), "{:<7} {:<9} {:<5} {:>5} {:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}  {}\n",
-        c.engine, c.system, c.metric, c.n, c.models, c.median_ape, c.mean_ape, c.p90_ape, c.max_ape, c.stack);
+  std::string out = fmt::format("{}\n{:<7} {:<9} {:<5} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
+                                title, "engine", "system", "what", "n", "models", "median %", "mean %",
+                                "p90 %", "max %", "p10-p90", "stack");
+  for (const serving_cell& c : cells)  // p10-p90: measured inside the stack's end-to-end interval
+    fmt::format_to(std::back_inserter(out),
+                   "{:<7} {:<9} {:<5} {:>5} {:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9}  {}\n", c.engine,
+                   c.system, c.metric, c.n, c.models, c.median_ape, c.mean_ape, c.p90_ape, c.max_ape,
+                   c.coverage_n ? fmt::format("{:.0f} %", 100 * c.coverage) : "-", c.stack);
   for (const skipped_rows& s : skipped)
     fmt::format_to(std::back_inserter(out), "skipped {:>5}: {}\n", s.n, s.reason);
   return out;

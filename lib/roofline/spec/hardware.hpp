@@ -54,6 +54,15 @@ struct collective_timing {
   constexpr double of(collective c) const { return efficiency[static_cast<std::size_t>(c)]; }
 };
 
+/// The spread of prediction errors, measured / predicted at the 10th and 90th percentiles over
+/// the points counted (1, 1 and 0 points: none measured): a p10-p90 interval is the prediction
+/// times [p10, p90].
+struct spread {
+  double p10 = 1, p90 = 1;
+  int points = 0;
+};
+using kernel_spread = spread;
+
 /// How a serving engine schedules its iterations and holds its memory (serving.hpp). A stack
 /// of an engine states them (`timing.serving`); without, `stated` is false and serving uses
 /// these values, each an engine default, and says so.
@@ -102,6 +111,10 @@ struct serving_params {
   /// (H - 1) / 2 iterations before its own on average. 0: arrivals spread out (no such wait),
   /// 1: all at once; TTFT adds burst (H - 1) / 2 mixed iterations.
   double burst = 0;
+  /// Measured / predicted TTFT and TPOT over the engine runs the stack was fitted to (held out,
+  /// each model predicted by a fit on the others, where calibrate cross-validated; else in
+  /// sample): serve and best_deployment give [p10, p90] x their point as the interval.
+  spread ttft_spread{}, tpot_spread{};
 };
 
 template <>

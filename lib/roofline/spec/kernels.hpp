@@ -96,12 +96,8 @@ struct kernel_grid {
   std::vector<double> log_time;
 };
 
-/// The spread of a kind's prediction errors, measured / predicted at the 10th and 90th
-/// percentiles, from the held-out shapes of the table's file (1, 1 and 0 points: none measured).
-struct kernel_spread {
-  double p10 = 1, p90 = 1;
-  int points = 0;
-};
+/// The spread of a kind's prediction errors (spec/hardware.hpp's spread), from the held-out
+/// shapes of the table's file.
 
 /// A stack's kernel table: the grids read from a measured CSV (examples/measure/kernels.py),
 /// the part they were measured on (their efficiencies move to another part: timing/kernels.hpp)
