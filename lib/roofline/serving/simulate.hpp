@@ -12,6 +12,7 @@
 #include <optional>
 #include <vector>
 
+#include "roofline/serving/interval.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/spec/load.hpp"
 
