@@ -483,7 +483,8 @@ TEST_CASE("serve gives an engine stack's end-to-end spread as its interval, and 
   const result v = run_roofline("validate --engine-runs " + test::source_dir +
                                 "/measurements/serving/engine_runs.csv --stack " + vstack + " --format json");
   REQUIRE(v.status == 0);
-  for (const nlohmann::json& c : nlohmann::json::parse(v.out)["cells"]) {
+  const nlohmann::json cells = nlohmann::json::parse(v.out)["cells"];  // kept: the loop reads it
+  for (const nlohmann::json& c : cells) {
     if (c["system"] != "h100_sxm") continue;
     CHECK(c["coverage_n"] == c["n"]);
     CHECK(c["coverage"].get<double>() >= 0.7);
