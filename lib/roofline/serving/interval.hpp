@@ -17,15 +17,23 @@ inline bool has_serving_spread(const hardware& hw) {
   return hw.timing.serving.ttft_spread.points > 0 && hw.timing.serving.tpot_spread.points > 0;
 }
 
+/// The TTFT's and the TPOT's factors at the p10 (high false) or p90 of the stack's end-to-end
+/// spread; nothing without a spread.
+inline std::optional<std::pair<double, double>> serving_spread_factors(const hardware& hw, bool high) {
+  if (!has_serving_spread(hw)) return std::nullopt;
+  const serving_params& sp = hw.timing.serving;
+  return std::pair{high ? sp.ttft_spread.p90 : sp.ttft_spread.p10,
+                   high ? sp.tpot_spread.p90 : sp.tpot_spread.p10};
+}
+
 /// A serving result at the p10 (high false) or p90 of its stack's end-to-end spread: TTFT x the
-/// TTFT's factor; TPOT, end to end and the wait x the TPOT's (end to end is mostly decode: an
+/// TTFT's factor; TPOT and end to end x the TPOT's (end to end is mostly decode: an
 /// approximation where prompts dominate); throughput / the TPOT's. Nothing without a spread.
 inline std::optional<serving_result> at_serving_spread(const hardware& hw, const serving_result& r,
                                                        bool high) {
-  if (!has_serving_spread(hw)) return std::nullopt;
-  const serving_params& sp = hw.timing.serving;
-  const double a = high ? sp.ttft_spread.p90 : sp.ttft_spread.p10,
-               b = high ? sp.tpot_spread.p90 : sp.tpot_spread.p10;
+  const auto f = serving_spread_factors(hw, high);
+  if (!f) return std::nullopt;
+  const auto [a, b] = *f;
   serving_result out = r;
   out.ttft = r.ttft * a;
   out.tpot = r.tpot * b, out.e2e = r.e2e * b;

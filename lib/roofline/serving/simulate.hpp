@@ -111,15 +111,14 @@ simulation_load fixed_load(const serving_workload& s, std::int64_t requests = 0)
 simulation_load benchmark_load(const serving_workload& s, std::int64_t requests = 0);
 
 /// A simulated result at the p10 (high false) or p90 of its stack's end-to-end spread, as
-/// at_serving_spread (serving.hpp): TTFT statistics x the TTFT's factor; TPOT, ITL and end to
+/// at_serving_spread (interval.hpp): TTFT statistics x the TTFT's factor; TPOT, ITL and end to
 /// end x the TPOT's; rates / the TPOT's (goodput kept: it depends on the targets). Nothing
 /// without a spread.
 inline std::optional<simulation_result> at_serving_spread(const hardware& hw, const simulation_result& r,
                                                           bool high) {
-  if (!has_serving_spread(hw)) return std::nullopt;
-  const serving_params& sp = hw.timing.serving;
-  const double a = high ? sp.ttft_spread.p90 : sp.ttft_spread.p10,
-               b = high ? sp.tpot_spread.p90 : sp.tpot_spread.p10;
+  const auto f = serving_spread_factors(hw, high);
+  if (!f) return std::nullopt;
+  const auto [a, b] = *f;
   const auto scale = [](latency_stats l, double f) {
     l.mean *= f, l.p50 *= f, l.p90 *= f, l.p99 *= f;
     return l;
