@@ -296,3 +296,81 @@ TEST_CASE("on a kernel stack, a serving fit keeps the kernels' timing and recove
   CHECK(fit.fitted.timing.serving.iteration_overhead.value() == doctest::Approx(400e-6).epsilon(0.03));
   CHECK(fit.fitted.timing.serving.request_overhead.value() == doctest::Approx(20e-3).epsilon(0.03));
 }
+
+TEST_CASE("end-to-end spreads per model family: from measured runs, into the estimate's interval") {
+  const model_spec tf = test::stack("t", 8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4},
+                                    mlp_channel{.ffn_dim = 16}, 1);
+  const model_spec xl = test::stack("x", 8, 32, mlstm_mixer{.n_heads = 2}, mlp_channel{.ffn_dim = 16}, 1);
+  // measured / predicted: transformer TTFT 0.8, 1.0, 1.2, step 1 each; xLSTM TTFT 2 and step 0.5 once; a run
+  // without a step time counts its TTFT only
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<sample> s{
+      {&tf, "t", {}, 0.8, 1}, {&tf, "t", {}, 1.0, 1}, {&tf, "t", {}, 1.2, nan}, {&xl, "x", {}, 2, 0.5}};
+  const std::vector<prediction> p(4, prediction{1, 1});
+  const std::vector<family_spread> f = family_spreads(s, p);
+  REQUIRE(f.size() == 2);
+  CHECK(f[0].family == "transformer");
+  CHECK(f[0].ttft.p10 == doctest::Approx(0.84));  // sorted 0.8, 1.0, 1.2 at position 0.2
+  CHECK(f[0].ttft.p90 == doctest::Approx(1.16));  // at position 1.8
+  CHECK(f[0].ttft.points == 3);
+  CHECK(f[0].step.points == 2);
+  CHECK(f[1].family == "xlstm");
+  CHECK(f[1].ttft.p10 == 2);
+  CHECK(f[1].step.p90 == 0.5);
+  // an estimate takes its family's spread: TTFT x [0.84, 1.16], step x [1, 1]
+  hardware hw = test::h100_roofline();
+  hw.timing.spreads = f;
+  const workload w{4, 64, 8};
+  const estimate_result r = estimate(tf, hw, w);
+  CHECK(r.prefill.time_p10.value() == doctest::Approx(0.84 * r.ttft.value()));
+  CHECK(r.prefill.time_p90.value() == doctest::Approx(1.16 * r.ttft.value()));
+  CHECK(r.decode.time_p10.value() == doctest::Approx(r.step_time.value()));
+  CHECK_FALSE(end_to_end_spread(tf, hw)->outside);
+  // a family the stack was not fitted on (Mamba-2: ssm): each end the widest of both families'
+  // (TTFT [0.84, 2], step [0.5, 1])
+  const model_spec ssm = test::stack(
+      "m", 8, 32,
+      mamba2_mixer{.d_state = 2, .d_conv = 2, .expand = 2, .head_dim = 4, .n_groups = 1, .chunk_size = 2},
+      mlp_channel{.ffn_dim = 16}, 1);
+  const auto wide = end_to_end_spread(ssm, hw);
+  REQUIRE(wide);
+  CHECK(wide->outside);
+  CHECK(wide->ttft.p10 == doctest::Approx(0.84));
+  CHECK(wide->ttft.p90 == 2);
+  CHECK(wide->step.p10 == 0.5);
+  CHECK(wide->step.p90 == 1);
+  const estimate_result rs = estimate(ssm, hw, w);
+  CHECK(rs.decode.time_p10.value() == doctest::Approx(0.5 * rs.step_time.value()));
+  // written and read back; a family that is not one is refused with its key
+  stack st = load_stack(test::source_dir + "/stacks/datasheet.yaml");
+  st.timing.spreads = f;
+  const std::string path = write_temp("family_spread.yaml", stack_yaml(st));
+  const stack back = load_stack(path);
+  REQUIRE(back.timing.spreads.size() == 2);
+  CHECK(back.timing.spreads[1].family == "xlstm");
+  CHECK(back.timing.spreads[0].ttft.p90 == doctest::Approx(1.16));
+  std::string text = stack_yaml(st);
+  text.replace(text.find("    xlstm:"), 10, "    mamba:");
+  const std::string bad = write_temp("family_spread_bad.yaml", text);
+  CHECK_THROWS_WITH_AS(load_stack(bad), doctest::Contains("unknown key 'timing.spread.mamba'"), input_error);
+}
+
+TEST_CASE("a spread's coverage of a model it was not taken from") {
+  const model_spec tf = test::stack("t", 8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4},
+                                    mlp_channel{.ffn_dim = 16}, 1);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  // measured / predicted TTFT: model a 1.0, 1.1; b 0.5, 2.0; c 1.0, 1.0 (no step times). By hand:
+  // a against b and c ([0.5, 1, 1, 2]: p10 0.65, p90 1.7): both inside; b against a and c
+  // ([1, 1, 1, 1.1]: 1 - 1.07): neither; c against a and b ([0.5, 1, 1.1, 2]: 0.65 - 1.73): both
+  std::vector<sample> s;
+  for (const auto& [m, t] : std::vector<std::pair<std::string, double>>{
+           {"a", 1.0}, {"a", 1.1}, {"b", 0.5}, {"b", 2.0}, {"c", 1.0}, {"c", 1.0}})
+    s.push_back({&tf, m, {}, t, nan});
+  const std::vector<prediction> p(s.size(), prediction{1, 1});
+  const auto c = spread_coverage(s, p);
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].architecture == "transformer");
+  CHECK(c[0].phase == "ttft");
+  CHECK(c[0].n == 6);
+  CHECK(c[0].share == doctest::Approx(4.0 / 6));
+}

@@ -409,3 +409,45 @@ TEST_CASE("an engine stack's end-to-end spread: the interval, its round trip, an
     CHECK(c.coverage == 0.5);
   }
 }
+
+TEST_CASE("a moved engine stack takes the wider of its own spread and its spread on other parts") {
+  stack s = load_stack(test::source_dir + "/stacks/datasheet.yaml");
+  s.engine = "vllm";
+  s.fitted_on = stack_origin{"NVIDIA B200", 148, 1965};
+  serving_params& sp = s.timing.serving;
+  sp.stated = true;
+  sp.ttft_spread = {0.5, 2, 10}, sp.tpot_spread = {0.9, 1.25, 10};
+  sp.ttft_spread_transferred = {0.4, 1.5, 30}, sp.tpot_spread_transferred = {0.7, 1.4, 30};
+  const part h100 = load_part(test::source_dir + "/hw_profiles/h100_sxm.yaml");
+  const hardware moved = drive(h100, s);
+  CHECK(moved.transferred_from == "NVIDIA B200");
+  // by hand: TTFT [min(0.5, 0.4), max(2, 1.5)] = [0.4, 2]; TPOT [0.7, 1.4]
+  const auto lo = serving_spread_factors(moved, false), hi = serving_spread_factors(moved, true);
+  REQUIRE((lo && hi));
+  CHECK(lo->first == 0.4);
+  CHECK(hi->first == 2);
+  CHECK(lo->second == 0.7);
+  CHECK(hi->second == 1.4);
+  CHECK(interval_source(moved).find("other parts (moved from NVIDIA B200)") != std::string::npos);
+  // on the part it was fitted on: its own spread
+  part b200 = h100;
+  b200.name = "NVIDIA B200";
+  const hardware home = drive(b200, s);
+  CHECK(home.transferred_from.empty());
+  CHECK(serving_spread_factors(home, false)->first == 0.5);
+  CHECK(serving_spread_factors(home, true)->second == 1.25);
+  // moved without a spread on other parts: its own, and the source says the move is not covered
+  stack bare = s;
+  bare.timing.serving.ttft_spread_transferred = bare.timing.serving.tpot_spread_transferred = {};
+  const hardware moved_bare = drive(h100, bare);
+  CHECK(serving_spread_factors(moved_bare, false)->first == 0.5);
+  CHECK(interval_source(moved_bare).find("does not cover the move") != std::string::npos);
+  // written and read back
+  const std::string dir = std::string(ROOFLINE_BUILD_DIR) + "/spread_stack";
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir + "/moved.yaml") << stack_yaml(s);
+  const stack back = load_stack(dir + "/moved.yaml");
+  CHECK(back.timing.serving.ttft_spread_transferred.p10 == 0.4);
+  CHECK(back.timing.serving.tpot_spread_transferred.p90 == 1.4);
+  CHECK(back.timing.serving.tpot_spread_transferred.points == 30);
+}

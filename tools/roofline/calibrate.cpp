@@ -44,6 +44,11 @@ int commands::calibrate(int argc, char** argv) {
   app.add_option("--kernels", kernels_csv,
                  "make a kernel stack from a measured kernel table (examples/measure/kernels.py) of the part "
                  "--hw instead: the table, and the analytic model fitted to it for other shapes and parts");
+  std::string moved_csv, moved_hw;
+  app.add_option("--moved-kernels", moved_csv,
+                 "with --kernels: another part's kernel table (its held-out shapes) that the stack, moved "
+                 "there, predicts: its spread widens the interval where the stack drives another part");
+  app.add_option("--moved-hw", moved_hw, "with --moved-kernels: the part that table was measured on");
   app.add_option("--engine", engine,
                  "with --engine-runs: the engine whose runs are fitted (trtllm, vllm, sglang)");
   app.add_option("--system", system,
@@ -85,8 +90,12 @@ int commands::calibrate(int argc, char** argv) {
       std::fprintf(stderr, "error: --kernels needs --hw, the part the kernels were measured on\n");
       return 2;
     }
+    if (moved_csv.empty() != moved_hw.empty()) {
+      std::fprintf(stderr, "error: --moved-kernels and --moved-hw go together: give both or neither\n");
+      return 2;
+    }
     return examples::calibrate_kernels(kernels_csv, hw_path, stack_path, out_path, stack_name, describes,
-                                       options, f);
+                                       options, f, {moved_csv, moved_hw});
   }
   if (csv.empty() || hw_path.empty()) {
     std::fprintf(stderr, "error: give --measurements and --hw (or --engine-runs)\n");
@@ -156,16 +165,19 @@ int commands::calibrate(int argc, char** argv) {
     std::fprintf(stderr, "fit: cost %.4g -> %.4g in %d iterations (%s), %.1f s\n", fit.initial_cost,
                  fit.final_cost, fit.iterations, fit.converged ? "converged" : "not converged",
                  std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
-    const roofline::hardware hw = fit.fitted;
-    const auto in_sample = roofline::error_cells(samples, roofline::predict(hw, samples));
+    roofline::hardware hw = fit.fitted;
+    const auto in_pred = roofline::predict(hw, samples);
+    const auto in_sample = roofline::error_cells(samples, in_pred);
     std::vector<roofline::error_cell> held_out;
+    std::vector<roofline::prediction> out_pred;
     if (cross) {
-      const auto predicted =
-          roofline::cross_validate(start, samples, options, [](int i, int n, const std::string& m) {
-            std::fprintf(stderr, "cross-validation %d/%d: holding out %s\n", i + 1, n, m.c_str());
-          });
-      held_out = roofline::error_cells(samples, predicted);
+      out_pred = roofline::cross_validate(start, samples, options, [](int i, int n, const std::string& m) {
+        std::fprintf(stderr, "cross-validation %d/%d: holding out %s\n", i + 1, n, m.c_str());
+      });
+      held_out = roofline::error_cells(samples, out_pred);
     }
+    // the end-to-end spread per family: held out where cross-validated, else in sample
+    hw.timing.spreads = roofline::family_spreads(samples, cross ? out_pred : in_pred);
     const std::time_t now = std::time(nullptr);
     char date[16];
     std::strftime(date, sizeof date, "%Y-%m-%d", std::gmtime(&now));
@@ -182,12 +194,21 @@ int commands::calibrate(int argc, char** argv) {
             fmt::format(
                 "build/examples/calibrate: Huber({}) loss on log(predicted/measured) of every measured TTFT "
                 "and "
-                "step time, Ceres Levenberg-Marquardt with bounds; held_out: each model left out in turn",
-                options.huber_delta),
+                "step time, Ceres Levenberg-Marquardt with bounds; held_out: each model left out in turn; "
+                "spread: per model family, measured / predicted TTFT and step time at their 10th and 90th "
+                "percentiles, {}",
+                options.huber_delta, cross ? "held out" : "in sample"),
             in_sample, held_out}};
     out_file.write(roofline::stack_yaml(result));
     out_file.commit();
     std::cout << roofline::render(roofline::calibration_view{in_sample, held_out}, f);
+    if (cross && f == roofline::report_format::table) {
+      std::cout << "\nthe spread's coverage of a model it was not taken from (each model's held-out times "
+                   "inside the p10-p90 of the other models' held-out ratios):\n";
+      for (const roofline::coverage_cell& c : roofline::spread_coverage(samples, out_pred))
+        std::cout << fmt::format("{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
+                                 100 * c.share);
+    }
     if (f == roofline::report_format::table) {
       std::cout << "\nparameters:\n";
       for (const auto& p :

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 
 #include "cli.hpp"
@@ -33,15 +34,25 @@ inline std::vector<roofline::error_cell> kernel_cells(const roofline::hardware& 
 /// Fits the analytic model of `stack_path` on `hw_path` to the table's grid (fit_kernel_timing),
 /// attaches the table (named relative to the output stack's folder, as is the part), measures the
 /// held-out spread of each kind, writes the stack and prints the errors in and out of the grid.
+/// Another part's kernel table (its CSV and part) that the fitted stack predicts moved there.
+struct moved_table {
+  std::string csv, hw_path;  ///< both empty: none
+};
+
 inline int calibrate_kernels(const std::string& csv, const std::string& hw_path,
                              const std::string& stack_path, const std::string& out_path,
                              const std::string& stack_name, const std::string& describes,
-                             const roofline::fit_options& options, roofline::report_format f) {
+                             const roofline::fit_options& options, roofline::report_format f,
+                             const moved_table& moved = {}) {
   namespace fs = std::filesystem;
   try {
     output_file out_file(out_path, "--out");
     const roofline::part part = roofline::load_part(hw_path);
     const auto rows = roofline::load_kernel_rows(csv);
+    const std::optional<roofline::part> moved_part =  // read before the fit: bad input stops it
+        moved.csv.empty() ? std::nullopt : std::optional(roofline::load_part(moved.hw_path));
+    const auto moved_rows =
+        moved.csv.empty() ? std::vector<roofline::kernel_row>{} : roofline::load_kernel_rows(moved.csv);
     auto table = std::make_shared<roofline::kernel_table>();
     table->grids = roofline::kernel_grids(rows, csv);  // the table's errors before the fit
     const fs::path out_dir = fs::absolute(out_path).parent_path();
@@ -81,6 +92,16 @@ inline int calibrate_kernels(const std::string& csv, const std::string& hw_path,
                         "(held_out); spread: measured / predicted at the held-out shapes, p10 and p90",
                         options.huber_delta),
             in_sample, held_out}};
+    std::vector<roofline::error_cell> moved_cells;
+    if (moved_part) {  // the stack moved to the other part, on that part's held-out shapes
+      const roofline::hardware there = roofline::drive(*moved_part, result);
+      table->spread_moved = roofline::kernel_spreads(there, moved_rows);
+      table->moved_checked_on = moved_part->name;
+      moved_cells = kernel_cells(there, moved_rows, "held_out");
+      result.calibration->method +=
+          fmt::format("; spread_moved: the same at the held-out shapes of {} ({}), the stack moved there",
+                      moved.csv, moved_part->name);
+    }
     out_file.write(roofline::stack_yaml(result));
     out_file.commit();
     if (f == roofline::report_format::json)
@@ -89,7 +110,12 @@ inline int calibrate_kernels(const std::string& csv, const std::string& hw_path,
       std::cout
           << roofline::cells_view{in_sample, "in the table's grid (interpolated: exact up to noise)"}.table()
           << "\n"
-          << roofline::cells_view{held_out, "held-out shapes (off the grid's points)"}.table();
+          << roofline::cells_view{held_out, "held-out shapes (off the grid's points)"}.table()
+          << (moved_cells.empty()
+                  ? ""
+                  : "\n" + roofline::cells_view{moved_cells, fmt::format("moved to {}: its held-out shapes",
+                                                                         moved_part->name)}
+                               .table());
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -167,7 +167,9 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
                 "log(predicted/measured) of every run's TTFT and TPOT{}, Ceres Levenberg-Marquardt with "
                 "bounds; "
                 "held_out: each model left out in turn; serving.spread: measured / predicted TTFT and "
-                "TPOT at their 10th and 90th percentiles, {}{}",
+                "TPOT at their 10th and 90th percentiles, {}; serving.spread.transferred: the same of the "
+                "fitted stack on the engine's runs of the other parts of the data, moved there by the "
+                "transfer rule{}",
                 runs_csv, engine, system, shown_path(stack_path), options.simulated ? " --simulate" : "",
                 options.huber_delta,
                 options.simulated ? " (each run replayed in the serving simulator: a closed loop at its "
@@ -183,6 +185,10 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
                                                 return n;
                                               }())),
             in_sample, held_out}};
+    // the fitted stack on the engine's runs of every other part (moved there by drive()'s rule)
+    const roofline::transfer_check moved = roofline::check_transfer(cat, result, runs, options.simulated);
+    result.timing.serving.ttft_spread_transferred = moved.ttft;
+    result.timing.serving.tpot_spread_transferred = moved.tpot;
     out_file.write(roofline::stack_yaml(result));
     out_file.commit();
     const std::string title = fmt::format("in sample ({} runs, {} models)", samples.size(), models.size());
@@ -195,6 +201,26 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
         std::cout << fmt::format("  {:<32} {:.5g}\n", prm.name, prm.get(fit.fitted.timing));
       for (const auto& [reason, n] : skipped) std::cout << fmt::format("skipped {}: {}\n", n, reason);
     }
+    if (!out_pred.empty() && f == roofline::report_format::table) {
+      std::vector<roofline::sample> as_samples;  // the runs as samples: TPOT in the step column
+      for (const roofline::serving_sample& s : samples)
+        as_samples.push_back({s.model, s.model_name, {}, s.ttft_s, s.tpot_s});
+      std::cout << "\nthe spread's coverage of a model it was not taken from (each model's held-out runs "
+                   "inside the p10-p90 of the other models' held-out ratios; step: TPOT):\n";
+      for (const roofline::coverage_cell& c : roofline::spread_coverage(as_samples, out_pred))
+        std::cout << fmt::format("{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
+                                 100 * c.share);
+    }
+    if (!moved.cells.empty() && f == roofline::report_format::table)
+      std::cout << "\n"
+                << roofline::render(
+                       roofline::serving_cells_view{
+                           moved.cells, moved.skipped,
+                           fmt::format("the fitted stack moved to the {} runs of {} on other parts "
+                                       "(spread TTFT {:.3g}-{:.3g}, TPOT {:.3g}-{:.3g})",
+                                       moved.ttft.points, engine, moved.ttft.p10, moved.ttft.p90,
+                                       moved.tpot.p10, moved.tpot.p90)},
+                       f);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -93,7 +93,7 @@ int commands::validate(int argc, char** argv) {
     plot_file.commit();
     const std::string title = fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
                                           hw.stack_note, csv, samples.size());
-    if (!hw.timing.kernels) {
+    if (!hw.timing.kernels && hw.timing.spreads.empty()) {  // no interval to cover
       std::cout << roofline::render(roofline::cells_view{cells, title}, f);
     } else if (const auto cover = roofline::interval_coverage(hw, samples);
                f == roofline::report_format::table) {

@@ -26,7 +26,9 @@ struct phase_estimate {
   seconds communication{};       ///< collectives between GPUs: the part of `time` not hidden behind the rest
   /// `time` with each op a kernel table timed at the 10th and 90th percentiles of its kind's
   /// held-out spread (op_time::p10, p90), the other ops and the overheads at their point: the
-  /// p10-p90 interval of the pass (the spreads of the kinds taken as moving together).
+  /// p10-p90 interval of the pass (the spreads of the kinds taken as moving together). Where the
+  /// stack states an end-to-end spread (timing_params::spreads), estimate() sets the result's
+  /// TTFT and step interval from it instead (end_to_end_spread).
   seconds time_p10{}, time_p90{};
   enum bound bound = bound::memory;  ///< the largest of the four parts above
 
@@ -386,6 +388,41 @@ inline estimate_result estimate_parallel(const model_spec& m, const hardware& hw
                                          overlap pol);
 }
 
+/// The end-to-end spread (TTFT, step) an estimate of model m takes from the stack's per-family
+/// spreads (timing_params::spreads): its family's; for a family the stack was not fitted on
+/// (`outside`), each end the farthest of every stated family's. That is an assumption, and
+/// nothing measured here tests it: that a family new to the fit errs no more than the worst
+/// fitted one. Nothing where the stack states no spread.
+struct spread_choice {
+  spread ttft{}, step{};
+  bool outside = false;
+};
+inline std::optional<spread_choice> end_to_end_spread(const model_spec& m, const hardware& hw) {
+  const std::vector<family_spread>& all = hw.timing.spreads;
+  if (all.empty()) return std::nullopt;
+  const std::string_view f = name(family(m));
+  spread_choice c{all.front().ttft, all.front().step, true};
+  const auto widen = [](spread& a, const spread& b) {
+    a = {std::min(a.p10, b.p10), std::max(a.p90, b.p90), a.points + b.points};
+  };
+  for (std::size_t i = 0; i < all.size(); ++i) {
+    if (all[i].family == f) return spread_choice{all[i].ttft, all[i].step, false};
+    if (i > 0) widen(c.ttft, all[i].ttft), widen(c.step, all[i].step);
+  }
+  return c;
+}
+
+namespace detail {
+/// A result's p10-p90 intervals from the stack's end-to-end spread (end_to_end_spread) where
+/// it states one: TTFT and step time times the spread's ends (in place of a kernel table's).
+inline void apply_end_to_end_spread(const model_spec& m, const hardware& hw, estimate_result& r) {
+  if (hw.timing.spreads.empty()) return;
+  const std::optional<spread_choice> s = end_to_end_spread(m, hw);
+  r.prefill.time_p10 = r.ttft * s->ttft.p10, r.prefill.time_p90 = r.ttft * s->ttft.p90;
+  r.decode.time_p10 = r.step_time * s->step.p10, r.decode.time_p90 = r.step_time * s->step.p90;
+}
+}  // namespace detail
+
 /// The estimate of a workload, under `policy` or else the profile's default.
 /// One GPU: TTFT = time of the prefill pass; step time = time of the mean decode pass.
 /// Several GPUs (w.parallel): each GPU runs the ops of its rank (graph.hpp) and the slowest
@@ -422,9 +459,12 @@ inline estimate_result estimate(const model_spec& m, const hardware& hw, const w
     r.end_to_end_tokens_per_s = b * g / (r.ttft + g * r.step_time).value();
     r.fits = r.memory.total() <= hw.capacity;
     r.ridge_point = ridge_point(hw, default_compute(m));
+    detail::apply_end_to_end_spread(m, hw, r);
     return r;
   }
-  return detail::estimate_parallel(m, hw, w, pol);
+  estimate_result r = detail::estimate_parallel(m, hw, w, pol);
+  detail::apply_end_to_end_spread(m, hw, r);
+  return r;
 }
 
 /// A pipeline's times from its stages' (one GPU of each; estimate() says the schedule):

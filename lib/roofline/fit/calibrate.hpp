@@ -43,8 +43,8 @@ inline std::vector<prediction> predict(const hardware& hw, std::span<const sampl
 }
 
 /// Per architecture family and phase (as error_cells), the share of measured times inside the
-/// p10-p90 interval of their estimate (phase_estimate::time_p10, time_p90: a kernel stack's
-/// spread), and the points counted.
+/// p10-p90 interval of their estimate (phase_estimate::time_p10, time_p90: the stack's end-to-end
+/// spread, or its kernel table's), and the points counted.
 struct coverage_cell {
   std::string architecture, phase;
   double share = 0;
@@ -112,6 +112,61 @@ inline std::vector<error_cell> error_cells(std::span<const sample> samples,
   for (const auto& [key, v] : ape)
     cells.push_back(summarise(std::string(name(key.first)), key.second ? "step" : "ttft", v));
   return cells;
+}
+
+/// Per model family, the spread of measured / predicted TTFT and step times over the samples
+/// (timing_params::spreads: what estimate() gives its interval from); a family needs both
+/// phases measured to have one.
+inline std::vector<family_spread> family_spreads(std::span<const sample> samples,
+                                                 std::span<const prediction> predicted) {
+  std::map<architecture, std::array<std::vector<double>, 2>> ratios;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    auto& r = ratios[family(*samples[i].model)];
+    if (!std::isnan(samples[i].ttft_s) && predicted[i].ttft_s > 0)
+      r[0].push_back(samples[i].ttft_s / predicted[i].ttft_s);
+    if (!std::isnan(samples[i].step_s) && predicted[i].step_s > 0)
+      r[1].push_back(samples[i].step_s / predicted[i].step_s);
+  }
+  const auto of = [](const std::vector<double>& v) {
+    return spread{quantile(v, 0.1), quantile(v, 0.9), int(v.size())};
+  };
+  std::vector<family_spread> out;
+  for (const auto& [a, r] : ratios)
+    if (!r[0].empty() && !r[1].empty()) out.push_back({std::string(name(a)), of(r[0]), of(r[1])});
+  return out;
+}
+
+/// How well a spread taken from other models covers a model it was not taken from: per family
+/// and phase, the share of each model's measured / held-out-predicted ratios inside [p10, p90]
+/// of the other models' ratios of that family and phase (a model alone in its family is not
+/// counted). The held-out predictions of those other models come from fits that saw this
+/// model, so it approximates a nested cross-validation; it costs no fit.
+inline std::vector<coverage_cell> spread_coverage(std::span<const sample> samples,
+                                                  std::span<const prediction> held_out) {
+  std::map<std::pair<architecture, int>, std::map<std::string, std::vector<double>>> ratios;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    const auto add = [&](int ph, double measured, double predicted) {
+      if (!std::isnan(measured) && predicted > 0)
+        ratios[{family(*samples[i].model), ph}][samples[i].model_path].push_back(measured / predicted);
+    };
+    add(0, samples[i].ttft_s, held_out[i].ttft_s);
+    add(1, samples[i].step_s, held_out[i].step_s);
+  }
+  std::vector<coverage_cell> out;
+  for (const auto& [key, by_model] : ratios) {
+    int inside = 0, n = 0;
+    for (const auto& [m, own] : by_model) {
+      std::vector<double> others;
+      for (const auto& [o, r] : by_model)
+        if (o != m) others.insert(others.end(), r.begin(), r.end());
+      if (others.empty()) continue;
+      const double lo = quantile(others, 0.1), hi = quantile(others, 0.9);
+      for (double r : own) inside += r >= lo && r <= hi, ++n;
+    }
+    if (n > 0)
+      out.push_back({std::string(name(key.first)), key.second ? "step" : "ttft", double(inside) / n, n});
+  }
+  return out;
 }
 
 /// One timing parameter that a fit adjusts, within bounds that keep it physical.

@@ -8,9 +8,11 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "roofline/fit/calibrate.hpp"
+#include "roofline/serving/interval.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/serving/simulate.hpp"
 #include "roofline/spec/measurement.hpp"
@@ -69,7 +71,7 @@ struct skipped_rows {
 struct run_prediction {
   double ttft_ms = std::numeric_limits<double>::quiet_NaN();
   double tpot_ms = std::numeric_limits<double>::quiet_NaN();
-  spread ttft_spread{}, tpot_spread{};  ///< the stack's end-to-end spread (points 0: none)
+  spread ttft_spread{}, tpot_spread{};  ///< the end-to-end spread serving_spreads picks (points 0: none)
   std::string stack;  ///< the stack's name and how it relates to the part (fitted on it, transferred)
   std::string skip;   ///< empty: predicted
 };
@@ -142,7 +144,7 @@ inline run_prediction predict_run(const serving_catalogue& cat, const engine_run
     return out;
   }
   out.stack = fmt::format("{} ({})", s.hw.stack, s.hw.stack_note);
-  out.ttft_spread = s.hw.timing.serving.ttft_spread, out.tpot_spread = s.hw.timing.serving.tpot_spread;
+  if (const auto sp = serving_spreads(s.hw)) std::tie(out.ttft_spread, out.tpot_spread) = *sp;
   if (simulated) {
     try {
       const simulation_result res =
@@ -207,6 +209,40 @@ inline std::pair<std::vector<serving_cell>, std::vector<skipped_rows>> serving_e
   std::sort(skips.begin(), skips.end(),
             [](const skipped_rows& a, const skipped_rows& b) { return a.n > b.n; });
   return {out, skips};
+}
+
+/// A stack on its engine's runs of the parts it was not fitted on: each run predicted with the
+/// stack moved to the run's part (drive()'s rule), every run's own model.
+struct transfer_check {
+  spread ttft{}, tpot{};  ///< measured / predicted at the 10th and 90th percentiles (0 points: none)
+  std::vector<serving_cell> cells;  ///< errors per part and metric
+  std::vector<skipped_rows> skipped;
+};
+
+/// The transfer_check of stack s (an engine stack fitted on a part) over `runs`, with the specs
+/// and parts of `cat` (its stacks are not used); `simulated` as predict_run.
+inline transfer_check check_transfer(const serving_catalogue& cat, const stack& s,
+                                     const std::vector<engine_run>& runs, bool simulated = false) {
+  serving_catalogue one{cat.specs, cat.parts, {s}, std::nullopt};
+  std::vector<engine_run> other;
+  std::vector<run_prediction> pred;
+  std::vector<double> ttft, tpot;
+  for (const engine_run& r : runs) {
+    const part* p = cat.part_of(r.system);
+    if (r.engine != s.engine || !p || (s.fitted_on && p->name == s.fitted_on->part)) continue;
+    other.push_back(r);
+    pred.push_back(predict_run(one, r, simulated));
+    const run_prediction& x = pred.back();
+    if (!x.skip.empty() || !(x.ttft_ms > 0) || !(x.tpot_ms > 0)) continue;
+    ttft.push_back(r.ttft_ms / x.ttft_ms);
+    tpot.push_back(r.tpot_ms / x.tpot_ms);
+  }
+  transfer_check out;
+  std::tie(out.cells, out.skipped) = serving_error_cells(other, pred);
+  if (!ttft.empty())
+    out.ttft = {quantile(ttft, 0.1), quantile(ttft, 0.9), int(ttft.size())},
+    out.tpot = {quantile(tpot, 0.1), quantile(tpot, 0.9), int(tpot.size())};
+  return out;
 }
 
 }  // namespace roofline

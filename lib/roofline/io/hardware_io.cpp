@@ -159,8 +159,33 @@ std::shared_ptr<const kernel_table> read_kernels(reader k) {
       }
     sp.finish();
   }
+  if (auto n = k.optional("spread_moved")) {  // the same of the table moved to another part
+    reader sp(k.file(), n, k.dotted("spread_moved"));
+    t->moved_checked_on = sp.text(sp.required("on"), "on");
+    for (kernel_kind kind : all_kernel_kinds)
+      if (auto e = sp.optional(std::string(name(kind))))
+        t->spread_moved[std::size_t(kind)] =
+            read_spread(reader(k.file(), e, sp.dotted(std::string(name(kind)))));
+    sp.finish();
+  }
   k.finish();
   return t;
+}
+
+// timing.spread: an end-to-end spread per model family, {ttft, step} each.
+std::vector<family_spread> read_family_spreads(reader sp) {
+  std::vector<family_spread> out;
+  for (architecture a : all_architectures)
+    if (auto e = sp.optional(std::string(name(a)))) {
+      reader f(sp.file(), e, sp.dotted(std::string(name(a))));
+      family_spread fs{std::string(name(a))};
+      fs.ttft = read_spread(reader(sp.file(), f.required("ttft"), f.dotted("ttft")));
+      fs.step = read_spread(reader(sp.file(), f.required("step"), f.dotted("step")));
+      f.finish();
+      out.push_back(fs);
+    }
+  sp.finish();
+  return out;
 }
 
 timing_params read_timing(reader t, const std::string& engine) {
@@ -221,11 +246,21 @@ timing_params read_timing(reader t, const std::string& engine) {
       reader m(t.file(), e, sv.dotted("spread"));
       if (auto a = m.optional("ttft")) sp.ttft_spread = read_spread(reader(t.file(), a, m.dotted("ttft")));
       if (auto a = m.optional("tpot")) sp.tpot_spread = read_spread(reader(t.file(), a, m.dotted("tpot")));
+      if (auto o = m.optional("transferred")) {  // the same on the engine's runs of other parts
+        reader x(t.file(), o, m.dotted("transferred"));
+        if (auto a = x.optional("ttft"))
+          sp.ttft_spread_transferred = read_spread(reader(t.file(), a, x.dotted("ttft")));
+        if (auto a = x.optional("tpot"))
+          sp.tpot_spread_transferred = read_spread(reader(t.file(), a, x.dotted("tpot")));
+        x.finish();
+      }
       m.finish();
     }
     sv.finish();
   }
   if (auto n = t.optional("kernels")) tp.kernels = read_kernels(reader(t.file(), n, "timing.kernels"));
+  if (auto n = t.optional("spread"))
+    tp.spreads = read_family_spreads(reader(t.file(), n, t.dotted("spread")));
   t.finish();
   return tp;
 }
@@ -301,10 +336,17 @@ void emit_serving(YAML::Emitter& y, const serving_params& sp) {
   y << YAML::Key << "policy" << YAML::Value << std::string(name(sp.policy));
   y << YAML::Key << "chunked_prefill" << YAML::Value << sp.chunked_prefill;
   y << YAML::Key << "conservativeness" << YAML::Value << sp.conservativeness;
-  if (sp.ttft_spread.points > 0 || sp.tpot_spread.points > 0) {
+  if (sp.ttft_spread.points > 0 || sp.tpot_spread.points > 0 || sp.ttft_spread_transferred.points > 0 ||
+      sp.tpot_spread_transferred.points > 0) {
     y << YAML::Key << "spread" << YAML::Value << YAML::BeginMap;
     if (sp.ttft_spread.points > 0) emit_spread(y, "ttft", sp.ttft_spread);
     if (sp.tpot_spread.points > 0) emit_spread(y, "tpot", sp.tpot_spread);
+    if (sp.ttft_spread_transferred.points > 0 || sp.tpot_spread_transferred.points > 0) {
+      y << YAML::Key << "transferred" << YAML::Value << YAML::BeginMap;
+      if (sp.ttft_spread_transferred.points > 0) emit_spread(y, "ttft", sp.ttft_spread_transferred);
+      if (sp.tpot_spread_transferred.points > 0) emit_spread(y, "tpot", sp.tpot_spread_transferred);
+      y << YAML::EndMap;
+    }
     y << YAML::EndMap;
   }
   y << YAML::EndMap;
@@ -322,6 +364,14 @@ void emit_kernels(YAML::Emitter& y, const kernel_table& t) {
     emit_spread(y, std::string(name(k)), s);
   }
   if (any) y << YAML::EndMap;
+  if (t.has_moved_spread()) {
+    y << YAML::Key << "spread_moved" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "on" << YAML::Value << t.moved_checked_on;
+    for (kernel_kind k : all_kernel_kinds)
+      if (const kernel_spread& s = t.spread_moved[std::size_t(k)]; s.points > 0)
+        emit_spread(y, std::string(name(k)), s);
+    y << YAML::EndMap;
+  }
   y << YAML::EndMap;
 }
 
@@ -436,6 +486,16 @@ std::string stack_yaml(const stack& s) {
   y << YAML::EndMap;
   if (t.serving.stated) emit_serving(y, t.serving);
   if (t.kernels) emit_kernels(y, *t.kernels);
+  if (!t.spreads.empty()) {
+    y << YAML::Key << "spread" << YAML::Value << YAML::BeginMap;
+    for (const family_spread& f : t.spreads) {
+      y << YAML::Key << f.family << YAML::Value << YAML::BeginMap;
+      emit_spread(y, "ttft", f.ttft);
+      emit_spread(y, "step", f.step);
+      y << YAML::EndMap;
+    }
+    y << YAML::EndMap;
+  }
   y << YAML::EndMap;
   if (s.calibration) emit_calibration(y, *s.calibration);
   y << YAML::EndMap;

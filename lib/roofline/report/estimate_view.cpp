@@ -8,6 +8,7 @@
 
 #include "roofline/report/report.hpp"
 #include "roofline/report/text.hpp"
+#include "roofline/serving/interval.hpp"
 
 namespace roofline {
 namespace {
@@ -99,8 +100,37 @@ seconds stage_time(const report& r, bool prefill, int stage, const phase_estimat
   return prefill ? s.prefill.time : s.decode.time;
 }
 
-// Whether the stack states an interval: a kernel table with the held-out spread of some kind.
-bool has_interval(const hardware& hw) { return hw.timing.kernels && hw.timing.kernels->has_spread(); }
+// Whether the stack states an interval: an end-to-end spread, or a kernel table with the
+// held-out spread of some kind.
+bool has_interval(const hardware& hw) {
+  return !hw.timing.spreads.empty() || (hw.timing.kernels && hw.timing.kernels->has_spread());
+}
+
+// Where the estimate's interval comes from, and what it does not cover; empty: no interval.
+std::string interval_from(const model_spec& m, const hardware& hw) {
+  const std::string moved =
+      hw.transferred_from.empty()
+          ? ""
+          : fmt::format("; the stack is moved from {}: the interval does not cover the move",
+                        hw.transferred_from);
+  if (const auto s = end_to_end_spread(m, hw)) {
+    if (!s->outside)
+      return fmt::format(
+          "the stack's end-to-end spread of {} models ({} TTFT and {} step times, measured / "
+          "predicted at their 10th and 90th percentiles){}",
+          name(family(m)), s->ttft.points, s->step.points, moved);
+    std::string fams;
+    for (const family_spread& f : hw.timing.spreads) fams += (fams.empty() ? "" : ", ") + f.family;
+    return fmt::format(
+        "the stack was not fitted on {} models: each end the widest of its families' ({}); it "
+        "does not cover what is new in the family{}",
+        name(family(m)), fams, moved);
+  }
+  if (has_interval(hw))
+    return "the kernel table's ops at their kind's end of " + kernel_interval_source(hw) +
+           "; it does not cover the other ops' errors";
+  return "";
+}
 
 // A pass's line of the summary: its time, the interval where the stack states one, its bounds.
 void summary_line(std::string& out, const hardware& hw, std::string_view what, const phase_estimate& p) {
@@ -130,10 +160,6 @@ void kernel_note(std::string& out, const kernel_table& t, const hardware& hw,
                  t.measured_on.name, t.measured_on.name == hw.name ? "" : ", moved to this part", table,
                  extrapolated.empty() ? "" : "; extrapolated outside them: " + extrapolated,
                  model.empty() ? "" : "; by the analytic model (no table of their kind): " + model);
-  if (t.has_spread())
-    out +=
-        "the p10-p90 interval moves the table's ops by their kind's held-out spread; it does not cover the "
-        "other ops' errors\n";
 }
 
 void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,
@@ -241,6 +267,8 @@ std::string estimate_table(const report& r, bool per_op) {
   out += "\nsummary\n";
   line("time to first token", e.prefill);
   line("decode step", e.decode);
+  if (const std::string from = interval_from(r.model, r.hw); !from.empty())
+    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {}\n", "p10-p90 interval", "", from);
   fmt::format_to(std::back_inserter(out),
                  "{:<22}{:>12}   tokens/s of the batch; end to end (TTFT + G steps) {:.5g} tokens/s\n",
                  "decode throughput", fmt::format("{:.5g}", e.throughput_tokens_per_s),
@@ -405,7 +433,8 @@ nlohmann::json estimate_json(const report& r) {
       {"interval", has_interval(r.hw) ? nlohmann::json{{"ttft_p10_s", e.prefill.time_p10.value()},
                                                        {"ttft_p90_s", e.prefill.time_p90.value()},
                                                        {"step_p10_s", e.decode.time_p10.value()},
-                                                       {"step_p90_s", e.decode.time_p90.value()}}
+                                                       {"step_p90_s", e.decode.time_p90.value()},
+                                                       {"from", interval_from(r.model, r.hw)}}
                                       : nlohmann::json(nullptr)},
       {"throughput_tokens_per_s", e.throughput_tokens_per_s},
       {"end_to_end_tokens_per_s", e.end_to_end_tokens_per_s},

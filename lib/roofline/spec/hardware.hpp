@@ -115,6 +115,10 @@ struct serving_params {
   /// each model predicted by a fit on the others, where calibrate cross-validated; else in
   /// sample): serve and best_deployment give [p10, p90] x their point as the interval.
   spread ttft_spread{}, tpot_spread{};
+  /// The same of the fitted stack on its engine's runs on every other part of the data (driven
+  /// there by drive()'s transfer rule, each run's own model): where the stack drives another part,
+  /// serve and best_deployment take this interval instead (serving/interval.hpp).
+  spread ttft_spread_transferred{}, tpot_spread_transferred{};
 };
 
 template <>
@@ -122,6 +126,15 @@ inline constexpr std::array<std::string_view, 3> enum_names<serving_params::sche
                                                                                        "trtllm"};
 
 struct kernel_table;  // spec/kernels.hpp
+
+/// A stack's end-to-end spread of one model family's estimates (family: transformer, xlstm, ssm,
+/// hybrid, as model_spec.hpp's family()): measured / predicted TTFT and step time over the runs
+/// its timing was fitted to, held out (each model predicted by a fit on the others) where
+/// calibrate cross-validated, else in sample.
+struct family_spread {
+  std::string family;
+  spread ttft{}, step{};
+};
 
 /// Parameters that turn counts into time; the pure roofline is efficiency 1, overheads 0.
 struct timing_params {
@@ -140,6 +153,9 @@ struct timing_params {
   /// Measured kernel times by shape (spec/kernels.hpp): the ops they cover are timed from them
   /// (timing/kernels.hpp), the rest by the parameters above; null: none.
   std::shared_ptr<const kernel_table> kernels{};
+  /// End-to-end spreads per model family (calibrate --measurements); estimate() gives each
+  /// pass's p10-p90 interval from them (estimate.hpp's end_to_end_spread); empty: none.
+  std::vector<family_spread> spreads{};
 
   constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
   constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
@@ -239,6 +255,8 @@ struct hardware : part {
   std::string stack{};  ///< the stack's name; empty: built in code
   /// How the stack relates to the part: "fitted on it", "generic", "transferred from ...".
   std::string stack_note{};
+  /// The part the stack was fitted on where drive() moved it to this one; empty: not moved.
+  std::string transferred_from{};
 };
 
 /// Per-item and per-step times (times on one compute unit) moved from a part of clock c_from to
@@ -275,6 +293,7 @@ inline hardware drive(const part& p, const stack& s) {
   const bool clocks = s.fitted_on->clock_mhz > 0 && p.clock_mhz > 0;
   const double scale = clocks ? s.fitted_on->clock_mhz / p.clock_mhz : 1;
   scale_per_unit(h.timing, s.fitted_on->clock_mhz, p.clock_mhz);
+  h.transferred_from = s.fitted_on->part;
   h.stack_note = fmt::format("transferred from {}: per-unit times {}", s.fitted_on->part,
                              clocks ? fmt::format("scaled by its clock over this one's, {:.3g}", scale)
                                     : "kept, not both parts state a clock");

@@ -112,7 +112,28 @@ struct kernel_table {
   /// sets a kind's p10 or p90 to time a whole run at an end of the interval.
   std::array<double, all_kernel_kinds.size()> scale{1, 1, 1, 1, 1, 1};
 
+  /// Each kind's spread where the table is moved to another part: measured / predicted at the
+  /// held-out shapes of a table measured on the part `moved_checked_on`, this one moved there
+  /// (calibrate --moved-kernels); points 0: not measured.
+  std::array<kernel_spread, all_kernel_kinds.size()> spread_moved{};
+  std::string moved_checked_on;
+
   const kernel_spread& spread_of(kernel_kind k) const { return spread[static_cast<std::size_t>(k)]; }
+  /// A kind's spread on the part named `on`: on the table's own part, its held-out spread; on
+  /// another, each end the wider of that and spread_moved's where measured (a move never
+  /// narrows it).
+  kernel_spread spread_on(kernel_kind k, const std::string& on) const {
+    const kernel_spread& own = spread_of(k);
+    const kernel_spread& moved = spread_moved[static_cast<std::size_t>(k)];
+    if (on == measured_on.name || own.points == 0 || moved.points == 0) return own;
+    return {std::min(own.p10, moved.p10), std::max(own.p90, moved.p90), moved.points};
+  }
+  /// Whether some kind's spread on another part is measured.
+  bool has_moved_spread() const {
+    for (const kernel_spread& s : spread_moved)
+      if (s.points > 0) return true;
+    return false;
+  }
   /// Whether some kind states its held-out spread (the table gives an interval).
   bool has_spread() const {
     for (const kernel_spread& s : spread)

@@ -24,6 +24,8 @@ enum class architecture { transformer, xlstm, ssm, hybrid };
 template <>
 inline constexpr std::array<std::string_view, 4> enum_names<architecture>{"transformer", "xlstm", "ssm",
                                                                           "hybrid"};
+inline constexpr std::array<architecture, 4> all_architectures{architecture::transformer, architecture::xlstm,
+                                                               architecture::ssm, architecture::hybrid};
 
 enum class norm_kind { rms, layer };  ///< RMSNorm (scale); LayerNorm (scale and bias)
 template <>

@@ -278,18 +278,20 @@ inline std::optional<op_time> time_kernel(const kernel_shape& s, const hardware&
   const double k = here.total.value() > 0 ? time / here.total.value() : 0;
   op_time r{here.compute * k, here.memory * k, time * second, here.bound, 0 * second, here.steps * k};
   r.by = inside ? timed_by::table : timed_by::extrapolated;
-  if (const kernel_spread& sp = t.spread_of(s.kind); sp.points > 0) r.p10 = sp.p10, r.p90 = sp.p90;
+  if (const kernel_spread sp = t.spread_on(s.kind, hw.name); sp.points > 0) r.p10 = sp.p10, r.p90 = sp.p90;
   return r;
 }
 
 /// The hardware with its kernel table's times at an end of their interval: each kind's p10 (or
-/// p90, `high`) of its held-out spread, the kinds moving together; nullopt where the stack states
+/// p90, `high`) of its held-out spread (on another part, kernel_table::spread_on's), the kinds
+/// moving together; nullopt where the stack states
 /// no spread. A serving run (closed form or simulated) on it gives that end of the run's interval.
 inline std::optional<hardware> at_spread(const hardware& hw, bool high) {
   if (!hw.timing.kernels || !hw.timing.kernels->has_spread()) return std::nullopt;
   auto t = std::make_shared<kernel_table>(*hw.timing.kernels);
-  for (std::size_t k = 0; k < t->spread.size(); ++k)
-    if (t->spread[k].points > 0) t->scale[k] = high ? t->spread[k].p90 : t->spread[k].p10;
+  for (kernel_kind k : all_kernel_kinds)
+    if (const kernel_spread sp = t->spread_on(k, hw.name); sp.points > 0)
+      t->scale[std::size_t(k)] = high ? sp.p90 : sp.p10;
   hardware out = hw;
   out.timing.kernels = std::move(t);
   return out;
@@ -297,9 +299,10 @@ inline std::optional<hardware> at_spread(const hardware& hw, bool high) {
 
 /// A kernel's predicted time with its interval: the table's time (time_kernel) or, for a kind the
 /// table lacks, the analytic model's; lo and hi are the time scaled by the table's held-out spread
-/// of the kind (its 10th and 90th percentiles of measured / predicted), or NaN where the stack
-/// states none. The spread is measured inside the table's range on its own part; `transferred` and
-/// an extrapolated `by` say where it may not hold.
+/// of the kind (its 10th and 90th percentiles of measured / predicted; on another part, widened
+/// by the spread measured there where the stack states one: kernel_table::spread_on), or NaN
+/// where the stack states none. The spread is measured inside the table's range; `transferred`
+/// and an extrapolated `by` say where it may not hold.
 struct kernel_prediction {
   double seconds = 0, lo = 0, hi = 0;
   timed_by by = timed_by::model;
