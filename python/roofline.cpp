@@ -538,6 +538,10 @@ PYBIND11_MODULE(roofline, mod) {
           return ms ? std::optional(*ms * 1e-3 * second) : std::optional<seconds>{};
         };
         const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms));
+        {
+          py::gil_scoped_release free;
+          frontier_intervals(*m, *hw, sp, points);  // after the best is taken, as best_deployment does
+        }
         std::optional<serving_result> lo, hi;  // the best point's interval, as best_deployment's
         if (best)
           std::tie(lo, hi) = interval_of(

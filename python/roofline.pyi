@@ -142,8 +142,10 @@ def best_deployment(model: Model, hardware: Hardware, gpus: int = 8, isl: int = 
                     tpot_ms: Optional[float] = None, mode: str = "both") -> dict[str, Any]:
     """Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2,
     4, ... max_concurrency, the best within the TTFT and TPOT targets (ms) and the Pareto frontier,
-    as one model's entry of `best_deployment --format json`; with a kernel stack, "best_interval"
-    holds the best point's p10-p90 TTFT, TPOT and tokens/s per GPU (null otherwise)."""
+    as one model's entry of `best_deployment --format json`; where the stack states a spread (an
+    engine stack's end-to-end one, or a kernel table's), "best_interval" holds the best point's
+    p10-p90 TTFT, TPOT and tokens/s per GPU (null otherwise), and each frontier point its own
+    "interval"."""
 
 def forward_flops_per_token(model: Model, context: float) -> float:
     """FLOPs of a forward pass per token at a context length, as the scaling-law fits count them."""

@@ -461,6 +461,21 @@ TEST_CASE("best_deployment gives its best point's interval on a kernel stack, as
           doctest::Approx(served["tpot_ms"][k].get<double>()));
   }
   CHECK(best["best_interval"]["ttft_ms"][0].get<double>() < best["best"]["ttft_ms"].get<double>());
+  // every frontier point has its interval, made the same way: the best point's where it is one
+  const nlohmann::json frontier = best["frontier"];  // kept: the loop reads it
+  REQUIRE(frontier.size() > 1);
+  int matched = 0;
+  for (const nlohmann::json& p : frontier) {
+    REQUIRE(p["interval"].is_object());
+    CHECK(p["interval"]["ttft_ms"][0].get<double>() < p["ttft_ms"].get<double>());
+    CHECK(p["interval"]["ttft_ms"][1].get<double>() > p["ttft_ms"].get<double>());
+    if (p["deployment"] != best["best"]["deployment"] || p["concurrency"] != best["best"]["concurrency"])
+      continue;
+    ++matched;
+    CHECK(p["interval"]["tpot_ms"][1].get<double>() ==
+          doctest::Approx(best["best_interval"]["tpot_ms"][1].get<double>()));
+  }
+  CHECK(matched == 1);
 }
 
 TEST_CASE("serve gives an engine stack's end-to-end spread as its interval, and validate its coverage") {

@@ -201,6 +201,10 @@ def test_best_deployment_equals_the_best_deployment_program():
     assert got["best_interval"]["from"] == "the stack's end-to-end spread"
     lo, hi = got["best_interval"]["tpot_ms"]
     assert lo < got["best"]["tpot_ms"] < hi
+    # every frontier point its own: its TPOT times the same factors of the stack's spread
+    for p in got["frontier"]:
+        assert p["interval"]["tpot_ms"][0] / p["tpot_ms"] == pytest.approx(lo / got["best"]["tpot_ms"])
+        assert p["interval"]["tpot_ms"][1] / p["tpot_ms"] == pytest.approx(hi / got["best"]["tpot_ms"])
     args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("torch_kernels_h100"), "--gpus", "2",
             "--isl", "1024", "--osl", "128", "--max-concurrency", "16", "--format", "json")
     kernels = rl.best_deployment(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("torch_kernels_h100")),

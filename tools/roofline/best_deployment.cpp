@@ -93,7 +93,7 @@ int commands::best_deployment(int argc, char** argv) {
         if (!q.empty()) label += " (" + q + ")";
       }
       roofline::deployment_refusal why;
-      const auto points = roofline::enumerate_deployments(m, hw, sp, &why);
+      auto points = roofline::enumerate_deployments(m, hw, sp, &why);
       if (points.empty()) {  // nothing to print but why
         std::string reason = why.error.empty() ? "no layout of the GPUs splits the model" : why.error;
         if (why.unfit && !why.unfit->result.notes.empty())
@@ -114,6 +114,7 @@ int commands::best_deployment(int argc, char** argv) {
         std::tie(lo, hi) = roofline::interval_of(hw, best->result, [&](const roofline::hardware& h) {
           return roofline::deployment_result(m, h, best->work, sp);
         });
+      roofline::frontier_intervals(m, hw, sp, points);  // each frontier point's (the best's is above)
       const roofline::deployments_view view{
           m, hw, sp, points, best, ttft_ms, tpot_ms, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
       if (f == roofline::report_format::json)

@@ -149,9 +149,10 @@ struct kernel_view {
 /// point with its mode, layouts, concurrency, TTFT, TPOT, tokens/s per user and per GPU.
 /// JSON: {"model", "hardware", "stack", "gpus", "isl", "osl", "ttft_target_ms", "tpot_target_ms",
 /// "points", "best": {point} | null, "best_interval": {"ttft_ms": [p10, p90], "tpot_ms": [..],
-/// "tokens_per_s_gpu": [..]} | null (a kernel stack's spread), "frontier": [{point}]}, a point
-/// {"mode", "deployment",
-/// "concurrency", "ttft_ms", "tpot_ms", "tokens_per_s_user", "tokens_per_s_gpu"}.
+/// "tokens_per_s_gpu": [..], "from"} | null (the stack's spread: interval_source), "frontier":
+/// [{point}]}, a point {"mode", "deployment", "concurrency", "ttft_ms", "tpot_ms",
+/// "tokens_per_s_user", "tokens_per_s_gpu"}; a frontier point with its interval
+/// (frontier_intervals) also "interval": {"ttft_ms", "tpot_ms", "tokens_per_s_gpu"}.
 struct deployments_view {
   const model_spec& m;
   const hardware& hw;

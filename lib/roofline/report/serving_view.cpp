@@ -56,14 +56,22 @@ std::string deployment_text(const serving_workload& w) {
                          : layout_text(w.agg);
 }
 
+// Whether a point carries its interval (frontier_intervals), both ends served.
+bool has_point_interval(const deployment_point& p) { return p.p10 && p.p90 && p.p10->fits && p.p90->fits; }
+
 nlohmann::json point_json(const deployment_point& p) {
-  return {{"mode", p.work.disaggregated ? "disagg" : "agg"},
-          {"deployment", deployment_text(p.work)},
-          {"concurrency", p.work.concurrency},
-          {"ttft_ms", p.result.ttft.value() * 1e3},
-          {"tpot_ms", p.result.tpot.value() * 1e3},
-          {"tokens_per_s_user", p.result.tokens_per_s_user},
-          {"tokens_per_s_gpu", p.result.tokens_per_s_gpu}};
+  nlohmann::json j = {{"mode", p.work.disaggregated ? "disagg" : "agg"},
+                      {"deployment", deployment_text(p.work)},
+                      {"concurrency", p.work.concurrency},
+                      {"ttft_ms", p.result.ttft.value() * 1e3},
+                      {"tpot_ms", p.result.tpot.value() * 1e3},
+                      {"tokens_per_s_user", p.result.tokens_per_s_user},
+                      {"tokens_per_s_gpu", p.result.tokens_per_s_gpu}};
+  if (has_point_interval(p))
+    j["interval"] = {{"ttft_ms", {p.p10->ttft.value() * 1e3, p.p90->ttft.value() * 1e3}},
+                     {"tpot_ms", {p.p10->tpot.value() * 1e3, p.p90->tpot.value() * 1e3}},
+                     {"tokens_per_s_gpu", {p.p90->tokens_per_s_gpu, p.p10->tokens_per_s_gpu}}};
+  return j;
 }
 
 // The deployments on the Pareto frontier, fastest per user first.
@@ -270,8 +278,18 @@ std::string deployments_view::table() const {
         "{:.1f} - {:.1f} tokens/s per GPU\n",
         interval_source(hw), ms(best_p10->ttft), ms(best_p90->ttft), ms(best_p10->tpot), ms(best_p90->tpot),
         best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu);
-  out += "\nPareto frontier (tokens/s per user against per GPU):\n" + head;
-  for (const deployment_point* p : frontier) out += row(*p);
+  const bool intervals = std::any_of(frontier.begin(), frontier.end(),
+                                     [](const deployment_point* p) { return has_point_interval(*p); });
+  out += fmt::format("\nPareto frontier (tokens/s per user against per GPU){}:\n",
+                     intervals ? "; under each point its p10-p90 TTFT and TPOT" : "") +
+         head;
+  for (const deployment_point* p : frontier) {
+    out += row(*p);
+    if (has_point_interval(*p))
+      out += fmt::format("{:<14} {:>10} {:>9}\n", "",
+                         fmt::format("{:.1f}-{:.1f}", ms(p->p10->ttft), ms(p->p90->ttft)),
+                         fmt::format("{:.2f}-{:.2f}", ms(p->p10->tpot), ms(p->p90->tpot)));
+  }
   return out;
 }
 

@@ -6,8 +6,10 @@
 #include <algorithm>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <vector>
 
+#include "roofline/serving/interval.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/serving/simulate.hpp"
 
@@ -19,6 +21,9 @@ struct deployment_point {
   serving_result result;
   bool frontier =
       false;  ///< on the Pareto frontier (no point serves more tokens/s both per user and per GPU)
+  /// The point's p10-p90 interval (interval_of), set on frontier points by frontier_intervals;
+  /// absent where the stack states no spread.
+  std::optional<serving_result> p10{}, p90{};
 };
 
 /// What to enumerate: layouts of at most `gpus` GPUs that use all of them (the workers fill
@@ -190,6 +195,17 @@ inline std::optional<deployment_point> best_within(const std::vector<deployment_
     if (!best || p.result.tokens_per_s_gpu > best->result.tokens_per_s_gpu) best = p;
   }
   return best;
+}
+
+/// Gives each frontier point its p10-p90 interval, as best_deployment gives its best point's
+/// (interval_of: the stack's end-to-end spread, or the point served again with the kernel
+/// table at each end of its spread).
+inline void frontier_intervals(const model_spec& m, const hardware& hw, const deployment_space& sp,
+                               std::vector<deployment_point>& points) {
+  for (deployment_point& p : points)
+    if (p.frontier)
+      std::tie(p.p10, p.p90) =
+          interval_of(hw, p.result, [&](const hardware& h) { return deployment_result(m, h, p.work, sp); });
 }
 
 }  // namespace roofline
