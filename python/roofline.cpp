@@ -210,8 +210,19 @@ PYBIND11_MODULE(roofline, mod) {
       });
 
   mod.def(
-      "load_model", [](const std::string& path) { return std::make_shared<model_spec>(load_model(path)); },
-      py::arg("path"), "A model spec YAML, or a HuggingFace config.json.");
+      "load_model",
+      [](const std::string& path, const std::optional<std::string>& kv) {
+        auto m = std::make_shared<model_spec>(load_model(path));
+        if (kv) {
+          const auto f = kv_format(*kv);
+          if (!f) throw input_error("kv_format: 'bf16', 'fp8' or 'nvfp4', not '" + *kv + "'");
+          m->dtypes.kv_cache = *f;
+        }
+        return m;
+      },
+      py::arg("path"), py::arg("kv_format") = py::none(),
+      "A model spec YAML, or a HuggingFace config.json; kv_format ('bf16', 'fp8', 'nvfp4') sets the KV "
+      "cache's storage (default: the spec's dtypes.kv_cache), as --kv-format does.");
   mod.def(
       "load_hardware",
       [](const std::string& part, const std::optional<std::string>& stack) {

@@ -44,8 +44,9 @@ class Phase:
     bound: str
     """compute, memory, overhead or communication: the largest part of the time"""
     time_p10_s: float
-    """time with a kernel table's ops at the 10th percentile of their kind's held-out spread
-    (time_s where the stack states none)"""
+    """the pass's p10: time_s times the stack's end-to-end spread of the model's family where it
+    states one, else with a kernel table's ops at the 10th percentile of their kind's held-out
+    spread (time_s where the stack states neither)"""
     time_p90_s: float
     """the same at the 90th percentile"""
 
@@ -76,8 +77,9 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The report as `estimate --format json` prints it (every op of every layer)."""
 
-def load_model(path: str) -> Model:
-    """A model spec YAML, or a HuggingFace config.json."""
+def load_model(path: str, kv_format: Optional[str] = None) -> Model:
+    """A model spec YAML, or a HuggingFace config.json; kv_format ('bf16', 'fp8', 'nvfp4') sets the
+    KV cache's storage (default: the spec's dtypes.kv_cache), as --kv-format does."""
 
 def load_hardware(part: str, stack: Optional[str] = None) -> Hardware:
     """A part (hw_profiles/*.yaml) driven by a stack (stacks/*.yaml; default: the part's default stack)."""

@@ -552,3 +552,42 @@ TEST_CASE(
     CHECK(c["share"].get<double>() <= 0.97);
   }
 }
+
+TEST_CASE("--kv-format: an fp8 KV cache is half of bf16's, nvfp4's 4.5 / 16 of it, and admits what follows") {
+  // Llama-3.1-8B, batch 8, 4,096 + 100 tokens: 32 layers x 8 KV heads x 128 x 2 (K, V) = 65,536
+  // elements a token; bf16 8 x 4,196 x 65,536 x 2 B = 4,399,824,896 B
+  const std::string m8 = test::source_dir + "/model_specs/llama3.1_8b.yaml";
+  const auto kv_bytes = [&](const std::string& kv) {
+    const result r = run_roofline("estimate --model " + m8 + " --hw " + h100 +
+                                  " --batch 8 --prefill 4096 --generate 100 --format json" + kv);
+    REQUIRE(r.status == 0);
+    return nlohmann::json::parse(r.out)["memory"]["kv_cache_bytes"].get<double>();
+  };
+  CHECK(kv_bytes("") == 4399824896.0);
+  CHECK(kv_bytes(" --kv-format fp8") == 4399824896.0 / 2);  // per-tensor scales: not counted
+  CHECK(kv_bytes(" --kv-format nvfp4") == doctest::Approx(4399824896.0 * 4.5 / 16));  // a 1-byte scale per 16
+  // Llama-3.1-70B in fp8 on 2 H100 (tp 2), 1,024 + 1,024 tokens: a request's pages per GPU are
+  // 2,048 x 80 layers x 8 x 128 x 2 x 2 B / 2 = 335,544,320 B in bf16, half in fp8; the pool
+  // (unchanged) admits floor(pool / that) requests
+  const auto served = [&](const std::string& kv) {
+    const result r =
+        run_roofline("serve --model " + test::source_dir + "/model_specs/llama3.1_70b.yaml --hw " + h100 +
+                     " --stack " + test::source_dir +
+                     "/stacks/trtllm_h100_sxm.yaml --quant fp8 --tp 2 --isl 1024 --osl 1024 "
+                     "--concurrency 128 --format json --kv-format " +
+                     kv);
+    REQUIRE(r.status == 0);
+    return nlohmann::json::parse(r.out)["memory"];
+  };
+  const nlohmann::json bf16 = served("bf16"), fp8 = served("fp8");
+  CHECK(bf16["per_request_gb"].get<double>() == doctest::Approx(0.33554432));
+  CHECK(fp8["per_request_gb"].get<double>() == doctest::Approx(0.33554432 / 2));
+  CHECK(fp8["kv_pool_gb"].get<double>() == bf16["kv_pool_gb"].get<double>());
+  CHECK(fp8["admitted_per_rank"].get<double>() ==
+        std::floor(fp8["kv_pool_gb"].get<double>() / fp8["per_request_gb"].get<double>()));
+  CHECK(fp8["admitted_per_rank"].get<double>() >= 2 * bf16["admitted_per_rank"].get<double>());
+  // a format that is not one: one error line naming the option
+  const result bad = run_roofline("serve --kv-format fp16");
+  CHECK(bad.status != 0);
+  CHECK(bad.err.find("--kv-format: fp16 not in {bf16,fp8,nvfp4}") != std::string::npos);
+}

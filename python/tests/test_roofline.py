@@ -269,3 +269,15 @@ def test_serve_and_simulate_give_a_kernel_stacks_interval_as_the_program_does():
     sim = rl.simulate(model, hw, isl=1024, osl=128, concurrency=8, requests=200)
     assert sim == program("serve", *args, "--simulate", "--requests", "200")
     assert "interval" in sim
+
+
+def test_an_fp8_kv_cache_holds_half_the_bytes_of_bf16():
+    # Llama-3.1-8B, batch 8, 4,096 + 100 tokens: 32 x 8 x 128 x 2 elements a token, 2 B in bf16
+    bf16 = rl.estimate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100), batch=8, prefill=4096,
+                       generate=100)
+    fp8 = rl.estimate(rl.load_model(spec("llama3.1_8b"), kv_format="fp8"), rl.load_hardware(H100), batch=8,
+                      prefill=4096, generate=100)
+    assert bf16.memory.kv_cache_bytes == 8 * 4196 * 32 * 8 * 128 * 2 * 2
+    assert fp8.memory.kv_cache_bytes == bf16.memory.kv_cache_bytes / 2
+    with pytest.raises(rl.InputError, match="kv_format: 'bf16', 'fp8' or 'nvfp4', not 'fp16'"):
+        rl.load_model(spec("llama3.1_8b"), kv_format="fp16")

@@ -33,6 +33,8 @@ int commands::best_deployment(int argc, char** argv) {
          "empty: bf16), one per --model or one for all")
       ->delimiter(';');
   examples::hardware_options(app, hw_path, stack_path, "engine stack YAML (timing and serving parameters)");
+  std::string kv;
+  examples::kv_format_option(app, kv);
   examples::number_option(app, "--gpus", sp.gpus, "GPUs of the deployment");
   examples::number_option(app, "--isl", sp.isl, "prompt tokens of every request");
   examples::number_option(app, "--osl", sp.osl, "generated tokens of every request (at least 2)");
@@ -75,23 +77,9 @@ int commands::best_deployment(int argc, char** argv) {
     for (std::size_t i = 0; i < model_paths.size(); ++i) {
       roofline::model_spec m = roofline::load_model(model_paths[i]);
       std::string label = m.name;
-      if (!quant.empty()) {
-        const std::string q = quant.size() == 1 ? quant[0] : quant[i];
-        const auto comma = q.find(',');
-        const std::string g = q.substr(0, comma), e = comma == std::string::npos ? g : q.substr(comma + 1);
-        if (!roofline::apply_quant(m, hw, g, e))
-          throw roofline::input_error(
-              fmt::format("--quant '{}': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, "
-                          "fp4, int4_wo, or empty for bf16)",
-                          q));
-        if (comma != std::string::npos && !e.empty() && e != "bf16" && e != g &&
-            !roofline::detail::has_moe(m))  // would change nothing
-          throw roofline::input_error(
-              fmt::format("--quant '{}': a format for MoE experts ('{}'), but model '{}' has no MoE layers; "
-                          "give one format",
-                          q, e, m.name));
-        if (!q.empty()) label += " (" + q + ")";
-      }
+      examples::apply_kv_format(m, kv);
+      if (!quant.empty())
+        label += examples::apply_quant_option(m, hw, quant.size() == 1 ? quant[0] : quant[i]);
       roofline::deployment_refusal why;
       auto points = roofline::enumerate_deployments(m, hw, sp, &why);
       if (points.empty()) {  // nothing to print but why

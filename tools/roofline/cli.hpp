@@ -19,6 +19,7 @@
 #include <CLI/CLI.hpp>
 
 #include "roofline/io/io.hpp"
+#include "roofline/serving/serving.hpp"
 #include "roofline/spec/workload.hpp"
 
 namespace examples {
@@ -111,6 +112,38 @@ inline void add_layout(CLI::App& app, roofline::layout& L) {
   app.add_flag("--sequence-parallel", L.sequence_parallel,
                "reduce-scatter and all-gather around the norms instead of all-reduces")
       ->group("Several GPUs");
+}
+
+/// --kv-format: the KV cache's storage (roofline::kv_format); not given: the spec's own.
+inline void kv_format_option(CLI::App& app, std::string& kv) {
+  app.add_option("--kv-format", kv,
+                 "KV-cache storage: bf16, fp8 (1 byte an element, per-tensor scales) or nvfp4 (4.5 bits); "
+                 "default: the spec's dtypes.kv_cache")
+      ->check(CLI::IsMember({"bf16", "fp8", "nvfp4"}));
+}
+
+/// The model with the KV-cache format --kv-format asked for (nothing asked: as it is).
+inline void apply_kv_format(roofline::model_spec& m, const std::string& kv) {
+  if (!kv.empty()) m.dtypes.kv_cache = *roofline::kv_format(kv);
+}
+
+/// The model in the formats of --quant GEMM[,MOE] (roofline::apply_quant; empty: bf16);
+/// throws input_error naming the option for a format not modelled or an MoE format for a
+/// model without MoE layers. Returns the label's suffix, " (GEMM[,MOE])", empty for bf16.
+inline std::string apply_quant_option(roofline::model_spec& m, const roofline::hardware& hw,
+                                      const std::string& q) {
+  const auto comma = q.find(',');
+  const std::string g = q.substr(0, comma), e = comma == std::string::npos ? g : q.substr(comma + 1);
+  if (!roofline::apply_quant(m, hw, g, e))
+    throw roofline::input_error(fmt::format(
+        "--quant '{}': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or empty for bf16)",
+        q));
+  if (comma != std::string::npos && !e.empty() && e != "bf16" && e != g && !roofline::detail::has_moe(m))
+    throw roofline::input_error(
+        fmt::format("--quant '{}': a format for MoE experts ('{}'), but model '{}' has no MoE layers; give "
+                    "one format",
+                    q, e, m.name));
+  return q.empty() ? "" : " (" + q + ")";
 }
 
 /// The policy an --overlap option names; none (the stack's own) when it was not given.

@@ -37,11 +37,14 @@ int commands::estimate(int argc, char** argv) {
                  "SVG (or .png)");
   examples::number_option(app, "--max-tp", max_tp, "largest tensor-parallel degree of --plot-tp");
   examples::add_layout(app, w.parallel);
+  std::string kv;
+  examples::kv_format_option(app, kv);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
     examples::output_file plot_file(plot, "--plot"), plot_tp_file(plot_tp, "--plot-tp");
-    const auto model = roofline::load_model(model_path);
+    auto model = roofline::load_model(model_path);
+    examples::apply_kv_format(model, kv);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     const auto f = format == "json"  ? roofline::report_format::json

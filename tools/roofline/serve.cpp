@@ -150,6 +150,11 @@ int commands::serve(int argc, char** argv) {
   app.add_option("--mode", mode, "agg: prefill and decode share the workers; disagg: separate pools")
       ->capture_default_str()
       ->check(CLI::IsMember({"agg", "disagg"}));
+  std::string kv, quant;
+  examples::kv_format_option(app, kv);
+  app.add_option("--quant", quant,
+                 "number formats as a measured run states them, GEMM[,MOE] (fp8, fp8_block, nvfp4, mxfp4, "
+                 "int4_wo; empty: bf16); default: the spec's own");
   std::optional<double> b, t, pb, pt, db, dt;
   add_pool(app, s.agg, b, t, "", "Aggregated workers");
   add_pool(app, s.prefill, pb, pt, "prefill", "Disaggregated: prefill workers");
@@ -185,8 +190,10 @@ int commands::serve(int argc, char** argv) {
         sim.simulate || app.count("--request-rate") || app.count("--arrivals") ||
         std::any_of(sim_flags.begin(), sim_flags.end(), [&](const char* f) { return app.count(f) > 0; });
     examples::output_file timeline(sim.timeline, "--timeline"), plot(sim.plot, "--plot");
-    const auto model = roofline::load_model(model_path);
+    auto model = roofline::load_model(model_path);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
+    if (app.count("--quant") > 0) examples::apply_quant_option(model, hw, quant);
+    examples::apply_kv_format(model, kv);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     if (simulated) {
       const roofline::simulation_load load = load_of(app, sim, s);

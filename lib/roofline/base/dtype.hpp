@@ -86,4 +86,18 @@ constexpr std::optional<number_format> parse_format(std::string_view s) {
   return std::nullopt;
 }
 
+/// The KV-cache formats a workload may choose (--kv-format, Python load_model's kv_format), as
+/// the engines store them: bf16; fp8 (E4M3 elements with per-tensor scales: vLLM's
+/// kv_cache_dtype "fp8", SGLang's "fp8_e4m3", TensorRT-LLM's FP8 KV cache; 1 byte an element,
+/// the scales not counted); nvfp4 (E2M1 elements, one E4M3 scale per 16: TensorRT-LLM's NVFP4
+/// KV cache on Blackwell; 4.5 bits). Attention reads them and computes in the model's
+/// activation format (a stated assumption: dequantised on load, as the engines' bf16 attention
+/// kernels do).
+inline constexpr std::array<std::string_view, 3> kv_format_names{"bf16", "fp8", "nvfp4"};
+constexpr std::optional<number_format> kv_format(std::string_view s) {
+  for (std::string_view n : kv_format_names)
+    if (n == s) return parse_format(s);
+  return std::nullopt;
+}
+
 }  // namespace roofline

@@ -460,9 +460,9 @@ struct serving_case {
 /// nvfp4, fp4 GEMMs; mxfp4 or fp4: mxfp4, fp4 GEMMs; int4_wo: int4 weight-only (the spec's own
 /// int4 format where it has one, else int4_g128), bf16 GEMMs. Where the part has no fp4 tensor
 /// units (Hopper), fp4 weights compute in fp8 (TensorRT-LLM's W4A8 MoE kernels on Hopper).
-/// Embedding, LM head, router, norms: bf16; the KV cache: bf16 (the engines' default
-/// kv_cache_dtype auto; the rows do not state an fp8 cache). Returns false for a mode not
-/// modelled.
+/// Embedding, LM head, router, norms: bf16; the KV cache: kept as the model states it (the
+/// specs' bf16 unless --kv-format set another: the engines' default kv_cache_dtype auto; the
+/// measured rows do not state an fp8 cache). Returns false for a mode not modelled.
 inline bool apply_quant(model_spec& m, const hardware& hw, std::string_view gemm, std::string_view moe) {
   const auto format = [&](std::string_view q,
                           std::optional<number_format> own) -> std::optional<weight_format> {
@@ -484,7 +484,7 @@ inline bool apply_quant(model_spec& m, const hardware& hw, std::string_view gemm
   t.weights = g->storage;
   t.compute = g->compute;
   t.activations = dtype::bf16;
-  t.kv_cache = plain(dtype::bf16);
+  t.kv_cache = m.dtypes.kv_cache;  // the KV cache's format is the workload's (--kv-format), not the weights'
   t.state = m.dtypes.state;
   t.kinds[std::size_t(weight_kind::experts)] = *e;
   for (weight_kind k : {weight_kind::router, weight_kind::embedding, weight_kind::lm_head})
