@@ -213,11 +213,7 @@ PYBIND11_MODULE(roofline, mod) {
       "load_model",
       [](const std::string& path, const std::optional<std::string>& kv) {
         auto m = std::make_shared<model_spec>(load_model(path));
-        if (kv) {
-          const auto f = kv_format(*kv);
-          if (!f) throw input_error("kv_format: 'bf16', 'fp8' or 'nvfp4', not '" + *kv + "'");
-          m->dtypes.kv_cache = *f;
-        }
+        if (kv) set_kv_format(*m, *kv, "kv_format");
         return m;
       },
       py::arg("path"), py::arg("kv_format") = py::none(),

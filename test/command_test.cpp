@@ -590,4 +590,11 @@ TEST_CASE("--kv-format: an fp8 KV cache is half of bf16's, nvfp4's 4.5 / 16 of i
   const result bad = run_roofline("serve --kv-format fp16");
   CHECK(bad.status != 0);
   CHECK(bad.err.find("--kv-format: fp16 not in {bf16,fp8,nvfp4}") != std::string::npos);
+  // a model without a KV cache: the setting would change nothing, so it is refused
+  const result none = run_roofline("estimate --model " + test::source_dir +
+                                   "/model_specs/xlstm_7b.yaml --hw " + h100 + " --kv-format fp8");
+  CHECK(none.status == 1);
+  CHECK(none.err ==
+        "error: --kv-format fp8: model 'xlstm_7b' keeps no KV cache (no attention layers); its recurrent "
+        "state's format is dtypes.state\n");
 }

@@ -202,13 +202,13 @@ int commands::calibrate(int argc, char** argv) {
     out_file.write(roofline::stack_yaml(result));
     out_file.commit();
     std::cout << roofline::render(roofline::calibration_view{in_sample, held_out}, f);
-    if (cross && f == roofline::report_format::table) {
-      std::cout << "\nthe spread's coverage of a model it was not taken from (each model's held-out times "
-                   "inside the p10-p90 of the other models' held-out ratios):\n";
-      for (const roofline::coverage_cell& c : roofline::spread_coverage(samples, out_pred))
-        std::cout << fmt::format("{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
-                                 100 * c.share);
-    }
+    if (cross && f == roofline::report_format::table)
+      std::cout << "\n"
+                << roofline::coverage_view{roofline::spread_coverage(samples, out_pred),
+                                           "the spread's coverage of a model it was not taken from (each "
+                                           "model's held-out times inside the p10-p90 of the other models' "
+                                           "held-out ratios):"}
+                       .table();
     if (f == roofline::report_format::table) {
       std::cout << "\nparameters:\n";
       for (const auto& p :

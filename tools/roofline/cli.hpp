@@ -124,7 +124,7 @@ inline void kv_format_option(CLI::App& app, std::string& kv) {
 
 /// The model with the KV-cache format --kv-format asked for (nothing asked: as it is).
 inline void apply_kv_format(roofline::model_spec& m, const std::string& kv) {
-  if (!kv.empty()) m.dtypes.kv_cache = *roofline::kv_format(kv);
+  if (!kv.empty()) roofline::set_kv_format(m, kv, "--kv-format");
 }
 
 /// The model in the formats of --quant GEMM[,MOE] (roofline::apply_quant; empty: bf16);

@@ -205,11 +205,12 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
       std::vector<roofline::sample> as_samples;  // the runs as samples: TPOT in the step column
       for (const roofline::serving_sample& s : samples)
         as_samples.push_back({s.model, s.model_name, {}, s.ttft_s, s.tpot_s});
-      std::cout << "\nthe spread's coverage of a model it was not taken from (each model's held-out runs "
-                   "inside the p10-p90 of the other models' held-out ratios; step: TPOT):\n";
-      for (const roofline::coverage_cell& c : roofline::spread_coverage(as_samples, out_pred))
-        std::cout << fmt::format("{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
-                                 100 * c.share);
+      std::cout << "\n"
+                << roofline::coverage_view{roofline::spread_coverage(as_samples, out_pred),
+                                           "the spread's coverage of a model it was not taken from (each "
+                                           "model's held-out runs inside the p10-p90 of the other models' "
+                                           "held-out ratios; step: TPOT):"}
+                       .table();
     }
     if (!moved.cells.empty() && f == roofline::report_format::table)
       std::cout << "\n"

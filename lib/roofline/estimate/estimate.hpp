@@ -402,12 +402,11 @@ inline std::optional<spread_choice> end_to_end_spread(const model_spec& m, const
   if (all.empty()) return std::nullopt;
   const std::string_view f = name(family(m));
   spread_choice c{all.front().ttft, all.front().step, true};
-  const auto widen = [](spread& a, const spread& b) {
-    a = {std::min(a.p10, b.p10), std::max(a.p90, b.p90), a.points + b.points};
-  };
   for (std::size_t i = 0; i < all.size(); ++i) {
     if (all[i].family == f) return spread_choice{all[i].ttft, all[i].step, false};
-    if (i > 0) widen(c.ttft, all[i].ttft), widen(c.step, all[i].step);
+    if (i > 0)
+      c.ttft = envelope(c.ttft, all[i].ttft, c.ttft.points + all[i].ttft.points),
+      c.step = envelope(c.step, all[i].step, c.step.points + all[i].step.points);
   }
   return c;
 }

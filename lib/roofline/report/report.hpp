@@ -67,10 +67,14 @@ struct cells_view {
   std::string csv() const;
 };
 
-/// The share of measured times inside the p10-p90 interval of a kernel stack, per architecture
-/// and phase (interval_coverage). JSON: {"coverage": [{"architecture", "phase", "n", "share"}]}.
+/// The share of measured times inside a p10-p90 interval, per architecture and phase
+/// (interval_coverage, spread_coverage), under a title. JSON: {"coverage": [{"architecture",
+/// "phase", "n", "share"}]}.
 struct coverage_view {
   std::span<const coverage_cell> cells;
+  std::string_view title =
+      "interval coverage: measured times inside the p10-p90 interval (the stack's end-to-end spread, or its "
+      "kernel table's)";
   nlohmann::json json() const;
   std::string table() const;
 };

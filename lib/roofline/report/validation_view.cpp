@@ -41,9 +41,7 @@ nlohmann::json coverage_view::json() const {
 }
 
 std::string coverage_view::table() const {
-  std::string out =
-      "interval coverage: measured times inside the p10-p90 interval (the stack's end-to-end spread, or its "
-      "kernel table's)\n";
+  std::string out = std::string(title) + "\n";
   for (const coverage_cell& c : cells)
     fmt::format_to(std::back_inserter(out), "{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
                    100 * c.share);

@@ -27,11 +27,8 @@ inline std::optional<std::pair<spread, spread>> serving_spreads(const hardware& 
     return std::pair{sp.ttft_spread, sp.tpot_spread};
   // a move never narrows the interval: where the runs of other parts spread less than the
   // home part's held-out runs (other models, other loads), the home spread's end is kept
-  const auto wider = [](const spread& home, const spread& moved) {
-    return spread{std::min(home.p10, moved.p10), std::max(home.p90, moved.p90), moved.points};
-  };
-  return std::pair{wider(sp.ttft_spread, sp.ttft_spread_transferred),
-                   wider(sp.tpot_spread, sp.tpot_spread_transferred)};
+  return std::pair{envelope(sp.ttft_spread, sp.ttft_spread_transferred, sp.ttft_spread_transferred.points),
+                   envelope(sp.tpot_spread, sp.tpot_spread_transferred, sp.tpot_spread_transferred.points)};
 }
 
 /// Whether a served point on hw has an end-to-end spread (serving_spreads).

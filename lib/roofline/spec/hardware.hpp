@@ -63,6 +63,12 @@ struct spread {
 };
 using kernel_spread = spread;
 
+/// The envelope of two spreads: each end the farther of the two (an interval that must cover
+/// both), counted over `points`.
+constexpr spread envelope(const spread& a, const spread& b, int points) {
+  return {a.p10 < b.p10 ? a.p10 : b.p10, a.p90 > b.p90 ? a.p90 : b.p90, points};
+}
+
 /// How a serving engine schedules its iterations and holds its memory (serving.hpp). A stack
 /// of an engine states them (`timing.serving`); without, `stated` is false and serving uses
 /// these values, each an engine default, and says so.

@@ -126,7 +126,7 @@ struct kernel_table {
     const kernel_spread& own = spread_of(k);
     const kernel_spread& moved = spread_moved[static_cast<std::size_t>(k)];
     if (on == measured_on.name || own.points == 0 || moved.points == 0) return own;
-    return {std::min(own.p10, moved.p10), std::max(own.p90, moved.p90), moved.points};
+    return envelope(own, moved, moved.points);
   }
   /// Whether some kind's spread on another part is measured.
   bool has_moved_spread() const {

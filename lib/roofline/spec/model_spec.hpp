@@ -10,7 +10,10 @@
 #include <variant>
 #include <vector>
 
+#include <fmt/format.h>
+
 #include "roofline/base/dtype.hpp"
+#include "roofline/base/error.hpp"
 #include "roofline/spec/accounting.hpp"
 
 #include <fmt/format.h>
@@ -252,6 +255,22 @@ inline architecture family(const model_spec& m) {
   }
   if (attn + mlstm + ssm > 1) return architecture::hybrid;
   return mlstm ? architecture::xlstm : ssm ? architecture::ssm : architecture::transformer;
+}
+
+/// The model with its KV cache stored in the format named `name` (kv_format: bf16, fp8,
+/// nvfp4); `option` names the setting in messages. Throws input_error for a name that is not
+/// one, and for a model that keeps no KV cache (no attention or MLA layers: its recurrent state
+/// has its own format, dtypes.state), where the setting would change nothing.
+inline void set_kv_format(model_spec& m, std::string_view name, std::string_view option) {
+  const auto f = kv_format(name);
+  if (!f) throw input_error(fmt::format("{}: 'bf16', 'fp8' or 'nvfp4', not '{}'", option, name));
+  const architecture a = family(m);
+  if (a == architecture::xlstm || a == architecture::ssm)
+    throw input_error(
+        fmt::format("{} {}: model '{}' keeps no KV cache (no attention layers); its recurrent "
+                    "state's format is dtypes.state",
+                    option, name, m.name));
+  m.dtypes.kv_cache = *f;
 }
 
 /// Head widths of an mLSTM: d_qk (queries, keys) and d_v (values) = d_model / n_heads.
