@@ -84,6 +84,83 @@ TEST_CASE("an attention layer with every option is counted as worked out by hand
   }
 }
 
+TEST_CASE("chunked local attention (Llama 4) is counted as worked out by hand") {
+  // d 8, 2 query heads and 1 KV head of 4, chunks of 3 tokens, q and k L2-normed (no weights)
+  const attention_mixer x{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4, .chunk = 3, .qk_l2_norm = true};
+  const model_spec m = test::stack("tiny", 8, 32, x, mlp_channel{.ffn_dim = 16}, 1);
+  const double per_key = 2 * 2 * (4 + 4 + 2.5);  // 2 H (d_qk + d_v + softmax / 2) = 42
+  SUBCASE("parameters: the L2 norm has none") { test::check_layer_params(m, 8 * 16 + 8 * 8, 16); }
+  SUBCASE("a prompt of 5 tokens: a chunk of 3, then one of 2") {
+    const pass p = prefill_pass({.batch = 1, .prefill = 5, .generate = 2});
+    const op att = test::find_op(m, p, "attention");
+    // causal triangles 0.65 (3^2 + 2^2) = 8.45 scores
+    CHECK(att.work.value() == approx(8.45 * per_key));
+    CHECK(att.item_steps == 3);                      // no tile reads more than a chunk
+    CHECK(att.moved.kv_cache.value() == 5 * 8 * 2);  // k and v of 5 tokens written, none read
+    // the L2 norm: 5 tokens x 3 heads x 4 x 3 FLOPs, no weights read
+    CHECK(test::find_op(m, p, "qk_norm").work.value() == 180);
+    CHECK(test::find_op(m, p, "qk_norm").moved.weights.value() == 0);
+  }
+  SUBCASE("a prefill chunk of 4 tokens after 4 cached: positions 4 .. 7") {
+    // 4 and 5 share the chunk 3 .. 5 with cached position 3 (one cached key each), 6 and 7 open
+    // the chunk 6 .. 8: triangles 0.65 (2^2 + 2^2) = 5.2, cached 2 x 1
+    CHECK(detail::chunked_scores(4, 4, 3, 0.65) == approx(7.2));
+    CHECK(detail::chunk_pieces(4, 4, 3) == 2);
+    // a whole prompt of 7: chunks of 3, 3 and 1
+    CHECK(detail::chunked_scores(7, 0, 3, 1) == approx(19));
+    CHECK(detail::chunk_pieces(7, 0, 3) == 3);
+  }
+  SUBCASE("decode after 5 tokens, 4 steps: positions 5 .. 8 see 3, 1, 2, 3 keys") {
+    const pass p = decode_pass({.batch = 1, .prefill = 5, .generate = 4});
+    CHECK(mean_chunk_keys(p, 3) == approx(2.25));
+    const op att = test::find_op(m, p, "attention");
+    CHECK(att.work.value() == approx(2.25 * per_key));
+    CHECK(att.moved.kv_cache.value() == approx(2.25 * 8 * 2));  // 1.25 cached read + 1 written
+  }
+  SUBCASE("the cache holds at most a chunk") {
+    CHECK(memory_footprint(m, {.batch = 2, .prefill = 5, .generate = 2}).kv_cache.value() == 2 * 3 * 8 * 2);
+    CHECK(memory_footprint(m, {.batch = 2, .prefill = 1, .generate = 1}).kv_cache.value() == 2 * 2 * 8 * 2);
+  }
+}
+
+TEST_CASE("Llama 4 and Gemma 3 1B: parameters derived from their configs by hand") {
+  const auto load = [](const char* f) {
+    return load_model(test::source_dir + "/model_specs/" + f + ".yaml");
+  };
+  // Per layer: attention q and o 5120 x 5120, k and v 5120 x 1024: 62,914,560; two RMSNorms 10,240;
+  // an expert or the shared expert 3 x 5120 x 8192 = 125,829,120; a router 5120 x E; a dense MLP
+  // 3 x 5120 x 16384 = 251,658,240. Embedding and LM head 2 x 202,048 x 5120, the final norm 5120.
+  const double attn = 62'914'560 + 10'240, expert = 125'829'120, ends = 2 * 202'048.0 * 5120 + 5120;
+  SUBCASE("Scout: 48 MoE layers of 16 experts") {
+    const model_spec m = load("llama4_scout");
+    CHECK(parameters(m) == 48 * (attn + 16 * expert + 5120 * 16 + expert) + ends);
+    CHECK(parameters(m) == 107'769'861'120.0);
+    CHECK(active_parameters(m) == 48 * (attn + 2 * expert + 5120 * 16) + ends);
+    // published "109B" total (with the vision tower, 0.87B) and "17B" active
+    CHECK(parameters(m) + 0.87e9 == doctest::Approx(109e9).epsilon(0.005));
+    CHECK(active_parameters(m) == doctest::Approx(17e9).epsilon(0.015));
+    // 36 chunked layers (three of every four) hold at most 8,192 tokens of KV cache
+    const double kv = memory_footprint(m, {.batch = 1, .prefill = 100'000, .generate = 1}).kv_cache.value();
+    CHECK(kv == (12 * 100'001.0 + 36 * 8192) * 8 * 2 * 128 * 2);
+  }
+  SUBCASE("Maverick: 24 MoE layers of 128 experts, 24 dense") {
+    const model_spec m = load("llama4_maverick");
+    CHECK(parameters(m) ==
+          24 * (attn + 128 * expert + 5120 * 128 + expert) + 24 * (attn + 251'658'240) + ends);
+    CHECK(parameters(m) == 400'711'848'960.0);
+    CHECK(active_parameters(m) == 24 * (attn + 2 * expert + 5120 * 128) + 24 * (attn + 251'658'240) + ends);
+    CHECK(parameters(m) == doctest::Approx(400e9).epsilon(0.005));
+    CHECK(active_parameters(m) == doctest::Approx(17e9).epsilon(0.015));
+  }
+  SUBCASE("Gemma 3 1B: 26 layers, tied vocabulary") {
+    // q 1152 x 1024, k and v 1152 x 256, o 1024 x 1152; QK-norms 2 x 256; GeGLU 3 x 1152 x 6912;
+    // four norms of 1152 (pre and post, attention and MLP); embedding 262,144 x 1152; final norm
+    const double layer = 1152.0 * 1536 + 1024 * 1152 + 512 + 3 * 1152.0 * 6912 + 4 * 1152;
+    CHECK(parameters(load("gemma3_1b")) == 26 * layer + 262'144.0 * 1152 + 1152);
+    CHECK(parameters(load("gemma3_1b")) == 999'885'952.0);
+  }
+}
+
 TEST_CASE("a multi-head latent attention layer is counted as worked out by hand") {
   // d 8, 2 heads, q_rank 4, kv_rank 4, nope 2, rope 2, v 3
   const model_spec m = test::one_mixer(
@@ -421,5 +498,5 @@ TEST_CASE("each HuggingFace config imports to the spec shipped for it: the same 
     CHECK(parameters(again) == parameters(spec));
     ++checked;
   }
-  CHECK(checked == 21);
+  CHECK(checked == 24);
 }

@@ -145,9 +145,18 @@ mixer_spec read_mixer(reader x) {
     attention_mixer a{
         .n_heads = pos("n_heads"), .n_kv_heads = pos("n_kv_heads"), .head_dim = pos("head_dim")};
     x.int_if("window", a.window, 0, std::numeric_limits<int>::max());
+    x.int_if("chunk", a.chunk, 0, std::numeric_limits<int>::max());
+    if (a.window > 0 && a.chunk > 0)
+      x.fail(x.required("chunk"), fmt::format("'{}' and '{}' both set: a layer attends over a sliding "
+                                              "window or within chunks, not both",
+                                              x.dotted("window"), x.dotted("chunk")));
     x.boolean_if("qkv_bias", a.qkv_bias);
     x.boolean_if("out_bias", a.out_bias);
     x.boolean_if("qk_norm", a.qk_norm);
+    x.boolean_if("qk_l2_norm", a.qk_l2_norm);
+    if (a.qk_norm && a.qk_l2_norm)
+      x.fail(x.required("qk_l2_norm"), fmt::format("'{}' and '{}' both set: a head is normalised once",
+                                                   x.dotted("qk_norm"), x.dotted("qk_l2_norm")));
     x.boolean_if("sinks", a.sinks);
     x.boolean_if("output_gate", a.output_gate);
     x.number_if("softcap", a.softcap, 0, false, 1e6);

@@ -40,16 +40,20 @@ inline constexpr std::array<std::string_view, 2> enum_names<activation>{"silu", 
 // ---- sequence mixers -------------------------------------------------------------------------
 
 /// Softmax attention, MHA (n_kv_heads = n_heads), GQA or MQA (n_kv_heads = 1), with RoPE or no
-/// positions (learned absolute positions are the model's `learned_positions`).
+/// positions (learned absolute positions are the model's `learned_positions`; positions cost
+/// nothing the accounting counts, so Llama 4's NoPE layers are plain global attention).
 struct attention_mixer {
   int n_heads = 0;
   int n_kv_heads = 0;
   int head_dim = 0;
-  int window = 0;         ///< sliding window W: each token attends to its last W tokens; 0: global
-  bool qkv_bias = false;  ///< biases on q, k, v (Qwen2, GPT-2, gpt-oss)
-  bool out_bias = false;  ///< bias on the output projection (GPT-2, gpt-oss)
-  bool qk_norm = false;   ///< RMSNorm of each q and k head (Qwen3, Gemma 3)
-  bool sinks = false;     ///< a learned sink logit per head (gpt-oss)
+  int window = 0;           ///< sliding window W: each token attends to its last W tokens; 0: global
+  int chunk = 0;            ///< chunked local attention of C tokens (Llama 4): position p attends to the
+                            ///< positions C floor(p / C) .. p; 0: none (a layer has a window or a chunk)
+  bool qkv_bias = false;    ///< biases on q, k, v (Qwen2, GPT-2, gpt-oss)
+  bool out_bias = false;    ///< bias on the output projection (GPT-2, gpt-oss)
+  bool qk_norm = false;     ///< RMSNorm of each q and k head (Qwen3, Gemma 3)
+  bool qk_l2_norm = false;  ///< L2 normalisation of each q and k head, without weights (Llama 4)
+  bool sinks = false;       ///< a learned sink logit per head (gpt-oss)
   bool output_gate =
       false;           ///< sigmoid gate on the attention output, from a doubled q projection (Qwen3-Next)
   double softcap = 0;  ///< logit soft-capping c tanh(x / c) (Gemma 2); 0: none

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <algorithm>
+#include <cmath>
 #include <cstdint>
 
 namespace roofline {
@@ -98,5 +99,17 @@ constexpr double mean_keys(const pass& p, double window) {
 /// KV-cache tokens a decode step reads, the mean over the steps: its keys but its own, which
 /// is used on chip before it is written: min(P + i + 1, W) - 1 (global: P + i).
 constexpr double mean_cache_read(const pass& p, double window) { return mean_keys(p, window) - 1; }
+
+/// Keys a decode step attends to with chunked local attention of C tokens (Llama 4), the mean
+/// over the steps: step i (position P + i) attends to (P + i) mod C + 1 keys. With
+/// S(x) = sum over positions 0 .. x - 1 of (pos mod C + 1) = floor(x / C) C (C + 1) / 2 + r (r + 1) / 2
+/// (r = x mod C), the mean is (S(P + G) - S(P)) / G.
+constexpr double mean_chunk_keys(const pass& p, double chunk) {
+  const auto sum_to = [chunk](double x) {
+    const double whole = std::floor(x / chunk), r = x - whole * chunk;
+    return whole * chunk * (chunk + 1) / 2 + r * (r + 1) / 2;
+  };
+  return (sum_to(p.context + p.steps) - sum_to(p.context)) / p.steps;
+}
 
 }  // namespace roofline

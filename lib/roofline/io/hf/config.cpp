@@ -91,6 +91,7 @@ const std::set<std::string> no_effect{"_name_or_path",
                                       "mm_tokens_per_image",
                                       "initializer_factor",
                                       "attn_implementation",
+                                      "_attn_implementation_autoset",
                                       "tokenizer_class",
                                       "head_dim_",
                                       "moe_layer_freq_"};

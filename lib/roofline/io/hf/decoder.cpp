@@ -92,12 +92,12 @@ void write_channels(decoder& d, const decoder_family& family) {
   spec_writer& w = d.in.w;
   w.section("channels");
   if (any(d.channel, "mlp")) {
-    if (d.ffn == 0) c.fail("intermediate_size", "missing field 'intermediate_size'");
+    const std::string key = d.ffn_key.empty() ? "intermediate_size" : d.ffn_key;
+    if (d.ffn == 0) c.fail(key, fmt::format("missing field '{}'", key));
     const bool silu = d.activation == "silu";
     flow mlp{{"type", "mlp"}, {"ffn_dim", d.ffn}};
     if (!silu) mlp.push_back({"activation", d.activation});
-    w.entry("mlp", mlp,
-            fmt::format("intermediate_size; hidden_act {}", silu ? "silu: SwiGLU" : "gelu: GeGLU"));
+    w.entry("mlp", mlp, fmt::format("{}; hidden_act {}", key, silu ? "silu: SwiGLU" : "gelu: GeGLU"));
   } else if (c.has("intermediate_size") && family.dense) {
     c.at("intermediate_size");
   }

@@ -40,6 +40,7 @@ struct decoder {
   moe_layers_note moe_note = moe_layers_note::none;
   std::vector<std::string> mixer{};  // per layer: "attention", "local", or the family's own
   std::string mixer_why{};
+  std::string ffn_key{};  // the field `ffn` was read from (empty: intermediate_size)
 };
 
 // What a family of decoders does differently; a null hook keeps the common rule.

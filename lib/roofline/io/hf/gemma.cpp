@@ -1,20 +1,19 @@
-// io, HuggingFace import: Gemma 2 and Gemma 3 (its text_config). Both: GeGLU (tanh) MLPs, norms
-// after attention and after the MLP, sliding and global layers. Gemma 2: local and global layers
-// alternate, soft-capped attention and final logits. Gemma 3: one global layer in every
-// sliding_window_pattern, q_norm and k_norm; the vision tower is not modelled (the spec's name
-// says it is the text model).
+// io, HuggingFace import: Gemma 2 and Gemma 3 (a gemma3 config's text_config, or a gemma3_text
+// config: Gemma-3-1B). Both: GeGLU (tanh) MLPs, norms after attention and after the MLP, sliding
+// and global layers. Gemma 2: local and global layers alternate, soft-capped attention and final
+// logits. Gemma 3: one global layer in every sliding_window_pattern, q_norm and k_norm; the vision
+// tower is not modelled (the spec's name says it is the text model).
 #include "roofline/io/hf/decoder.hpp"
 #include "roofline/io/hf/importers.hpp"
 
 namespace roofline::hf {
 namespace {
 
-// A field of Gemma 3's text_config with Gemma3TextConfig's default, and where it came from.
+// A field of Gemma 3's text config with Gemma3TextConfig's default, and where it came from.
 std::pair<long long, std::string> text_field(config& t, const char* key, long long fallback) {
   const bool given = t.has(key);
   return {t.integer_or(key, fallback, 0, max_tokens),
-          given ? fmt::format("text_config.{}", key)
-                : fmt::format("not in text_config: Gemma3TextConfig's default ({})", key)};
+          given ? t.dotted(key) : fmt::format("{} absent: Gemma3TextConfig's default", t.dotted(key))};
 }
 
 void refuse_gemma3_options(config& t) {
@@ -44,11 +43,14 @@ layer_sequence gemma3_layers(config& t, long long layers, long long pattern) {
   return seq;
 }
 
-void gemma3_text(input& in, config& t, bool tied) {
+// Gemma 3's text model, from a gemma3 config's text_config (nested) or a gemma3_text config's own
+// fields (Gemma-3-1B, which has no vision tower).
+void gemma3_text(input& in, config& t, bool tied, bool nested) {
   spec_writer& w = in.w;
-  formats tf = read_formats(t);
-  if (tf.lines.empty()) tf.lines = in.f.lines;
-  if (!t.has("torch_dtype") && !t.has("dtype")) tf.activations = in.f.activations, tf.why = in.f.why;
+  formats tf = nested ? read_formats(t) : in.f;
+  if (nested && tf.lines.empty()) tf.lines = in.f.lines;
+  if (nested && !t.has("torch_dtype") && !t.has("dtype"))
+    tf.activations = in.f.activations, tf.why = in.f.why;
   const auto [hidden, hw] = text_field(t, "hidden_size", 2304);
   const auto [vocab, vw] = text_field(t, "vocab_size", 262208);
   const auto [ctx, cw] = text_field(t, "max_position_embeddings", 131072);
@@ -61,14 +63,19 @@ void gemma3_text(input& in, config& t, bool tied) {
   const auto [pattern, pw] = text_field(t, "sliding_window_pattern", 6);
   const std::string act = activation_name(t, "hidden_activation", "gelu_pytorch_tanh");
   refuse_gemma3_options(t);
-  w.note(
-      "Imported from a HuggingFace config.json (model_type gemma3, its text_config) by roofline's "
-      "import_hf.");
-  w.note("Not modelled: the vision tower (vision_config); this is the text model.");
-  w.set("name", in.name + "_text");
+  if (nested) {
+    w.note(
+        "Imported from a HuggingFace config.json (model_type gemma3, its text_config) by roofline's "
+        "import_hf.");
+    w.note("Not modelled: the vision tower (vision_config); this is the text model.");
+  } else {
+    w.note("Imported from a HuggingFace config.json (model_type gemma3_text) by roofline's import_hf.");
+  }
+  w.set("name", nested ? in.name + "_text" : in.name);
   w.set("d_model", hidden, hw);
   w.set("vocab_size", vocab, vw);
   w.set("tied_embeddings", tied, "tie_word_embeddings (default true)");
+  t.skip({"tie_word_embeddings"});
   w.set("max_context", ctx, cw);
   w.set("post_norms", true, "Gemma 3: post_attention_layernorm and post_feedforward_layernorm");
   w.section("mixers");
@@ -117,7 +124,11 @@ void import_gemma3(input& in) {
   config t(in.path, c.at("text_config"), "text_config");
   c.finish(in.type);
   t.text_or("model_type", "gemma3_text");
-  gemma3_text(in, t, tied);
+  gemma3_text(in, t, tied, true);
+}
+
+void import_gemma3_text(input& in) {
+  gemma3_text(in, in.c, in.c.boolean_or("tie_word_embeddings", true), false);
 }
 
 }  // namespace roofline::hf

@@ -19,6 +19,8 @@ struct importer {
 // Every model_type the import reads, in the order errors list them.
 constexpr std::array importers{
     importer{"llama", hf::import_llama},
+    importer{"llama4", hf::import_llama4},
+    importer{"llama4_text", hf::import_llama4_text},
     importer{"mistral", hf::import_mistral},
     importer{"mixtral", hf::import_mistral},
     importer{"qwen2", hf::import_qwen},
@@ -28,6 +30,7 @@ constexpr std::array importers{
     importer{"phi3", hf::import_phi3},
     importer{"gemma2", hf::import_gemma2},
     importer{"gemma3", hf::import_gemma3},
+    importer{"gemma3_text", hf::import_gemma3_text},
     importer{"gpt2", hf::import_gpt2},
     importer{"gpt_oss", hf::import_gpt_oss},
     importer{"deepseek_v3", hf::import_deepseek_v3},
