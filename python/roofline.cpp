@@ -247,6 +247,42 @@ PYBIND11_MODULE(roofline, mod) {
       "GPUs.");
 
   mod.def(
+      "speculate",
+      [](model_ptr m, hardware_ptr hw, int k, const py::object& acceptance, std::optional<model_ptr> draft,
+         std::int64_t batch, std::int64_t prefill, std::int64_t generate,
+         const std::optional<std::string>& overlap_, int tp, int ep, int dp) {
+        speculation s{.k = k, .acceptance = values<double>(acceptance, "acceptance")};
+        if (draft) s.draft = **draft;
+        const workload w{.batch = batch,
+                         .prefill = prefill,
+                         .generate = generate,
+                         .parallel = layout_of(tp, 1, ep, dp, 0, false)};
+        const auto pol = policy_of(overlap_);
+        const speculative_estimate e = roofline::speculate(*m, *hw, w, s, pol);
+        const break_even even = break_even_batch(*m, *hw, w, s, pol);
+        py::dict d;
+        d["tokens_per_step"] = e.tokens_per_step;
+        d["draft_s"] = e.draft.value();
+        d["verify_s"] = e.verify.value();
+        d["step_s"] = e.step.value();
+        d["tpot_s"] = e.tpot.value();
+        d["plain_step_s"] = e.plain_step.value();
+        d["draft_prefill_s"] = e.draft_prefill.value();
+        d["draft_memory_bytes"] = e.draft_memory.value();
+        d["break_even_batch"] = even.batch ? py::object(py::int_(*even.batch)) : py::object(py::none());
+        d["largest_batch_tried"] = even.largest;
+        return d;
+      },
+      py::arg("model"), py::arg("hardware"), py::arg("k"), py::arg("acceptance"),
+      py::arg("draft") = py::none(), py::arg("batch") = 1, py::arg("prefill") = 1, py::arg("generate") = 1,
+      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
+      "Speculative decoding as estimate --speculate runs it: k draft tokens a step accepted with chance "
+      "`acceptance` (one value, or one per position), the draft a model (default: an MTP head of the "
+      "target); "
+      "a dict of tokens_per_step, draft_s, verify_s, step_s, tpot_s, plain_step_s, draft_prefill_s, "
+      "draft_memory_bytes, break_even_batch (None: it pays at every batch that fits), largest_batch_tried.");
+
+  mod.def(
       "sweep",
       [](model_ptr m, hardware_ptr hw, const py::object& batch, const py::object& prefill,
          const py::object& generate, const std::optional<std::string>& overlap_, const py::object& tp,

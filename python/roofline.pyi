@@ -2,7 +2,7 @@
 
 Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes, _per_s per second.
 """
-from typing import Any, Optional, Sequence, Union
+from typing import Any, Dict, Optional, Sequence, Union
 
 Ints = Union[int, Sequence[int]]
 
@@ -90,6 +90,15 @@ def estimate(model: Model, hardware: Hardware, batch: int = 1, prefill: int = 1,
     """TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated
     tokens; overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout
     of several GPUs."""
+
+def speculate(model: Model, hardware: Hardware, k: int, acceptance: Union[float, Sequence[float]],
+              draft: Optional[Model] = None, batch: int = 1, prefill: int = 1, generate: int = 1,
+              overlap: Optional[str] = None, tp: int = 1, ep: int = 1, dp: int = 1) -> Dict[str, Any]:
+    """Speculative decoding as estimate --speculate runs it: k draft tokens a step accepted with chance
+    `acceptance` (one value, or one per position), the draft a model (default: an MTP head of the
+    target); a dict of tokens_per_step, draft_s, verify_s, step_s, tpot_s, plain_step_s,
+    draft_prefill_s, draft_memory_bytes, break_even_batch (None: it pays at every batch that fits),
+    largest_batch_tried."""
 
 def sweep(model: Model, hardware: Hardware, batch: Ints, prefill: Ints, generate: Ints = 1,
           overlap: Optional[str] = None, tp: Ints = 1, pp: Ints = 1, ep: Ints = 1, dp: Ints = 1,

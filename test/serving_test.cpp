@@ -451,3 +451,76 @@ TEST_CASE("a moved engine stack takes the wider of its own spread and its spread
   CHECK(back.timing.serving.tpot_spread_transferred.p90 == 1.4);
   CHECK(back.timing.serving.tpot_spread_transferred.points == 30);
 }
+
+TEST_CASE("speculative decoding: tokens per step, the verify pass, and the batch where it stops paying") {
+  SUBCASE("tokens per step: 1 + a_1 + a_1 a_2 + ...") {
+    CHECK(tokens_per_step({.k = 3, .acceptance = {0.8}}) == doctest::Approx(2.952).epsilon(1e-12));
+    // (1 - 0.8^4) / (1 - 0.8) = 0.5904 / 0.2
+    CHECK(tokens_per_step({.k = 3, .acceptance = {0.8}}) == doctest::Approx(0.5904 / 0.2).epsilon(1e-12));
+    CHECK(tokens_per_step({.k = 3, .acceptance = {0.9, 0.8, 0.5}}) ==
+          doctest::Approx(1 + 0.9 + 0.72 + 0.36).epsilon(1e-12));
+    CHECK(tokens_per_step({.k = 4, .acceptance = {0}}) == 1);
+  }
+  const model_spec m = spec("llama3.1_8b");
+  SUBCASE("the verify pass runs the LM head on every one of its tokens") {
+    // 2 sequences x 4 tokens after 100 cached: 2 x 8 x 4096 x 128,256 FLOPs
+    const op head = test::find_op(m, pass{phase::prefill, 2, 4, 100, 1, 4}, "lm_head");
+    CHECK(head.work.value() == 2.0 * 8 * 4096 * 128256);
+    CHECK(test::find_op(m, pass{phase::prefill, 2, 4, 100, 1}, "lm_head").work.value() ==
+          2.0 * 2 * 4096 * 128256);
+  }
+  SUBCASE("an MTP head: one layer, the 2d -> d projection, the shared embedding and head") {
+    // layer: q, o 4096^2, k, v 4096 x 1024, SwiGLU 3 x 4096 x 14,336, two norms: 218,112,000;
+    // embedding and LM head 2 x 128,256 x 4096; final norm 4096; projection 2 x 4096^2
+    const model_spec h = mtp_head(m);
+    CHECK(n_layers(h) == 1);
+    CHECK(parameters(h) == 218'112'000.0 + 2 * 128'256.0 * 4096 + 4096 + 2 * 4096.0 * 4096);
+    CHECK(test::find_op(h, decode_pass({.batch = 3, .prefill = 10, .generate = 1}), "input_proj")
+              .work.value() == 2.0 * 3 * 8192 * 4096);
+  }
+  const hardware hw = test::h100_roofline();
+  const workload w{.batch = 1, .prefill = 128, .generate = 128};
+  SUBCASE("TPOT is (k draft passes + the verify pass) / tokens per step") {
+    const speculation s{.k = 3, .acceptance = {0.8}};
+    const speculative_estimate e = speculate(m, hw, w, s);
+    const model_spec h = mtp_head(m);
+    const double c = 128 + 127 / 2.0;  // the mean context of the decode
+    const overlap pol = hw.timing.overlap;
+    CHECK(e.draft.value() ==
+          doctest::Approx(3 * estimate_pass(h, hw, pass{phase::decode, 1, 1, c, 1}, pol).time.value())
+              .epsilon(1e-12));
+    CHECK(e.verify.value() ==
+          doctest::Approx(estimate_pass(m, hw, pass{phase::prefill, 1, 4, c, 1, 4}, pol).time.value())
+              .epsilon(1e-12));
+    CHECK(e.tpot.value() == doctest::Approx((e.draft + e.verify).value() / 2.952).epsilon(1e-12));
+    CHECK(e.plain_step.value() == estimate(m, hw, w).step_time.value());
+    // at batch 1 the step reads the weights whatever its tokens: speculation pays
+    CHECK(e.tpot < e.plain_step);
+  }
+  SUBCASE("at large batches the verify pass's compute makes it cost more than it brings") {
+    const speculation s{.k = 3, .acceptance = {0.6}};  // 1.0 + 0.6 + 0.36 + 0.216 = 2.176 tokens a step
+    const break_even even = break_even_batch(m, hw, w, s);
+    REQUIRE(even.batch);
+    CHECK(*even.batch > 1);
+    workload at = w;
+    at.batch = *even.batch;
+    const speculative_estimate e = speculate(m, hw, at, s);
+    CHECK(e.tpot >= e.plain_step);
+    at.batch /= 2;
+    const speculative_estimate before = speculate(m, hw, at, s);
+    CHECK(before.tpot < before.plain_step);
+  }
+  SUBCASE("bad speculations are refused") {
+    const auto refused = [&](const speculation& s, const workload& at, const char* what) {
+      CHECK_THROWS_WITH_AS(speculate(m, hw, at, s), what, input_error);
+    };
+    refused({.k = 0, .acceptance = {0.8}}, w, "speculation: draft tokens k must be from 1 to 16, not 0");
+    refused({.k = 3, .acceptance = {0.8, 0.7}}, w,
+            "speculation: give one acceptance rate, or one per draft position (3), not 2");
+    refused({.k = 2, .acceptance = {1.5}}, w,
+            "speculation: an acceptance rate is a chance from 0 to 1, not 1.5");
+    workload pp = w;
+    pp.parallel.pp = 2;
+    refused({.k = 2, .acceptance = {0.5}}, pp, "speculation: not modelled with pipeline stages (pp > 1)");
+  }
+}

@@ -53,6 +53,23 @@ def test_estimate_equals_the_estimate_program(model, stack_name, batch, prefill,
     assert r.to_dict() == want
 
 
+def test_speculate_equals_the_estimate_program():
+    """a = 0.8, k = 3: 1 + 0.8 + 0.64 + 0.512 = 2.952 tokens a step; the rest as estimate --speculate prints it."""
+    args = ["--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("vllm_h100_sxm"), "--batch", "4",
+            "--prefill", "1024", "--generate", "128", "--speculate", "3", "--acceptance", "0.8", "--format", "json"]
+    want = program("estimate", *args)["speculation"]
+    got = rl.speculate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("vllm_h100_sxm")), k=3,
+                       acceptance=0.8, batch=4, prefill=1024, generate=128)
+    assert got["tokens_per_step"] == pytest.approx(2.952, rel=1e-12)
+    for key in ["draft_s", "verify_s", "tpot_s", "plain_step_s", "draft_memory_bytes", "break_even_batch"]:
+        assert got[key] == want[key]
+    assert got["tpot_s"] < got["plain_step_s"]
+    per_position = rl.speculate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100), k=2, acceptance=[0.9, 0.5])
+    assert per_position["tokens_per_step"] == pytest.approx(1 + 0.9 + 0.45, rel=1e-12)
+    with pytest.raises(rl.InputError, match="one per draft position"):
+        rl.speculate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100), k=3, acceptance=[0.9, 0.5])
+
+
 def test_a_huggingface_config_gives_the_estimate_of_its_spec():
     hw = rl.load_hardware(H100)
     a = rl.estimate(rl.load_model(spec("mixtral_8x7b")), hw, batch=4, prefill=512, generate=32)

@@ -39,6 +39,21 @@ int commands::estimate(int argc, char** argv) {
   examples::add_layout(app, w.parallel);
   std::string kv;
   examples::kv_format_option(app, kv);
+  roofline::speculation spec;
+  std::string draft = "mtp";
+  app.add_option(
+      "--speculate", spec.k,
+      "speculative decoding: draft tokens k per step (1 to 16); prints TPOT against a plain step and "
+      "the batch where it stops paying");
+  app.add_option("--acceptance", spec.acceptance,
+                 "with --speculate: the acceptance rate a of every draft position, or one per position "
+                 "(a_1,a_2,...): each the chance that draft token i is accepted when those before it were")
+      ->delimiter(',');
+  app.add_option(
+         "--draft", draft,
+         "with --speculate: the draft, a model spec or config.json, or 'mtp' (default): an MTP head of "
+         "the target, one layer of its last kind with a 2d -> d input projection")
+      ->capture_default_str();
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
@@ -57,7 +72,29 @@ int commands::estimate(int argc, char** argv) {
                                   fmt::format("{} on {} ({}), batch {}, prompt {}, {} generated", model.name,
                                               hw.name, hw.stack, w.batch, w.prefill, w.generate),
                                   plot_tp_file.temp());
-    const std::string text = roofline::render(roofline::estimate_view{report, layers}, f);
+    std::string text = roofline::render(roofline::estimate_view{report, layers}, f);
+    if (spec.k == 0 && (!spec.acceptance.empty() || app.count("--draft") > 0))
+      throw roofline::input_error("--acceptance and --draft go with --speculate K");
+    if (spec.k > 0) {
+      if (spec.acceptance.empty()) throw roofline::input_error("--speculate: give --acceptance (0 to 1)");
+      if (f == roofline::report_format::csv)
+        throw roofline::input_error("--speculate: not in the CSV report; use --format table or json");
+      if (draft != "mtp") {
+        spec.draft = roofline::load_model(draft);
+        examples::apply_kv_format(*spec.draft, kv);
+      }
+      const auto e = roofline::speculate(model, hw, w, spec, policy);
+      const auto even = roofline::break_even_batch(model, hw, w, spec, policy);
+      const roofline::speculation_view v{spec, spec.draft ? spec.draft->name : model.name + " MTP head", e,
+                                         even};
+      if (f == roofline::report_format::json) {
+        nlohmann::json j = roofline::estimate_view{report, layers}.json();
+        j["speculation"] = v.json();
+        text = roofline::json_text(j);
+      } else {
+        text += v.table();
+      }
+    }
     plot_file.commit();
     plot_tp_file.commit();
     std::cout << text;

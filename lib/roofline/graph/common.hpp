@@ -235,10 +235,15 @@ struct counting {
 /// Embedding gather: B T rows of d written as the first activation (B T d b_a; no FLOPs, the
 /// table rows read are not counted, as in the paper). Learned absolute positions (GPT-2) add
 /// their rows: B T d FLOPs for the add, B T d b_a read.
+/// A draft head's input projection (input_projection n > 0: DeepSeek-V3's MTP eh_proj, n = 2;
+/// EAGLE-3's fc, n = 3): the embedding concatenated with n - 1 hidden states of the target,
+/// n d -> d, a linear op of B T n d -> d after the gather.
 template <class Sink>
 constexpr void emit_embedding(counting c, Sink&& sink) {
   c.at = {layer_span::embedding, 1};
   sink(c.elementwise("embedding", 0, c.rows() * c.m.d_model * c.ba));
+  if (c.m.input_projection > 0)
+    sink(c.linear("input_proj", double(c.m.input_projection) * c.m.d_model, c.m.d_model));
   // vocabulary-parallel: each tp rank gathers the rows of its V / tp tokens; the sum over ranks
   if (c.L.tp > 1)
     sink(c.collective_op("embedding_all_reduce", collective::all_reduce, c.L.tp,
@@ -248,12 +253,13 @@ constexpr void emit_embedding(counting c, Sink&& sink) {
 }
 
 /// Final norm and LM head on the last token of each sequence (prefill) or the new token
-/// (decode): norm B d norm FLOPs (if the accounting counts them), 2 B d V FLOPs for the
-/// logits (+ B V softcap FLOPs where the model soft-caps them); bytes B d b_a + the norm's
-/// weights, B (d + V) b_a + d V b_w (head; a tied head reads the embedding table).
+/// (decode), or on all of a verify pass's tokens (B = batch x pass.logits rows): norm B d norm
+/// FLOPs (if the accounting counts them), 2 B d V FLOPs for the logits (+ B V softcap FLOPs
+/// where the model soft-caps them); bytes B d b_a + the norm's weights, B (d + V) b_a + d V b_w
+/// (head; a tied head reads the embedding table).
 template <class Sink>
 constexpr void emit_lm_head(counting c, Sink&& sink) {
-  const double d = c.m.d_model, v = c.m.vocab_size, b = c.p.batch;
+  const double d = c.m.d_model, v = c.m.vocab_size, b = c.p.batch * c.p.logits;
   c.at = {layer_span::head, 1};
   const bool norm_flops = c.p.phase == phase::prefill ? c.m.accounting.final_norm_flops_prefill
                                                       : c.m.accounting.final_norm_flops_decode;
@@ -274,12 +280,13 @@ constexpr void emit_lm_head(counting c, Sink&& sink) {
   if (c.L.tp > 1) sink(c.collective_op("logits_all_gather", collective::all_gather, c.L.tp, b * v * c.ba));
 }
 
-/// Parameters outside the layers: embedding V d (+ learned positions), final norm, LM head
-/// V d if untied.
+/// Parameters outside the layers: embedding V d (+ learned positions), a draft head's input
+/// projection n d^2, final norm, LM head V d if untied.
 constexpr param_count outer_params(const model_spec& m) {
   param_count p{};
   const double d = m.d_model, v = m.vocab_size;
   p[weight_kind::embedding] = v * d + double(m.learned_positions) * d;
+  p[weight_kind::mixer] = double(m.input_projection) * d * d;  // a draft head's input projection
   p[weight_kind::vectors] = m.norm == norm_kind::layer ? 2 * d : d;
   if (!m.tied_embeddings) p[weight_kind::lm_head] = v * d;
   return p;

@@ -266,7 +266,9 @@ inline double rank_weight_bytes(const model_spec& m, const layout& L, const stag
   const double table = double(m.vocab_size) * m.d_model / L.tp;
   if (st.embedding)
     b += (table + double(m.learned_positions) * m.d_model) *
-         storage(m.dtypes, weight_kind::embedding).bytes_per_element();
+             storage(m.dtypes, weight_kind::embedding).bytes_per_element() +
+         double(m.input_projection) * m.d_model * m.d_model *
+             storage(m.dtypes, weight_kind::mixer).bytes_per_element();  // whole on every tp rank
   if (st.head) {
     b += (m.norm == norm_kind::layer ? 2.0 : 1.0) * m.d_model *
          storage(m.dtypes, weight_kind::vectors).bytes_per_element();

@@ -344,6 +344,7 @@ model_spec read_stack(reader& r, model_spec m) {
   if (auto n = r.optional("norm")) m.norm = r.choice<norm_kind>(n, "norm", "norm");
   r.boolean_if("post_norms", m.post_norms);
   r.int_if("learned_positions", m.learned_positions, 0, max_int);
+  r.int_if("input_projection", m.input_projection, 0, 16);
   r.number_if("logit_softcap", m.logit_softcap, 0, false, 1e6);
   const auto mixers = read_named<mixer_spec>(r, "mixers", read_mixer, true);
   const auto channels = read_named<channel_spec>(r, "channels", read_channel, false);
@@ -378,6 +379,7 @@ model_spec read_model(const YAML::Node& root, const std::string& file) {
             "norm",
             "post_norms",
             "learned_positions",
+            "input_projection",
             "logit_softcap",
             "mixers",
             "channels",

@@ -17,6 +17,7 @@
 #include "roofline/serving/deploy.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/serving/simulate.hpp"
+#include "roofline/serving/speculative.hpp"
 #include "roofline/sweep/sweep.hpp"
 
 namespace roofline {
@@ -140,6 +141,22 @@ struct simulation_view {
 /// p10-p90 interval, what timed it (table, extrapolated, model) and its bound; with measured
 /// times, each error (predicted / measured - 1) and per kind and set the median and p90 of the
 /// absolute errors and the share of measured times inside the interval (coverage).
+/// Speculative decoding beside plain decoding at one workload (estimate --speculate): the draft,
+/// k and the acceptances, tokens per step, the draft's and the verify pass's times, TPOT against
+/// the plain step and the smallest batch (1, 2, 4, ...) where it stops paying. JSON: {"draft", "k",
+/// "acceptance", "tokens_per_step", "draft_s", "verify_s", "step_s", "tpot_s", "plain_step_s",
+/// "speedup", "draft_prefill_s", "draft_memory_bytes", "break_even_batch" (null: none found),
+/// "largest_batch_tried"}.
+struct speculation_view {
+  const speculation& s;
+  std::string draft;
+  const speculative_estimate& e;
+  struct break_even even;
+  nlohmann::json json() const;
+  std::string table() const;
+  std::string csv() const;
+};
+
 struct kernel_view {
   const hardware& hw;
   std::span<const kernel_row> rows;

@@ -222,8 +222,10 @@ struct model_spec {
   int vocab_size = 0;
   bool tied_embeddings = false;
   enum norm_kind norm = norm_kind::rms;
-  bool post_norms = false;          ///< a norm after each mixer and channel mixer too (Gemma 2, 3)
-  int learned_positions = 0;        ///< rows of a learned absolute position table (GPT-2); 0: none
+  bool post_norms = false;    ///< a norm after each mixer and channel mixer too (Gemma 2, 3)
+  int learned_positions = 0;  ///< rows of a learned absolute position table (GPT-2); 0: none
+  int input_projection =
+      0;  ///< a draft head's input n d -> d after the embedding (MTP 2, EAGLE-3 3); 0: none
   std::int64_t max_context = 0;     ///< prompt + generated tokens the model takes; 0: not stated
   double logit_softcap = 0;         ///< soft-capping of the final logits (Gemma 2); 0: none
   std::vector<layer_kind> kinds{};  ///< the distinct layers

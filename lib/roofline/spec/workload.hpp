@@ -66,12 +66,15 @@ struct rank_view {
 /// Prefill: T = P new tokens per sequence, nothing cached before, logits of the last one.
 /// Decode: one new token per sequence, the mean over `steps` = G steps in closed form: step i
 /// (0-based) follows `context` + i cached tokens (context = P).
+/// A prefill-phase pass after `context` cached tokens is a chunk of a prompt, or the verify pass
+/// of speculative decoding (T = k + 1 tokens, logits of all of them).
 struct pass {
   enum phase phase;
   double batch;
-  double tokens;   ///< T, new tokens per sequence
-  double context;  ///< decode: tokens cached before the first step (P); prefill: 0
-  double steps;    ///< decode: steps averaged over (G); prefill: 1
+  double tokens;      ///< T, new tokens per sequence
+  double context;     ///< decode: tokens cached before the first step (P); prefill: 0
+  double steps;       ///< decode: steps averaged over (G); prefill: 1
+  double logits = 1;  ///< positions per sequence the LM head runs on (a verify pass: all T)
 };
 
 constexpr pass prefill_pass(const workload& w) {
