@@ -597,4 +597,26 @@ TEST_CASE("--kv-format: an fp8 KV cache is half of bf16's, nvfp4's 4.5 / 16 of i
   CHECK(none.err ==
         "error: --kv-format fp8: model 'xlstm_7b' keeps no KV cache (no attention layers); its recurrent "
         "state's format is dtypes.state\n");
+  // sweep: the same halving in its memory column (8 x 4,196 tokens of KV in bf16: 4.3998 GB)
+  const auto swept = [&](const std::string& kv) {
+    const result r = run_roofline("sweep --model " + m8 + " --hw " + h100 +
+                                  " --batch 8 --prefill 4096 --generate 100 --format csv" + kv);
+    REQUIRE(r.status == 0);
+    const std::string path = (std::filesystem::temp_directory_path() / "roofline_kv_sweep.csv").string();
+    std::ofstream(path) << r.out;
+    const auto rows = test::read_csv(path);
+    REQUIRE(rows.size() == 1);
+    return std::stod(rows[0].at("memory_gb")) * 1e9;
+  };
+  CHECK(swept("") - swept(" --kv-format fp8") == doctest::Approx(4399824896.0 / 2).epsilon(1e-6));
+  // compare: the models that keep a KV cache take it, xLSTM keeps its state
+  const result cmp =
+      run_roofline("compare --models " + test::source_dir + "/model_specs/xlstm_7b.yaml " + m8 + " --hw " +
+                   h100 + " --prefill-range 1024:2048 --format json --kv-format fp8");
+  CHECK(cmp.status == 0);
+  const result only =
+      run_roofline("compare --models " + test::source_dir + "/model_specs/xlstm_7b.yaml --hw " + h100 +
+                   " --prefill-range 1024:2048 --kv-format fp8");
+  CHECK(only.status == 1);
+  CHECK(only.err == "error: --kv-format: none of the models keeps a KV cache\n");
 }

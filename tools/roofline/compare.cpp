@@ -28,6 +28,10 @@ int commands::compare(int argc, char** argv) {
   app.add_option("--plot", plot, "draw TTFT and step time against prompt length to this SVG (or .png)");
   examples::format_option(app, format, {"table", "csv", "json"});
   examples::add_layout(app, w.parallel);
+  std::string kv;
+  app.add_option("--kv-format", kv,
+                 "the KV cache's storage of the models that keep one: bf16, fp8 or nvfp4 (default: each "
+                 "spec's); recurrent models keep their state's format");
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     examples::output_file plot_file(plot, "--plot");
@@ -47,6 +51,14 @@ int commands::compare(int argc, char** argv) {
                       roofline::max_tokens, range));
     std::vector<roofline::model_spec> specs;
     for (const auto& p : model_paths) specs.push_back(roofline::load_model(p));
+    if (!kv.empty()) {  // the models with a KV cache take it; at least one must have one
+      bool any = false;
+      for (auto& m : specs)
+        if (const auto a = roofline::family(m);
+            a != roofline::architecture::xlstm && a != roofline::architecture::ssm)
+          roofline::set_kv_format(m, kv, "--kv-format"), any = true;
+      if (!any) throw roofline::input_error("--kv-format: none of the models keeps a KV cache");
+    }
     std::vector<const roofline::model_spec*> models;
     for (const auto& m : specs) models.push_back(&m);
     const auto hw = roofline::load_hardware(hw_path, stack_path);

@@ -76,10 +76,13 @@ int commands::sweep(int argc, char** argv) {
       ->capture_default_str()
       ->check(CLI::IsMember({"csv", "json"}));
   app.add_option("--out", out_path, "write the rows to this file (the summary then goes to standard error)");
+  std::string kv;
+  examples::kv_format_option(app, kv);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
-    const auto model = roofline::load_model(model_path);
+    auto model = roofline::load_model(model_path);
+    examples::apply_kv_format(model, kv);
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     g.layouts.clear();
