@@ -197,6 +197,22 @@ PYBIND11_MODULE(roofline, mod) {
                              [](const result& x) {
                                return memory_view{x.r.memory, x.r.capacity.value(), x.r.fits};
                              })
+      .def_property_readonly(
+          "j_per_output_token",
+          [](const result& x) {
+            return x.r.energy ? py::object(py::float_(x.r.energy->j_per_output_token))
+                              : py::object(py::none());
+          },
+          "joules per output token of the decode, every GPU of the layout (None: the part states no energy)")
+      .def_property_readonly(
+          "energy",
+          [](const result& x) {
+            return x.r.energy
+                       ? json_loads(render(estimate_view{make_report(*x.model, *x.hw, x.work, x.policy)},
+                                           report_format::json))["energy"]
+                       : py::object(py::none());
+          },
+          "the estimate's energy as --format json gives it (None: the part states no energy)")
       .def(
           "to_dict",
           [](const result& x) {

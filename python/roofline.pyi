@@ -74,6 +74,10 @@ class Result:
     prefill: Phase
     decode: Phase
     memory: Memory
+    j_per_output_token: Optional[float]
+    """joules per output token of the decode, every GPU of the layout (None: the part states no energy)"""
+    energy: Optional[dict[str, Any]]
+    """the estimate's energy as --format json gives it (None: the part states no energy)"""
     def to_dict(self) -> dict[str, Any]:
         """The report as `estimate --format json` prints it (every op of every layer)."""
 

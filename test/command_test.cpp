@@ -81,6 +81,25 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   REQUIRE(bj["models"].size() == 1);
   CHECK(bj["models"][0]["frontier"].size() >= 1);
   CHECK(bj["models"][0]["best"]["tpot_ms"].get<double>() <= 100);
+  // an energy target: the best point within it, each frontier point with its joules per token
+  const auto frontier_j = [](const nlohmann::json& m) {
+    double least = 1e300;
+    for (const auto& p : m["frontier"]) least = std::min(least, p["j_per_output_token"].get<double>());
+    return least;
+  };
+  const double least = frontier_j(bj["models"][0]);
+  const result within = run_roofline("best_deployment --model " + llama +
+                                     " --gpus 2 --isl 512 --osl 64 --max-concurrency 4 --format json "
+                                     "--joules-per-token " +
+                                     fmt::format("{}", least * 1.0001));
+  REQUIRE(within.status == 0);
+  const auto ej0 = nlohmann::json::parse(within.out)["models"][0];
+  CHECK(ej0["best"]["j_per_output_token"].get<double>() <= least * 1.0001);
+  CHECK(ej0["j_per_token_target"].get<double>() == doctest::Approx(least * 1.0001));
+  const result no_energy = run_roofline("best_deployment --model " + llama + " --hw " + test::source_dir +
+                                        "/hw_profiles/b200.yaml --gpus 1 --joules-per-token 0.1");
+  CHECK(no_energy.status == 1);
+  CHECK(no_energy.err.find("--joules-per-token: NVIDIA B200") != std::string::npos);
   // sweep: rows equal to estimate's figures; the summary counts and sums every estimate
   const result est_json =
       run_roofline("estimate --model " + llama + " --batch 2 --prefill 128 --generate 8 --format json");

@@ -187,3 +187,69 @@ TEST_CASE("a stack moves to another part by the transfer rule, and says so") {
     CHECK(h.calibration.has_value());  // its errors are those measured on the H100
   }
 }
+
+TEST_CASE("energy: a GEMM's and a decode step's joules worked out by hand, never above TDP x time") {
+  // A part of 1 PFLOP/s bf16, 1 TB/s, idle 100 W, 0.5 pJ per bf16 FLOP, 20 pJ per byte, TDP 700 W.
+  hardware hw = test::toy_hardware("toy", 1e15, 1e13, 1e12);
+  hw.capacity = 1e12 * byte;
+  hw.tdp_watts = 700;
+  hw.interconnect.scale_up =
+      roofline::link{.name = "toy link", .bandwidth = 1e11 * byte_per_second, .latency = {}, .gpus = 8};
+  energy_coefficients e{.idle_w = 100, .pj_per_byte = 20};
+  e.pj_per_flop[std::size_t(dtype::bf16)] = 0.5;
+  hw.energy = e;
+  SUBCASE("one GEMM: qkv of 4,096 tokens, 4,096 -> 12,288") {
+    const model_spec m =
+        test::one_mixer(4096, 32, attention_mixer{.n_heads = 32, .n_kv_heads = 32, .head_dim = 128});
+    const op qkv = test::find_op(m, prefill_pass({.batch = 1, .prefill = 4096, .generate = 1}), "qkv_proj");
+    // 2 x 4096 x 4096 x 12288 FLOPs; 4096 x 12288 x 2 B of weights, 4096 x (4096 + 12288) x 2 B of rows
+    const double fl = 2.0 * 4096 * 4096 * 12288, by = 4096.0 * 12288 * 2 + 4096.0 * 16384 * 2;
+    REQUIRE(qkv.work.value() == fl);
+    REQUIRE(qkv.moved.total().value() == by);
+    const phase_estimate p = detail::time_ops(hw, overlap::perfect, true, [&](auto&& f) { f(qkv); });
+    CHECK(p.dynamic_j == doctest::Approx(fl * 0.5e-12 + by * 20e-12).epsilon(1e-12));  // 0.2062 + 0.0047 J
+    // compute-bound: 412.3 us at 1 PFLOP/s; 0.2109 J + 100 W x 412.3 us = 0.2521 J, 611 W
+    const layout one{};
+    const auto [joules, at_tdp] = phase_energy(hw, one, p.time, p.dynamic_j, 1);
+    CHECK(joules == doctest::Approx(p.dynamic_j + 100 * p.time.value()).epsilon(1e-12));
+    CHECK_FALSE(at_tdp);
+    CHECK(p.time.value() == doctest::Approx(fl / 1e15).epsilon(1e-12));
+    hardware low = hw;
+    low.tdp_watts = 400;  // the counts ask 611 W: the energy is 400 W x the time
+    const auto [capped, at] = phase_energy(low, one, p.time, p.dynamic_j, 1);
+    CHECK(at);
+    CHECK(capped == doctest::Approx(400 * p.time.value()).epsilon(1e-12));
+  }
+  SUBCASE("a decode step of 4 sequences, on one GPU and on tp 2") {
+    const model_spec m =
+        test::stack("tiny", 8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 2, .head_dim = 4},
+                    mlp_channel{.ffn_dim = 16}, 2);
+    const workload w{.batch = 4, .prefill = 10, .generate = 5};
+    const estimate_result r = estimate(m, hw, w);
+    REQUIRE(r.energy);
+    double dyn = 0;  // every op of the step: its FLOPs x 0.5 pJ + its bytes x 20 pJ
+    for_each_op(m, decode_pass(w), [&](const op& o) {
+      dyn += o.layers.count * (o.work.value() * 0.5e-12 + o.moved.total().value() * 20e-12);
+    });
+    CHECK(r.energy->step_j == doctest::Approx(dyn + 100 * r.step_time.value()).epsilon(1e-12));
+    CHECK(r.energy->j_per_output_token == doctest::Approx(r.energy->step_j / 4).epsilon(1e-12));
+    CHECK(r.energy->output_tokens_per_kwh ==
+          doctest::Approx(3.6e6 / r.energy->j_per_output_token).epsilon(1e-12));
+    CHECK(r.energy->decode_w <= 700);
+    workload tp = w;
+    tp.parallel.tp = 2;
+    const estimate_result two = estimate(m, hw, tp);
+    REQUIRE(two.energy);
+    // two GPUs idle over the step, each running its rank's ops
+    CHECK(two.energy->step_j ==
+          doctest::Approx(2 * 100 * two.step_time.value() + 2 * two.decode.dynamic_j).epsilon(1e-12));
+  }
+  SUBCASE("a part without energy coefficients states none") {
+    hardware none = hw;
+    none.energy.reset();
+    CHECK_FALSE(
+        estimate(test::one_mixer(8, 32, attention_mixer{.n_heads = 2, .n_kv_heads = 2, .head_dim = 4}), none,
+                 {.batch = 1, .prefill = 4, .generate = 2})
+            .energy);
+  }
+}

@@ -123,7 +123,7 @@ TEST_CASE("chunked local attention (Llama 4) is counted as worked out by hand") 
   }
 }
 
-TEST_CASE("Llama 4 and Gemma 3 1B: parameters derived from their configs by hand") {
+TEST_CASE("Llama 4, Gemma 3 1B and DeepSeek-V3.2: parameters derived from their configs by hand") {
   const auto load = [](const char* f) {
     return load_model(test::source_dir + "/model_specs/" + f + ".yaml");
   };
@@ -151,6 +151,21 @@ TEST_CASE("Llama 4 and Gemma 3 1B: parameters derived from their configs by hand
     CHECK(active_parameters(m) == 24 * (attn + 2 * expert + 5120 * 128) + 24 * (attn + 251'658'240) + ends);
     CHECK(parameters(m) == doctest::Approx(400e9).epsilon(0.005));
     CHECK(active_parameters(m) == doctest::Approx(17e9).epsilon(0.015));
+  }
+  SUBCASE("DeepSeek-V3.2: V3 and an indexer in each of its 61 layers") {
+    // index_q 1,536 x 64 x 128, index_k 7,168 x 128, weights 7,168 x 64, the key's LayerNorm 2 x 128
+    const double indexer = 1536.0 * 64 * 128 + 7168.0 * 128 + 7168.0 * 64 + 2 * 128;
+    const model_spec v32 = load("deepseek_v32"), v3 = load("deepseek_v3");
+    CHECK(parameters(v32) == parameters(v3) + 61 * indexer);
+    CHECK(parameters(v32) == 671'877'944'064.0);
+    CHECK(active_parameters(v32) == active_parameters(v3) + 61 * indexer);
+    // a decode step at 100,000 tokens: attention over the top 2,048 keys, the indexer over all
+    const pass p = decode_pass({.batch = 1, .prefill = 100'000, .generate = 1});
+    const auto per_key = [](const op& o) { return o.work.value(); };
+    CHECK(per_key(test::find_op(v32, p, "attention")) ==
+          doctest::Approx(per_key(test::find_op(v3, p, "attention")) * 2048 / 100'001).epsilon(1e-12));
+    CHECK(test::find_op(v32, p, "indexer").work.value() ==
+          doctest::Approx(100'001.0 * 64 * 258).epsilon(1e-12));
   }
   SUBCASE("Gemma 3 1B: 26 layers, tied vocabulary") {
     // q 1152 x 1024, k and v 1152 x 256, o 1024 x 1152; QK-norms 2 x 256; GeGLU 3 x 1152 x 6912;
@@ -192,6 +207,55 @@ TEST_CASE("a multi-head latent attention layer is counted as worked out by hand"
   }
   SUBCASE("the cache: the latent and the RoPE key per token") {
     CHECK(memory_footprint(m, {.batch = 3, .prefill = 4, .generate = 1}).kv_cache.value() == 3 * 5 * 6 * 2);
+  }
+}
+
+TEST_CASE("DeepSeek Sparse Attention: the indexer over every key, MLA over the top k, by hand") {
+  // the MLA of the test above (d 8, 2 heads, q_rank 4, kv_rank 4, nope 2, rope 2, v 3) with an
+  // indexer of 2 heads of 4 that keeps the best 3 keys per query
+  const model_spec m = test::one_mixer(8, 32,
+                                       mla_mixer{.n_heads = 2,
+                                                 .q_rank = 4,
+                                                 .kv_rank = 4,
+                                                 .nope_dim = 2,
+                                                 .rope_dim = 2,
+                                                 .v_dim = 3,
+                                                 .index_heads = 2,
+                                                 .index_head_dim = 4,
+                                                 .index_topk = 3});
+  SUBCASE("parameters: the MLA's 200 + index_q 4 x 8, index_k 8 x 4, weights 8 x 2; the key norm 2 x 4") {
+    test::check_layer_params(m, 200 + 32 + 32 + 16, 16 + 8);
+  }
+  SUBCASE("prefill of 5 tokens") {
+    const pass p = prefill_pass({.batch = 1, .prefill = 5, .generate = 1});
+    // indexer: 0.65 x 5^2 causal pairs x 2 heads x (2 x 4 + 2); its fp32 scores written and read
+    const op idx = test::find_op(m, p, "indexer");
+    CHECK(idx.work.value() == approx(16.25 * 2 * 10));
+    CHECK(idx.moved.kv_cache.value() == 5 * 8);  // 5 index keys written, 4 fp8 values + an fp32 scale
+    CHECK(test::find_op(m, p, "index_topk").work.value() == approx(16.25));
+    // attention: queries see 1, 2, 3, 3, 3 keys (12), absorbed, per key 2 x 2 (6 + 4 + 2.5)
+    const op att = test::find_op(m, p, "attention");
+    CHECK(detail::sparse_keys(5, 0, 3) == 12);
+    CHECK(att.work.value() == approx(12 * 50));
+    CHECK(att.moved.kv_cache.value() == (5 + 12) * 6 * 2);  // latents written, the selected ones read
+    CHECK_FALSE(has_op(m, p, "kv_b_proj"));                 // no decompression: the absorbed form
+    CHECK(has_op(m, p, "q_absorb"));
+  }
+  SUBCASE("a chunk of 4 after 2 cached: queries see 3 keys each") {
+    CHECK(detail::sparse_keys(4, 2, 3) == 12);
+    CHECK(detail::sparse_keys(4, 0, 10) == 1 + 2 + 3 + 4);
+  }
+  SUBCASE("decode after 5 tokens: the indexer scores 6 keys, attention reads 3") {
+    const pass p = decode_pass({.batch = 1, .prefill = 5, .generate = 1});
+    CHECK(test::find_op(m, p, "indexer").work.value() == approx(6 * 2 * 10));
+    CHECK(test::find_op(m, p, "indexer").moved.kv_cache.value() == 6 * 8);  // 5 read, 1 written
+    const op att = test::find_op(m, p, "attention");
+    CHECK(att.work.value() == approx(3 * 50));
+    CHECK(att.moved.kv_cache.value() == 3 * 6 * 2);
+  }
+  SUBCASE("the cache: latent, RoPE key and index key per token") {
+    CHECK(memory_footprint(m, {.batch = 2, .prefill = 4, .generate = 1}).kv_cache.value() ==
+          2 * 5 * (12 + 8));
   }
 }
 
@@ -498,5 +562,5 @@ TEST_CASE("each HuggingFace config imports to the spec shipped for it: the same 
     CHECK(parameters(again) == parameters(spec));
     ++checked;
   }
-  CHECK(checked == 24);
+  CHECK(checked == 25);
 }

@@ -70,6 +70,21 @@ def test_speculate_equals_the_estimate_program():
         rl.speculate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100), k=3, acceptance=[0.9, 0.5])
 
 
+def test_energy_equals_the_estimate_program_and_stays_under_tdp():
+    """The H100 states measured energy coefficients: joules per token as estimate --format json gives them."""
+    args = ["--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("vllm_h100_sxm"), "--batch", "64",
+            "--prefill", "1024", "--generate", "700", "--format", "json"]
+    want = program("estimate", *args)["energy"]
+    r = rl.estimate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("vllm_h100_sxm")), batch=64,
+                    prefill=1024, generate=700)
+    assert r.j_per_output_token == want["j_per_output_token"]
+    assert r.energy == want
+    assert want["j_per_output_token"] == pytest.approx(want["step_j"] / 64, rel=1e-12)
+    assert want["decode_w_per_gpu"] <= 700 and want["prefill_w_per_gpu"] <= 700
+    no_energy = rl.estimate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(os.path.join(ROOT, "hw_profiles", "b200.yaml")))
+    assert no_energy.j_per_output_token is None and no_energy.energy is None
+
+
 def test_a_huggingface_config_gives_the_estimate_of_its_spec():
     hw = rl.load_hardware(H100)
     a = rl.estimate(rl.load_model(spec("mixtral_8x7b")), hw, batch=4, prefill=512, generate=32)

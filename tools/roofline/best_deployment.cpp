@@ -43,6 +43,10 @@ int commands::best_deployment(int argc, char** argv) {
                           examples::number_rule::positive);
   app.add_option("--ttft-ms", ttft_ms, "TTFT target")->check(examples::positive_number);
   app.add_option("--tpot-ms", tpot_ms, "TPOT target")->check(examples::positive_number);
+  std::optional<double> j_per_token;
+  app.add_option("--joules-per-token", j_per_token,
+                 "energy target: joules per output token of the deployment (the part's energy coefficients)")
+      ->check(examples::positive_number);
   app.add_option("--mode", mode, "which deployments: agg, disagg or both")
       ->capture_default_str()
       ->check(CLI::IsMember({"agg", "disagg", "both"}));
@@ -70,6 +74,13 @@ int commands::best_deployment(int argc, char** argv) {
   try {
     examples::output_file plot_file(plot, "--plot");
     const auto hw = roofline::load_hardware(hw_path, stack_path);
+    if (j_per_token && !hw.energy)
+      throw roofline::input_error(fmt::format(
+          "--joules-per-token: {} states no energy coefficients (energy: in its profile)", hw.name));
+    if (j_per_token && sp.simulated)
+      throw roofline::input_error(
+          "--joules-per-token: not modelled with --simulate (the simulator counts no "
+          "energy yet); the closed form does");
     const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
     std::vector<roofline::frontier_series> series;
     nlohmann::json all = nlohmann::json::array();
@@ -96,7 +107,7 @@ int commands::best_deployment(int argc, char** argv) {
           ttft_ms ? std::optional(*ttft_ms * 1e-3 * roofline::second) : std::nullopt;
       const std::optional<roofline::seconds> tp =
           tpot_ms ? std::optional(*tpot_ms * 1e-3 * roofline::second) : std::nullopt;
-      const auto best = roofline::best_within(points, tt, tp);
+      const auto best = roofline::best_within(points, tt, tp, j_per_token);
       std::optional<roofline::serving_result> lo, hi;  // the best point's interval (interval_source)
       if (best)
         std::tie(lo, hi) = roofline::interval_of(hw, best->result, [&](const roofline::hardware& h) {
@@ -104,7 +115,7 @@ int commands::best_deployment(int argc, char** argv) {
         });
       roofline::frontier_intervals(m, hw, sp, points);  // each frontier point's (the best's is above)
       const roofline::deployments_view view{
-          m, hw, sp, points, best, ttft_ms, tpot_ms, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
+          m, hw, sp, points, best, ttft_ms, tpot_ms, lo ? &*lo : nullptr, hi ? &*hi : nullptr, j_per_token};
       if (f == roofline::report_format::json)
         all.push_back(view.json());
       else

@@ -8,85 +8,13 @@
 #include <fmt/format.h>
 
 #include "roofline/base/error.hpp"
+#include "roofline/estimate/energy.hpp"
 #include "roofline/graph/graph.hpp"
 #include "roofline/timing/timing.hpp"
 
 namespace roofline {
 
-/// Totals of one forward pass (the whole prefill, or one mean decode step) of the batch.
-struct phase_estimate {
-  flops work{};
-  traffic moved{};
-  seconds time{};                ///< under the chosen policy, with overheads
-  seconds time_perfect{};        ///< under `perfect` (the lower bound), with overheads
-  seconds time_none{};           ///< under `none` (the upper bound), with overheads
-  seconds compute_bound_time{};  ///< part of `time` spent in compute-bound ops
-  seconds memory_bound_time{};   ///< part of `time` spent in memory-bound ops
-  seconds overhead{};            ///< per-op and per-forward overheads in `time`
-  seconds communication{};       ///< collectives between GPUs: the part of `time` not hidden behind the rest
-  /// `time` with each op a kernel table timed at the 10th and 90th percentiles of its kind's
-  /// held-out spread (op_time::p10, p90), the other ops and the overheads at their point: the
-  /// p10-p90 interval of the pass (the spreads of the kinds taken as moving together). Where the
-  /// stack states an end-to-end spread (timing_params::spreads), estimate() sets the result's
-  /// TTFT and step interval from it instead (end_to_end_spread).
-  seconds time_p10{}, time_p90{};
-  enum bound bound = bound::memory;  ///< the largest of the four parts above
-
-  /// The times above, for the sums and multiples below (`bound` is not summed: classify() sets it).
-  static constexpr std::array<seconds phase_estimate::*, 9> times() {
-    return {&phase_estimate::time,
-            &phase_estimate::time_p10,
-            &phase_estimate::time_p90,
-            &phase_estimate::time_perfect,
-            &phase_estimate::time_none,
-            &phase_estimate::compute_bound_time,
-            &phase_estimate::memory_bound_time,
-            &phase_estimate::overhead,
-            &phase_estimate::communication};
-  }
-  constexpr phase_estimate& operator+=(const phase_estimate& o) {
-    work += o.work;
-    moved += o.moved;
-    for (seconds phase_estimate::*t : times()) this->*t += o.*t;
-    return *this;
-  }
-  constexpr phase_estimate operator*(double k) const {
-    phase_estimate r = *this;
-    r.work = work * k;
-    r.moved = moved * k;
-    for (seconds phase_estimate::*t : times()) r.*t = this->*t * k;
-    return r;
-  }
-  /// Sets `bound` to the largest of the four parts.
-  constexpr void classify() {
-    bound = bound_of(compute_bound_time.value(), memory_bound_time.value(), overhead.value(),
-                     communication.value());
-  }
-  /// The largest of the four parts of a pass's time (seconds); ties go to communication, then
-  /// overhead, then compute.
-  static constexpr enum bound bound_of(double compute, double memory, double overhead, double communication) {
-    const double top = std::max(std::max(compute, memory), std::max(overhead, communication));
-    return top == communication && communication > 0 ? bound::communication
-           : top == overhead                         ? bound::overhead
-           : top == compute                          ? bound::compute
-                                                     : bound::memory;
-  }
-};
-
-/// How a layout runs a workload: each GPU's share of the batch, the pipeline's micro-batches
-/// and the decode groups in flight (see estimate()).
-struct parallel_plan {
-  layout L{};
-  double rank_batch = 0;   ///< sequences of one dp rank, ceil(B / dp)
-  int microbatches = 1;    ///< of the prefill: min(microbatches (default pp), rank batch); 1 without pp
-  double micro_batch = 0;  ///< sequences of one micro-batch, ceil(rank batch / microbatches)
-  int groups = 1;          ///< decode: groups of sequences in flight through the stages, min(pp, rank batch)
-  double group_batch = 0;  ///< sequences of one group, ceil(rank batch / groups)
-  double prefill_tokens_all =
-      0;  ///< distinct tokens of one micro-batch over all dp ranks (the experts see them)
-  double decode_tokens_all = 0;  ///< distinct tokens of one decode group over all dp ranks
-};
-
+/// The layout's plan of a workload (parallel_plan, result.hpp).
 constexpr parallel_plan plan_of(const workload& w) {
   const layout& L = w.parallel;
   parallel_plan p{.L = L};
@@ -112,40 +40,6 @@ inline rank_view rank_of(const model_spec& m, const parallel_plan& p, int s, pha
   return {p.L, stage_of(m, s, p.L.pp), ph == phase::prefill ? p.prefill_tokens_all : p.decode_tokens_all,
           false};
 }
-
-/// One pipeline stage of a layout: its layers, the times of one GPU of it (a prefill
-/// micro-batch, a decode group's step) and the memory it holds.
-struct stage_estimate {
-  stage_span span;
-  phase_estimate prefill;
-  phase_estimate decode;
-  footprint memory;
-  bool fits = false;
-};
-
-/// What a layout adds to an estimate.
-struct parallel_estimate {
-  parallel_plan plan;
-  int gpus = 1;
-  std::vector<stage_estimate> stages;
-  seconds bubble{};  ///< prefill: the time the slowest stage idles, TTFT - microbatches x its time
-  double tokens_per_s_per_gpu = 0;  ///< decode throughput / GPUs
-};
-
-struct estimate_result {
-  enum overlap overlap;
-  phase_estimate prefill;
-  phase_estimate decode;
-  seconds ttft{};                               ///< prefill of P tokens plus last-token logits
-  seconds step_time{};                          ///< mean over the G decode steps
-  double throughput_tokens_per_s;               ///< decode: B / step time
-  double end_to_end_tokens_per_s;               ///< B G / (TTFT + G step time)
-  footprint memory;                             ///< several GPUs: of the GPU that holds the most
-  bytes capacity{};                             ///< of one GPU
-  bool fits;                                    ///< memory.total() <= capacity (several GPUs: on every GPU)
-  intensity ridge_point{};                      ///< of the matrix units in the model's default compute format
-  std::optional<parallel_estimate> parallel{};  ///< several GPUs: stages, micro-batches, per-GPU figures
-};
 
 /// The format the model's GEMMs compute in by default (dtypes.compute, else the activations').
 inline dtype default_compute(const model_spec& m) { return m.dtypes.compute.value_or(m.dtypes.activations); }
@@ -228,6 +122,12 @@ inline phase_estimate time_ops(const hardware& hw, overlap policy, bool batched,
     const seconds extra = t.overhead;
     e.work += o.work * n;
     e.moved += o.moved * n;
+    if (hw.energy) {  // a GEMM's FLOPs padded to the matrix unit's tile (energy_coefficients::spent)
+      const double fl =
+          o.cls == op_class::matrix ? hw.energy->spent(o.work.value(), o.gemm.m) : o.work.value();
+      e.dynamic_j += n * 1e-12 *
+                     (fl * hw.energy->per_flop(o.compute) + o.moved.total().value() * hw.energy->pj_per_byte);
+    }
     e.time += t.total * n;
     e.time_p10 += t.total * (t.p10 * n);
     e.time_p90 += t.total * (t.p90 * n);
@@ -459,10 +359,12 @@ inline estimate_result estimate(const model_spec& m, const hardware& hw, const w
     r.fits = r.memory.total() <= hw.capacity;
     r.ridge_point = ridge_point(hw, default_compute(m));
     detail::apply_end_to_end_spread(m, hw, r);
+    if (hw.energy) r.energy = energy_of(hw, w, r);
     return r;
   }
   estimate_result r = detail::estimate_parallel(m, hw, w, pol);
   detail::apply_end_to_end_spread(m, hw, r);
+  if (hw.energy) r.energy = energy_of(hw, w, r);
   return r;
 }
 

@@ -64,6 +64,30 @@ std::vector<std::string> read_sources(reader& r) {
   return out;
 }
 
+// A part's measured energy: idle_w (below the TDP), pj_per_byte, pj_per_flop by format (bf16 at
+// least), sources.
+energy_coefficients read_energy(reader r, double tdp) {
+  energy_coefficients e;
+  e.idle_w = r.number("idle_w", 0, false, 1e6);
+  if (tdp > 0 && e.idle_w >= tdp)
+    r.fail(r.key_node("idle_w"), fmt::format("'{}' ({} W) must be below the part's tdp_w ({} W)",
+                                             r.dotted("idle_w"), e.idle_w, tdp));
+  e.pj_per_byte = r.number("pj_per_byte", 0, true, 1e4);
+  reader f(r.file(), r.required("pj_per_flop"), r.dotted("pj_per_flop"));
+  for (dtype d : all_dtypes) {
+    const std::string key(name(d));
+    if (auto n = f.optional(key)) e.pj_per_flop[std::size_t(d)] = f.number(n, key, 0, true, 1e4);
+  }
+  f.finish();
+  if (e.pj_per_flop[std::size_t(dtype::bf16)] <= 0)
+    r.fail(r.key_node("pj_per_flop"),
+           fmt::format("'{}' needs bf16 (the value formats without one take)", r.dotted("pj_per_flop")));
+  r.int_if("matrix_rows", e.matrix_rows, 0, 1 << 16);
+  e.sources = read_sources(r);
+  r.finish();
+  return e;
+}
+
 // One link of interconnect: name, bandwidth per GPU and direction, per-step latency, and for the
 // scale-up domain its GPUs.
 link read_link(reader l, bool domain) {
@@ -79,7 +103,7 @@ link read_link(reader l, bool domain) {
 part read_part(const YAML::Node& root, const std::string& file) {
   reader r(file, root, "",
            {"name", "names", "sources", "matrix_tflops", "vector_tflops", "memory_bandwidth_gb_s",
-            "memory_capacity_gb", "tdp_w", "compute_units", "clock_mhz", "interconnect"});
+            "memory_capacity_gb", "tdp_w", "compute_units", "clock_mhz", "interconnect", "energy"});
   for (const char* moved : {"timing", "calibration"})
     if (r.has(moved))
       r.fail(r.key_node(moved), fmt::format("'{}' belongs to a stack, not a part: move it to a stack file "
@@ -111,6 +135,7 @@ part read_part(const YAML::Node& root, const std::string& file) {
       ic.fail(n, "'interconnect' needs 'scale_up', 'scale_out' or both");
     ic.finish();
   }
+  if (auto n = r.optional("energy")) p.energy = read_energy(reader(file, n, "energy"), p.tdp_watts);
   r.finish();
   return p;
 }
@@ -420,6 +445,19 @@ std::string part_yaml(const part& p) {
   y << YAML::Key << "tdp_w" << YAML::Value << p.tdp_watts;
   y << YAML::Key << "compute_units" << YAML::Value << p.compute_units;
   if (p.clock_mhz > 0) y << YAML::Key << "clock_mhz" << YAML::Value << p.clock_mhz;
+  if (p.energy) {
+    y << YAML::Key << "energy" << YAML::Value << YAML::BeginMap;
+    y << YAML::Key << "idle_w" << YAML::Value << p.energy->idle_w;
+    y << YAML::Key << "pj_per_byte" << YAML::Value << p.energy->pj_per_byte;
+    y << YAML::Key << "pj_per_flop" << YAML::Value << YAML::Flow << YAML::BeginMap;
+    for (dtype d : all_dtypes)
+      if (p.energy->pj_per_flop[std::size_t(d)] > 0)
+        y << YAML::Key << std::string(name(d)) << YAML::Value << p.energy->pj_per_flop[std::size_t(d)];
+    y << YAML::EndMap;
+    if (p.energy->matrix_rows > 0) y << YAML::Key << "matrix_rows" << YAML::Value << p.energy->matrix_rows;
+    emit_sources(y, p.energy->sources);
+    y << YAML::EndMap;
+  }
   if (p.interconnect.scale_up || p.interconnect.scale_out) {
     y << YAML::Key << "interconnect" << YAML::Value << YAML::BeginMap;
     const auto emit = [&](const char* key, const link& l, bool domain) {

@@ -135,6 +135,29 @@ std::optional<std::string> mixer_type(std::string_view s) {
   return std::nullopt;
 }
 
+// An MLA mixer: its widths, and DeepSeek Sparse Attention's indexer where given (all three keys).
+mla_mixer read_mla(reader& x) {
+  const auto pos = [&](const char* key) { return x.positive_int(key, max_int); };
+  mla_mixer l{.n_heads = pos("n_heads")};
+  l.q_rank = int(x.integer(x.required("q_rank"), "q_rank", 0, max_int));
+  l.kv_rank = pos("kv_rank");
+  l.nope_dim = pos("nope_dim");
+  l.rope_dim = pos("rope_dim");
+  l.v_dim = pos("v_dim");
+  const int given = x.has("index_heads") + x.has("index_head_dim") + x.has("index_topk");
+  if (given > 0) {  // sparse attention: all three, and a low-rank query the indexer reads
+    l.index_heads = pos("index_heads");
+    l.index_head_dim = pos("index_head_dim");
+    l.index_topk = pos("index_topk");
+    if (l.q_rank == 0)
+      x.fail(x.required("index_heads"),
+             fmt::format("'{}': DeepSeek Sparse Attention's indexer reads the compressed query; not "
+                         "modelled with q_rank 0",
+                         x.dotted("index_heads")));
+  }
+  return l;
+}
+
 mixer_spec read_mixer(reader x) {
   const auto type =
       x.choice<std::string>(x.required("type"), "type", "mixer type",
@@ -165,13 +188,7 @@ mixer_spec read_mixer(reader x) {
                                                    x.dotted("n_kv_heads"), a.n_kv_heads, a.n_heads));
     out = a;
   } else if (type == "mla") {
-    mla_mixer l{.n_heads = pos("n_heads")};
-    l.q_rank = int(x.integer(x.required("q_rank"), "q_rank", 0, max_int));
-    l.kv_rank = pos("kv_rank");
-    l.nope_dim = pos("nope_dim");
-    l.rope_dim = pos("rope_dim");
-    l.v_dim = pos("v_dim");
-    out = l;
+    out = read_mla(x);
   } else if (type == "mlstm") {
     mlstm_mixer m{.n_heads = pos("n_heads")};
     m.qk_dim_factor = x.number("qk_dim_factor", 0, true, 1e3);

@@ -132,6 +132,23 @@ std::string interval_from(const model_spec& m, const hardware& hw) {
   return "";
 }
 
+// The summary's energy line: joules per output token, the power of a GPU in each phase, tokens
+// per kWh; or that the part states no energy.
+void energy_line(std::string& out, const hardware& hw, const std::optional<energy_estimate>& e) {
+  if (!e) {
+    fmt::format_to(std::back_inserter(out),
+                   "{:<22}{:>12}   {} states no energy coefficients (energy: in its profile)\n", "energy",
+                   "not stated", hw.name);
+    return;
+  }
+  fmt::format_to(std::back_inserter(out),
+                 "{:<22}{:>12}   decode {:.4g} W a GPU{}, {} output tokens per kWh; prefill {:.4g} J "
+                 "({:.3g} J a prompt token) at {:.4g} W a GPU{}\n",
+                 "energy per token", fmt::format("{:.4g} J", e->j_per_output_token), e->decode_w,
+                 e->decode_at_tdp ? " (at TDP)" : "", detail::count_text(e->output_tokens_per_kwh),
+                 e->prefill_j, e->j_per_prompt_token, e->prefill_w, e->prefill_at_tdp ? " (at TDP)" : "");
+}
+
 // A pass's line of the summary: its time, the interval where the stack states one, its bounds.
 void summary_line(std::string& out, const hardware& hw, std::string_view what, const phase_estimate& p) {
   fmt::format_to(
@@ -299,6 +316,7 @@ std::string estimate_table(const report& r, bool per_op) {
           si(e.capacity.value(), "B"), p.stages[s].fits ? "fits" : "DOES NOT FIT");
     }
   }
+  energy_line(out, r.hw, e.energy);
   fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {} matrix peak / memory bandwidth\n", "ridge point",
                  fmt::format("{:.1f} FLOP/B", e.ridge_point.value()), name(default_compute(r.model)));
   return out;
@@ -447,7 +465,17 @@ nlohmann::json estimate_json(const report& r) {
         {"total_bytes", m.total().value()},
         {"capacity_bytes", e.capacity.value()},
         {"fits", e.fits}}},
-      {"parallel", parallel_json(r)}};
+      {"parallel", parallel_json(r)},
+      {"energy", e.energy ? nlohmann::json{{"prefill_j", e.energy->prefill_j},
+                                           {"step_j", e.energy->step_j},
+                                           {"prefill_w_per_gpu", e.energy->prefill_w},
+                                           {"decode_w_per_gpu", e.energy->decode_w},
+                                           {"prefill_at_tdp", e.energy->prefill_at_tdp},
+                                           {"decode_at_tdp", e.energy->decode_at_tdp},
+                                           {"j_per_output_token", e.energy->j_per_output_token},
+                                           {"output_tokens_per_kwh", e.energy->output_tokens_per_kwh},
+                                           {"j_per_prompt_token", e.energy->j_per_prompt_token}}
+                          : nlohmann::json(nullptr)}};
   return j;
 }
 

@@ -185,6 +185,7 @@ struct deployments_view {
   /// (at_spread()): its interval; null: none.
   const serving_result* best_p10 = nullptr;
   const serving_result* best_p90 = nullptr;
+  std::optional<double> j_per_token{};  ///< the energy target, joules per output token
   bool best_interval() const { return best && best_p10 && best_p90 && best_p10->fits && best_p90->fits; }
   nlohmann::json json() const;
   std::string table() const;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/text.hpp"
 
 namespace roofline {
 namespace {
@@ -67,6 +68,7 @@ nlohmann::json point_json(const deployment_point& p) {
                       {"tpot_ms", p.result.tpot.value() * 1e3},
                       {"tokens_per_s_user", p.result.tokens_per_s_user},
                       {"tokens_per_s_gpu", p.result.tokens_per_s_gpu}};
+  if (p.result.j_per_output_token) j["j_per_output_token"] = *p.result.j_per_output_token;
   if (has_point_interval(p))
     j["interval"] = {{"ttft_ms", {p.p10->ttft.value() * 1e3, p.p90->ttft.value() * 1e3}},
                      {"tpot_ms", {p.p10->tpot.value() * 1e3, p.p90->tpot.value() * 1e3}},
@@ -139,6 +141,10 @@ nlohmann::json serving_view::json() const {
                       {"tokens_per_s_gpu", r.tokens_per_s_gpu},
                       {"tokens_per_s", r.tokens_per_s},
                       {"max_concurrency", r.max_concurrency},
+                      {"power_w", r.power_w ? nlohmann::json(*r.power_w) : nlohmann::json(nullptr)},
+                      {"j_per_output_token", r.j_per_output_token ? nlohmann::json(*r.j_per_output_token)
+                                                                  : nlohmann::json(nullptr)},
+                      {"at_tdp", r.at_tdp},
                       {"memory", memory_json(r.memory)},
                       {"iterations", iterations_json(r.iterations)},
                       {"notes", notes}};
@@ -162,8 +168,9 @@ nlohmann::json serving_view::json() const {
                                        {"from", interval_source(hw)}}
                       : nlohmann::json(nullptr);
   if (!r.fits)  // nothing is served: no times, no rates (null, not 0)
-    for (const char* key : {"ttft_ms", "tpot_ms", "e2e_ms", "wait_ms", "transfer_ms", "tokens_per_s_user",
-                            "tokens_per_s_gpu", "tokens_per_s", "iterations", "prefill_iterations"})
+    for (const char* key :
+         {"ttft_ms", "tpot_ms", "e2e_ms", "wait_ms", "transfer_ms", "tokens_per_s_user", "tokens_per_s_gpu",
+          "tokens_per_s", "iterations", "prefill_iterations", "power_w", "j_per_output_token"})
       if (j.contains(key)) j[key] = nullptr;
   return j;
 }
@@ -197,6 +204,14 @@ std::string serving_view::table() const {
                    p90->tokens_per_s, p10->tokens_per_s);
   fmt::format_to(std::back_inserter(out), "throughput    {:.0f} tokens/s, {:.1f} per GPU\n", r.tokens_per_s,
                  r.tokens_per_s_gpu);
+  if (r.j_per_output_token)
+    fmt::format_to(std::back_inserter(out),
+                   "energy        {:.4g} J per output token ({} tokens per kWh), {:.0f} W over {} GPUs{}\n",
+                   *r.j_per_output_token, detail::count_text(3.6e6 / *r.j_per_output_token), *r.power_w,
+                   r.gpus, r.at_tdp ? " (a pool at its TDP)" : "");
+  else
+    fmt::format_to(std::back_inserter(out), "energy        not stated: {} states no energy coefficients\n",
+                   hw.name);
   const serving_memory& mm = r.memory;
   fmt::format_to(
       std::back_inserter(out),
@@ -241,6 +256,7 @@ nlohmann::json deployments_view::json() const {
           {"osl", sp.osl},
           {"ttft_target_ms", ttft_ms ? nlohmann::json(*ttft_ms) : nlohmann::json()},
           {"tpot_target_ms", tpot_ms ? nlohmann::json(*tpot_ms) : nlohmann::json()},
+          {"j_per_token_target", j_per_token ? nlohmann::json(*j_per_token) : nlohmann::json()},
           {"points", points.size()},
           {"best", best ? point_json(*best) : nlohmann::json()},
           {"best_interval", best_interval()
@@ -260,8 +276,9 @@ std::string deployments_view::table() const {
       "served\n",
       m.name, sp.gpus, hw.name, hw.stack, hw.stack_note, sp.isl, sp.osl, points.size());
   const std::string targets =
-      fmt::format("TTFT {}, TPOT {}", ttft_ms ? fmt::format("<= {:g} ms", *ttft_ms) : "any",
-                  tpot_ms ? fmt::format("<= {:g} ms", *tpot_ms) : "any");
+      fmt::format("TTFT {}, TPOT {}{}", ttft_ms ? fmt::format("<= {:g} ms", *ttft_ms) : "any",
+                  tpot_ms ? fmt::format("<= {:g} ms", *tpot_ms) : "any",
+                  j_per_token ? fmt::format(", energy <= {:g} J per output token", *j_per_token) : "");
   const auto row = [&](const deployment_point& p) {
     return fmt::format("{:<7} {:>6g} {:>10.1f} {:>9.2f} {:>11.1f} {:>10.1f}  {}\n",
                        p.work.disaggregated ? "disagg" : "agg", p.work.concurrency,
@@ -272,6 +289,10 @@ std::string deployments_view::table() const {
                                        "TTFT ms", "TPOT ms", "tok/s/user", "tok/s/GPU", "deployment");
   if (!best) out += fmt::format("no deployment meets {}\n", targets);
   if (best) out += fmt::format("best within {}:\n", targets) + head + row(*best);
+  if (best && best->result.j_per_output_token)
+    out += fmt::format("energy: {:.4g} J per output token, {:.0f} W over its {} GPUs{}\n",
+                       *best->result.j_per_output_token, *best->result.power_w, best->result.gpus,
+                       best->result.at_tdp ? " (a pool at its TDP)" : "");
   if (best_interval())
     out += fmt::format(
         "interval: p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - {:.2f} ms, "

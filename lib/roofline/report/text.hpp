@@ -22,6 +22,13 @@ inline std::string si(double v, std::string_view unit) {
   return fmt::format("{:.4g} {}", v, unit);
 }
 
+/// A count with an SI prefix and no unit: 39.98 M, 512.3 k, 12.5.
+inline std::string count_text(double v) {
+  std::string s = si(v, "");
+  while (!s.empty() && s.back() == ' ') s.pop_back();
+  return s;
+}
+
 /// A duration in s, ms, us or ns, four significant digits.
 inline std::string duration(seconds t) {
   const double s = t.value();

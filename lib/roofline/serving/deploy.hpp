@@ -184,14 +184,18 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
   return out;
 }
 
-/// The point that serves the most tokens/s per GPU with TTFT and TPOT within the targets
-/// (absent: no target); none when no point meets them.
+/// The point that serves the most tokens/s per GPU with TTFT, TPOT and joules per output token
+/// within the targets (absent: no target; a point without energy meets no energy target);
+/// none when no point meets them.
 inline std::optional<deployment_point> best_within(const std::vector<deployment_point>& points,
-                                                   std::optional<seconds> ttft, std::optional<seconds> tpot) {
+                                                   std::optional<seconds> ttft, std::optional<seconds> tpot,
+                                                   std::optional<double> j_per_token = std::nullopt) {
   std::optional<deployment_point> best;
   for (const deployment_point& p : points) {
     if (ttft && p.result.ttft > *ttft) continue;
     if (tpot && p.result.tpot > *tpot) continue;
+    if (j_per_token && !(p.result.j_per_output_token && *p.result.j_per_output_token <= *j_per_token))
+      continue;
     if (!best || p.result.tokens_per_s_gpu > best->result.tokens_per_s_gpu) best = p;
   }
   return best;

@@ -102,6 +102,11 @@ struct serving_result {
   serving_memory memory{};                                 ///< aggregated; disaggregated: the decode workers'
   std::optional<serving_memory> prefill_memory{};
   std::vector<serving_note> notes{};  ///< assumptions that bind for this case (defaults used, limits hit)
+  /// Energy, where the part states its coefficients (serving_energy()): the deployment's mean
+  /// board power over all its GPUs, and joules per output token (power / tokens_per_s).
+  std::optional<double> power_w{};
+  std::optional<double> j_per_output_token{};
+  bool at_tdp = false;  ///< a pool's GPUs would draw more than the TDP: counted at the TDP
 };
 
 namespace detail {
@@ -409,6 +414,39 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
   r.prefill_iterations = p;
 }
 
+/// The deployment's mean power and joules per output token (serving_result): each dp rank of a
+/// pool runs its iterations back to back, tp GPUs of each stage each running the rank's pass
+/// (phase_estimate::dynamic_j: one GPU of every stage), so a rank's ops draw
+/// tp x dynamic_j / t_iteration on top of its GPUs' idle power (gpus_power).
+/// Aggregated: over a slot's cycle, H mixed and Lambda - H decode iterations. Disaggregated: the
+/// decode pool's decode iterations; the prefill pool idles but for the prompts it runs, X a
+/// second (requests/s = tokens_per_s / osl), each tp x dynamic_j of its prompt pass.
+/// J per output token = power / tokens_per_s.
+inline void serving_energy(const hardware& hw, const serving_workload& s, serving_result& r) {
+  const serving_iterations& it = r.iterations;
+  const auto rank_w = [&](const worker_pool& w, double dynamic_j, seconds t) {
+    return double(w.workers) * w.L.dp * w.L.tp * dynamic_j / t.value();
+  };
+  double power = 0;
+  bool capped = false;
+  if (!s.disaggregated) {
+    const double h = it.mixed_share * it.cycle, light = it.cycle - h;
+    const double dyn = h * it.mixed.dynamic_j + light * it.decode.dynamic_j;
+    const seconds t = h * it.mixed_time + light * it.decode_time;
+    std::tie(power, capped) = gpus_power(hw, s.agg.gpus(), rank_w(s.agg, dyn, t));
+  } else {
+    const auto [dec, dec_cap] =
+        gpus_power(hw, s.decode.gpus(), rank_w(s.decode, it.decode.dynamic_j, it.decode_time));
+    const double prompts = r.tokens_per_s / double(s.osl);
+    const double pre_dyn = prompts * s.prefill.L.tp * r.prefill_iterations->mixed.dynamic_j;
+    const auto [pre, pre_cap] = gpus_power(hw, s.prefill.gpus(), pre_dyn);
+    power = dec + pre, capped = dec_cap || pre_cap;
+  }
+  r.power_w = power;
+  r.j_per_output_token = power / r.tokens_per_s;
+  r.at_tdp = capped;
+}
+
 }  // namespace detail
 
 /// A serving deployment at a concurrency: memory first (what one request and the pool hold),
@@ -439,6 +477,7 @@ inline serving_result serve(const model_spec& m, const hardware& hw, const servi
   r.tokens_per_s_user = 1 / r.tpot.value();
   r.tokens_per_s = s.concurrency * double(s.osl) / r.e2e.value();
   r.tokens_per_s_gpu = r.tokens_per_s / r.gpus;
+  if (hw.energy) detail::serving_energy(hw, s, r);
   return r;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <array>
+#include <cmath>
 #include <memory>
 #include <optional>
 #include <string>
@@ -209,7 +210,40 @@ struct interconnect {
   std::optional<link> scale_out{};
 };
 
-/// A part: what its datasheet says, every number with its source. No fitted numbers.
+/// What a part draws (energy per token): its board power with nothing running, and the energy
+/// of a FLOP on its matrix units (by compute format) and of a byte of memory traffic on top of
+/// it. Measured once on the part, from NVML's board power under kernels of known FLOPs and bytes
+/// (bench/energy/measure_power.py, measurements/energy/): the one measured block of a part, since
+/// it is the silicon's, the same under any stack. A GEMM's on-chip traffic (shared memory, L2) is
+/// in its energy per FLOP; a copy's in its energy per byte. Not measured, and assumed: vector and
+/// recurrent FLOPs at the bf16 matrix energy (a small share of any pass), formats of 8 bits and
+/// fewer without a value at the fp8 one, the others at bf16's; links between GPUs at none; a
+/// GEMM's FLOPs padded to whole tiles of matrix_rows (a decode GEMM of 16 rows costs a 64-row
+/// tile's energy: measured, measurements/energy/README.md).
+struct energy_coefficients {
+  double idle_w = 0;                                    ///< board power, nothing running
+  double pj_per_byte = 0;                               ///< memory traffic
+  std::array<double, all_dtypes.size()> pj_per_flop{};  ///< matrix units by compute format; 0: not measured
+  /// Rows a matrix unit computes at least: a GEMM of m rows spends the energy of
+  /// ceil(m / matrix_rows) matrix_rows (Hopper's wgmma tile is m64); 0: none.
+  int matrix_rows = 0;
+  std::vector<std::string> sources{};  ///< where the numbers were measured
+
+  /// The FLOPs a GEMM of m rows spends energy on: its own, padded to whole matrix_rows.
+  constexpr double spent(double flops, double m) const {
+    return matrix_rows > 0 && m > 0 ? flops * std::ceil(m / matrix_rows) * matrix_rows / m : flops;
+  }
+
+  /// pJ per FLOP of an op computing in `d` (the rules above).
+  constexpr double per_flop(dtype d) const {
+    if (const double v = pj_per_flop[static_cast<std::size_t>(d)]; v > 0) return v;
+    const double fp8 = pj_per_flop[static_cast<std::size_t>(dtype::fp8)];
+    return size_bytes(d) <= 1 && fp8 > 0 ? fp8 : pj_per_flop[static_cast<std::size_t>(dtype::bf16)];
+  }
+};
+
+/// A part: what its datasheet says, every number with its source. No fitted numbers (but its
+/// measured energy coefficients, energy_coefficients).
 struct part {
   std::string name{};
   std::string file{};  ///< where it was read from (for messages); empty when built in code
@@ -226,6 +260,7 @@ struct part {
       0;  ///< the clock the peaks are stated at; 0: not stated (per-unit times do not transfer)
   double tdp_watts = 0;
   struct interconnect interconnect {};
+  std::optional<energy_coefficients> energy{};  ///< absent: energy not stated for the part
 };
 
 /// The part a stack's timing was fitted on (what a transfer to another part compares with).

@@ -69,6 +69,12 @@ struct mla_mixer {
   int nope_dim = 0;  ///< per-head query/key width without RoPE
   int rope_dim = 0;  ///< per-head RoPE width of queries, and of the one shared RoPE key
   int v_dim = 0;     ///< per-head value width
+  /// DeepSeek Sparse Attention (DeepSeek-V3.2, GLM-5): a lightning indexer of index_heads heads
+  /// of index_head_dim scores every cached key, and each query attends to the index_topk best;
+  /// 0: dense attention.
+  int index_heads = 0;
+  int index_head_dim = 0;
+  int index_topk = 0;
 };
 
 /// The mLSTM cell of xLSTM-7B (Beck et al. 2025, arXiv 2503.13427): per head, keys and

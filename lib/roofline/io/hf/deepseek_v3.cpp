@@ -1,4 +1,5 @@
-// io, HuggingFace import: DeepSeek-V3 (and R1, Kimi-K2 and others with its config): MLA on every
+// io, HuggingFace import: DeepSeek-V3 (and R1, Kimi-K2 and others with its config) and
+// DeepSeek-V3.2 (deepseek_v32: the same with DeepSeek Sparse Attention's indexer): MLA on every
 // layer, the first first_k_dense_replace layers dense, MoE with shared experts after them, the
 // router's score-correction bias under topk_method noaux_tc. The multi-token-prediction module is
 // not counted, as the published 671B total leaves it out (the spec says so).
@@ -41,6 +42,15 @@ void mla_block(decoder& d) {
                                    {"rope_dim", "qk_rope_head_dim"},
                                    {"v_dim", "v_head_dim"}})
     w.field(key, c.integer(field), field);
+  if (d.in.type == "deepseek_v32") {  // DeepSeek Sparse Attention: the lightning indexer and its top-k
+    if (q == 0)
+      c.fail("q_lora_rank", "deepseek_v32 without q_lora_rank: the indexer reads the compressed query");
+    for (const auto& [key, field] : {std::pair{"index_heads", "index_n_heads"},
+                                     {"index_head_dim", "index_head_dim"},
+                                     {"index_topk", "index_topk"}})
+      w.field(key, c.integer(field), field);
+    c.skip({"indexer_rope_interleave"});  // positions: nothing counted
+  }
   if (c.integer_or("num_nextn_predict_layers", 0, 0) > 0)
     w.note(
         "Not modelled: the multi-token-prediction module (num_nextn_predict_layers), as the published 671B "

@@ -34,6 +34,7 @@ constexpr std::array importers{
     importer{"gpt2", hf::import_gpt2},
     importer{"gpt_oss", hf::import_gpt_oss},
     importer{"deepseek_v3", hf::import_deepseek_v3},
+    importer{"deepseek_v32", hf::import_deepseek_v3},
     importer{"jamba", hf::import_jamba},
     importer{"xlstm", hf::import_xlstm},
     importer{"mamba_ssm", hf::import_mamba_ssm, "mamba_ssm's Mamba2"},

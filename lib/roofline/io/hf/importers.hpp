@@ -18,7 +18,7 @@ void import_gemma3_text(input& in);  // gemma.cpp: the text model's own config (
 void import_llama4(input& in);       // llama4.cpp: its text_config
 void import_llama4_text(input& in);  // llama4.cpp: the text model's own config
 void import_gpt_oss(input& in);      // gpt_oss.cpp
-void import_deepseek_v3(input& in);  // deepseek_v3.cpp: MLA and MoE with shared experts
+void import_deepseek_v3(input& in);  // deepseek_v3.cpp: MLA and MoE with shared experts (and v32's DSA)
 void import_jamba(input& in);        // jamba.cpp: Mamba-1 and attention, MoE
 void import_gpt2(input& in);         // gpt2.cpp
 void import_xlstm(input& in);        // xlstm.cpp: xLSTM-7B's xLSTMConfig
