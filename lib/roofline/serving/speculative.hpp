@@ -112,7 +112,7 @@ inline speculative_estimate speculate(const model_spec& m, const hardware& hw, c
   r.draft_memory = f.kv_cache + f.state +
                    (s.draft ? f.weights
                             : rank_weight_bytes(d, L, {0, 1, false, false}) * byte +
-                                  2.0 * d.d_model * d.d_model *
+                                  double(d.input_projection) * d.d_model * d.d_model *
                                       storage(d.dtypes, weight_kind::mixer).bytes_per_element() * byte);
   return r;
 }
