@@ -7,8 +7,12 @@ Loads: idle (nothing launched); GEMMs in bf16 and fp8 (torch.matmul, torch._scal
 8192^3 (compute-bound: 2 m n k FLOPs, (m k + k n) b + m n 2 bytes per call); a copy of 4 GiB
 (memory-bound: 2 x 4 GiB moved, no FLOPs); and checks the model did not see: a GEMV of a
 decode step (m 16, memory-bound with FLOPs), a 4096^3 bf16 GEMM, a 2 GiB copy.
+With `clock` as the third argument, the loads are instead idle and GEMMs that stream their weights
+as a decode step's do (m 64 to 512 rows, k 4096, n 28672 in bf16; m 64 to 512, k 8192, n 28672
+in fp8): they run below the power cap at the full clock, where a FLOP costs more energy than in
+the capped 8192^3 GEMMs (a higher voltage).
 Writes CSV: load, format, flops_per_s, bytes_per_s, power_w, samples, clock_mhz, power_limit_w.
-Usage: python3 measure_power.py OUT.csv [seconds]
+Usage: python3 measure_power.py OUT.csv [seconds] [clock]
 """
 import csv
 import sys
@@ -87,6 +91,18 @@ def main():
         return (lambda: torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16),
                 2.0 * n ** 3, 2.0 * n * n + 2.0 * n * n)
 
+    def stream(m, k, n, fp8=False):
+        if fp8:
+            a = torch.randn(m, k, device=dev).to(torch.float8_e4m3fn)
+            b = torch.randn(n, k, device=dev).to(torch.float8_e4m3fn).t()
+            one = torch.ones((), device=dev)
+            return (lambda: torch._scaled_mm(a, b, scale_a=one, scale_b=one, out_dtype=torch.bfloat16),
+                    2.0 * m * k * n, 1.0 * (m * k + k * n) + 2.0 * m * n)
+        a = torch.randn(m, k, device=dev, dtype=torch.bfloat16)
+        b = torch.randn(k, n, device=dev, dtype=torch.bfloat16)
+        c = torch.empty(m, n, device=dev, dtype=torch.bfloat16)
+        return (lambda: torch.matmul(a, b, out=c)), 2.0 * m * k * n, 2.0 * (m * k + k * n + m * n)
+
     def copy(gib):
         n = int(gib * 2 ** 30)
         src = torch.empty(n, device=dev, dtype=torch.uint8)
@@ -94,14 +110,18 @@ def main():
         src.fill_(1)
         return (lambda: dst.copy_(src)), 0.0, 2.0 * n
 
-    for name, fmt, (step, flops, moved) in [
+    loads = [
         ("gemm_8192", "bf16", gemm(8192)),
         ("gemm_8192", "fp8", gemm_fp8(8192)),
         ("copy_4gib", "", copy(4)),
         ("check_gemm_4096", "bf16", gemm(4096)),
         ("check_gemv_m16", "bf16", gemm(8192, m=16)),
         ("check_copy_2gib", "", copy(2)),
-    ]:
+    ]
+    if len(sys.argv) > 3 and sys.argv[3] == "clock":
+        loads = [(f"stream_m{m}", "bf16", stream(m, 4096, 28672)) for m in (64, 128, 256, 512)]
+        loads += [(f"stream_m{m}", "fp8", stream(m, 8192, 28672, True)) for m in (64, 128, 256, 512)]
+    for name, fmt, (step, flops, moved) in loads:
         rows.append(run(h, name, fmt, step, flops, moved))
         torch.cuda.empty_cache()
     with open(sys.argv[1], "w", newline="") as f:
