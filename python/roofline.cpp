@@ -504,10 +504,12 @@ PYBIND11_MODULE(roofline, mod) {
                    bool timeline, const std::string& mode, int tp, int pp, int ep, int dp, int workers,
                    std::optional<double> max_batch, std::optional<double> max_batch_tokens,
                    const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
-                   const std::optional<std::string>& overlap_) {
+                   const std::optional<std::string>& overlap_, std::int64_t prefix_tokens,
+                   double prefix_hit_rate) {
         const serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
                                               max_batch_tokens, prefill, decode);
         simulation_load l;
+        l.prefix = {.shared = prefix_tokens, .hit_rate = prefix_hit_rate};
         std::vector<std::int64_t> trace_isl, trace_osl;
         if (request_rate || arrivals) {
           l.arrivals =
@@ -567,6 +569,7 @@ PYBIND11_MODULE(roofline, mod) {
       py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("workers") = 1,
       py::arg("max_batch") = py::none(), py::arg("max_batch_tokens") = py::none(),
       py::arg("prefill") = py::none(), py::arg("decode") = py::none(), py::arg("overlap") = py::none(),
+      py::arg("prefix_tokens") = 0, py::arg("prefix_hit_rate") = 0.0,
       "The engine's scheduler simulated iteration by iteration, as `serve --simulate --format json` prints "
       "it "
       "(ttft_ms, tpot_ms, itl_ms, e2e_ms as {mean, p50, p90, p99, n}, tokens_per_s, goodput, queue and KV "
@@ -574,7 +577,9 @@ PYBIND11_MODULE(roofline, mod) {
       "at `request_rate` (arrivals 'poisson', 'gamma:CV', or 'trace:FILE.csv'); lengths fixed, "
       "'benchmark' (within 5 % of the length; the default of outputs: equal requests out of lockstep), "
       "'uniform:LO:HI', 'normal:MEAN:SD', 'lognormal:MEAN:SD', 'file:F.csv'; timeline=True adds every "
-      "iteration of the first worker.");
+      "iteration of the first worker. Prefix caching: prefix_tokens every prompt begins with (computed once "
+      "a dp rank, its pages held once), prefix_hit_rate of the rest of each prompt found cached "
+      "(prefix_found in the result).");
 
   mod.def(
       "best_deployment",

@@ -299,3 +299,85 @@ TEST_CASE(
   CHECK(lockstep.ttft.p50 >= 0.8 * wave);
   CHECK(spread.ttft.p50 < 0.5 * wave);
 }
+
+TEST_CASE("prefix caching: a shared prefix computed once a rank and held once; a hit rate skips compute") {
+  const hardware hw = h100();
+  const overlap pol = hw.timing.overlap;
+  const auto prompt = [&](double tokens, double cached) {
+    return estimate_pass(llama8(), hw, pass{phase::prefill, 1, tokens, cached, 1}, pol).time.value() + 0.1e-3;
+  };
+  for (auto policy : {serving_params::scheduler::vllm, serving_params::scheduler::sglang}) {
+    CAPTURE(int(policy));
+    // one user, three requests of 1,536 + 8 tokens beginning with the same 1,024: the first computes
+    // all of its prompt, the next two find the 1,024 (64 whole pages of 16) and compute 512 after them
+    simulation_load l = closed(1536, 8, 1, 3);
+    l.prefix.shared = 1024;
+    const simulation_result r = simulate(llama8(), h100(policy), one_gpu(), l, {.timeline = true});
+    REQUIRE(r.timeline.size() == 3 * 8);
+    CHECK(r.timeline[0].prefill_tokens == 1536);
+    CHECK(r.timeline[8].prefill_tokens == 512);
+    CHECK(r.timeline[16].prefill_tokens == 512);
+    CHECK(r.timeline[0].duration == doctest::Approx(prompt(1536, 0)).epsilon(1e-9));
+    CHECK(r.timeline[8].duration == doctest::Approx(prompt(512, 1024)).epsilon(1e-9));
+    CHECK(r.prefix_found == doctest::Approx(2.0 * 1024 / (3 * 1536)).epsilon(1e-12));
+    CHECK(r.shared_prefix.value() == 1024 * 131072.0);  // 1,024 tokens x 131,072 B of KV a token
+  }
+  // a hit rate of 0.4 of a 1,000-token prompt finds 400 tokens, cut to whole pages: 25 x 16 = 400;
+  // of 0.5 of 1,000: 500 -> 496 (31 pages)
+  for (auto [rate, found] : {std::pair{0.4, 400.0}, {0.5, 496.0}}) {
+    simulation_load l = closed(1000, 8, 1, 2);
+    l.prefix.hit_rate = rate;
+    const simulation_result r = simulate(llama8(), hw, one_gpu(), l, {.timeline = true});
+    CHECK(r.timeline[0].prefill_tokens == 1000 - found);
+    CHECK(r.timeline[0].duration == doctest::Approx(prompt(1000 - found, found)).epsilon(2e-3));
+    CHECK(r.prefix_found == doctest::Approx(found / 1000).epsilon(1e-12));
+  }
+  // a prompt wholly found still computes its last token (for its logits)
+  simulation_load all = closed(64, 8, 1, 2);
+  all.prefix.hit_rate = 1;
+  CHECK(simulate(llama8(), hw, one_gpu(), all, {.timeline = true}).timeline[0].prefill_tokens == 1);
+}
+
+TEST_CASE("prefix caching: the capacity a shared prefix buys under reserved admission") {
+  // TensorRT-LLM's reservation of final lengths in a quarter of the H100: without a shared prefix
+  // a rank runs what its pool holds of 2,560-token requests; with 1,536 of them shared, a request
+  // reserves its own 1,024 tokens and the rank the prefix once: floor((pool - prefix) / own)
+  hardware trt = h100(serving_params::scheduler::trtllm);
+  trt.timing.serving.memory_fraction = 0.25;
+  const serving_workload w{.isl = 2048, .osl = 512, .concurrency = 64};
+  const serving_memory mem = detail::memory_of(llama8(), trt, w.agg, 2048, 512);
+  simulation_load l = closed(2048, 512, 64, 256);
+  l.prefix.shared = 1536;
+  const simulation_result r = simulate(llama8(), trt, w, l, {.timeline = true});
+  double most = 0;
+  for (const timeline_point& p : r.timeline) most = std::max(most, p.running);
+  const double token = 131072, pool = mem.pool.value();
+  CHECK(most == std::floor((pool - 1536 * token) / (1024 * token)));
+  CHECK(most > 2 * mem.admitted);
+  CHECK(r.preemptions == 0);
+  CHECK(r.max_kv_use <= 1);
+}
+
+TEST_CASE("prefix caching: bad prefixes and models whose pages cannot be shared are refused") {
+  simulation_load l = closed(1024, 64, 4, 100);
+  l.prefix.shared = 1024;
+  CHECK_THROWS_WITH_AS(simulate(llama8(), h100(), one_gpu(), l),
+                       "simulate: request 1: a prompt of 1024 tokens is not longer than the shared prefix "
+                       "of 1024 that every prompt begins with",
+                       input_error);
+  l.prefix = {.hit_rate = 1.5};
+  CHECK_THROWS_WITH_AS(check_load(llama8(), l),
+                       "simulate: a prefix hit rate is a fraction from 0 to 1, not 1.5", input_error);
+  // Gemma 2's sliding windows of 4,096: prompts of 6,144 outgrow them (within them pages are alike)
+  const model_spec gemma = load_model(test::source_dir + "/model_specs/gemma2_9b.yaml");
+  l = closed(6144, 64, 4, 20);
+  l.prefix = {.shared = 512};
+  CHECK_THROWS_WITH_AS(
+      simulate(gemma, h100(), one_gpu(), l),
+      doctest::Contains("simulate: a shared prefix: gemma2_9b's KV cache is not whole pages"), input_error);
+  l.prefix = {.hit_rate = 0.5};  // a hit rate's pages are each request's own: any model
+  CHECK(simulate(gemma, h100(), one_gpu(), l).prefix_found == doctest::Approx(0.5).epsilon(1e-12));
+  l = closed(2048, 64, 4, 20);
+  l.prefix = {.shared = 512};
+  CHECK(simulate(gemma, h100(), one_gpu(), l).shared_prefix.value() > 0);
+}

@@ -313,3 +313,21 @@ def test_an_fp8_kv_cache_holds_half_the_bytes_of_bf16():
     assert fp8.memory.kv_cache_bytes == bf16.memory.kv_cache_bytes / 2
     with pytest.raises(rl.InputError, match="kv_format: 'bf16', 'fp8' or 'nvfp4', not 'fp16'"):
         rl.load_model(spec("llama3.1_8b"), kv_format="fp16")
+
+
+def test_simulate_with_prefix_caching_equals_the_program():
+    hw = rl.load_hardware(H100, stack("vllm_h100_sxm"))
+    model = rl.load_model(spec("llama3.1_8b"))
+    args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("vllm_h100_sxm"), "--isl", "2048", "--osl",
+            "128", "--concurrency", "16", "--requests", "200", "--format", "json")
+    got = rl.simulate(model, hw, isl=2048, osl=128, concurrency=16, requests=200, prefix_tokens=1536,
+                      prefix_hit_rate=0.5)
+    assert got == program("serve", *args, "--prefix-tokens", "1536", "--prefix-hit-rate", "0.5")
+    # all but the first iteration's 4 prompts (8,192 tokens, vLLM's budget) find 1,536 + 0.5 x 512 =
+    # 1,792 tokens (112 pages of vLLM's 16): the prefix is cached once the first iteration ends
+    assert got["prefix_found"] == pytest.approx(196 * 1792 / (200 * 2048), rel=1e-12)
+    assert got["shared_prefix_gb"] == pytest.approx(1536 * 131072 / 1e9, rel=1e-12)
+    plain = rl.simulate(model, hw, isl=2048, osl=128, concurrency=16, requests=200)
+    assert got["ttft_ms"]["mean"] < plain["ttft_ms"]["mean"]
+    with pytest.raises(rl.InputError, match="not longer than the shared prefix"):
+        rl.simulate(model, hw, isl=1024, prefix_tokens=1024)

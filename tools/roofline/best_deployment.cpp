@@ -57,12 +57,21 @@ int commands::best_deployment(int argc, char** argv) {
   app.add_option("--percentile", sp.percentile,
                  "with --simulate: the targets bound this percentile of TTFT and TPOT, not the mean")
       ->check(CLI::IsMember({50, 90, 99}));
+  examples::number_option(app, "--prefix-tokens", sp.prefix.shared,
+                          "with --simulate: tokens every prompt begins with, cached once a dp rank",
+                          examples::number_rule::non_negative);
+  examples::number_option(app, "--prefix-hit-rate", sp.prefix.hit_rate,
+                          "with --simulate: fraction of the rest of each prompt found cached",
+                          examples::number_rule::non_negative);
   examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
-  if (app.count("--percentile") > 0 && !sp.simulated) {
-    std::fprintf(stderr, "error: --percentile: the closed form gives means only; add --simulate\n");
-    return 2;
-  }
+  for (const char* flag : {"--percentile", "--prefix-tokens", "--prefix-hit-rate"})
+    if (app.count(flag) > 0 && !sp.simulated) {
+      std::fprintf(stderr, "error: %s: %s; add --simulate\n", flag,
+                   std::string(flag) == "--percentile" ? "the closed form gives means only"
+                                                       : "prefix caching is modelled in the simulator only");
+      return 2;
+    }
   sp.aggregated = mode != "disagg";
   sp.disaggregated = mode != "agg";
   if (quant.size() > 1 && quant.size() != model_paths.size()) {

@@ -37,13 +37,15 @@ struct sim_options {
   bool simulate = false;
   double rate = 0, think = 0, ttft_ms = 0, tpot_ms = 0;
   std::string arrivals, isl_dist = "fixed", osl_dist = "benchmark", timeline, plot;
-  std::int64_t requests = 0, warmup = 0;
+  std::int64_t requests = 0, warmup = 0, prefix = 0;
+  double hit_rate = 0;
   std::uint64_t seed = 1;
 };
 
 // Options that only the simulator reads: each one given runs the simulator.
-const std::vector<const char*> sim_flags{"--isl-dist",   "--osl-dist", "--requests", "--warmup", "--seed",
-                                         "--think-time", "--timeline", "--ttft-ms",  "--tpot-ms"};
+const std::vector<const char*> sim_flags{"--isl-dist", "--osl-dist",      "--requests",       "--warmup",
+                                         "--seed",     "--think-time",    "--timeline",       "--ttft-ms",
+                                         "--tpot-ms",  "--prefix-tokens", "--prefix-hit-rate"};
 
 void add_simulation(CLI::App& app, sim_options& o) {
   const std::string g = "Simulation (any of these runs the simulator)";
@@ -83,6 +85,15 @@ void add_simulation(CLI::App& app, sim_options& o) {
         {"--ttft-ms", &o.ttft_ms, "goodput: TTFT target, ms (0: none)"},
         {"--tpot-ms", &o.tpot_ms, "goodput: TPOT target, ms (0: none)"}})
     examples::number_option(app, flag, *value, what, examples::number_rule::non_negative)->group(g);
+  examples::number_option(app, "--prefix-tokens", o.prefix,
+                          "prefix caching: tokens every prompt begins with (a system prompt), computed once "
+                          "a dp rank and their KV pages held once",
+                          examples::number_rule::non_negative)
+      ->group(g);
+  examples::number_option(app, "--prefix-hit-rate", o.hit_rate,
+                          "prefix caching: fraction of the rest of each prompt found cached (earlier turns)",
+                          examples::number_rule::non_negative)
+      ->group(g);
   app.add_option("--timeline", o.timeline, "CSV of every iteration of the first worker")->group(g);
   app.add_option("--plot", o.plot,
                  "draw the timeline (running, waiting, KV use, iteration times) to this SVG (or .png)")
@@ -126,6 +137,7 @@ roofline::simulation_load load_of(const CLI::App& app, const sim_options& o,
   l.requests = o.requests;
   l.warmup = o.warmup;
   l.seed = o.seed;
+  l.prefix = {.shared = o.prefix, .hit_rate = o.hit_rate};
   return l;
 }
 

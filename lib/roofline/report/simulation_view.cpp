@@ -56,7 +56,11 @@ nlohmann::json simulation_view::json() const {
         {"arrivals", arrivals_text(load.arrivals)},
         {"requests", r.requests},
         {"warmup", load.warmup},
-        {"seed", load.seed}}},
+        {"seed", load.seed},
+        {"prefix_shared_tokens", load.prefix.shared},
+        {"prefix_hit_rate", load.prefix.hit_rate}}},
+      {"prefix_found", r.prefix_found},
+      {"shared_prefix_gb", r.shared_prefix.value() / 1e9},
       {"ttft_ms", stats_json(r.ttft)},
       {"tpot_ms", stats_json(r.tpot)},
       {"itl_ms", stats_json(r.itl)},
@@ -121,6 +125,10 @@ std::string simulation_view::table() const {
   add("KV cache      {:.1f}% of the pool in use on average, {:.1f}% at most; {} preemptions; pool {:.1f} GB "
       "a GPU\n",
       100 * r.mean_kv_use, 100 * r.max_kv_use, r.preemptions, r.memory.pool.value() / 1e9);
+  if (load.prefix.any())
+    add("prefix cache  {:.1f}% of prompt tokens found cached (a shared prefix of {} tokens, {:.3g} GB a rank "
+        "held once; {:g} of the rest found)\n",
+        100 * r.prefix_found, load.prefix.shared, r.shared_prefix.value() / 1e9, load.prefix.hit_rate);
   const double busy = r.busy_prefill + r.busy_decode + r.busy_mixed;
   add("iterations    {}: {:.3g} s busy, {:.1f}% prompts only, {:.1f}% decodes only, {:.1f}% mixed\n",
       r.iterations, busy, busy > 0 ? 100 * r.busy_prefill / busy : 0,

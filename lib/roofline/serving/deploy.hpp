@@ -41,15 +41,17 @@ struct deployment_space {
   /// means, or with `percentile` (50, 90 or 99) those percentiles, which the targets then bound.
   bool simulated = false;
   int percentile = 0;
+  prefix_reuse prefix{};  ///< simulated: the load's prefix caching (spec/load.hpp)
 };
 
 namespace detail {
 /// A simulated point as a serving result: TTFT and TPOT the means or the percentile asked,
 /// throughput and memory as simulated.
 inline serving_result simulated_point(const model_spec& m, const hardware& hw, const serving_workload& w,
-                                      int percentile) {
-  const simulation_result s =
-      simulate(m, hw, w, benchmark_load(w, std::max<std::int64_t>(500, std::int64_t(10 * w.concurrency))));
+                                      int percentile, const prefix_reuse& prefix = {}) {
+  simulation_load load = benchmark_load(w, std::max<std::int64_t>(500, std::int64_t(10 * w.concurrency)));
+  load.prefix = prefix;
+  const simulation_result s = simulate(m, hw, w, load);
   const auto pick = [&](const latency_stats& l) {
     return (percentile == 50 ? l.p50 : percentile == 90 ? l.p90 : percentile == 99 ? l.p99 : l.mean) * second;
   };
@@ -76,7 +78,7 @@ inline std::vector<int> powers_to(int n) {
 /// (sp.simulated) with its TTFT and TPOT at sp.percentile.
 inline serving_result deployment_result(const model_spec& m, const hardware& hw, const serving_workload& w,
                                         const deployment_space& sp) {
-  return sp.simulated ? detail::simulated_point(m, hw, w, sp.percentile) : serve(m, hw, w);
+  return sp.simulated ? detail::simulated_point(m, hw, w, sp.percentile, sp.prefix) : serve(m, hw, w);
 }
 
 /// Why no deployment was served, when none was: the first one that did not fit (its result's

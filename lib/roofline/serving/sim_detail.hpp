@@ -23,12 +23,19 @@ struct sim_request {
   std::int64_t computed = 0;   ///< tokens whose KV is in the cache
   std::int64_t generated = 0;  ///< output tokens emitted
   double held = 0;             ///< bytes of KV memory it holds on its rank
+  double shared = 0;           ///< bytes of its rank's shared prefix pages it uses (not in held)
+  std::int64_t found = 0;      ///< prompt tokens found in the prefix cache at its first admission
   double first = -1, last = 0, done = -1;
   double overhead = 0;  ///< the client's side: added to its TTFT and end to end
   int user = -1;        ///< closed loop: who sends its successor
   int preemptions = 0;
   bool left = false;  ///< leaving its rank at the end of this iteration
   std::int64_t ready() const { return isl + generated - computed; }
+  /// Bytes it must hold itself with `tokens` tokens cached.
+  template <class KV>
+  double own(KV& kv, double tokens) const {
+    return kv.at(tokens) - shared;
+  }
   bool decoding() const { return computed >= isl && ready() == 1; }
 };
 
@@ -61,6 +68,7 @@ struct sim_rank {
   double pool = 0, free = 0;
   double ratio = 0;
   int chunked = -1;
+  bool prefix_held = false;  ///< the shared prefix's pages are cached here
 };
 
 /// What an iteration of a rank runs: (request, tokens) pairs.
@@ -74,7 +82,19 @@ struct sim_pool_rules {
   bool reserve = false;      ///< reserve the final length at admission (no preemption)
   bool decode_only = false;  ///< a disaggregated decode pool: requests come prefilled
   double ratio_init = 0.7, ratio_min = 0.098, ratio_decay = 0.001;  ///< SGLang
+  double hit_rate = 0;                                              ///< prefix_reuse
+  std::int64_t shared_tokens = 0;  ///< the shared prefix's whole pages, tokens
+  double shared_bytes = 0;         ///< and their bytes
+  std::int64_t block = 1;          ///< tokens of a page
 };
+
+/// Sets what a waiting request that holds nothing finds in its rank's prefix cache (its
+/// `computed` tokens and the shared pages it uses); nothing in a decode-only pool.
+void find_prefix(const sim_rank& rank, sim_request& r, const sim_pool_rules& rules);
+
+/// After an iteration: the first request on a rank to have computed the shared prefix hands its
+/// pages to the rank, which keeps them for every later request.
+void keep_prefix(sim_rank& rank, sim_request& r, const sim_pool_rules& rules);
 
 /// One scheduling step of a rank under its pool's policy: the batch of the next iteration (empty:
 /// nothing to run). Admits, allocates, preempts (counted in `preempted`).

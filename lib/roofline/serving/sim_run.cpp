@@ -98,6 +98,7 @@ class simulator {
     int first_worker = 0, workers = 0;
   };
   pool_state make_pool(const worker_pool& w, bool prefill_only, bool decode_only);
+  void share_prefix(pool_state& ps, std::int64_t longest);
   void push(double t, event_kind k, int i) { events_.push({t, order_++, k, i}); }
   void route(int id, int pool, double now);
   void start(int w, double now);
@@ -150,8 +151,31 @@ simulator::pool_state simulator::make_pool(const worker_pool& w, bool prefill_on
   rules.ratio_init = std::min(0.7 * sp.conservativeness, 1.0);
   rules.ratio_min = 0.14 * rules.ratio_init;
   rules.ratio_decay = (rules.ratio_init - rules.ratio_min) / 600;
-  return pool_state{w, rules, mem, detail::kv_sizes(m_, w.L, mem.stage, sp.block_tokens),
-                    detail::iteration_clock(m_, hw_, w.L, pol_)};
+  pool_state ps{w, rules, mem, detail::kv_sizes(m_, w.L, mem.stage, sp.block_tokens),
+                detail::iteration_clock(m_, hw_, w.L, pol_)};
+  if (!decode_only) share_prefix(ps, isl + (prefill_only ? 1 : osl));
+  return ps;
+}
+
+void simulator::share_prefix(pool_state& ps, std::int64_t longest) {
+  const prefix_reuse& p = load_.prefix;
+  detail::sim_pool_rules& rules = ps.rules;
+  rules.block = std::max<std::int64_t>(1, std::int64_t(hw_.timing.serving.block_tokens));
+  rules.hit_rate = p.hit_rate;
+  if (p.shared <= 0) return;
+  rules.shared_tokens = p.shared / rules.block * rules.block;
+  rules.shared_bytes = ps.kv.at(double(rules.shared_tokens));
+  // pages shared between requests must be whole pages of one size up to the longest request: a
+  // model whose KV cache is not (a window's or a chunk's bounded pages, recurrent state) is refused
+  const auto b = double(rules.block);
+  const double page = ps.kv.at(2 * b) - ps.kv.at(b), pages = std::ceil(double(longest) / b);
+  const auto near = [](double x, double y) { return std::abs(x - y) <= 1e-9 * std::max(1.0, std::abs(y)); };
+  if (!near(ps.kv.at(b), page) || !near(ps.kv.at(pages * b), pages * page))
+    throw input_error(fmt::format(
+        "simulate: a shared prefix: {}'s KV cache is not whole pages of one size up to this load's longest "
+        "request (sliding-window, chunked or recurrent layers); sharing such pages between requests is not "
+        "modelled (a prefix hit rate, whose pages each request holds, is)",
+        m_.name));
 }
 
 simulator::simulator(const model_spec& m, const hardware& hw, const serving_workload& s,
@@ -239,11 +263,12 @@ bool simulator::admission_blocked(const detail::sim_rank& rank, pool_state& ps) 
   if (running >= ps.rules.max_batch) return true;
   if (ps.rules.policy == serving_params::scheduler::sglang && !ps.rules.decode_only) return false;
   const auto left = std::int64_t(ps.rules.budget - running);
-  const sim_request& r = reqs_[std::size_t(rank.waiting.front())];
+  sim_request& r = reqs_[std::size_t(rank.waiting.front())];
+  detail::find_prefix(rank, r, ps.rules);
   if (left <= 0 || (!ps.rules.chunked && r.ready() > left)) return true;
   const std::int64_t n = std::min(r.ready(), left);
   const double hold = ps.rules.reserve ? double(r.isl + r.osl) : double(r.computed + n);
-  return ps.kv.at(hold) - r.held > rank.free;
+  return r.own(ps.kv, hold) - r.held > rank.free;
 }
 
 std::int64_t simulator::kv_steps(const sim_worker& w, pool_state& ps, std::int64_t most) {
@@ -254,7 +279,7 @@ std::int64_t simulator::kv_steps(const sim_worker& w, pool_state& ps, std::int64
       double need = 0;
       for (int id : rank.running) {
         const sim_request& r = reqs_[std::size_t(id)];
-        need += std::max(0.0, ps.kv.at(double(r.computed + steps)) - r.held);
+        need += std::max(0.0, r.own(ps.kv, double(r.computed + steps)) - r.held);
       }
       if (need > rank.free) return false;
     }
@@ -326,7 +351,7 @@ double simulator::fast_forward(int wi, double now) {
     for (int id : rank.running) {
       sim_request& r = reqs_[std::size_t(id)];
       r.computed += done, r.generated += done, r.last = t;
-      const double grown = ps.kv.at(double(r.computed)) - r.held;
+      const double grown = r.own(ps.kv, double(r.computed)) - r.held;
       if (grown > 0) rank.free -= grown, r.held += grown;
     }
     rank.ratio = std::max(ps.rules.ratio_min, rank.ratio - double(done) * ps.rules.ratio_decay);
@@ -411,6 +436,7 @@ void simulator::end_iteration(int wi, double now) {
     for (const auto& [id, n] : w.batches[k]) {
       sim_request& r = reqs_[std::size_t(id)];
       r.computed += n;
+      detail::keep_prefix(rank, r, pools_[std::size_t(w.pool)].rules);
       if (r.ready() == 0) emit(id, w.pool, now, leaving);
     }
     w.batches[k].clear();
@@ -521,6 +547,11 @@ simulation_result simulator::results() const {
   out.max_waiting = max_waiting_;
   out.mean_kv_use = kv_ / rank_time_, out.max_kv_use = max_kv_;
   out.preemptions = preempted_, out.iterations = iterations_;
+  double found = 0, prompts = 0;
+  for (std::size_t i = std::size_t(load_.warmup); i < reqs_.size(); ++i)
+    found += double(reqs_[i].found), prompts += double(reqs_[i].isl);
+  out.prefix_found = prompts > 0 ? found / prompts : 0;
+  out.shared_prefix = pools_.front().rules.shared_bytes * byte;
   out.busy_prefill = busy_[0], out.busy_decode = busy_[1], out.busy_mixed = busy_[2];
   for (const pool_state& p : pools_) out.cache_lookups += p.clock.lookups, out.cache_misses += p.clock.misses;
   out.memory = pools_.back().memory;

@@ -12,12 +12,34 @@ double kv_sizes::grow(std::size_t pages) {
   return pages_[pages - 1];
 }
 
+void find_prefix(const sim_rank& rank, sim_request& r, const sim_pool_rules& rules) {
+  if (rules.decode_only || r.held > 0 || (rules.hit_rate <= 0 && rules.shared_tokens <= 0)) return;
+  const bool shared = rank.prefix_held && rules.shared_tokens > 0;
+  double found = 0;
+  if (shared || rules.shared_tokens <= 0) {
+    const double start = shared ? double(rules.shared_tokens) : 0;
+    found = start + (r.preemptions == 0 ? rules.hit_rate * double(r.isl - start) : 0);
+  }
+  const auto whole = std::int64_t(std::floor(found / double(rules.block))) * rules.block;
+  r.computed = std::min(whole, r.isl - 1);
+  r.shared = shared ? rules.shared_bytes : 0;
+  if (r.preemptions == 0) r.found = r.computed;
+}
+
+void keep_prefix(sim_rank& rank, sim_request& r, const sim_pool_rules& rules) {
+  if (rank.prefix_held || rules.shared_tokens <= 0 || rules.decode_only || r.computed < rules.shared_tokens)
+    return;
+  rank.prefix_held = true;
+  r.held -= rules.shared_bytes;  // the rank holds them now, for it and every later request
+  r.shared = rules.shared_bytes;
+}
+
 namespace {
 
 /// Grows r's allocation to hold `tokens` tokens; false (nothing changed) when the rank lacks
 /// the memory.
 bool allocate(sim_rank& rank, sim_request& r, double tokens, kv_sizes& kv) {
-  const double need = kv.at(tokens) - r.held;
+  const double need = r.own(kv, tokens) - r.held;
   if (need > rank.free) return false;
   if (need > 0) rank.free -= need, r.held += need;
   return true;
@@ -28,6 +50,7 @@ bool allocate(sim_rank& rank, sim_request& r, double tokens, kv_sizes& kv) {
 void preempt(sim_rank& rank, sim_request& r, int id, std::int64_t& preempted) {
   rank.free += r.held;
   r.held = 0;
+  r.shared = 0;
   r.computed = 0;
   ++r.preemptions;
   ++preempted;
@@ -73,6 +96,7 @@ sim_batch step_mixed(sim_rank& rank, std::vector<sim_request>& reqs, const sim_p
   while (!rank.waiting.empty() && budget > 0 && double(rank.running.size()) < rules.max_batch) {
     const int id = rank.waiting.front();
     sim_request& r = reqs[std::size_t(id)];
+    find_prefix(rank, r, rules);
     const std::int64_t ready = r.ready();
     if (!rules.chunked && ready > budget) break;
     const std::int64_t n = std::min(ready, budget);
@@ -120,8 +144,9 @@ sim_batch step_sglang(sim_rank& rank, std::vector<sim_request>& reqs, const sim_
          double(rank.running.size()) < rules.max_batch) {
     const int id = rank.waiting.front();
     sim_request& r = reqs[std::size_t(id)];
+    find_prefix(rank, r, rules);
     const std::int64_t ready = r.ready();
-    const double want = kv.at(double(r.isl + r.generated)) +
+    const double want = r.own(kv, double(r.isl + r.generated)) +
                         double(std::min<std::int64_t>(r.osl, 4096)) * rank.ratio * per_token;
     if (want > left || (!rules.chunked && ready > budget)) break;
     const std::int64_t n = std::min(ready, budget);
@@ -139,7 +164,7 @@ sim_batch step_sglang(sim_rank& rank, std::vector<sim_request>& reqs, const sim_
     double need = 0;
     for (int id : rank.running) {
       const sim_request& r = reqs[std::size_t(id)];
-      if (r.decoding()) need += std::max(0.0, kv.at(double(r.computed + 1)) - r.held);
+      if (r.decoding()) need += std::max(0.0, r.own(kv, double(r.computed + 1)) - r.held);
     }
     if (need <= rank.free || rank.running.size() <= 1) break;
     auto victim = std::min_element(rank.running.begin(), rank.running.end(), [&](int a, int b) {

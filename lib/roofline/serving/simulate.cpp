@@ -115,6 +115,14 @@ void check_load(const model_spec& m, const simulation_load& l) {
         fail(fmt::format("{} requests asked, the trace has {}", l.requests, a.times.size()));
       break;
   }
+  if (l.prefix.shared < 0 || l.prefix.shared >= cap)
+    throw input_error(
+        fmt::format("simulate: a shared prefix of {} tokens: it must be from 0 to less than the "
+                    "model's context, {}",
+                    l.prefix.shared, cap));
+  if (!(l.prefix.hit_rate >= 0 && l.prefix.hit_rate <= 1))
+    throw input_error(
+        fmt::format("simulate: a prefix hit rate is a fraction from 0 to 1, not {}", l.prefix.hit_rate));
   if (l.requests < 0 || l.requests > 10'000'000)
     throw input_error(fmt::format("simulate: requests must be from 1 to 1e7, not {}", l.requests));
   if (l.warmup < 0 || l.warmup >= requests_of(l))
@@ -154,6 +162,11 @@ std::vector<sim_request> requests_for(const model_spec& m, const simulation_load
           fmt::format("simulate: request {}: a prompt of {} and an output of {} tokens exceed the "
                       "model's context, {}",
                       i + 1, out[i].isl, out[i].osl, cap));
+    if (out[i].isl <= l.prefix.shared)
+      throw input_error(fmt::format(
+          "simulate: request {}: a prompt of {} tokens is not longer than the shared prefix of {} that every "
+          "prompt begins with",
+          i + 1, out[i].isl, l.prefix.shared));
   }
   const arrival_process& a = l.arrivals;
   double t = 0;

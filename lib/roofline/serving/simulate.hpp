@@ -66,7 +66,9 @@ struct simulation_result {
   double mean_kv_use = 0;  ///< of the KV pool, time-averaged
   double max_kv_use = 0;
   std::int64_t preemptions =
-      0;  ///< requests evicted and recomputed (vLLM, TensorRT-LLM without reserve, SGLang)
+      0;                    ///< requests evicted and recomputed (vLLM, TensorRT-LLM without reserve, SGLang)
+  double prefix_found = 0;  ///< of the measured requests' prompt tokens, the fraction found cached
+  bytes shared_prefix{};    ///< a rank's pages of the shared prefix (prefix_reuse), held once
   std::int64_t iterations = 0;                 ///< over all workers
   double busy_prefill = 0;                     ///< seconds of iterations of prompts only (all workers)
   double busy_decode = 0;                      ///< of decode tokens only

@@ -67,6 +67,26 @@ template <>
 inline constexpr std::array<std::string_view, 4> enum_names<arrival_process::kind>{"closed", "poisson",
                                                                                    "gamma", "trace"};
 
+/// Prefix caching (vLLM's automatic prefix caching, SGLang's RadixAttention, TensorRT-LLM's KV
+/// cache reuse; on by default in all three): what of each prompt its engine finds already in
+/// the KV cache of the dp rank it is routed to. Found tokens skip the prompt's compute (its
+/// chunks attend to them as cached context); found tokens are whole pages (the stack's
+/// block_tokens), and at least the prompt's last token is computed (for its logits).
+/// - `shared`: tokens every prompt begins with (a system prompt, a few-shot preamble). A rank
+///   keeps them once the first request on it has computed them: from then on every request
+///   routed there finds them, and their pages are held once for all (never evicted while the
+///   load runs: every request references them). Prompts must be longer.
+/// - `hit_rate`: the fraction of the rest of each prompt found cached (earlier turns of its own
+///   conversation): skipped compute, but the request holds those pages itself. Where a shared
+///   prefix is given, nothing is found until the rank holds it (a cache matches prefixes). A
+///   request recomputed after a preemption finds only the shared prefix (its own pages are
+///   taken to be evicted).
+struct prefix_reuse {
+  std::int64_t shared = 0;
+  double hit_rate = 0;
+  bool any() const { return shared > 0 || hit_rate > 0; }
+};
+
 /// The load of one simulation: `requests` requests (0: a default of max(1000, 10 x concurrency),
 /// capped at 100,000; a trace: its arrivals), the first `warmup` of them run but left out of
 /// the statistics, a seed that makes the draws (lengths, arrivals) and so the result
@@ -77,6 +97,7 @@ struct simulation_load {
   std::int64_t requests = 0;
   std::int64_t warmup = 0;
   std::uint64_t seed = 1;
+  prefix_reuse prefix{};
 };
 
 }  // namespace roofline
