@@ -429,6 +429,18 @@ PYBIND11_MODULE(roofline, mod) {
       "fits}]}], crossovers: [{metric, faster, slower, prefill}]}.");
 
   // a deployment from serve()'s and simulate()'s keyword arguments
+  // speculate=K, acceptance=A or [A1, ...], draft=model (none: an MTP head) as one speculation
+  const auto speculation_of = [](int k, const py::object& acceptance, const std::optional<model_ptr>& draft) {
+    speculation sp{};
+    if (k <= 0) {
+      if (!acceptance.is_none() || draft) throw input_error("acceptance and draft go with speculate=K");
+      return sp;
+    }
+    if (acceptance.is_none()) throw input_error("speculate: give acceptance (0 to 1)");
+    sp = {.k = k, .acceptance = values<double>(acceptance, "acceptance")};
+    if (draft) sp.draft = **draft;
+    return sp;
+  };
   const auto deployment = [](std::int64_t isl, std::int64_t osl, double concurrency, const std::string& mode,
                              int tp, int pp, int ep, int dp, int workers, std::optional<double> max_batch,
                              std::optional<double> max_batch_tokens, const std::optional<py::dict>& prefill,
@@ -471,13 +483,16 @@ PYBIND11_MODULE(roofline, mod) {
 
   mod.def(
       "serve",
-      [deployment](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
-                   const std::string& mode, int tp, int pp, int ep, int dp, int workers,
-                   std::optional<double> max_batch, std::optional<double> max_batch_tokens,
-                   const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
-                   const std::optional<std::string>& overlap_) {
-        const serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
-                                              max_batch_tokens, prefill, decode);
+      [deployment, speculation_of](
+          model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
+          const std::string& mode, int tp, int pp, int ep, int dp, int workers,
+          std::optional<double> max_batch, std::optional<double> max_batch_tokens,
+          const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
+          const std::optional<std::string>& overlap_, int speculate_k, const py::object& acceptance,
+          std::optional<model_ptr> draft) {
+        serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
+                                        max_batch_tokens, prefill, decode);
+        s.speculative = speculation_of(speculate_k, acceptance, draft);
         const std::optional<overlap> policy = policy_of(overlap_);
         const serving_result r = serve(*m, *hw, s, policy);
         // the interval, as `serve` gives it (interval_source)
@@ -489,25 +504,29 @@ PYBIND11_MODULE(roofline, mod) {
       py::arg("concurrency") = 64, py::arg("mode") = "agg", py::arg("tp") = 1, py::arg("pp") = 1,
       py::arg("ep") = 1, py::arg("dp") = 1, py::arg("workers") = 1, py::arg("max_batch") = py::none(),
       py::arg("max_batch_tokens") = py::none(), py::arg("prefill") = py::none(),
-      py::arg("decode") = py::none(), py::arg("overlap") = py::none(),
+      py::arg("decode") = py::none(), py::arg("overlap") = py::none(), py::arg("speculate") = 0,
+      py::arg("acceptance") = py::none(), py::arg("draft") = py::none(),
       "TTFT, TPOT and throughput served by an engine (the stack's serving parameters) at a concurrency, as "
       "`serve --format json` prints it: aggregated workers (tp, pp, ep, dp, workers, max_batch, "
       "max_batch_tokens), "
-      "or mode='disagg' with prefill= and decode= pools, dicts of the same keys.");
+      "or mode='disagg' with prefill= and decode= pools, dicts of the same keys; speculate=K with "
+      "acceptance (and draft, default an MTP head) for speculative decoding.");
 
   mod.def(
       "simulate",
-      [deployment](model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
-                   std::optional<double> request_rate, const std::optional<std::string>& arrivals,
-                   const std::string& isl_dist, const std::string& osl_dist, std::int64_t requests,
-                   std::int64_t warmup, std::uint64_t seed, double think_time, double ttft_ms, double tpot_ms,
-                   bool timeline, const std::string& mode, int tp, int pp, int ep, int dp, int workers,
-                   std::optional<double> max_batch, std::optional<double> max_batch_tokens,
-                   const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
-                   const std::optional<std::string>& overlap_, std::int64_t prefix_tokens,
-                   double prefix_hit_rate) {
-        const serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
-                                              max_batch_tokens, prefill, decode);
+      [deployment, speculation_of](
+          model_ptr m, hardware_ptr hw, std::int64_t isl, std::int64_t osl, double concurrency,
+          std::optional<double> request_rate, const std::optional<std::string>& arrivals,
+          const std::string& isl_dist, const std::string& osl_dist, std::int64_t requests,
+          std::int64_t warmup, std::uint64_t seed, double think_time, double ttft_ms, double tpot_ms,
+          bool timeline, const std::string& mode, int tp, int pp, int ep, int dp, int workers,
+          std::optional<double> max_batch, std::optional<double> max_batch_tokens,
+          const std::optional<py::dict>& prefill, const std::optional<py::dict>& decode,
+          const std::optional<std::string>& overlap_, std::int64_t prefix_tokens, double prefix_hit_rate,
+          int speculate_k, const py::object& acceptance, std::optional<model_ptr> draft) {
+        serving_workload s = deployment(isl, osl, concurrency, mode, tp, pp, ep, dp, workers, max_batch,
+                                        max_batch_tokens, prefill, decode);
+        s.speculative = speculation_of(speculate_k, acceptance, draft);
         simulation_load l;
         l.prefix = {.shared = prefix_tokens, .hit_rate = prefix_hit_rate};
         std::vector<std::int64_t> trace_isl, trace_osl;
@@ -569,7 +588,8 @@ PYBIND11_MODULE(roofline, mod) {
       py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("workers") = 1,
       py::arg("max_batch") = py::none(), py::arg("max_batch_tokens") = py::none(),
       py::arg("prefill") = py::none(), py::arg("decode") = py::none(), py::arg("overlap") = py::none(),
-      py::arg("prefix_tokens") = 0, py::arg("prefix_hit_rate") = 0.0,
+      py::arg("prefix_tokens") = 0, py::arg("prefix_hit_rate") = 0.0, py::arg("speculate") = 0,
+      py::arg("acceptance") = py::none(), py::arg("draft") = py::none(),
       "The engine's scheduler simulated iteration by iteration, as `serve --simulate --format json` prints "
       "it "
       "(ttft_ms, tpot_ms, itl_ms, e2e_ms as {mean, p50, p90, p99, n}, tokens_per_s, goodput, queue and KV "
@@ -579,7 +599,8 @@ PYBIND11_MODULE(roofline, mod) {
       "'uniform:LO:HI', 'normal:MEAN:SD', 'lognormal:MEAN:SD', 'file:F.csv'; timeline=True adds every "
       "iteration of the first worker. Prefix caching: prefix_tokens every prompt begins with (computed once "
       "a dp rank, its pages held once), prefix_hit_rate of the rest of each prompt found cached "
-      "(prefix_found in the result).");
+      "(prefix_found in the result). Speculative decoding: speculate=K draft tokens a step accepted with "
+      "chance acceptance (one value or one per position), draft a model (default: an MTP head).");
 
   mod.def(
       "best_deployment",

@@ -524,3 +524,40 @@ TEST_CASE("speculative decoding: tokens per step, the verify pass, and the batch
     refused({.k = 2, .acceptance = {0.5}}, pp, "speculation: not modelled with pipeline stages (pp > 1)");
   }
 }
+
+TEST_CASE("speculative decoding in the closed form: one request alone by hand, the memory, the budget") {
+  const hardware hw = h100();
+  const overlap pol = hw.timing.overlap;
+  const model_spec m = spec("llama3.1_8b"), mtp = mtp_head(m);
+  // one request of 1,024 + 201 tokens, k 3 drafts accepted with chance 0.8 (E = 2.952): every decode
+  // iteration a verify of 4 tokens at the mean context 1,024 + 199 / 2, three MTP passes of one token
+  // (their decode averaged over the 200 steps after 1,024) and 0.1 ms; TPOT = that / E
+  serving_workload w{.isl = 1024, .osl = 201, .concurrency = 1};
+  w.speculative = {.k = 3, .acceptance = {0.8}};
+  const serving_result r = serve(m, hw, w);
+  const double verify = estimate_pass(m, hw, pass{phase::prefill, 1, 4, 1024 + 99.5, 1, 4}, pol).time.value();
+  const double draft = estimate_pass(mtp, hw, pass{phase::decode, 1, 1, 1024, 200}, pol).time.value();
+  CHECK(r.tpot.value() == doctest::Approx((verify + 3 * draft + 0.1e-3) / 2.952).epsilon(1e-9));
+  // its prompt: the target's and the MTP head's passes over it
+  const double prompt = estimate_pass(m, hw, pass{phase::prefill, 1, 1024, 0, 1}, pol).time.value() +
+                        estimate_pass(mtp, hw, pass{phase::prefill, 1, 1024, 0, 1}, pol).time.value();
+  CHECK(r.ttft.value() == doctest::Approx(prompt + 0.1e-3).epsilon(1e-9));
+  // the head's weights out of the pool (its layer and 2 d -> d projection in bf16), its KV cache of
+  // one layer (8 x 128 x 2 x 2 B a token) beside the target's 32 in each request's pages
+  const serving_result plain = serve(m, hw, serving_workload{.isl = 1024, .osl = 201, .concurrency = 1});
+  const double head = 2.0 * (41'943'040 + 176'160'768 + 8'192 + 2 * 4096 * 4096);
+  CHECK(plain.memory.pool.value() - r.memory.pool.value() == doctest::Approx(head).epsilon(1e-12));
+  CHECK(r.memory.per_request.value() == doctest::Approx((1225 + 31) / 32 * 32 * (llama8_kv_token + 4096)));
+  // a decode takes k + 1 tokens of the budget: prompts of 8,192 are chunked by what the decodes leave
+  serving_workload many = w;
+  many.concurrency = 64;
+  many.isl = 8192;
+  const serving_result b = serve(m, hw, many);
+  REQUIRE(b.iterations.decoding > 1);
+  CHECK(b.iterations.chunk == doctest::Approx(8192 - 4 * b.iterations.decoding).epsilon(1e-12));
+  // with pipeline stages: refused
+  serving_workload staged = w;
+  staged.agg.L.pp = 2;
+  CHECK_THROWS_WITH_AS(serve(m, hw, staged), "speculation: not modelled with pipeline stages (pp > 1)",
+                       input_error);
+}

@@ -381,3 +381,69 @@ TEST_CASE("prefix caching: bad prefixes and models whose pages cannot be shared 
   l.prefix = {.shared = 512};
   CHECK(simulate(gemma, h100(), one_gpu(), l).shared_prefix.value() > 0);
 }
+
+TEST_CASE("speculative decoding in the simulator: one request alone, by hand") {
+  const hardware hw = h100();
+  const overlap pol = hw.timing.overlap;
+  const model_spec mtp = mtp_head(llama8());
+  // k 3 drafts, every one accepted: a request of 1,024 + 65 tokens emits its first token with its
+  // prompt and the other 64 in 16 steps of 4, each a verify of 4 tokens after 1,024 + 4 j cached
+  // and 3 MTP passes of one token, plus the iteration's 0.1 ms
+  serving_workload w = one_gpu();
+  w.speculative = {.k = 3, .acceptance = {1.0}};
+  const simulation_result r = simulate(llama8(), hw, w, closed(1024, 65, 1, 2));
+  double steps = 0;
+  for (int j = 0; j < 16; ++j) {
+    const double c = 1024 + 4 * j;
+    steps += estimate_pass(llama8(), hw, pass{phase::prefill, 1, 4, c, 1, 4}, pol).time.value() +
+             3 * estimate_pass(mtp, hw, pass{phase::decode, 1, 1, c, 1}, pol).time.value() + 0.1e-3;
+  }
+  CHECK(r.tpot.mean == doctest::Approx(steps / 64).epsilon(1e-4));
+  CHECK(r.tokens_per_step == 4);
+  CHECK(r.expected_tokens_per_step == 4);
+  CHECK(r.iterations == 2 * (1 + 16));
+  // the MTP head's prompt pass beside the target's
+  const double prompt = estimate_pass(llama8(), hw, pass{phase::prefill, 1, 1024, 0, 1}, pol).time.value() +
+                        estimate_pass(mtp, hw, pass{phase::prefill, 1, 1024, 0, 1}, pol).time.value();
+  CHECK(r.ttft.mean == doctest::Approx(prompt + 0.1e-3).epsilon(1e-9));
+  // nothing accepted: a step emits one token and costs the verify and the drafts: slower than plain
+  w.speculative.acceptance = {0.0};
+  const simulation_result none = simulate(llama8(), hw, w, closed(1024, 65, 1, 2));
+  const simulation_result plain = simulate(llama8(), hw, one_gpu(), closed(1024, 65, 1, 2));
+  CHECK(none.tokens_per_step == 1);
+  // the MTP head's weights come out of the KV pool: its layer (q 4,096^2, k and v 4,096 x 1,024
+  // each, o 4,096^2, gate, up and down 3 x 4,096 x 14,336, two norms of 4,096) and its 2 d -> d
+  // projection, in bf16
+  const double head = 2.0 * (41'943'040 + 176'160'768 + 8'192 + 2 * 4096 * 4096);
+  CHECK(plain.memory.pool.value() - none.memory.pool.value() == doctest::Approx(head).epsilon(1e-12));
+  CHECK(none.tpot.mean > plain.tpot.mean);
+  CHECK(r.tpot.mean < plain.tpot.mean / 2);
+}
+
+TEST_CASE("speculative decoding in the simulator: drawn acceptance, the budget it takes, refusals") {
+  const hardware hw = h100(serving_params::scheduler::vllm, 200);
+  // a = 0.8, k = 3: E = 1 + 0.8 + 0.64 + 0.512 = 2.952 tokens a step; 40 requests of 2,000 outputs
+  // (about 27,000 steps, the per-step spread about 1.1 tokens: the mean within 1 %)
+  serving_workload w = one_gpu();
+  w.speculative = {.k = 3, .acceptance = {0.8}};
+  const simulation_result r = simulate(llama8(), hw, w, closed(128, 2000, 16, 40), {.timeline = true});
+  CHECK(r.expected_tokens_per_step == doctest::Approx(2.952).epsilon(1e-12));
+  CHECK(r.tokens_per_step == doctest::Approx(2.952).epsilon(0.01));
+  // a decode takes k + 1 = 4 tokens of the budget of 200
+  for (const timeline_point& p : r.timeline) CHECK(p.prefill_tokens + 4 * p.decode_tokens <= 200);
+  // per position: 0.9 then 0.5 then 0.2: E = 1 + 0.9 + 0.45 + 0.09 = 2.44
+  w.speculative.acceptance = {0.9, 0.5, 0.2};
+  CHECK(simulate(llama8(), hw, w, closed(128, 2000, 16, 40)).tokens_per_step ==
+        doctest::Approx(2.44).epsilon(0.01));
+  w.speculative.acceptance = {0.8};
+  CHECK(simulate(llama8(), hw, w, closed(128, 64, 4, 8)).tokens_per_step ==
+        simulate(llama8(), hw, w, closed(128, 64, 4, 8)).tokens_per_step);  // seeded
+  serving_workload two_stages = w;
+  two_stages.agg.L.pp = 2;
+  CHECK_THROWS_WITH_AS(simulate(llama8(), hw, two_stages, closed(128, 64, 4, 8)),
+                       "speculation: not modelled with pipeline stages (pp > 1)", input_error);
+  w.speculative.acceptance = {0.8, 0.5};
+  CHECK_THROWS_WITH_AS(simulate(llama8(), hw, w, closed(128, 64, 4, 8)),
+                       "speculation: give one acceptance rate, or one per draft position (3), not 2",
+                       input_error);
+}

@@ -13,14 +13,15 @@
 /// (Ceres) besides; it is not included here.
 #pragma once
 
-#include "roofline/estimate/compare.hpp"   // several models across prompt lengths, crossovers
-#include "roofline/estimate/estimate.hpp"  // TTFT, step time, memory, bound; several GPUs
-#include "roofline/graph/graph.hpp"        // the ops of a pass, parameters, memory, checks
-#include "roofline/io/io.hpp"              // model specs, HuggingFace configs, parts, stacks, CSVs
-#include "roofline/report/plot.hpp"        // pictures (gnuplot)
-#include "roofline/report/report.hpp"      // views: tables, JSON, CSV
-#include "roofline/scaling/scaling.hpp"    // training FLOPs, loss fits, model choice
-#include "roofline/serving/deploy.hpp"     // the best deployment on N GPUs
-#include "roofline/serving/serving.hpp"    // TTFT and TPOT at a concurrency
-#include "roofline/serving/simulate.hpp"   // the engines' schedulers simulated: latency distributions
-#include "roofline/sweep/sweep.hpp"        // many estimates at once, vectorised
+#include "roofline/estimate/compare.hpp"     // several models across prompt lengths, crossovers
+#include "roofline/estimate/estimate.hpp"    // TTFT, step time, memory, bound; several GPUs
+#include "roofline/graph/graph.hpp"          // the ops of a pass, parameters, memory, checks
+#include "roofline/io/io.hpp"                // model specs, HuggingFace configs, parts, stacks, CSVs
+#include "roofline/report/plot.hpp"          // pictures (gnuplot)
+#include "roofline/report/report.hpp"        // views: tables, JSON, CSV
+#include "roofline/scaling/scaling.hpp"      // training FLOPs, loss fits, model choice
+#include "roofline/serving/deploy.hpp"       // the best deployment on N GPUs
+#include "roofline/serving/engine_case.hpp"  // a measured engine run as a serving case
+#include "roofline/serving/serving.hpp"      // TTFT and TPOT at a concurrency
+#include "roofline/serving/simulate.hpp"     // the engines' schedulers simulated: latency distributions
+#include "roofline/sweep/sweep.hpp"          // many estimates at once, vectorised

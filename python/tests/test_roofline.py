@@ -331,3 +331,34 @@ def test_simulate_with_prefix_caching_equals_the_program():
     assert got["ttft_ms"]["mean"] < plain["ttft_ms"]["mean"]
     with pytest.raises(rl.InputError, match="not longer than the shared prefix"):
         rl.simulate(model, hw, isl=1024, prefix_tokens=1024)
+
+
+def test_simulate_with_speculation_equals_the_program():
+    hw = rl.load_hardware(H100, stack("vllm_h100_sxm"))
+    model = rl.load_model(spec("llama3.1_8b"))
+    args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("vllm_h100_sxm"), "--isl", "1024", "--osl",
+            "256", "--concurrency", "4", "--requests", "40", "--format", "json", "--simulate")
+    got = rl.simulate(model, hw, isl=1024, osl=256, concurrency=4, requests=40, speculate=3, acceptance=0.8)
+    assert got == program("serve", *args, "--speculate", "3", "--acceptance", "0.8")
+    assert got["speculation"]["expected_tokens_per_step"] == pytest.approx(1 + 0.8 + 0.64 + 0.512, rel=1e-12)
+    plain = rl.simulate(model, hw, isl=1024, osl=256, concurrency=4, requests=40)
+    assert plain["speculation"] is None
+    assert got["tpot_ms"]["mean"] < plain["tpot_ms"]["mean"]
+    with pytest.raises(rl.InputError, match="give acceptance"):
+        rl.simulate(model, hw, speculate=3)
+    with pytest.raises(rl.InputError, match="go with speculate"):
+        rl.simulate(model, hw, acceptance=0.5)
+
+
+def test_serve_with_speculation_equals_the_program_and_the_simulator_nearly():
+    hw = rl.load_hardware(H100, stack("vllm_h100_sxm"))
+    model = rl.load_model(spec("llama3.1_8b"))
+    args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("vllm_h100_sxm"), "--isl", "1024", "--osl",
+            "256", "--concurrency", "8", "--format", "json", "--speculate", "3", "--acceptance", "0.8")
+    got = rl.serve(model, hw, isl=1024, osl=256, concurrency=8, speculate=3, acceptance=0.8)
+    assert got == program("serve", *args)
+    assert got["speculation"]["tokens_per_step"] == pytest.approx(2.952, rel=1e-12)
+    sim = rl.simulate(model, hw, isl=1024, osl=256, concurrency=8, requests=200, speculate=3, acceptance=0.8)
+    # the closed form's steady state and the simulated scheduler: TPOT within 5 % (3.94 and 4.01 ms)
+    assert got["tpot_ms"] == pytest.approx(sim["tpot_ms"]["mean"], rel=0.05)
+    assert got["tpot_ms"] < rl.serve(model, hw, isl=1024, osl=256, concurrency=8)["tpot_ms"] / 2

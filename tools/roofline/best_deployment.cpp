@@ -63,6 +63,8 @@ int commands::best_deployment(int argc, char** argv) {
   examples::number_option(app, "--prefix-hit-rate", sp.prefix.hit_rate,
                           "with --simulate: fraction of the rest of each prompt found cached",
                           examples::number_rule::non_negative);
+  std::string draft = "mtp";
+  examples::speculation_options(app, sp.speculative, draft, "every deployment speculates");
   examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   for (const char* flag : {"--percentile", "--prefix-tokens", "--prefix-hit-rate"})
@@ -83,6 +85,7 @@ int commands::best_deployment(int argc, char** argv) {
   try {
     examples::output_file plot_file(plot, "--plot");
     const auto hw = roofline::load_hardware(hw_path, stack_path);
+    examples::resolve_speculation(app, sp.speculative, draft, kv);
     if (j_per_token && !hw.energy)
       throw roofline::input_error(fmt::format(
           "--joules-per-token: {} states no energy coefficients (energy: in its profile)", hw.name));

@@ -19,7 +19,9 @@
 #include <CLI/CLI.hpp>
 
 #include "roofline/io/io.hpp"
+#include "roofline/serving/engine_case.hpp"
 #include "roofline/serving/serving.hpp"
+#include "roofline/serving/speculative.hpp"
 #include "roofline/spec/workload.hpp"
 
 namespace examples {
@@ -125,6 +127,38 @@ inline void kv_format_option(CLI::App& app, std::string& kv) {
 /// The model with the KV-cache format --kv-format asked for (nothing asked: as it is).
 inline void apply_kv_format(roofline::model_spec& m, const std::string& kv) {
   if (!kv.empty()) roofline::set_kv_format(m, kv, "--kv-format");
+}
+
+/// --speculate K, --acceptance A[,A2,...], --draft SPEC|mtp (what speculates: `spec`, the draft's
+/// path in `draft`); `what` says what --speculate gives.
+inline void speculation_options(CLI::App& app, roofline::speculation& spec, std::string& draft,
+                                const std::string& what, const std::string& group = "") {
+  app.add_option("--speculate", spec.k, "speculative decoding: draft tokens k per step (1 to 16); " + what)
+      ->group(group);
+  app.add_option("--acceptance", spec.acceptance,
+                 "with --speculate: the acceptance rate a of every draft position, or one per position "
+                 "(a_1,a_2,...): each the chance that draft token i is accepted when those before it were")
+      ->delimiter(',')
+      ->group(group);
+  app.add_option(
+         "--draft", draft,
+         "with --speculate: the draft, a model spec or config.json, or 'mtp' (default): an MTP head of "
+         "the target, one layer of its last kind with a 2d -> d input projection")
+      ->capture_default_str()
+      ->group(group);
+}
+
+/// Checks the speculation options go together and loads the draft (in the KV format asked).
+inline void resolve_speculation(const CLI::App& app, roofline::speculation& spec, const std::string& draft,
+                                const std::string& kv) {
+  if (spec.k == 0 && (!spec.acceptance.empty() || app.count("--draft") > 0))
+    throw roofline::input_error("--acceptance and --draft go with --speculate K");
+  if (spec.k == 0) return;
+  if (spec.acceptance.empty()) throw roofline::input_error("--speculate: give --acceptance (0 to 1)");
+  if (draft != "mtp") {
+    spec.draft = roofline::load_model(draft);
+    apply_kv_format(*spec.draft, kv);
+  }
 }
 
 /// The model in the formats of --quant GEMM[,MOE] (roofline::apply_quant; empty: bf16);

@@ -41,19 +41,8 @@ int commands::estimate(int argc, char** argv) {
   examples::kv_format_option(app, kv);
   roofline::speculation spec;
   std::string draft = "mtp";
-  app.add_option(
-      "--speculate", spec.k,
-      "speculative decoding: draft tokens k per step (1 to 16); prints TPOT against a plain step and "
-      "the batch where it stops paying");
-  app.add_option("--acceptance", spec.acceptance,
-                 "with --speculate: the acceptance rate a of every draft position, or one per position "
-                 "(a_1,a_2,...): each the chance that draft token i is accepted when those before it were")
-      ->delimiter(',');
-  app.add_option(
-         "--draft", draft,
-         "with --speculate: the draft, a model spec or config.json, or 'mtp' (default): an MTP head of "
-         "the target, one layer of its last kind with a 2d -> d input projection")
-      ->capture_default_str();
+  examples::speculation_options(app, spec, draft,
+                                "prints TPOT against a plain step and the batch where it stops paying");
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
@@ -73,16 +62,10 @@ int commands::estimate(int argc, char** argv) {
                                               hw.name, hw.stack, w.batch, w.prefill, w.generate),
                                   plot_tp_file.temp());
     std::string text = roofline::render(roofline::estimate_view{report, layers}, f);
-    if (spec.k == 0 && (!spec.acceptance.empty() || app.count("--draft") > 0))
-      throw roofline::input_error("--acceptance and --draft go with --speculate K");
+    examples::resolve_speculation(app, spec, draft, kv);
     if (spec.k > 0) {
-      if (spec.acceptance.empty()) throw roofline::input_error("--speculate: give --acceptance (0 to 1)");
       if (f == roofline::report_format::csv)
         throw roofline::input_error("--speculate: not in the CSV report; use --format table or json");
-      if (draft != "mtp") {
-        spec.draft = roofline::load_model(draft);
-        examples::apply_kv_format(*spec.draft, kv);
-      }
       const auto e = roofline::speculate(model, hw, w, spec, policy);
       const auto even = roofline::break_even_batch(model, hw, w, spec, policy);
       const roofline::speculation_view v{spec, spec.draft ? spec.draft->name : model.name + " MTP head", e,

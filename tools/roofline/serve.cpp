@@ -176,6 +176,9 @@ int commands::serve(int argc, char** argv) {
   examples::format_option(app, format, {"table", "json"});
   sim_options sim;
   add_simulation(app, sim);
+  roofline::speculation spec;
+  std::string draft = "mtp";
+  examples::speculation_options(app, spec, draft, "TPOT and throughput with it");
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   // a pool's options belong to its mode: given in the other, they would be ignored
   for (const char* pool : {"", "prefill-", "decode-"}) {
@@ -207,6 +210,8 @@ int commands::serve(int argc, char** argv) {
     if (app.count("--quant") > 0) examples::apply_quant_option(model, hw, quant);
     examples::apply_kv_format(model, kv);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
+    examples::resolve_speculation(app, spec, draft, kv);
+    s.speculative = spec;
     if (simulated) {
       const roofline::simulation_load load = load_of(app, sim, s);
       const roofline::simulation_options opt{.policy = policy,

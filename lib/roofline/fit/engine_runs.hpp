@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "roofline/fit/calibrate.hpp"
+#include "roofline/serving/engine_case.hpp"
 #include "roofline/serving/interval.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/serving/simulate.hpp"

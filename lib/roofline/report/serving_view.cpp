@@ -152,6 +152,12 @@ nlohmann::json serving_view::json() const {
     return nlohmann::json{
         {"workers", p.workers}, {"tp", p.L.tp}, {"pp", p.L.pp}, {"ep", p.L.ep}, {"dp", p.L.dp}};
   };
+  j["speculation"] =
+      w.speculative.k > 0
+          ? nlohmann::json{{"k", w.speculative.k},
+                           {"draft", w.speculative.draft ? w.speculative.draft->name : m.name + " MTP head"},
+                           {"tokens_per_step", tokens_per_step(w.speculative)}}
+          : nlohmann::json(nullptr);
   if (w.disaggregated) {
     j["prefill"] = pool(w.prefill);
     j["decode"] = pool(w.decode);
@@ -196,6 +202,11 @@ std::string serving_view::table() const {
   fmt::format_to(std::back_inserter(out), "TPOT          {:.2f} ms   ({:.1f} tokens/s per user)\n",
                  ms(r.tpot), r.tokens_per_s_user);
   fmt::format_to(std::back_inserter(out), "end to end    {:.0f} ms\n", ms(r.e2e));
+  if (w.speculative.k > 0)
+    fmt::format_to(std::back_inserter(out),
+                   "speculation   {} draft tokens a step ({}): {:.4g} tokens a step\n", w.speculative.k,
+                   w.speculative.draft ? w.speculative.draft->name : m.name + " MTP head",
+                   tokens_per_step(w.speculative));
   if (p10 && p90 && p10->fits && p90->fits)
     fmt::format_to(std::back_inserter(out),
                    "interval      p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - "
@@ -272,9 +283,13 @@ nlohmann::json deployments_view::json() const {
 std::string deployments_view::table() const {
   const std::vector<const deployment_point*> frontier = frontier_of(points);
   std::string out = fmt::format(
-      "deployments of {} on {} x {} (stack {}, {}), {} prompt + {} generated tokens: {} "
+      "deployments of {} on {} x {} (stack {}, {}), {} prompt + {} generated tokens{}: {} "
       "served\n",
-      m.name, sp.gpus, hw.name, hw.stack, hw.stack_note, sp.isl, sp.osl, points.size());
+      m.name, sp.gpus, hw.name, hw.stack, hw.stack_note, sp.isl, sp.osl,
+      sp.speculative.k > 0 ? fmt::format(", speculating {} tokens a step ({:.4g} expected)", sp.speculative.k,
+                                         tokens_per_step(sp.speculative))
+                           : "",
+      points.size());
   const std::string targets =
       fmt::format("TTFT {}, TPOT {}{}", ttft_ms ? fmt::format("<= {:g} ms", *ttft_ms) : "any",
                   tpot_ms ? fmt::format("<= {:g} ms", *tpot_ms) : "any",

@@ -60,6 +60,12 @@ nlohmann::json simulation_view::json() const {
         {"prefix_shared_tokens", load.prefix.shared},
         {"prefix_hit_rate", load.prefix.hit_rate}}},
       {"prefix_found", r.prefix_found},
+      {"speculation", r.draft_tokens > 0
+                          ? nlohmann::json{{"k", r.draft_tokens},
+                                           {"draft", r.draft},
+                                           {"expected_tokens_per_step", r.expected_tokens_per_step},
+                                           {"tokens_per_step", r.tokens_per_step}}
+                          : nlohmann::json(nullptr)},
       {"shared_prefix_gb", r.shared_prefix.value() / 1e9},
       {"ttft_ms", stats_json(r.ttft)},
       {"tpot_ms", stats_json(r.tpot)},
@@ -129,6 +135,9 @@ std::string simulation_view::table() const {
     add("prefix cache  {:.1f}% of prompt tokens found cached (a shared prefix of {} tokens, {:.3g} GB a rank "
         "held once; {:g} of the rest found)\n",
         100 * r.prefix_found, load.prefix.shared, r.shared_prefix.value() / 1e9, load.prefix.hit_rate);
+  if (r.draft_tokens > 0)
+    add("speculation   {} draft tokens a step ({}): {:.4g} tokens a decode step emitted ({:.4g} expected)\n",
+        r.draft_tokens, r.draft, r.tokens_per_step, r.expected_tokens_per_step);
   const double busy = r.busy_prefill + r.busy_decode + r.busy_mixed;
   add("iterations    {}: {:.3g} s busy, {:.1f}% prompts only, {:.1f}% decodes only, {:.1f}% mixed\n",
       r.iterations, busy, busy > 0 ? 100 * r.busy_prefill / busy : 0,

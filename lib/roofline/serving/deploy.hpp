@@ -9,6 +9,7 @@
 #include <tuple>
 #include <vector>
 
+#include "roofline/serving/engine_case.hpp"
 #include "roofline/serving/interval.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/serving/simulate.hpp"
@@ -27,9 +28,9 @@ struct deployment_point {
 };
 
 /// What to enumerate: layouts of at most `gpus` GPUs that use all of them (the workers fill
-/// them), tp, dp and the prefill and decode pools in powers of two, pp 1 or 2 (more stages
-/// only lengthen a token's path in serving), ep 1 or tp x dp for MoE models; concurrency in
-/// powers of two from 1 to max_concurrency.
+/// them), tp, dp and the prefill and decode pools in powers of two, pp 1 or 2 (1 with speculation; more
+/// stages only lengthen a token's path in serving), ep 1 or tp x dp for MoE models; concurrency in powers of
+/// two from 1 to max_concurrency.
 struct deployment_space {
   int gpus = 8;
   std::int64_t isl = 4096, osl = 512;
@@ -41,7 +42,8 @@ struct deployment_space {
   /// means, or with `percentile` (50, 90 or 99) those percentiles, which the targets then bound.
   bool simulated = false;
   int percentile = 0;
-  prefix_reuse prefix{};  ///< simulated: the load's prefix caching (spec/load.hpp)
+  prefix_reuse prefix{};      ///< simulated: the load's prefix caching (spec/load.hpp)
+  speculation speculative{};  ///< every deployment's speculative decoding (k 0: none)
 };
 
 namespace detail {
@@ -100,7 +102,7 @@ inline std::vector<layout> layouts_of(const model_spec& m, const hardware& hw, c
   for (int tp : powers_to(sp.gpus))
     for (int dp : powers_to(sp.gpus / tp))
       for (int pp : {1, 2}) {
-        if (tp * dp * pp > sp.gpus) continue;
+        if (tp * dp * pp > sp.gpus || (pp > 1 && sp.speculative.k > 0)) continue;  // speculation: one stage
         std::vector<int> eps{1};
         if (moe && tp * dp > 1) eps.push_back(tp * dp);
         for (int ep : eps) {
@@ -131,6 +133,7 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
   if (!(sp.max_concurrency >= 1) || sp.max_concurrency > 1e9)
     throw input_error(fmt::format("best deployment: the largest concurrency must be from 1 to 1e9, not {}",
                                   sp.max_concurrency));
+  if (sp.speculative.k > 0) check_speculation(sp.speculative, workload{});
   const std::vector<layout> layouts = detail::layouts_of(m, hw, sp, why);
   std::vector<deployment_point> out;
   const auto add = [&](const serving_workload& w) {
@@ -148,7 +151,7 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
     if (sp.aggregated)
       for (const layout& L : layouts) {
         if (sp.gpus % L.gpus() != 0) continue;
-        serving_workload w{.isl = sp.isl, .osl = sp.osl, .concurrency = c};
+        serving_workload w{.isl = sp.isl, .osl = sp.osl, .concurrency = c, .speculative = sp.speculative};
         w.agg = {L, sp.gpus / L.gpus()};
         if (c < w.agg.workers * L.dp) continue;  // every rank at least one request
         add(w);
@@ -160,7 +163,11 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
           for (int np = 1; np * P.gpus() < sp.gpus; ++np) {
             const int left = sp.gpus - np * P.gpus();
             if (left % D.gpus() != 0) continue;
-            serving_workload w{.isl = sp.isl, .osl = sp.osl, .concurrency = c, .disaggregated = true};
+            serving_workload w{.isl = sp.isl,
+                               .osl = sp.osl,
+                               .concurrency = c,
+                               .disaggregated = true,
+                               .speculative = sp.speculative};
             w.prefill = {P, np};
             w.decode = {D, left / D.gpus()};
             if (c < w.decode.workers * D.dp) continue;

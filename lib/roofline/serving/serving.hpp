@@ -12,6 +12,7 @@
 #include <fmt/format.h>
 
 #include "roofline/estimate/estimate.hpp"
+#include "roofline/serving/speculative.hpp"
 #include "roofline/spec/measurement.hpp"
 
 namespace roofline {
@@ -38,7 +39,13 @@ struct serving_workload {
   worker_pool agg{};
   worker_pool prefill{};
   worker_pool decode{};
-  constexpr int gpus() const { return disaggregated ? prefill.gpus() + decode.gpus() : agg.gpus(); }
+  /// Speculative decoding (k 0: none; speculative.hpp): every decode iteration a decoding
+  /// request's draft proposes k tokens and the target verifies k + 1 (a pass of k + 1 tokens
+  /// after its context, logits at each, beside the iteration's prompt chunks; the draft's k
+  /// passes of one token and its pass over the prompt chunks added to the iteration); a request
+  /// emits tokens_per_step() tokens a step. One pipeline stage.
+  speculation speculative{};
+  int gpus() const { return disaggregated ? prefill.gpus() + decode.gpus() : agg.gpus(); }
 };
 
 /// What one GPU of a worker holds and how many requests its memory admits.
@@ -140,6 +147,8 @@ struct iteration_shape {
   double prefill_seqs = 0, chunk = 1, context = 0;
   double decoding = 0;
   std::int64_t isl = 1, osl = 2;
+  int k = 0;                          ///< speculation's draft tokens (0: plain decodes)
+  const model_spec* draft = nullptr;  ///< its draft
 };
 
 /// Time of one iteration of a worker: every pipeline stage's GPU runs its layers of the
@@ -148,14 +157,27 @@ struct iteration_shape {
 /// engine's iteration overhead is added by the caller.
 inline phase_estimate iteration(const model_spec& m, const hardware& hw, const layout& L,
                                 const iteration_shape& it, overlap pol) {
-  const auto [prefill_seqs, chunk, context, decoding, isl, osl] = it;
+  const auto [prefill_seqs, chunk, context, decoding, isl, osl, k, draft] = it;
   const pass pf{phase::prefill, prefill_seqs, chunk, context, 1};
-  const pass dc{phase::decode, decoding, 1, double(isl), double(std::max<std::int64_t>(osl - 1, 1))};
+  const double steps = double(std::max<std::int64_t>(osl - 1, 1)), v = k + 1;
+  // with speculation a decode is a verify of k + 1 tokens at the decode's mean context
+  const pass dc = k > 0 ? pass{phase::prefill, decoding, v, double(isl) + (steps - 1) / 2, 1, v}
+                        : pass{phase::decode, decoding, 1, double(isl), steps};
   phase_estimate total{};
   for (int s = 0; s < L.pp; ++s) {
     const stage_span st = stage_of(m, s, L.pp);
-    const rank_view rp{L, st, L.dp * prefill_seqs * chunk, false}, rd{L, st, L.dp * decoding, false};
+    const rank_view rp{L, st, L.dp * prefill_seqs * chunk, false}, rd{L, st, L.dp * decoding * v, false};
     total += estimate_mixed(m, hw, pf, dc, pol, rp, rd);
+  }
+  if (k > 0 && draft) {  // the draft's passes, one stage (check_speculation)
+    const stage_span st = stage_of(*draft, 0, 1);
+    if (decoding > 0) {
+      const phase_estimate d = estimate_pass(*draft, hw, pass{phase::decode, decoding, 1, double(isl), steps},
+                                             pol, rank_view{L, st, L.dp * decoding, false});
+      for (int i = 0; i < k; ++i) total += d;
+    }
+    if (prefill_seqs > 0)
+      total += estimate_pass(*draft, hw, pf, pol, rank_view{L, st, L.dp * prefill_seqs * chunk, false});
   }
   total.classify();
   return total;
@@ -176,8 +198,10 @@ inline bytes request_bytes(const model_spec& m, const layout& L, int s, double t
   return req.kv_cache + req.state;
 }
 
+/// With speculation the draft's weights come out of the pool and its cache is held beside the
+/// target's.
 inline serving_memory memory_of(const model_spec& m, const hardware& hw, const worker_pool& w,
-                                std::int64_t isl, std::int64_t osl) {
+                                std::int64_t isl, std::int64_t osl, const speculation& spec = {}) {
   const serving_params& sp = hw.timing.serving;
   const double held = sp.reserve_final_length ? double(isl + osl) : double(isl) + double(osl) / 2;
   const double pages = std::ceil(held / sp.block_tokens) * sp.block_tokens;
@@ -192,6 +216,11 @@ inline serving_memory memory_of(const model_spec& m, const hardware& hw, const w
     serving_memory mem{
         .gpu = base, .per_request = request_bytes(m, w.L, s, pages), .pool = {}, .admitted = 0, .stage = s};
     mem.pool = hw.capacity * sp.memory_fraction - base.weights - base.activations - base.buffers;
+    if (spec.k > 0) {
+      const model_spec d = draft_of(m, spec);
+      mem.pool -= draft_weight_bytes(d, !spec.draft, w.L);
+      mem.per_request += request_bytes(d, w.L, 0, pages);
+    }
     mem.admitted = mem.pool.value() <= 0         ? 0
                    : mem.per_request.value() > 0 ? std::floor(mem.pool.value() / mem.per_request.value())
                                                  : 1e18;
@@ -222,12 +251,16 @@ inline serving_memory memory_of(const model_spec& m, const hardware& hw, const w
 ///          + burst (H - k_p) / 2 t_mixed   (the prompts of the groups before its own),
 /// t_mean = (H t_mixed + (Λ - H) t_decode) / Λ; queued requests (beyond n) wait q / X with
 /// X = n / (Λ t_mean) requests a second leaving the rank (Little's law).
+/// With speculation (`spec`, its `draft`) a request's osl - 1 decode tokens take (osl - 1) / E
+/// iterations, each of its decodes k + 1 tokens of the budget.
 inline serving_iterations aggregated(const model_spec& m, const hardware& hw, const worker_pool& w,
                                      double per_rank, double admitted, std::int64_t isl, std::int64_t osl,
-                                     overlap pol) {
+                                     overlap pol, const speculation& spec = {},
+                                     const model_spec* draft = nullptr) {
   const serving_params& sp = hw.timing.serving;
   serving_iterations it{};
-  const double budget = budget_of(hw, w), out = double(osl - 1), in = double(isl);
+  const double e = spec.k > 0 ? tokens_per_step(spec) : 1, cost = spec.k + 1.0;
+  const double budget = budget_of(hw, w), out = double(osl - 1) / e, in = double(isl);
   const double slots = slots_of(hw, w, admitted);
   it.running = std::max(1.0, std::min(per_rank, slots));
   it.waiting =
@@ -237,7 +270,7 @@ inline serving_iterations aggregated(const model_spec& m, const hardware& hw, co
   double decoding = n * out / std::max(out + 1, 1.0);
   double h = 1;
   for (int pass_ = 0; pass_ < 3; ++pass_) {
-    const double c = std::max(budget - decoding, 1.0);
+    const double c = std::max(budget - decoding * cost, 1.0);
     it.chunk = std::min(in, c);
     it.chunks = std::ceil(in / c);
     h = std::ceil(n * in / c);
@@ -260,10 +293,14 @@ inline serving_iterations aggregated(const model_spec& m, const hardware& hw, co
                         .context = context,
                         .decoding = it.decoding_mixed,
                         .isl = isl,
-                        .osl = osl},
+                        .osl = osl,
+                        .k = spec.k,
+                        .draft = draft},
                        pol);
-  it.decode =
-      iteration(m, hw, w.L, {.decoding = std::max(it.decoding_light, 1.0), .isl = isl, .osl = osl}, pol);
+  it.decode = iteration(
+      m, hw, w.L,
+      {.decoding = std::max(it.decoding_light, 1.0), .isl = isl, .osl = osl, .k = spec.k, .draft = draft},
+      pol);
   it.mixed_time = it.mixed.time + sp.iteration_overhead;
   it.decode_time = it.decode.time + sp.iteration_overhead;
   return it;
@@ -310,6 +347,13 @@ inline void check_serving(const model_spec& m, const hardware& hw, const serving
   } else {
     pool(s.agg, "aggregated");
   }
+  if (s.speculative.k > 0) {
+    const model_spec d = draft_of(m, s.speculative);
+    for (const worker_pool* w : s.disaggregated ? std::vector{&s.prefill, &s.decode} : std::vector{&s.agg}) {
+      check_speculation(s.speculative, workload{1, s.isl, s.osl, w->L});
+      check_layout(d, hw, workload{1, s.isl, s.osl, w->L});
+    }
+  }
 }
 
 /// Seconds to send one request's KV cache (and state) from a prefill worker to a decode
@@ -348,9 +392,13 @@ inline void serve_aggregated(const model_spec& m, const hardware& hw, const serv
                              serving_result& r) {
   const serving_params& sp = hw.timing.serving;
   const double out = double(s.osl - 1), per_rank = s.concurrency / (s.agg.workers * s.agg.L.dp);
-  serving_iterations it = aggregated(m, hw, s.agg, per_rank, r.memory.admitted, s.isl, s.osl, pol);
-  const double seen = std::clamp(it.cycle * it.mixed_share - it.chunks, 0.0, out);
-  r.tpot = (seen * it.mixed_time + (out - seen) * it.decode_time) / out;
+  const model_spec draft = draft_of(m, s.speculative);
+  serving_iterations it =
+      aggregated(m, hw, s.agg, per_rank, r.memory.admitted, s.isl, s.osl, pol, s.speculative, &draft);
+  // a request's decode: out / E iterations (speculation's E tokens a step), seen of them mixed
+  const double steps = out / (s.speculative.k > 0 ? tokens_per_step(s.speculative) : 1);
+  const double seen = std::clamp(it.cycle * it.mixed_share - it.chunks, 0.0, steps);
+  r.tpot = (seen * it.mixed_time + (steps - seen) * it.decode_time) / out;
   const seconds mean = (it.mixed_share * it.mixed_time + (1 - it.mixed_share) * it.decode_time);
   const double leaving = it.running / (it.cycle * mean.value());
   r.wait = sp.admission_wait * mean + (it.waiting / leaving) * second;
@@ -379,14 +427,24 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
   d.running = std::max(1.0, std::min(per_rank, slots));
   d.waiting = std::max(0.0, per_rank - d.running) + (per_rank >= slots ? sp.queued_requests : 0);
   d.decoding = d.decoding_light = d.running;
-  d.decode = iteration(m, hw, dec.L, {.decoding = d.running, .isl = s.isl, .osl = s.osl}, pol);
+  const model_spec draft = draft_of(m, s.speculative);
+  const double e = s.speculative.k > 0 ? tokens_per_step(s.speculative) : 1;
+  d.decode = iteration(
+      m, hw, dec.L,
+      {.decoding = d.running, .isl = s.isl, .osl = s.osl, .k = s.speculative.k, .draft = &draft}, pol);
   d.decode_time = d.decode.time + sp.iteration_overhead;
-  d.cycle = out;
-  r.tpot = d.decode_time;
+  d.cycle = out / e;
+  r.tpot = d.decode_time / e;
   r.memory.gpu.kv_cache = r.memory.per_request * d.running;
   serving_iterations p{.running = 1, .chunk = double(s.isl), .prefill_tokens = double(s.isl)};
   p.mixed = iteration(m, hw, s.prefill.L,
-                      {.prefill_seqs = 1, .chunk = double(s.isl), .isl = s.isl, .osl = s.osl}, pol);
+                      {.prefill_seqs = 1,
+                       .chunk = double(s.isl),
+                       .isl = s.isl,
+                       .osl = s.osl,
+                       .k = s.speculative.k,
+                       .draft = &draft},
+                      pol);
   p.mixed_time = p.mixed.time + sp.iteration_overhead;
   r.transfer = kv_transfer(m, hw, s);
   // prompts a second the prefill pool serves: each worker one per dp rank per t_p
@@ -460,11 +518,11 @@ inline serving_result serve(const model_spec& m, const hardware& hw, const servi
   serving_result r{.gpus = s.gpus()};
   if (!hw.timing.serving.stated) r.notes.push_back({.what = serving_note::kind::engine_defaults});
   const worker_pool& dec = s.disaggregated ? s.decode : s.agg;
-  r.memory = detail::memory_of(m, hw, dec, s.isl, s.osl);
+  r.memory = detail::memory_of(m, hw, dec, s.isl, s.osl, s.speculative);
   r.max_concurrency = r.memory.admitted * dec.L.dp * dec.workers;
   r.fits = r.memory.admitted >= 1;
   if (s.disaggregated) {
-    r.prefill_memory = detail::memory_of(m, hw, s.prefill, s.isl, 1);
+    r.prefill_memory = detail::memory_of(m, hw, s.prefill, s.isl, 1, s.speculative);
     r.fits = r.fits && r.prefill_memory->admitted >= 1;
   }
   if (!r.fits) {
@@ -479,117 +537,6 @@ inline serving_result serve(const model_spec& m, const hardware& hw, const servi
   r.tokens_per_s_gpu = r.tokens_per_s / r.gpus;
   if (hw.energy) detail::serving_energy(hw, s, r);
   return r;
-}
-
-}  // namespace roofline
-
-namespace roofline {
-
-/// A measured run as a serving case: the spec with the run's number formats, the deployment,
-/// or why it cannot be modelled.
-struct serving_case {
-  model_spec model;
-  serving_workload work;
-  std::string skip;  ///< empty: modelled
-};
-
-/// The number formats of a run's quant modes (AIConfigurator's gemm_quant_mode for the
-/// projections, dense MLPs and shared experts, moe_quant_mode for the routed experts):
-/// empty: bf16; fp8: fp8 per tensor, fp8 GEMMs; fp8_block: fp8_block128, fp8 GEMMs; nvfp4:
-/// nvfp4, fp4 GEMMs; mxfp4 or fp4: mxfp4, fp4 GEMMs; int4_wo: int4 weight-only (the spec's own
-/// int4 format where it has one, else int4_g128), bf16 GEMMs. Where the part has no fp4 tensor
-/// units (Hopper), fp4 weights compute in fp8 (TensorRT-LLM's W4A8 MoE kernels on Hopper).
-/// Embedding, LM head, router, norms: bf16; the KV cache: kept as the model states it (the
-/// specs' bf16 unless --kv-format set another: the engines' default kv_cache_dtype auto; the
-/// measured rows do not state an fp8 cache). Returns false for a mode not modelled.
-inline bool apply_quant(model_spec& m, const hardware& hw, std::string_view gemm, std::string_view moe) {
-  const auto format = [&](std::string_view q,
-                          std::optional<number_format> own) -> std::optional<weight_format> {
-    if (q.empty() || q == "bf16") return weight_format{plain(dtype::bf16), dtype::bf16};
-    const dtype fp4 = peak_of(hw.matrix, dtype::fp4) ? dtype::fp4 : dtype::fp8;
-    if (q == "fp8") return weight_format{plain(dtype::fp8), dtype::fp8};
-    if (q == "fp8_block") return weight_format{*parse_format("fp8_block128"), dtype::fp8};
-    if (q == "nvfp4") return weight_format{*parse_format("nvfp4"), fp4};
-    if (q == "mxfp4" || q == "fp4") return weight_format{*parse_format("mxfp4"), fp4};
-    if (q == "int4_wo")
-      return weight_format{own && own->element == dtype::int4 ? *own : *parse_format("int4_g128"),
-                           dtype::bf16};
-    return std::nullopt;
-  };
-  const auto own = [&](weight_kind k) { return std::optional<number_format>(storage(m.dtypes, k)); };
-  const auto g = format(gemm, own(weight_kind::mixer)), e = format(moe, own(weight_kind::experts));
-  if (!g || !e) return false;
-  tensor_dtypes t{};
-  t.weights = g->storage;
-  t.compute = g->compute;
-  t.activations = dtype::bf16;
-  t.kv_cache = m.dtypes.kv_cache;  // the KV cache's format is the workload's (--kv-format), not the weights'
-  t.state = m.dtypes.state;
-  t.kinds[std::size_t(weight_kind::experts)] = *e;
-  for (weight_kind k : {weight_kind::router, weight_kind::embedding, weight_kind::lm_head})
-    t.kinds[std::size_t(k)] = weight_format{plain(dtype::bf16), dtype::bf16};
-  m.dtypes = t;
-  return true;
-}
-
-namespace detail {
-inline bool has_moe(const model_spec& m) {
-  for (const layer_kind& k : m.kinds)
-    if (std::holds_alternative<moe_channel>(k.channel)) return true;
-  return false;
-}
-}  // namespace detail
-
-/// The serving case of a measured run on its model's spec and its part: the row's formats
-/// (apply_quant), its pools as layouts (tp, pp, attention dp as dp, moe_ep as ep; the row's
-/// moe_tp must be tp dp / moe_ep, the split the layout implies), its batch as max_batch (never
-/// below the concurrency a rank sees: see below), and
-/// for disaggregated runs the prefill and decode pools with their worker counts. Skipped, with
-/// the reason: disaggregated rows without per-pool fields, quant modes not modelled, layouts
-/// whose expert split is not tp dp / ep.
-inline serving_case serving_case_of(const engine_run& r, const model_spec& spec, const hardware& hw) {
-  serving_case c{spec, {}, {}};
-  if (!apply_quant(c.model, hw, r.gemm_quant, r.moe_quant)) {
-    c.skip = fmt::format("quant mode not modelled ({} / {})", r.gemm_quant, r.moe_quant);
-    return c;
-  }
-  const bool moe = detail::has_moe(spec);
-  const auto pool = [&](const engine_run::pool& p, worker_pool& w) {
-    if (std::min({p.tp, p.pp, p.dp, p.moe_tp, p.moe_ep}) <
-        1) {  // sizes are at most 2^16 (the reader's bound)
-      c.skip = "a parallel size of 0";
-      return;
-    }
-    w.L = layout{.tp = p.tp, .pp = p.pp, .ep = moe ? p.moe_ep : 1, .dp = p.dp};
-    w.workers = p.workers;
-    // The row's batch_size is the engine's running-batch limit per dp rank, except where the
-    // concurrency exceeds it while the measured TTFT shows no queue (rows of the gap-analysis
-    // source give batch_size per GPU, batch_size x tp = concurrency): there it does not bind.
-    if (p.batch > 0)
-      w.max_batch =
-          std::max(double(p.batch), std::ceil(r.concurrency / double(std::max(1, p.dp * p.workers))));
-    if (moe && std::int64_t(p.moe_tp) * p.moe_ep != std::int64_t(p.tp) * p.dp) {
-      c.skip = "expert split moe_tp x moe_ep differs from tp x attention_dp";
-      return;
-    }
-  };
-  c.work.isl = r.isl;
-  c.work.osl = r.osl;
-  c.work.concurrency = r.concurrency;
-  c.work.disaggregated = r.disaggregated;
-  if (r.disaggregated) {
-    if (!r.stages_stated) {
-      c.skip = "disaggregated run without its prefill_* and decode_* fields";
-      return c;
-    }
-    pool(r.prefill, c.work.prefill);
-    pool(r.decode, c.work.decode);
-    // prefill_batch_size is the prompts a prefill iteration takes: the model runs one a rank
-    c.work.prefill.max_batch.reset();
-  } else {
-    pool(r.agg, c.work.agg);
-  }
-  return c;
 }
 
 }  // namespace roofline

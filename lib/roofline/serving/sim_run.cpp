@@ -14,56 +14,9 @@ namespace roofline {
 
 namespace {
 
+using detail::gap_histogram;
 using detail::sim_request;
-
-/// Inter-token gaps in bins 0.5 % wide from 0.1 us: percentiles within 0.25 %.
-class gap_histogram {
- public:
-  void add(double x, std::int64_t times = 1) {
-    if (times <= 0) return;
-    sum_ += x * double(times), n_ += times;
-    if (x != last_) {  // the requests of an iteration mostly share their gap: its bin once
-      const double b = x <= lo_ ? 0 : std::floor(std::log(x / lo_) / std::log(ratio_));
-      last_ = x, bin_ = std::size_t(std::min(b, double(bins_.size() - 1)));
-    }
-    bins_[bin_] += double(times);
-  }
-  latency_stats stats() const {
-    latency_stats s{.n = n_};
-    if (n_ == 0) return s;
-    s.mean = sum_ / double(n_);
-    const auto at = [&](double p) {
-      const double rank = std::ceil(p * double(n_));
-      double seen = 0;
-      for (std::size_t i = 0; i < bins_.size(); ++i)
-        if ((seen += bins_[i]) >= rank) return lo_ * std::pow(ratio_, double(i) + 0.5);
-      return lo_ * std::pow(ratio_, double(bins_.size()));
-    };
-    s.p50 = at(0.5), s.p90 = at(0.9), s.p99 = at(0.99);
-    return s;
-  }
-
- private:
-  static constexpr double lo_ = 1e-7, ratio_ = 1.005;
-  std::vector<double> bins_ = std::vector<double>(6000, 0.0);
-  double sum_ = 0, last_ = -1;
-  std::size_t bin_ = 0;
-  std::int64_t n_ = 0;
-};
-
-latency_stats stats_of(std::vector<double> v) {
-  latency_stats s{.n = std::int64_t(v.size())};
-  if (v.empty()) return s;
-  std::sort(v.begin(), v.end());
-  double sum = 0;
-  for (double x : v) sum += x;
-  s.mean = sum / double(v.size());
-  const auto at = [&](double p) {
-    return v[std::size_t(std::max(1.0, std::ceil(p * double(v.size())))) - 1];
-  };
-  s.p50 = at(0.5), s.p90 = at(0.9), s.p99 = at(0.99);
-  return s;
-}
+using detail::stats_of;
 
 struct sim_worker {
   int pool = 0;  ///< 0: aggregated or prefill, 1: decode
@@ -106,7 +59,8 @@ class simulator {
   std::int64_t kv_steps(const sim_worker& w, pool_state& ps, std::int64_t most);
   bool admission_blocked(const detail::sim_rank& rank, pool_state& ps);
   void end_iteration(int w, double now);
-  void emit(int id, int pool, double now, std::vector<int>& leaving);
+  void emit(int id, int pool, double now, std::vector<int>& leaving, std::int64_t tokens = 1);
+  std::int64_t accepted(const sim_request& r);
   void client_done(int id, double now);
   void account(const sim_worker& w, const pool_state& p, double now, double dur, double pre, double dec);
   simulation_result results() const;
@@ -130,7 +84,10 @@ class simulator {
   double busy_[3] = {0, 0, 0};  // prefill, decode, mixed
   double rank_time_ = 0, running_ = 0, waiting_ = 0, max_waiting_ = 0, kv_ = 0, max_kv_ = 0;
   std::vector<timeline_point> timeline_;
-  std::int64_t in_system_ = 0;  // measured requests arrived and not yet seen finished by their client
+  std::int64_t in_system_ = 0;       // measured requests arrived and not yet seen finished by their client
+  std::optional<model_spec> draft_;  // speculation's draft: a model, or an MTP head of the target
+  std::mt19937_64 accept_rng_;
+  double spec_steps_ = 0, spec_tokens_ = 0;  // decode steps of measured requests, tokens they emitted
   double in_system_area_ = 0, last_event_ = 0;
 };
 
@@ -139,7 +96,7 @@ simulator::pool_state simulator::make_pool(const worker_pool& w, bool prefill_on
   // memory at the load's longest request: what the pool must hold for it
   std::int64_t isl = 1, osl = 1;
   for (const sim_request& r : reqs_) isl = std::max(isl, r.isl), osl = std::max(osl, r.osl);
-  serving_memory mem = detail::memory_of(m_, hw_, w, isl, prefill_only ? 1 : osl);
+  serving_memory mem = detail::memory_of(m_, hw_, w, isl, prefill_only ? 1 : osl, s_.speculative);
   detail::sim_pool_rules rules{.policy = sp.policy,
                                .budget = detail::budget_of(hw_, w),
                                .max_batch = detail::max_batch_of(hw_, w),
@@ -151,8 +108,11 @@ simulator::pool_state simulator::make_pool(const worker_pool& w, bool prefill_on
   rules.ratio_init = std::min(0.7 * sp.conservativeness, 1.0);
   rules.ratio_min = 0.14 * rules.ratio_init;
   rules.ratio_decay = (rules.ratio_init - rules.ratio_min) / 600;
-  pool_state ps{w, rules, mem, detail::kv_sizes(m_, w.L, mem.stage, sp.block_tokens),
+  const model_spec* draft = draft_ ? &*draft_ : nullptr;
+  if (draft) rules.decode_cost = s_.speculative.k + 1;  // the draft's weights: out of mem.pool
+  pool_state ps{w, rules, mem, detail::kv_sizes(m_, w.L, mem.stage, sp.block_tokens, draft),
                 detail::iteration_clock(m_, hw_, w.L, pol_)};
+  ps.clock.speculate(draft, draft ? s_.speculative.k : 0);
   if (!decode_only) share_prefix(ps, isl + (prefill_only ? 1 : osl));
   return ps;
 }
@@ -183,6 +143,10 @@ simulator::simulator(const model_spec& m, const hardware& hw, const serving_work
     : m_(m), hw_(hw), s_(s), load_(load), opt_(opt), pol_(opt.policy.value_or(hw.timing.overlap)) {
   reqs_ = detail::requests_for(m, load);
   overhead_ = hw.timing.serving.request_overhead.value();
+  if (s.speculative.k > 0) {  // checked with the deployment (check_serving)
+    draft_ = draft_of(m, s.speculative);
+    accept_rng_.seed(load.seed ^ 0x2545f4914f6cdd1dull);
+  }
   // The client's side of a request (HTTP, tokenization, streaming back) varies from request to
   // request: exponential around the stack's request_overhead, from its own seeded stream (an
   // assumption; with one fixed value a closed loop of equal requests would stay in lockstep
@@ -262,7 +226,7 @@ bool simulator::admission_blocked(const detail::sim_rank& rank, pool_state& ps) 
   const double running = double(rank.running.size());
   if (running >= ps.rules.max_batch) return true;
   if (ps.rules.policy == serving_params::scheduler::sglang && !ps.rules.decode_only) return false;
-  const auto left = std::int64_t(ps.rules.budget - running);
+  const auto left = std::int64_t(ps.rules.budget - running * double(ps.rules.decode_cost));
   sim_request& r = reqs_[std::size_t(rank.waiting.front())];
   detail::find_prefix(rank, r, ps.rules);
   if (left <= 0 || (!ps.rules.chunked && r.ready() > left)) return true;
@@ -302,6 +266,7 @@ double simulator::fast_forward(int wi, double now) {
   // result is the same as one at a time: no scheduling decision can change in between).
   sim_worker& w = workers_[std::size_t(wi)];
   pool_state& ps = pools_[std::size_t(w.pool)];
+  if (draft_) return now;  // speculation: every step's tokens are drawn, one iteration at a time
   std::int64_t k = std::numeric_limits<std::int64_t>::max();
   std::vector<double> n(w.ranks.size()), context(w.ranks.size());
   for (std::size_t i = 0; i < w.ranks.size(); ++i) {
@@ -407,9 +372,17 @@ void simulator::account(const sim_worker& w, const pool_state& ps, double now, d
   (void)ps;
 }
 
-void simulator::emit(int id, int pool, double now, std::vector<int>& leaving) {
+std::int64_t simulator::accepted(const sim_request& r) {
+  const speculation& sp = s_.speculative;
+  std::int64_t a = 0;
+  std::uniform_real_distribution<double> u(0, 1);
+  while (a < sp.k && u(accept_rng_) < acceptance_at(sp, int(a + 1))) ++a;
+  return std::min(a + 1, r.osl - r.generated);
+}
+
+void simulator::emit(int id, int pool, double now, std::vector<int>& leaving, std::int64_t tokens) {
   sim_request& r = reqs_[std::size_t(id)];
-  ++r.generated;
+  r.generated += tokens;
   if (r.generated == 1) {
     // disaggregated, the first token reaches the client with the decode worker, after the KV
     // transfer (as the closed form counts it)
@@ -435,6 +408,14 @@ void simulator::end_iteration(int wi, double now) {
     std::vector<int> leaving;
     for (const auto& [id, n] : w.batches[k]) {
       sim_request& r = reqs_[std::size_t(id)];
+      if (draft_ && r.decoding()) {
+        // the verified context: the token before and the accepted drafts; as many emitted
+        const std::int64_t e = accepted(r);
+        r.computed += e;
+        if (id >= load_.warmup) spec_steps_ += 1, spec_tokens_ += double(e);
+        emit(id, w.pool, now, leaving, e);
+        continue;
+      }
       r.computed += n;
       detail::keep_prefix(rank, r, pools_[std::size_t(w.pool)].rules);
       if (r.ready() == 0) emit(id, w.pool, now, leaving);
@@ -547,6 +528,12 @@ simulation_result simulator::results() const {
   out.max_waiting = max_waiting_;
   out.mean_kv_use = kv_ / rank_time_, out.max_kv_use = max_kv_;
   out.preemptions = preempted_, out.iterations = iterations_;
+  out.tokens_per_step = spec_steps_ > 0 ? spec_tokens_ / spec_steps_ : 1;
+  if (draft_) {
+    out.draft_tokens = s_.speculative.k;
+    out.expected_tokens_per_step = roofline::tokens_per_step(s_.speculative);
+    out.draft = s_.speculative.draft ? draft_->name : m_.name + " MTP head";
+  }
   double found = 0, prompts = 0;
   for (std::size_t i = std::size_t(load_.warmup); i < reqs_.size(); ++i)
     found += double(reqs_[i].found), prompts += double(reqs_[i].isl);

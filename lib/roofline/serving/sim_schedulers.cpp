@@ -7,8 +7,11 @@
 namespace roofline::detail {
 
 double kv_sizes::grow(std::size_t pages) {
-  while (pages_.size() < pages)
-    pages_.push_back(request_bytes(*m_, L_, stage_, double(pages_.size() + 1) * block_).value());
+  while (pages_.size() < pages) {
+    const double tokens = double(pages_.size() + 1) * block_;
+    pages_.push_back(request_bytes(*m_, L_, stage_, tokens).value() +
+                     (draft_ ? request_bytes(*draft_, L_, 0, tokens).value() : 0));
+  }
   return pages_[pages - 1];
 }
 
@@ -75,9 +78,13 @@ sim_batch step_mixed(sim_rank& rank, std::vector<sim_request>& reqs, const sim_p
   for (std::size_t i = 0; i < rank.running.size() && budget > 0;) {
     const int id = rank.running[i];
     sim_request& r = reqs[std::size_t(id)];
-    const std::int64_t n = std::min(r.ready(), budget);
+    // a decode with speculation verifies k + 1 tokens, whole or not at all; they take as many
+    // tokens of the budget and pages for them (the rejected ones' slots are reused)
+    const bool spec = r.decoding() && rules.decode_cost > 1;
+    if (spec && rules.decode_cost > budget) break;
+    const std::int64_t n = std::min(r.ready(), budget), cost = spec ? rules.decode_cost : n;
     bool gone = false;
-    while (!allocate(rank, r, double(r.computed + n), kv)) {
+    while (!allocate(rank, r, double(r.computed + cost), kv)) {
       const int victim = rank.running.back();
       rank.running.pop_back();
       preempt(rank, reqs[std::size_t(victim)], victim, preempted);
@@ -89,7 +96,7 @@ sim_batch step_mixed(sim_rank& rank, std::vector<sim_request>& reqs, const sim_p
     }
     if (gone) break;
     batch.emplace_back(id, n);
-    budget -= n;
+    budget -= cost;
     ++i;
   }
   if (evicted) return batch;
@@ -164,7 +171,7 @@ sim_batch step_sglang(sim_rank& rank, std::vector<sim_request>& reqs, const sim_
     double need = 0;
     for (int id : rank.running) {
       const sim_request& r = reqs[std::size_t(id)];
-      if (r.decoding()) need += std::max(0.0, r.own(kv, double(r.computed + 1)) - r.held);
+      if (r.decoding()) need += std::max(0.0, r.own(kv, double(r.computed + rules.decode_cost)) - r.held);
     }
     if (need <= rank.free || rank.running.size() <= 1) break;
     auto victim = std::min_element(rank.running.begin(), rank.running.end(), [&](int a, int b) {
@@ -179,7 +186,8 @@ sim_batch step_sglang(sim_rank& rank, std::vector<sim_request>& reqs, const sim_
   }
   for (int id : rank.running) {
     sim_request& r = reqs[std::size_t(id)];
-    if (r.decoding() && allocate(rank, r, double(r.computed + 1), kv)) batch.emplace_back(id, 1);
+    if (r.decoding() && allocate(rank, r, double(r.computed + rules.decode_cost), kv))
+      batch.emplace_back(id, 1);
   }
   if (!batch.empty()) rank.ratio = std::max(rules.ratio_min, rank.ratio - rules.ratio_decay);
   return batch;
@@ -219,12 +227,24 @@ iteration_clock::shape iteration_clock::of(const sim_batch& b, const std::vector
 
 double iteration_clock::exact(const shape& s) {
   const pass pf{phase::prefill, s.seqs, s.seqs > 0 ? s.tokens / s.seqs : 1, s.context, 1};
-  const pass dc{phase::decode, s.decodes, 1, s.decode_context, 1};
+  const double v = k_ + 1;  // tokens of a decode: 1, or a verify of k + 1
+  const pass dc = k_ > 0 ? pass{phase::prefill, s.decodes, v, s.decode_context, 1, v}
+                         : pass{phase::decode, s.decodes, 1, s.decode_context, 1};
   phase_estimate total{};
   for (int st = 0; st < L_.pp; ++st) {
     const stage_span span = stage_of(*m_, st, L_.pp);
-    const rank_view rp{L_, span, L_.dp * s.tokens, false}, rd{L_, span, L_.dp * s.decodes, false};
+    const rank_view rp{L_, span, L_.dp * s.tokens, false}, rd{L_, span, L_.dp * s.decodes * v, false};
     total += estimate_mixed(*m_, *hw_, pf, dc, pol_, rp, rd);
+  }
+  if (k_ > 0 && draft_) {  // one stage (check_speculation)
+    const stage_span span = stage_of(*draft_, 0, 1);
+    if (s.decodes > 0)
+      total.time +=
+          double(k_) * estimate_pass(*draft_, *hw_, pass{phase::decode, s.decodes, 1, s.decode_context, 1},
+                                     pol_, rank_view{L_, span, L_.dp * s.decodes, false})
+                           .time;
+    if (s.seqs > 0)
+      total.time += estimate_pass(*draft_, *hw_, pf, pol_, rank_view{L_, span, L_.dp * s.tokens, false}).time;
   }
   return total.time.value();
 }

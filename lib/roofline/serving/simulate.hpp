@@ -66,13 +66,17 @@ struct simulation_result {
   double mean_kv_use = 0;  ///< of the KV pool, time-averaged
   double max_kv_use = 0;
   std::int64_t preemptions =
-      0;                    ///< requests evicted and recomputed (vLLM, TensorRT-LLM without reserve, SGLang)
-  double prefix_found = 0;  ///< of the measured requests' prompt tokens, the fraction found cached
-  bytes shared_prefix{};    ///< a rank's pages of the shared prefix (prefix_reuse), held once
-  std::int64_t iterations = 0;                 ///< over all workers
-  double busy_prefill = 0;                     ///< seconds of iterations of prompts only (all workers)
-  double busy_decode = 0;                      ///< of decode tokens only
-  double busy_mixed = 0;                       ///< of both
+      0;  ///< requests evicted and recomputed (vLLM, TensorRT-LLM without reserve, SGLang)
+  double tokens_per_step = 1;  ///< output tokens a decode step of a measured request emitted (speculation)
+  double expected_tokens_per_step = 1;  ///< tokens_per_step of the speculation (speculative.hpp)
+  int draft_tokens = 0;                 ///< k (0: no speculation)
+  std::string draft{};                  ///< the draft's name
+  double prefix_found = 0;      ///< of the measured requests' prompt tokens, the fraction found cached
+  bytes shared_prefix{};        ///< a rank's pages of the shared prefix (prefix_reuse), held once
+  std::int64_t iterations = 0;  ///< over all workers
+  double busy_prefill = 0;      ///< seconds of iterations of prompts only (all workers)
+  double busy_decode = 0;       ///< of decode tokens only
+  double busy_mixed = 0;        ///< of both
   double cache_lookups = 0, cache_misses = 0;  ///< iteration-time cache
   int gpus = 0;
   serving_memory memory{};  ///< aggregated; disaggregated: the decode workers'
@@ -89,7 +93,11 @@ void check_load(const model_spec& m, const simulation_load& load);
 /// Simulates serving `load` on the deployment of `s` (its pools and layouts; its isl, osl and
 /// concurrency are not used: the load's are). Throws input_error on a bad deployment or load,
 /// or a request that can never be served (its KV cache beyond the pool, its prompt beyond the
-/// budget without chunked prefill).
+/// budget without chunked prefill). With speculation (serving_workload::speculative) each
+/// decode step of a request emits its accepted drafts and one token of its own, drawn for each
+/// request and step from the load's seed (draft i accepted with chance a_i when those before it
+/// were); a decode takes k + 1 tokens of the budget (whole or not this iteration) and pages for
+/// them; the draft's weights come out of the pool and its cache grows beside the target's.
 simulation_result simulate(const model_spec& m, const hardware& hw, const serving_workload& s,
                            const simulation_load& load, const simulation_options& opt = {});
 

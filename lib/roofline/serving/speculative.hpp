@@ -68,6 +68,21 @@ inline model_spec mtp_head(const model_spec& target) {
   return h;
 }
 
+/// Weights a GPU of layout L holds for a draft: a draft model's share (tensor-parallel as the
+/// target), or an MTP head's layer and input projection (its embedding and LM head are the
+/// target's, already held).
+inline bytes draft_weight_bytes(const model_spec& d, bool mtp, const layout& L) {
+  if (!mtp) return rank_weight_bytes(d, L, stage_of(d, 0, 1)) * byte;
+  return rank_weight_bytes(d, L, {0, 1, false, false}) * byte +
+         double(d.input_projection) * d.d_model * d.d_model *
+             storage(d.dtypes, weight_kind::mixer).bytes_per_element() * byte;
+}
+
+/// The draft that speculation runs: its model, or an MTP head of the target.
+inline model_spec draft_of(const model_spec& target, const speculation& s) {
+  return s.draft ? *s.draft : mtp_head(target);
+}
+
 /// A decode step with speculation against one without, for a batch of B sequences of P prompt
 /// tokens generating G (one GPU of each dp rank of the layout; one pipeline stage).
 struct speculative_estimate {
@@ -109,11 +124,7 @@ inline speculative_estimate speculate(const model_spec& m, const hardware& hw, c
       estimate_pass(d, hw, pass{phase::prefill, b, double(w.prefill), 0, 1}, pol, view(d, double(w.prefill)))
           .time;
   const footprint f = rank_footprint(d, w, stage_of(d, 0, 1), b, 1);
-  r.draft_memory = f.kv_cache + f.state +
-                   (s.draft ? f.weights
-                            : rank_weight_bytes(d, L, {0, 1, false, false}) * byte +
-                                  double(d.input_projection) * d.d_model * d.d_model *
-                                      storage(d.dtypes, weight_kind::mixer).bytes_per_element() * byte);
+  r.draft_memory = f.kv_cache + f.state + (s.draft ? f.weights : draft_weight_bytes(d, true, L));
   return r;
 }
 
