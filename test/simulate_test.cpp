@@ -447,3 +447,30 @@ TEST_CASE("speculative decoding in the simulator: drawn acceptance, the budget i
                        "speculation: give one acceptance rate, or one per draft position (3), not 2",
                        input_error);
 }
+
+TEST_CASE("energy in the simulator: one request alone, by hand; against the closed form") {
+  const hardware hw = h100();
+  REQUIRE(hw.energy);
+  const overlap pol = hw.timing.overlap;
+  // one request of 1,024 + 64 tokens: its prompt's pass and 63 decode steps after 1,024 .. 1,086
+  // cached tokens, each 0.1 ms longer for the iteration; the GPU idles from 0 to the last step's end
+  // and each iteration's ops draw their joules, at most (TDP - idle) over the iteration
+  const simulation_result r = simulate(llama8(), hw, one_gpu(), closed(1024, 64, 1, 1));
+  const double idle = hw.energy->idle_w, room = hw.tdp_watts - idle;
+  const auto spent = [&](const phase_estimate& e) {
+    return std::min(e.dynamic_j, room * (e.time.value() + 0.1e-3));
+  };
+  double j = spent(estimate_pass(llama8(), hw, pass{phase::prefill, 1, 1024, 0, 1}, pol));
+  for (int i = 0; i < 63; ++i)
+    j += spent(estimate_pass(llama8(), hw, pass{phase::decode, 1, 1, 1024.0 + i, 1}, pol));
+  j += idle * r.e2e.mean;
+  REQUIRE(r.j_per_output_token);
+  CHECK(*r.j_per_output_token == doctest::Approx(j / 64).epsilon(1e-6));
+  CHECK(*r.power_w == doctest::Approx(j / r.e2e.mean).epsilon(1e-6));
+  CHECK(*r.power_w <= hw.tdp_watts);
+  // a loaded deployment: the closed form's steady state and the simulation within 10 %
+  const serving_workload w{.isl = 1024, .osl = 700, .concurrency = 64};
+  const serving_result closed_form = serve(llama8(), hw, w);
+  const simulation_result sim = simulate(llama8(), hw, w, benchmark_load(w, 640));
+  CHECK(*sim.j_per_output_token == doctest::Approx(*closed_form.j_per_output_token).epsilon(0.10));
+}

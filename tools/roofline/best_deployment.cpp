@@ -89,10 +89,6 @@ int commands::best_deployment(int argc, char** argv) {
     if (j_per_token && !hw.energy)
       throw roofline::input_error(fmt::format(
           "--joules-per-token: {} states no energy coefficients (energy: in its profile)", hw.name));
-    if (j_per_token && sp.simulated)
-      throw roofline::input_error(
-          "--joules-per-token: not modelled with --simulate (the simulator counts no "
-          "energy yet); the closed form does");
     const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
     std::vector<roofline::frontier_series> series;
     nlohmann::json all = nlohmann::json::array();

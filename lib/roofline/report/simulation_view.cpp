@@ -60,6 +60,10 @@ nlohmann::json simulation_view::json() const {
         {"prefix_shared_tokens", load.prefix.shared},
         {"prefix_hit_rate", load.prefix.hit_rate}}},
       {"prefix_found", r.prefix_found},
+      {"power_w", r.power_w ? nlohmann::json(*r.power_w) : nlohmann::json(nullptr)},
+      {"j_per_output_token",
+       r.j_per_output_token ? nlohmann::json(*r.j_per_output_token) : nlohmann::json(nullptr)},
+      {"at_tdp", r.at_tdp},
       {"speculation", r.draft_tokens > 0
                           ? nlohmann::json{{"k", r.draft_tokens},
                                            {"draft", r.draft},
@@ -135,6 +139,9 @@ std::string simulation_view::table() const {
     add("prefix cache  {:.1f}% of prompt tokens found cached (a shared prefix of {} tokens, {:.3g} GB a rank "
         "held once; {:g} of the rest found)\n",
         100 * r.prefix_found, load.prefix.shared, r.shared_prefix.value() / 1e9, load.prefix.hit_rate);
+  if (r.j_per_output_token)
+    add("energy        {:.4g} J per output token, {:.4g} W over its {} GPUs{} (the part's coefficients)\n",
+        *r.j_per_output_token, *r.power_w, r.gpus, r.at_tdp ? ", some iterations at the TDP" : "");
   if (r.draft_tokens > 0)
     add("speculation   {} draft tokens a step ({}): {:.4g} tokens a decode step emitted ({:.4g} expected)\n",
         r.draft_tokens, r.draft, r.tokens_per_step, r.expected_tokens_per_step);

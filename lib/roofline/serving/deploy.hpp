@@ -66,6 +66,7 @@ inline serving_result simulated_point(const model_spec& m, const hardware& hw, c
   r.memory = s.memory;
   r.prefill_memory = s.prefill_memory;
   r.notes = s.notes;
+  r.power_w = s.power_w, r.j_per_output_token = s.j_per_output_token, r.at_tdp = s.at_tdp;
   return r;
 }
 

@@ -122,12 +122,19 @@ class iteration_clock {
     double decodes = 0, decode_context = 0;    ///< decode tokens
   };
   static shape of(const sim_batch& b, const std::vector<sim_request>& reqs);
-  double time(const shape& s);   ///< seconds, interpolated
-  double exact(const shape& s);  ///< seconds, the roofline of exactly that shape
+  /// Seconds, and joules its ops draw on one GPU of each stage of a rank beyond idle
+  /// (phase_estimate::dynamic_j; 0 for a part without energy coefficients).
+  struct cost {
+    double time = 0, joules = 0;
+  };
+  cost price(const shape& s);                            ///< interpolated
+  cost exact_cost(const shape& s);                       ///< the roofline of exactly that shape
+  double time(const shape& s) { return price(s).time; }  ///< seconds, interpolated
+  double exact(const shape& s) { return exact_cost(s).time; }
   double lookups = 0, misses = 0;
 
  private:
-  double at(double seqs, double tokens, int pk, double decodes, int dk);
+  cost at(double seqs, double tokens, int pk, double decodes, int dk);
   const model_spec* m_;
   const hardware* hw_;
   layout L_;
@@ -150,7 +157,7 @@ class iteration_clock {
       return std::size_t(h);
     }
   };
-  std::unordered_map<key, double, key_hash> cache_{};
+  std::unordered_map<key, cost, key_hash> cache_{};
 };
 
 /// The requests of a load: lengths drawn in order (prompt, then output, per request), open-loop

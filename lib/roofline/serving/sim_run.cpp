@@ -61,6 +61,7 @@ class simulator {
   void end_iteration(int w, double now);
   void emit(int id, int pool, double now, std::vector<int>& leaving, std::int64_t tokens = 1);
   std::int64_t accepted(const sim_request& r);
+  double spent(double joules, double dur, const layout& L);
   void client_done(int id, double now);
   void account(const sim_worker& w, const pool_state& p, double now, double dur, double pre, double dec);
   simulation_result results() const;
@@ -88,6 +89,8 @@ class simulator {
   std::optional<model_spec> draft_;  // speculation's draft: a model, or an MTP head of the target
   std::mt19937_64 accept_rng_;
   double spec_steps_ = 0, spec_tokens_ = 0;  // decode steps of measured requests, tokens they emitted
+  double dynamic_ = 0, last_end_ = 0;        // joules beyond idle on all GPUs; the last iteration's end
+  bool capped_ = false;                      // an iteration asked for more than the TDP
   double in_system_area_ = 0, last_event_ = 0;
 };
 
@@ -286,16 +289,23 @@ double simulator::fast_forward(int wi, double now) {
   const double horizon = events_.empty() ? INFINITY : events_.top().t;
   const double overhead = hw_.timing.serving.iteration_overhead.value();
   // the iterations' times while they end before the next event
-  std::vector<double> durations;
+  std::vector<double> durations, step_joules;
   for (double t = now; std::int64_t(durations.size()) < k;) {
     double dur = 0;
+    std::vector<double> joules;
     for (std::size_t i = 0; i < n.size(); ++i)
-      if (n[i] > 0)
-        dur = std::max(
-            dur, ps.clock.time({.decodes = n[i], .decode_context = context[i] + double(durations.size())}));
+      if (n[i] > 0) {
+        const auto c =
+            ps.clock.price({.decodes = n[i], .decode_context = context[i] + double(durations.size())});
+        dur = std::max(dur, c.time);
+        joules.push_back(c.joules);
+      }
     dur += overhead;
     if (t + dur > horizon) break;
+    double j = 0;
+    for (double x : joules) j += spent(x, dur, ps.w.L);
     durations.push_back(dur);
+    step_joules.push_back(j);
     t += dur;
   }
   const std::int64_t done = kv_steps(w, ps, std::int64_t(durations.size()));
@@ -309,9 +319,11 @@ double simulator::fast_forward(int wi, double now) {
   for (std::int64_t d = 0; d < done; ++d) {
     for (std::int64_t m : measured) itl_.add(durations[std::size_t(d)], m);
     account(w, ps, t, durations[std::size_t(d)], 0, dec);
+    dynamic_ += step_joules[std::size_t(d)];
     t += durations[std::size_t(d)];
   }
   if (done == 0) return now;
+  last_end_ = std::max(last_end_, t);
   for (detail::sim_rank& rank : w.ranks) {
     for (int id : rank.running) {
       sim_request& r = reqs_[std::size_t(id)];
@@ -329,12 +341,15 @@ void simulator::start(int wi, double now) {
   sim_worker& w = workers_[std::size_t(wi)];
   pool_state& ps = pools_[std::size_t(w.pool)];
   double dur = 0, pre = 0, dec = 0;
+  std::vector<double> joules;
   for (std::size_t r = 0; r < w.ranks.size(); ++r) {
     w.batches[r] = detail::schedule_step(w.ranks[r], reqs_, ps.rules, ps.kv, preempted_);
     if (w.batches[r].empty()) continue;
     // ranks run in step: the iteration lasts as long as its slowest rank's part
     const auto shape = detail::iteration_clock::of(w.batches[r], reqs_);
-    dur = std::max(dur, ps.clock.time(shape));
+    const auto c = ps.clock.price(shape);
+    dur = std::max(dur, c.time);
+    joules.push_back(c.joules);
     pre += shape.tokens, dec += shape.decodes;
   }
   if (pre + dec == 0) {
@@ -342,6 +357,8 @@ void simulator::start(int wi, double now) {
     return;
   }
   dur += hw_.timing.serving.iteration_overhead.value();
+  for (double j : joules) dynamic_ += spent(j, dur, ps.w.L);
+  last_end_ = std::max(last_end_, now + dur);
   account(w, ps, now, dur, pre, dec);
   w.busy = true;
   push(now + dur, event_kind::iteration_end, wi);
@@ -370,6 +387,15 @@ void simulator::account(const sim_worker& w, const pool_state& ps, double now, d
                          .waiting = waiting,
                          .kv_use = used / double(w.ranks.size())});
   (void)ps;
+}
+
+double simulator::spent(double joules, double dur, const layout& L) {
+  // a rank's iteration: `joules` on one GPU of each stage beyond idle, on each of its tp GPUs;
+  // at most the TDP less idle over the iteration (estimate/energy.hpp's cap)
+  if (!hw_.energy) return 0;
+  const double cap = L.pp * (hw_.tdp_watts - hw_.energy->idle_w) * dur;
+  if (hw_.tdp_watts > 0 && joules > cap) joules = cap, capped_ = true;
+  return L.tp * joules;
 }
 
 std::int64_t simulator::accepted(const sim_request& r) {
@@ -529,6 +555,14 @@ simulation_result simulator::results() const {
   out.mean_kv_use = kv_ / rank_time_, out.max_kv_use = max_kv_;
   out.preemptions = preempted_, out.iterations = iterations_;
   out.tokens_per_step = spec_steps_ > 0 ? spec_tokens_ / spec_steps_ : 1;
+  if (hw_.energy && last_end_ > 0) {  // every GPU idles over the run, the ops' energy on top
+    double outputs = 0;
+    for (const sim_request& r : reqs_) outputs += double(r.osl);
+    const double j = hw_.energy->idle_w * out.gpus * last_end_ + dynamic_;
+    out.power_w = j / last_end_;
+    out.j_per_output_token = j / outputs;
+    out.at_tdp = capped_;
+  }
   if (draft_) {
     out.draft_tokens = s_.speculative.k;
     out.expected_tokens_per_step = roofline::tokens_per_step(s_.speculative);

@@ -225,7 +225,7 @@ iteration_clock::shape iteration_clock::of(const sim_batch& b, const std::vector
   return s;
 }
 
-double iteration_clock::exact(const shape& s) {
+iteration_clock::cost iteration_clock::exact_cost(const shape& s) {
   const pass pf{phase::prefill, s.seqs, s.seqs > 0 ? s.tokens / s.seqs : 1, s.context, 1};
   const double v = k_ + 1;  // tokens of a decode: 1, or a verify of k + 1
   const pass dc = k_ > 0 ? pass{phase::prefill, s.decodes, v, s.decode_context, 1, v}
@@ -238,15 +238,16 @@ double iteration_clock::exact(const shape& s) {
   }
   if (k_ > 0 && draft_) {  // one stage (check_speculation)
     const stage_span span = stage_of(*draft_, 0, 1);
-    if (s.decodes > 0)
-      total.time +=
-          double(k_) * estimate_pass(*draft_, *hw_, pass{phase::decode, s.decodes, 1, s.decode_context, 1},
-                                     pol_, rank_view{L_, span, L_.dp * s.decodes, false})
-                           .time;
+    if (s.decodes > 0) {
+      const phase_estimate d =
+          estimate_pass(*draft_, *hw_, pass{phase::decode, s.decodes, 1, s.decode_context, 1}, pol_,
+                        rank_view{L_, span, L_.dp * s.decodes, false});
+      for (int i = 0; i < k_; ++i) total += d;
+    }
     if (s.seqs > 0)
-      total.time += estimate_pass(*draft_, *hw_, pf, pol_, rank_view{L_, span, L_.dp * s.tokens, false}).time;
+      total += estimate_pass(*draft_, *hw_, pf, pol_, rank_view{L_, span, L_.dp * s.tokens, false});
   }
-  return total.time.value();
+  return {total.time.value(), total.dynamic_j};
 }
 
 namespace {
@@ -262,17 +263,17 @@ double grid(int k) {
 int below(double x) { return x < 1 ? 0 : 1 + int(std::floor(8 * std::log2(x))); }
 }  // namespace
 
-double iteration_clock::at(double seqs, double tokens, int pk, double decodes, int dk) {
+iteration_clock::cost iteration_clock::at(double seqs, double tokens, int pk, double decodes, int dk) {
   ++lookups;
   const key k{std::int64_t(seqs), std::int64_t(tokens), pk, std::int64_t(decodes), dk};
   if (auto it = cache_.find(k); it != cache_.end()) return it->second;
   ++misses;
-  const double t = exact({seqs, tokens, grid(pk), decodes, grid(dk)});
-  cache_.emplace(k, t);
-  return t;
+  const cost c = exact_cost({seqs, tokens, grid(pk), decodes, grid(dk)});
+  cache_.emplace(k, c);
+  return c;
 }
 
-double iteration_clock::time(const shape& s) {
+iteration_clock::cost iteration_clock::price(const shape& s) {
   const int pk = s.seqs > 0 ? below(s.context) : 0, dk = s.decodes > 0 ? below(s.decode_context) : 0;
   const auto frac = [](double x, int k) {
     const double lo = grid(k), hi = grid(k + 1);
@@ -280,9 +281,12 @@ double iteration_clock::time(const shape& s) {
   };
   const double fp = s.seqs > 0 ? frac(s.context, pk) : 0, fd = s.decodes > 0 ? frac(s.decode_context, dk) : 0;
   const auto t = [&](int dp, int dd) { return at(s.seqs, s.tokens, pk + dp, s.decodes, dk + dd); };
-  const double t00 = t(0, 0), t10 = fp > 0 ? t(1, 0) : t00, t01 = fd > 0 ? t(0, 1) : t00;
-  const double t11 = fp > 0 && fd > 0 ? t(1, 1) : (fp > 0 ? t10 : t01);
-  return (1 - fp) * ((1 - fd) * t00 + fd * t01) + fp * ((1 - fd) * t10 + fd * t11);
+  const cost t00 = t(0, 0), t10 = fp > 0 ? t(1, 0) : t00, t01 = fd > 0 ? t(0, 1) : t00;
+  const cost t11 = fp > 0 && fd > 0 ? t(1, 1) : (fp > 0 ? t10 : t01);
+  const auto mix = [&](double cost::*f) {
+    return (1 - fp) * ((1 - fd) * t00.*f + fd * t01.*f) + fp * ((1 - fd) * t10.*f + fd * t11.*f);
+  };
+  return {mix(&cost::time), mix(&cost::joules)};
 }
 
 }  // namespace roofline::detail

@@ -67,6 +67,12 @@ struct simulation_result {
   double max_kv_use = 0;
   std::int64_t preemptions =
       0;  ///< requests evicted and recomputed (vLLM, TensorRT-LLM without reserve, SGLang)
+  /// Energy (a part with energy coefficients): every GPU's idle power from time 0 to the last
+  /// iteration's end, plus each iteration's ops on each rank's GPUs (capped at the TDP), over all
+  /// the requests' output tokens, warm-up included.
+  std::optional<double> power_w{};             ///< the deployment's mean board power, W
+  std::optional<double> j_per_output_token{};  ///< joules an output token
+  bool at_tdp = false;                         ///< an iteration counted at the TDP
   double tokens_per_step = 1;  ///< output tokens a decode step of a measured request emitted (speculation)
   double expected_tokens_per_step = 1;  ///< tokens_per_step of the speculation (speculative.hpp)
   int draft_tokens = 0;                 ///< k (0: no speculation)
