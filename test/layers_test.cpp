@@ -123,6 +123,25 @@ TEST_CASE("chunked local attention (Llama 4) is counted as worked out by hand") 
   }
 }
 
+TEST_CASE("attention whose values are the keys' projection (k_eq_v, Gemma 4) is counted by hand") {
+  // d 8, 2 query heads and 2 KV heads of 4, k_eq_v: q 8 x 8, k 8 x 8 and no v, o 8 x 8; q and k
+  // biases 8 + 8
+  const attention_mixer x{.n_heads = 2, .n_kv_heads = 2, .head_dim = 4, .qkv_bias = true, .k_eq_v = true};
+  const model_spec m = test::stack("tiny", 8, 32, x, mlp_channel{.ffn_dim = 16}, 1);
+  test::check_layer_params(m, 8 * 8 + 8 * 8 + 8 * 8, 16 + 16);  // vectors: biases and the two norms
+  // a prompt of 5 tokens: the qkv projection 8 -> 16, 2 x 5 x 8 x 16 FLOPs and its 5 x 16 bias adds;
+  // the cache keeps keys and values: 5 + 1 tokens x 2 heads x 4 x 2 x 2 B
+  const pass p = prefill_pass({.batch = 1, .prefill = 5, .generate = 2});
+  CHECK(test::find_op(m, p, "qkv_proj").work.value() == 2 * 5 * 8 * 16 + 5 * 16);
+  CHECK(memory_footprint(m, {.batch = 1, .prefill = 5, .generate = 1}).kv_cache.value() == 6 * 2 * 4 * 2 * 2);
+  // without it: v's 8 x 8 more, and 2 x 5 x 8 x 8 more FLOPs
+  attention_mixer y = x;
+  y.k_eq_v = false;
+  const model_spec plain = test::stack("tiny", 8, 32, y, mlp_channel{.ffn_dim = 16}, 1);
+  test::check_layer_params(plain, 4 * 8 * 8, 24 + 16);
+  CHECK(test::find_op(plain, p, "qkv_proj").work.value() == 2 * 5 * 8 * 24 + 5 * 24);
+}
+
 TEST_CASE("Llama 4, Gemma 3 1B and DeepSeek-V3.2: parameters derived from their configs by hand") {
   const auto load = [](const char* f) {
     return load_model(test::source_dir + "/model_specs/" + f + ".yaml");

@@ -135,7 +135,8 @@ constexpr op attention_op(const counting& c, const attention_mixer& x) {
   return o;
 }
 
-/// An attention layer: qkv projection d -> (H (1 + gate) + 2 H_kv) d_h (with biases), QK-norm
+/// An attention layer: qkv projection d -> (H (1 + gate) + 2 H_kv) d_h (with biases; H_kv d_h
+/// fewer where values are the keys' projection, k_eq_v), QK-norm
 /// of each q and k head (B T (H + H_kv) d_h norm FLOPs; an L2 norm counted as an RMSNorm without
 /// its weights), attention, the output gate
 /// sigmoid(g) o (B T H d_h (sigmoid + 1) FLOPs, reading g and o, writing o), output projection
@@ -145,7 +146,7 @@ constexpr op attention_op(const counting& c, const attention_mixer& x) {
 template <class Sink>
 constexpr void emit_attention(const counting& c, const attention_mixer& x, Sink&& sink) {
   const double d = c.m.d_model, h = c.share(x.n_heads), hkv = c.kv_share(x.n_kv_heads), dh = x.head_dim;
-  const double qkv = h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh;
+  const double qkv = h * dh * (x.output_gate ? 2 : 1) + (x.k_eq_v ? 1 : 2) * hkv * dh;
   sink(c.linear("qkv_proj", d, qkv, weight_kind::mixer, x.qkv_bias));
   if (x.qk_norm || x.qk_l2_norm)
     sink(c.elementwise("qk_norm", c.rows() * (h + hkv) * dh * c.m.accounting.norm_flops,
@@ -158,14 +159,15 @@ constexpr void emit_attention(const counting& c, const attention_mixer& x, Sink&
   c.reduce("attn_all_reduce", "attn_reduce_scatter", "attn_all_gather", d, sink);
 }
 
-/// Parameters: q (doubled with an output gate), k, v, o; biases H d_h + 2 H_kv d_h on q, k, v
-/// and d on o; QK-norm 2 d_h; sinks H.
+/// Parameters: q (doubled with an output gate), k, v (none with k_eq_v), o; biases H d_h +
+/// 2 H_kv d_h on q, k, v (H_kv d_h with k_eq_v) and d on o; QK-norm 2 d_h; sinks H.
 constexpr param_count attention_params(const model_spec& m, const attention_mixer& x) {
   const double d = m.d_model, h = x.n_heads, hkv = x.n_kv_heads, dh = x.head_dim;
+  const double kv = (x.k_eq_v ? 1 : 2) * hkv * dh;
   param_count p{};
-  p[weight_kind::mixer] = d * (h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh) + h * dh * d;
-  p[weight_kind::vectors] = (x.qkv_bias ? h * dh * (x.output_gate ? 2 : 1) + 2 * hkv * dh : 0) +
-                            (x.out_bias ? d : 0) + (x.qk_norm ? 2 * dh : 0) + (x.sinks ? h : 0);
+  p[weight_kind::mixer] = d * (h * dh * (x.output_gate ? 2 : 1) + kv) + h * dh * d;
+  p[weight_kind::vectors] = (x.qkv_bias ? h * dh * (x.output_gate ? 2 : 1) + kv : 0) + (x.out_bias ? d : 0) +
+                            (x.qk_norm ? 2 * dh : 0) + (x.sinks ? h : 0);
   return p;
 }
 

@@ -182,6 +182,7 @@ mixer_spec read_mixer(reader x) {
                                                    x.dotted("qk_norm"), x.dotted("qk_l2_norm")));
     x.boolean_if("sinks", a.sinks);
     x.boolean_if("output_gate", a.output_gate);
+    x.boolean_if("k_eq_v", a.k_eq_v);
     x.number_if("softcap", a.softcap, 0, false, 1e6);
     if (a.n_heads % a.n_kv_heads != 0)
       x.fail(x.required("n_kv_heads"), fmt::format("'{}' ({}) must divide 'n_heads' ({})",

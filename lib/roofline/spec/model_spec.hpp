@@ -55,8 +55,11 @@ struct attention_mixer {
   bool qk_l2_norm = false;  ///< L2 normalisation of each q and k head, without weights (Llama 4)
   bool sinks = false;       ///< a learned sink logit per head (gpt-oss)
   bool output_gate =
-      false;           ///< sigmoid gate on the attention output, from a doubled q projection (Qwen3-Next)
-  double softcap = 0;  ///< logit soft-capping c tanh(x / c) (Gemma 2); 0: none
+      false;            ///< sigmoid gate on the attention output, from a doubled q projection (Qwen3-Next)
+  double softcap = 0;   ///< logit soft-capping c tanh(x / c) (Gemma 2); 0: none
+  bool k_eq_v = false;  ///< values from the keys' projection, no v projection (Gemma 4's global layers,
+                        ///< attention_k_eq_v); the cache still holds keys and values (the keys
+                        ///< normed and rotated, the values not)
 };
 
 /// Multi-head latent attention (DeepSeek-V2/V3): queries through a low-rank q_rank bottleneck
