@@ -604,16 +604,30 @@ PYBIND11_MODULE(roofline, mod) {
 
   mod.def(
       "best_deployment",
-      [](model_ptr m, hardware_ptr hw, int gpus, std::int64_t isl, std::int64_t osl, double max_concurrency,
-         std::optional<double> ttft_ms, std::optional<double> tpot_ms, const std::string& mode) {
+      [speculation_of](model_ptr m, hardware_ptr hw, int gpus, std::int64_t isl, std::int64_t osl,
+                       double max_concurrency, std::optional<double> ttft_ms, std::optional<double> tpot_ms,
+                       const std::string& mode, bool simulate, int percentile, std::int64_t prefix_tokens,
+                       double prefix_hit_rate, int speculate_k, const py::object& acceptance,
+                       std::optional<model_ptr> draft) {
         if (mode != "agg" && mode != "disagg" && mode != "both")
           throw input_error("mode: 'agg', 'disagg' or 'both', not '" + mode + "'");
+        // as best_deployment refuses them: the closed form gives means, prefix caching is simulated
+        if (!simulate && percentile != 0)
+          throw input_error("percentile: the closed form gives means only; simulate=True");
+        if (!simulate && (prefix_tokens != 0 || prefix_hit_rate != 0))
+          throw input_error("prefix caching is modelled in the simulator only; simulate=True");
+        if (percentile != 0 && percentile != 50 && percentile != 90 && percentile != 99)
+          throw input_error("percentile: 50, 90 or 99, not " + std::to_string(percentile));
         const deployment_space sp{.gpus = gpus,
                                   .isl = isl,
                                   .osl = osl,
                                   .max_concurrency = max_concurrency,
                                   .aggregated = mode != "disagg",
-                                  .disaggregated = mode != "agg"};
+                                  .disaggregated = mode != "agg",
+                                  .simulated = simulate,
+                                  .percentile = percentile,
+                                  .prefix = {.shared = prefix_tokens, .hit_rate = prefix_hit_rate},
+                                  .speculative = speculation_of(speculate_k, acceptance, draft)};
         std::vector<deployment_point> points;
         {
           py::gil_scoped_release free;
@@ -637,11 +651,14 @@ PYBIND11_MODULE(roofline, mod) {
       },
       py::arg("model"), py::arg("hardware"), py::arg("gpus") = 8, py::arg("isl") = 4096, py::arg("osl") = 512,
       py::arg("max_concurrency") = 1024, py::arg("ttft_ms") = py::none(), py::arg("tpot_ms") = py::none(),
-      py::arg("mode") = "both",
+      py::arg("mode") = "both", py::arg("simulate") = false, py::arg("percentile") = 0,
+      py::arg("prefix_tokens") = 0, py::arg("prefix_hit_rate") = 0.0, py::arg("speculate") = 0,
+      py::arg("acceptance") = py::none(), py::arg("draft") = py::none(),
       "Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2, 4, ... "
       "max_concurrency, the best within the TTFT and TPOT targets and the Pareto frontier, as one model's "
       "entry "
-      "of `best_deployment --format json`.");
+      "of `best_deployment --format json`; simulate=True (percentile, prefix_tokens, prefix_hit_rate) serves "
+      "each point in the simulator, speculate=K with acceptance (and draft) speculates.");
 
   mod.def(
       "forward_flops_per_token",

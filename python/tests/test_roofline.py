@@ -362,3 +362,17 @@ def test_serve_with_speculation_equals_the_program_and_the_simulator_nearly():
     # the closed form's steady state and the simulated scheduler: TPOT within 5 % (3.94 and 4.01 ms)
     assert got["tpot_ms"] == pytest.approx(sim["tpot_ms"]["mean"], rel=0.05)
     assert got["tpot_ms"] < rl.serve(model, hw, isl=1024, osl=256, concurrency=8)["tpot_ms"] / 2
+
+
+def test_best_deployment_simulated_with_speculation_and_a_prefix_equals_the_program():
+    args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("vllm_h100_sxm"), "--gpus", "2", "--isl",
+            "1024", "--osl", "128", "--max-concurrency", "8", "--mode", "agg", "--tpot-ms", "10", "--format", "json")
+    model, hw = rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("vllm_h100_sxm"))
+    got = rl.best_deployment(model, hw, gpus=2, isl=1024, osl=128, max_concurrency=8, mode="agg", tpot_ms=10,
+                             simulate=True, percentile=90, prefix_tokens=512, speculate=2, acceptance=0.7)
+    want = program("best_deployment", *args, "--simulate", "--percentile", "90", "--prefix-tokens", "512",
+                   "--speculate", "2", "--acceptance", "0.7")
+    assert got == want["models"][0]
+    assert got["best"]["tpot_ms"] <= 10
+    with pytest.raises(rl.InputError, match="simulator only"):
+        rl.best_deployment(model, hw, prefix_tokens=512)
