@@ -172,9 +172,10 @@ simulator::simulator(const model_spec& m, const hardware& hw, const serving_work
     pool_state& ps = pools_[p];
     if (ps.memory.pool.value() <= 0)
       throw input_error(
-          fmt::format("simulate: the weights and activations of a {} worker leave no KV-cache memory "
+          fmt::format("simulate: the weights and activations of a {} worker{} leave no KV-cache memory "
                       "on its GPUs",
-                      s.disaggregated ? (p == 0 ? "prefill" : "decode") : "serving"));
+                      s.disaggregated ? (p == 0 ? "prefill" : "decode") : "serving",
+                      draft_ ? fmt::format(" (with the draft {}'s)", draft_->name) : ""));
     for (const sim_request& r : reqs_) {
       const double need = ps.kv.at(double(p == 0 && s.disaggregated ? r.isl : r.isl + r.osl));
       if (need > ps.memory.pool.value())
