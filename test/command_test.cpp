@@ -134,6 +134,13 @@ TEST_CASE("roofline lists its subcommands and runs them") {
   const result sub_help = run_roofline("compare --help");
   CHECK(sub_help.status == 0);
   CHECK(sub_help.out.find("--prefill-range") != std::string::npos);
+  // options shared by several commands appear in each one's help (an empty group would hide them)
+  for (const char* command : {"estimate", "serve", "best_deployment"}) {
+    const result h = run_roofline(std::string(command) + " --help");
+    CHECK(h.out.find("--speculate") != std::string::npos);
+    CHECK(h.out.find("--acceptance") != std::string::npos);
+  }
+  CHECK(run_roofline("serve --help").out.find("--prefix-tokens") != std::string::npos);
 }
 
 TEST_CASE("every bad command line gets one error line, a non-zero exit and no output") {

@@ -332,6 +332,12 @@ TEST_CASE("prefix caching: a shared prefix computed once a rank and held once; a
     CHECK(r.timeline[0].duration == doctest::Approx(prompt(1000 - found, found)).epsilon(2e-3));
     CHECK(r.prefix_found == doctest::Approx(found / 1000).epsilon(1e-12));
   }
+  // a prefix shorter than a page (vLLM's 16 tokens) has nothing whole to share or find
+  simulation_load tiny = closed(1000, 8, 1, 2);
+  tiny.prefix.shared = 10;
+  const simulation_result none = simulate(llama8(), hw, one_gpu(), tiny);
+  CHECK(none.prefix_found == 0);
+  CHECK(none.shared_prefix.value() == 0);
   // a prompt wholly found still computes its last token (for its logits)
   simulation_load all = closed(64, 8, 1, 2);
   all.prefix.hit_rate = 1;

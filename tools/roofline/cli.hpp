@@ -132,7 +132,7 @@ inline void apply_kv_format(roofline::model_spec& m, const std::string& kv) {
 /// --speculate K, --acceptance A[,A2,...], --draft SPEC|mtp (what speculates: `spec`, the draft's
 /// path in `draft`); `what` says what --speculate gives.
 inline void speculation_options(CLI::App& app, roofline::speculation& spec, std::string& draft,
-                                const std::string& what, const std::string& group = "") {
+                                const std::string& what, const std::string& group = "Speculative decoding") {
   app.add_option("--speculate", spec.k, "speculative decoding: draft tokens k per step (1 to 16); " + what)
       ->group(group);
   app.add_option("--acceptance", spec.acceptance,

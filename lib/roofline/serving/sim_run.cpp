@@ -127,6 +127,7 @@ void simulator::share_prefix(pool_state& ps, std::int64_t longest) {
   rules.hit_rate = p.hit_rate;
   if (p.shared <= 0) return;
   rules.shared_tokens = p.shared / rules.block * rules.block;
+  if (rules.shared_tokens == 0) return;  // less than a page: nothing whole to share
   rules.shared_bytes = ps.kv.at(double(rules.shared_tokens));
   // pages shared between requests must be whole pages of one size up to the longest request: a
   // model whose KV cache is not (a window's or a chunk's bounded pages, recurrent state) is refused
