@@ -611,13 +611,6 @@ PYBIND11_MODULE(roofline, mod) {
                        std::optional<model_ptr> draft) {
         if (mode != "agg" && mode != "disagg" && mode != "both")
           throw input_error("mode: 'agg', 'disagg' or 'both', not '" + mode + "'");
-        // as best_deployment refuses them: the closed form gives means, prefix caching is simulated
-        if (!simulate && percentile != 0)
-          throw input_error("percentile: the closed form gives means only; simulate=True");
-        if (!simulate && (prefix_tokens != 0 || prefix_hit_rate != 0))
-          throw input_error("prefix caching is modelled in the simulator only; simulate=True");
-        if (percentile != 0 && percentile != 50 && percentile != 90 && percentile != 99)
-          throw input_error("percentile: 50, 90 or 99, not " + std::to_string(percentile));
         const deployment_space sp{.gpus = gpus,
                                   .isl = isl,
                                   .osl = osl,

@@ -128,7 +128,9 @@ def serve(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, con
           mode: str = "agg", tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1, workers: int = 1,
           max_batch: Optional[float] = None, max_batch_tokens: Optional[float] = None,
           prefill: Optional[dict[str, float]] = None, decode: Optional[dict[str, float]] = None,
-          overlap: Optional[str] = None) -> dict[str, Any]:
+          overlap: Optional[str] = None, speculate: int = 0,
+          acceptance: Optional[Union[float, Sequence[float]]] = None,
+          draft: Optional[Model] = None) -> dict[str, Any]:
     """TTFT, TPOT and throughput served by an engine (the stack's serving parameters) at a
     concurrency, as `serve --format json` prints it (ttft_ms, tpot_ms, tokens_per_s_gpu, ...; with
     a kernel stack, "interval": p10-p90 of TTFT, TPOT and tokens/s):
@@ -142,7 +144,9 @@ def simulate(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, 
              mode: str = "agg", tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1, workers: int = 1,
              max_batch: Optional[float] = None, max_batch_tokens: Optional[float] = None,
              prefill: Optional[dict[str, float]] = None, decode: Optional[dict[str, float]] = None,
-             overlap: Optional[str] = None) -> dict[str, Any]:
+             overlap: Optional[str] = None, prefix_tokens: int = 0, prefix_hit_rate: float = 0.0,
+             speculate: int = 0, acceptance: Optional[Union[float, Sequence[float]]] = None,
+             draft: Optional[Model] = None) -> dict[str, Any]:
     """The engine's scheduler simulated iteration by iteration, as `serve --simulate --format json`
     prints it: ttft_ms, tpot_ms, itl_ms, e2e_ms (each {mean, p50, p90, p99, n}), tokens_per_s,
     goodput_requests_per_s, queue and KV use. A closed loop at `concurrency` (think_time seconds
@@ -154,7 +158,10 @@ def simulate(model: Model, hardware: Hardware, isl: int = 4096, osl: int = 512, 
 
 def best_deployment(model: Model, hardware: Hardware, gpus: int = 8, isl: int = 4096, osl: int = 512,
                     max_concurrency: float = 1024, ttft_ms: Optional[float] = None,
-                    tpot_ms: Optional[float] = None, mode: str = "both") -> dict[str, Any]:
+                    tpot_ms: Optional[float] = None, mode: str = "both", simulate: bool = False,
+                    percentile: int = 0, prefix_tokens: int = 0, prefix_hit_rate: float = 0.0,
+                    speculate: int = 0, acceptance: Optional[Union[float, Sequence[float]]] = None,
+                    draft: Optional[Model] = None) -> dict[str, Any]:
     """Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2,
     4, ... max_concurrency, the best within the TTFT and TPOT targets (ms) and the Pareto frontier,
     as one model's entry of `best_deployment --format json`; where the stack states a spread (an

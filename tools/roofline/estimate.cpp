@@ -68,8 +68,7 @@ int commands::estimate(int argc, char** argv) {
         throw roofline::input_error("--speculate: not in the CSV report; use --format table or json");
       const auto e = roofline::speculate(model, hw, w, spec, policy);
       const auto even = roofline::break_even_batch(model, hw, w, spec, policy);
-      const roofline::speculation_view v{spec, spec.draft ? spec.draft->name : model.name + " MTP head", e,
-                                         even};
+      const roofline::speculation_view v{spec, roofline::draft_name(model, spec), e, even};
       if (f == roofline::report_format::json) {
         nlohmann::json j = roofline::estimate_view{report, layers}.json();
         j["speculation"] = v.json();

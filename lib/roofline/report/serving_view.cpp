@@ -152,12 +152,10 @@ nlohmann::json serving_view::json() const {
     return nlohmann::json{
         {"workers", p.workers}, {"tp", p.L.tp}, {"pp", p.L.pp}, {"ep", p.L.ep}, {"dp", p.L.dp}};
   };
-  j["speculation"] =
-      w.speculative.k > 0
-          ? nlohmann::json{{"k", w.speculative.k},
-                           {"draft", w.speculative.draft ? w.speculative.draft->name : m.name + " MTP head"},
-                           {"tokens_per_step", tokens_per_step(w.speculative)}}
-          : nlohmann::json(nullptr);
+  j["speculation"] = w.speculative.k > 0 ? nlohmann::json{{"k", w.speculative.k},
+                                                          {"draft", draft_name(m, w.speculative)},
+                                                          {"tokens_per_step", tokens_per_step(w.speculative)}}
+                                         : nlohmann::json(nullptr);
   if (w.disaggregated) {
     j["prefill"] = pool(w.prefill);
     j["decode"] = pool(w.decode);
@@ -205,8 +203,7 @@ std::string serving_view::table() const {
   if (w.speculative.k > 0)
     fmt::format_to(std::back_inserter(out),
                    "speculation   {} draft tokens a step ({}): {:.4g} tokens a step\n", w.speculative.k,
-                   w.speculative.draft ? w.speculative.draft->name : m.name + " MTP head",
-                   tokens_per_step(w.speculative));
+                   draft_name(m, w.speculative), tokens_per_step(w.speculative));
   if (p10 && p90 && p10->fits && p90->fits)
     fmt::format_to(std::back_inserter(out),
                    "interval      p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - "

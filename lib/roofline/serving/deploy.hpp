@@ -134,6 +134,13 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
   if (!(sp.max_concurrency >= 1) || sp.max_concurrency > 1e9)
     throw input_error(fmt::format("best deployment: the largest concurrency must be from 1 to 1e9, not {}",
                                   sp.max_concurrency));
+  if (!sp.simulated && (sp.percentile != 0 || sp.prefix.any()))  // the closed form has neither
+    throw input_error(
+        sp.percentile != 0
+            ? "best deployment: a percentile needs the simulator (the closed form gives means only)"
+            : "best deployment: prefix caching is modelled in the simulator only");
+  if (sp.percentile != 0 && sp.percentile != 50 && sp.percentile != 90 && sp.percentile != 99)
+    throw input_error(fmt::format("best deployment: percentile 50, 90 or 99, not {}", sp.percentile));
   if (sp.speculative.k > 0) check_speculation(sp.speculative, workload{});
   const std::vector<layout> layouts = detail::layouts_of(m, hw, sp, why);
   std::vector<deployment_point> out;

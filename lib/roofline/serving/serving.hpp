@@ -159,26 +159,19 @@ inline phase_estimate iteration(const model_spec& m, const hardware& hw, const l
                                 const iteration_shape& it, overlap pol) {
   const auto [prefill_seqs, chunk, context, decoding, isl, osl, k, draft] = it;
   const pass pf{phase::prefill, prefill_seqs, chunk, context, 1};
-  const double steps = double(std::max<std::int64_t>(osl - 1, 1)), v = k + 1;
+  const double steps = double(std::max<std::int64_t>(osl - 1, 1));
+  const pass plain{phase::decode, decoding, 1, double(isl), steps};
   // with speculation a decode is a verify of k + 1 tokens at the decode's mean context
-  const pass dc = k > 0 ? pass{phase::prefill, decoding, v, double(isl) + (steps - 1) / 2, 1, v}
-                        : pass{phase::decode, decoding, 1, double(isl), steps};
+  const pass dc = k > 0 ? verify_pass(decoding, k, double(isl) + (steps - 1) / 2) : plain;
   phase_estimate total{};
   for (int s = 0; s < L.pp; ++s) {
     const stage_span st = stage_of(m, s, L.pp);
-    const rank_view rp{L, st, L.dp * prefill_seqs * chunk, false}, rd{L, st, L.dp * decoding * v, false};
+    const rank_view rp{L, st, L.dp * prefill_seqs * chunk, false},
+        rd{L, st, L.dp * decoding * dc.tokens, false};
     total += estimate_mixed(m, hw, pf, dc, pol, rp, rd);
   }
-  if (k > 0 && draft) {  // the draft's passes, one stage (check_speculation)
-    const stage_span st = stage_of(*draft, 0, 1);
-    if (decoding > 0) {
-      const phase_estimate d = estimate_pass(*draft, hw, pass{phase::decode, decoding, 1, double(isl), steps},
-                                             pol, rank_view{L, st, L.dp * decoding, false});
-      for (int i = 0; i < k; ++i) total += d;
-    }
-    if (prefill_seqs > 0)
-      total += estimate_pass(*draft, hw, pf, pol, rank_view{L, st, L.dp * prefill_seqs * chunk, false});
-  }
+  if (k > 0 && draft)
+    total += draft_passes(*draft, hw, k, plain, pf, L, pol);  // one stage (check_speculation)
   total.classify();
   return total;
 }
@@ -392,9 +385,9 @@ inline void serve_aggregated(const model_spec& m, const hardware& hw, const serv
                              serving_result& r) {
   const serving_params& sp = hw.timing.serving;
   const double out = double(s.osl - 1), per_rank = s.concurrency / (s.agg.workers * s.agg.L.dp);
-  const model_spec draft = draft_of(m, s.speculative);
-  serving_iterations it =
-      aggregated(m, hw, s.agg, per_rank, r.memory.admitted, s.isl, s.osl, pol, s.speculative, &draft);
+  const std::optional<model_spec> draft = draft_if(m, s.speculative);
+  serving_iterations it = aggregated(m, hw, s.agg, per_rank, r.memory.admitted, s.isl, s.osl, pol,
+                                     s.speculative, draft ? &*draft : nullptr);
   // a request's decode: out / E iterations (speculation's E tokens a step), seen of them mixed
   const double steps = out / (s.speculative.k > 0 ? tokens_per_step(s.speculative) : 1);
   const double seen = std::clamp(it.cycle * it.mixed_share - it.chunks, 0.0, steps);
@@ -427,11 +420,15 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
   d.running = std::max(1.0, std::min(per_rank, slots));
   d.waiting = std::max(0.0, per_rank - d.running) + (per_rank >= slots ? sp.queued_requests : 0);
   d.decoding = d.decoding_light = d.running;
-  const model_spec draft = draft_of(m, s.speculative);
+  const std::optional<model_spec> draft = draft_if(m, s.speculative);
   const double e = s.speculative.k > 0 ? tokens_per_step(s.speculative) : 1;
-  d.decode = iteration(
-      m, hw, dec.L,
-      {.decoding = d.running, .isl = s.isl, .osl = s.osl, .k = s.speculative.k, .draft = &draft}, pol);
+  d.decode = iteration(m, hw, dec.L,
+                       {.decoding = d.running,
+                        .isl = s.isl,
+                        .osl = s.osl,
+                        .k = s.speculative.k,
+                        .draft = draft ? &*draft : nullptr},
+                       pol);
   d.decode_time = d.decode.time + sp.iteration_overhead;
   d.cycle = out / e;
   r.tpot = d.decode_time / e;
@@ -443,7 +440,7 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
                        .isl = s.isl,
                        .osl = s.osl,
                        .k = s.speculative.k,
-                       .draft = &draft},
+                       .draft = draft ? &*draft : nullptr},
                       pol);
   p.mixed_time = p.mixed.time + sp.iteration_overhead;
   r.transfer = kv_transfer(m, hw, s);

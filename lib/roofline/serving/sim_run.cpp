@@ -568,7 +568,7 @@ simulation_result simulator::results() const {
   if (draft_) {
     out.draft_tokens = s_.speculative.k;
     out.expected_tokens_per_step = roofline::tokens_per_step(s_.speculative);
-    out.draft = s_.speculative.draft ? draft_->name : m_.name + " MTP head";
+    out.draft = draft_name(m_, s_.speculative);
   }
   double found = 0, prompts = 0;
   for (std::size_t i = std::size_t(load_.warmup); i < reqs_.size(); ++i)

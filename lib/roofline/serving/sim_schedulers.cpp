@@ -227,26 +227,15 @@ iteration_clock::shape iteration_clock::of(const sim_batch& b, const std::vector
 
 iteration_clock::cost iteration_clock::exact_cost(const shape& s) {
   const pass pf{phase::prefill, s.seqs, s.seqs > 0 ? s.tokens / s.seqs : 1, s.context, 1};
-  const double v = k_ + 1;  // tokens of a decode: 1, or a verify of k + 1
-  const pass dc = k_ > 0 ? pass{phase::prefill, s.decodes, v, s.decode_context, 1, v}
-                         : pass{phase::decode, s.decodes, 1, s.decode_context, 1};
+  const pass plain{phase::decode, s.decodes, 1, s.decode_context, 1};
+  const pass dc = k_ > 0 ? verify_pass(s.decodes, k_, s.decode_context) : plain;
   phase_estimate total{};
   for (int st = 0; st < L_.pp; ++st) {
     const stage_span span = stage_of(*m_, st, L_.pp);
-    const rank_view rp{L_, span, L_.dp * s.tokens, false}, rd{L_, span, L_.dp * s.decodes * v, false};
+    const rank_view rp{L_, span, L_.dp * s.tokens, false}, rd{L_, span, L_.dp * s.decodes * dc.tokens, false};
     total += estimate_mixed(*m_, *hw_, pf, dc, pol_, rp, rd);
   }
-  if (k_ > 0 && draft_) {  // one stage (check_speculation)
-    const stage_span span = stage_of(*draft_, 0, 1);
-    if (s.decodes > 0) {
-      const phase_estimate d =
-          estimate_pass(*draft_, *hw_, pass{phase::decode, s.decodes, 1, s.decode_context, 1}, pol_,
-                        rank_view{L_, span, L_.dp * s.decodes, false});
-      for (int i = 0; i < k_; ++i) total += d;
-    }
-    if (s.seqs > 0)
-      total += estimate_pass(*draft_, *hw_, pf, pol_, rank_view{L_, span, L_.dp * s.tokens, false});
-  }
+  if (k_ > 0 && draft_) total += draft_passes(*draft_, *hw_, k_, plain, pf, L_, pol_);  // one stage
   return {total.time.value(), total.dynamic_j};
 }
 

@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include <fmt/format.h>
@@ -83,6 +84,39 @@ inline model_spec draft_of(const model_spec& target, const speculation& s) {
   return s.draft ? *s.draft : mtp_head(target);
 }
 
+/// The draft when speculating (k > 0), else none.
+inline std::optional<model_spec> draft_if(const model_spec& target, const speculation& s) {
+  return s.k > 0 ? std::optional(draft_of(target, s)) : std::nullopt;
+}
+
+/// The draft's name for reports.
+inline std::string draft_name(const model_spec& target, const speculation& s) {
+  return s.draft ? s.draft->name : target.name + " MTP head";
+}
+
+/// A serving iteration's decodes under speculation: the target's verify of k + 1 tokens a
+/// sequence after `context` cached, logits at each (a prefill-phase pass: the engines verify
+/// with their prompt-attention kernels).
+constexpr pass verify_pass(double seqs, int k, double context) {
+  return {phase::prefill, seqs, k + 1.0, context, 1, k + 1.0};
+}
+
+/// The draft's part of a serving iteration on one GPU of each dp rank of L (one stage): k passes
+/// of `decode` (one token a decoding sequence) and its pass over the iteration's prompt chunks.
+inline phase_estimate draft_passes(const model_spec& d, const hardware& hw, int k, const pass& decode,
+                                   const pass& prompt, const layout& L, overlap pol) {
+  const stage_span st = stage_of(d, 0, 1);
+  phase_estimate total{};
+  if (decode.batch > 0) {
+    const phase_estimate one =
+        estimate_pass(d, hw, decode, pol, rank_view{L, st, L.dp * decode.batch, false});
+    for (int i = 0; i < k; ++i) total += one;
+  }
+  if (prompt.batch > 0)
+    total += estimate_pass(d, hw, prompt, pol, rank_view{L, st, L.dp * prompt.batch * prompt.tokens, false});
+  return total;
+}
+
 /// A decode step with speculation against one without, for a batch of B sequences of P prompt
 /// tokens generating G (one GPU of each dp rank of the layout; one pipeline stage).
 struct speculative_estimate {
@@ -116,7 +150,7 @@ inline speculative_estimate speculate(const model_spec& m, const hardware& hw, c
   speculative_estimate r{};
   r.plain_step = estimate(m, hw, w, pol).step_time;
   r.draft = k * estimate_pass(d, hw, pass{phase::decode, b, 1, c, 1}, pol, view(d, 1)).time;
-  r.verify = estimate_pass(m, hw, pass{phase::prefill, b, k + 1, c, 1, k + 1}, pol, view(m, k + 1)).time;
+  r.verify = estimate_pass(m, hw, verify_pass(b, s.k, c), pol, view(m, k + 1)).time;
   r.step = r.draft + r.verify;
   r.tokens_per_step = tokens_per_step(s);
   r.tpot = r.step / r.tokens_per_step;
