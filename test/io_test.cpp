@@ -61,6 +61,44 @@ TEST_CASE("a DeepSeek-V3 config without shared experts imports as routed experts
   }
 }
 
+TEST_CASE("Gemma 4's MoE config imports as its spec: the MLP beside the experts is their shared expert") {
+  // the 31B's published config with 26B-A4B's text fields (the model card's: 30 layers, 2,816 wide,
+  // 16 heads, 8 sliding and 2 global KV heads, MLP 2,112, 128 experts of 704, top 8)
+  const std::string path = test::test_dir + "/data/hf_configs/gemma4_31b.json";
+  std::string text = read_text(path);
+  const auto set = [&](const std::string& key, const std::string& from, const std::string& to) {
+    const std::string a = "\"" + key + "\": " + from;
+    REQUIRE(text.find(a) != std::string::npos);
+    text.replace(text.find(a), a.size(), "\"" + key + "\": " + to);
+  };
+  set("hidden_size", "5376", "2816");
+  set("intermediate_size", "21504", "2112");
+  set("num_attention_heads", "32", "16");
+  set("num_key_value_heads", "16", "8");
+  set("num_global_key_value_heads", "4", "2");
+  set("num_hidden_layers", "60", "30");
+  set("enable_moe_block", "false", "true");
+  set("num_experts", "null", "128");
+  set("top_k_experts", "null", "8");
+  set("moe_intermediate_size", "null", "704");
+  // layer_types: the first 30 of the 60 (five sliding, then one full, five times)
+  const std::string full = "\"full_attention\"";
+  std::size_t at = 0;
+  for (int i = 0; i < 5; ++i) at = text.find(full, at) + full.size();
+  const std::size_t end = text.find(']', at);
+  text.erase(at, end - at);
+  text.insert(at, "\n    ");
+  const model_spec m = parse_model(import_hf(text, path), "gemma4_moe");
+  const model_spec spec = load_model(test::source_dir + "/model_specs/gemma4_26b_a4b.yaml");
+  CHECK(n_layers(m) == 30);
+  CHECK(parameters(m) == parameters(spec));
+  CHECK(active_parameters(m) == parameters(spec) - 30 * 120 * 3 * 2816.0 * 704);
+  const auto& moe = std::get<moe_channel>(m.kinds.front().channel);
+  CHECK(moe.shared_dim == 2112);
+  CHECK(moe.n_shared == 1);
+  CHECK(moe.activation == activation::gelu);
+}
+
 TEST_CASE("quantization configs: what they change is honoured, what changes nothing is accepted") {
   const std::string llama = read_text(test::test_dir + "/data/hf_configs/llama3.1_8b.json");
   const auto with_quant = [&](const std::string& q) {

@@ -142,7 +142,7 @@ TEST_CASE("attention whose values are the keys' projection (k_eq_v, Gemma 4) is 
   CHECK(test::find_op(plain, p, "qkv_proj").work.value() == 2 * 5 * 8 * 24 + 5 * 24);
 }
 
-TEST_CASE("Llama 4, Gemma 3 1B and DeepSeek-V3.2: parameters derived from their configs by hand") {
+TEST_CASE("Llama 4, Gemma 3 1B and 4, DeepSeek-V3.2, GLM-5: parameters derived from their configs by hand") {
   const auto load = [](const char* f) {
     return load_model(test::source_dir + "/model_specs/" + f + ".yaml");
   };
@@ -185,6 +185,53 @@ TEST_CASE("Llama 4, Gemma 3 1B and DeepSeek-V3.2: parameters derived from their 
           doctest::Approx(per_key(test::find_op(v3, p, "attention")) * 2048 / 100'001).epsilon(1e-12));
     CHECK(test::find_op(v32, p, "indexer").work.value() ==
           doctest::Approx(100'001.0 * 64 * 258).epsilon(1e-12));
+  }
+  SUBCASE("GLM-5: its 78 MLA layers each with an indexer of 32 heads of 128") {
+    // index_q 2,048 x 32 x 128, index_k 6,144 x 128, weights 6,144 x 32, the key's LayerNorm 2 x 128
+    const double indexer = 2048.0 * 32 * 128 + 6144.0 * 128 + 6144.0 * 32 + 2 * 128;
+    CHECK(indexer == 9'371'904);
+    const model_spec m = load("glm5");
+    CHECK(parameters(m) == 743'911'218'432.0);  // published "744B" total, "40B" active (Z.ai)
+    CHECK(parameters(m) == doctest::Approx(744e9).epsilon(0.001));
+    const pass p = decode_pass({.batch = 1, .prefill = 100'000, .generate = 1});
+    CHECK(test::find_op(m, p, "indexer").work.value() ==
+          doctest::Approx(100'001.0 * 32 * 258).epsilon(1e-12));
+  }
+  SUBCASE("Gemma 4 31B: the checkpoint's 31,273,088,876 from its weights, by hand") {
+    // sliding layer: q 5,376 x 8,192, k and v 5,376 x 4,096, o 8,192 x 5,376, q and k norms of 256;
+    // global layer: q 5,376 x 16,384, k 5,376 x 2,048 and no v (k_eq_v), o 16,384 x 5,376, norms of
+    // 512; both: GeGLU 3 x 5,376 x 21,504 and four norms of 5,376
+    const double mlp = 3 * 5376.0 * 21504 + 4 * 5376;
+    const double sliding = 5376.0 * 8192 * 2 + 5376.0 * 4096 * 2 + 2 * 256 + mlp;
+    const double global = 5376.0 * 16384 * 2 + 5376.0 * 2048 + 2 * 512 + mlp;
+    const model_spec m = load("gemma4_31b");
+    CHECK(parameters(m) == 50 * sliding + 10 * global + 262'144.0 * 5376 + 5376);
+    CHECK(parameters(m) == 30'697'345'280.0);
+    // the checkpoint (its safetensors, 31,273,088,876) adds 60 layer_scalar values and the vision
+    // tower: 27 layers of 4 x 1,152^2 + 3 x 1,152 x 4,304 + 4 x 1,152 + 2 x 72, the patch
+    // projection 768 x 1,152, the position table 2 x 10,240 x 1,152, two standardising vectors of
+    // 1,152, and the projection 1,152 x 5,376 into the text model
+    const double vision = 27 * (4 * 1152.0 * 1152 + 3 * 1152.0 * 4304 + 4 * 1152 + 2 * 72) + 768 * 1152.0 +
+                          2 * 10240 * 1152.0 + 2 * 1152 + 1152 * 5376.0;
+    CHECK(parameters(m) + 60 + vision == 31'273'088'876.0);
+    // KV cache at 100,000 tokens: 50 sliding layers hold 1,024 tokens of 16 x 256 keys and values,
+    // 10 global layers 100,001 tokens of 4 x 512 keys and values
+    const double kv = memory_footprint(m, {.batch = 1, .prefill = 100'000, .generate = 1}).kv_cache.value();
+    CHECK(kv == (50 * 1024 * 16 * 256 + 10 * 100'001.0 * 4 * 512) * 2 * 2);
+  }
+  SUBCASE("Gemma 4 26B-A4B: 128 experts of 704 beside a 2,112 MLP in each of 30 layers") {
+    const double mlp = 3 * 2816.0 * 2112 + 4 * 2816, expert = 3 * 2816.0 * 704, router = 2816.0 * 128;
+    const double sliding = 2816.0 * 4096 * 2 + 2816.0 * 2048 * 2 + 2 * 256 + mlp + router;
+    const double global = 2816.0 * 8192 * 2 + 2816.0 * 1024 + 2 * 512 + mlp + router;
+    const double ends = 262'144.0 * 2816 + 2816;
+    const model_spec m = load("gemma4_26b_a4b");
+    CHECK(parameters(m) == 25 * sliding + 5 * global + 30 * 128 * expert + ends);
+    CHECK(parameters(m) == 25'232'800'000.0);
+    CHECK(active_parameters(m) == 25 * sliding + 5 * global + 30 * 8 * expert + ends);
+    CHECK(active_parameters(m) == 3'822'188'800.0);
+    // published (model card): 25.2B total, 3.8B active
+    CHECK(parameters(m) == doctest::Approx(25.2e9).epsilon(0.002));
+    CHECK(active_parameters(m) == doctest::Approx(3.8e9).epsilon(0.01));
   }
   SUBCASE("Gemma 3 1B: 26 layers, tied vocabulary") {
     // q 1152 x 1024, k and v 1152 x 256, o 1024 x 1152; QK-norms 2 x 256; GeGLU 3 x 1152 x 6912;
@@ -581,5 +628,5 @@ TEST_CASE("each HuggingFace config imports to the spec shipped for it: the same 
     CHECK(parameters(again) == parameters(spec));
     ++checked;
   }
-  CHECK(checked == 25);
+  CHECK(checked == 26);
 }

@@ -136,10 +136,11 @@ std::string config::text_or(const std::string& key, const std::string& fallback)
 }
 namespace {
 // The RoPE scalings transformers knows (modeling_rope_utils.py's ROPE_INIT_FUNCTIONS, with the
-// older names su and mrope): they change positions' frequencies, nothing the project counts, but
-// a value that is none of them, or a factor that is no positive number, is a broken config.
-const std::set<std::string> rope_types{"default",  "linear", "dynamic", "yarn",
-                                       "longrope", "llama3", "su",      "mrope"};
+// older names su and mrope, and transformers 5's proportional of Gemma 4): they change positions'
+// frequencies, nothing the project counts, but a value that is none of them, or a factor that is no positive
+// number, is a broken config.
+const std::set<std::string> rope_types{"default", "linear", "dynamic", "yarn",        "longrope",
+                                       "llama3",  "su",     "mrope",   "proportional"};
 
 void check_rope(const io_detail::reader& parent, const std::string& key, const YAML::Node& n) {
   io_detail::reader r(parent.file(), n, parent.dotted(key));
@@ -149,7 +150,7 @@ void check_rope(const io_detail::reader& parent, const std::string& key, const Y
       const std::string type = r.text(t, type_key);
       if (!rope_types.count(type))
         r.fail(t, fmt::format("unknown RoPE scaling '{}' for '{}'; known: default, linear, dynamic, yarn, "
-                              "longrope, llama3, su, mrope",
+                              "longrope, llama3, su, mrope, proportional",
                               type, r.dotted(type_key)));
     }
   if (r.has("factor") && !r.node()["factor"].IsNull()) r.number(r.node()["factor"], "factor", 0, true, 1e6);
@@ -323,6 +324,26 @@ void write_head(input& in, const spec_head& h) {
   in.w.set("vocab_size", h.vocab, "vocab_size");
   in.w.set("tied_embeddings", h.tied, h.tied_why);
   if (h.max_context) in.w.set("max_context", *h.max_context, h.context_why);
+}
+
+formats text_formats(const input& in, config& t, bool nested) {
+  if (!nested) return in.f;
+  formats tf = read_formats(t);
+  if (tf.lines.empty()) tf.lines = in.f.lines;
+  if (!t.has("torch_dtype") && !t.has("dtype")) tf.activations = in.f.activations, tf.why = in.f.why;
+  return tf;
+}
+
+void import_text_config(input& in, std::initializer_list<const char*> towers, const std::string& text_type,
+                        text_importer text) {
+  config& c = in.c;
+  if (!c.has("text_config")) c.fail("text_config", "missing field 'text_config'");
+  c.skip(towers);
+  const bool tied = c.boolean_or("tie_word_embeddings", true);
+  config t(in.path, c.at("text_config"), "text_config");
+  c.finish(in.type);
+  t.text_or("model_type", text_type);
+  text(in, t, tied, true);
 }
 
 }  // namespace roofline::hf

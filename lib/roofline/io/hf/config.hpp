@@ -4,6 +4,7 @@
 // each comes from. importers.hpp lists the families; import.cpp maps model_type to them.
 #pragma once
 
+#include <initializer_list>
 #include <set>
 #include <string>
 #include <utility>
@@ -132,5 +133,15 @@ struct spec_head {
   std::string d_model_why = "hidden_size";
 };
 void write_head(input& in, const spec_head& h);
+
+// A multimodal config's text model: its text_config read by `text` (tied: the top object's
+// tie_word_embeddings, default true; nested: true). The top object's `towers` fields (vision and
+// audio configs, their token ids) are read and left out: the spec is the text model and says so.
+// The formats of a text model: a nested text_config's own (torch_dtype or dtype, quantization),
+// else the top object's; a text model's own config: the top object's.
+formats text_formats(const input& in, config& t, bool nested);
+using text_importer = void (*)(input& in, config& text, bool tied, bool nested);
+void import_text_config(input& in, std::initializer_list<const char*> towers, const std::string& text_type,
+                        text_importer text);
 
 }  // namespace roofline::hf

@@ -47,10 +47,7 @@ layer_sequence gemma3_layers(config& t, long long layers, long long pattern) {
 // fields (Gemma-3-1B, which has no vision tower).
 void gemma3_text(input& in, config& t, bool tied, bool nested) {
   spec_writer& w = in.w;
-  formats tf = nested ? read_formats(t) : in.f;
-  if (nested && tf.lines.empty()) tf.lines = in.f.lines;
-  if (nested && !t.has("torch_dtype") && !t.has("dtype"))
-    tf.activations = in.f.activations, tf.why = in.f.why;
+  const formats tf = text_formats(in, t, nested);
   const auto [hidden, hw] = text_field(t, "hidden_size", 2304);
   const auto [vocab, vw] = text_field(t, "vocab_size", 262208);
   const auto [ctx, cw] = text_field(t, "max_position_embeddings", 131072);
@@ -116,16 +113,7 @@ void import_gemma2(input& in) {
                           }});
 }
 
-void import_gemma3(input& in) {
-  config& c = in.c;
-  if (!c.has("text_config")) c.fail("text_config", "missing field 'text_config'");
-  if (c.has("vision_config")) c.at("vision_config");
-  const bool tied = c.boolean_or("tie_word_embeddings", true);
-  config t(in.path, c.at("text_config"), "text_config");
-  c.finish(in.type);
-  t.text_or("model_type", "gemma3_text");
-  gemma3_text(in, t, tied, true);
-}
+void import_gemma3(input& in) { import_text_config(in, {"vision_config"}, "gemma3_text", gemma3_text); }
 
 void import_gemma3_text(input& in) {
   gemma3_text(in, in.c, in.c.boolean_or("tie_word_embeddings", true), false);

@@ -31,6 +31,8 @@ constexpr std::array importers{
     importer{"gemma2", hf::import_gemma2},
     importer{"gemma3", hf::import_gemma3},
     importer{"gemma3_text", hf::import_gemma3_text},
+    importer{"gemma4", hf::import_gemma4},
+    importer{"gemma4_text", hf::import_gemma4_text},
     importer{"gpt2", hf::import_gpt2},
     importer{"gpt_oss", hf::import_gpt_oss},
     importer{"deepseek_v3", hf::import_deepseek_v3},

@@ -15,6 +15,8 @@ void import_phi3(input& in);         // phi3.cpp
 void import_gemma2(input& in);       // gemma.cpp
 void import_gemma3(input& in);       // gemma.cpp: its text_config
 void import_gemma3_text(input& in);  // gemma.cpp: the text model's own config (Gemma-3-1B)
+void import_gemma4(input& in);       // gemma4.cpp: its text_config
+void import_gemma4_text(input& in);  // gemma4.cpp: the text model's own config
 void import_llama4(input& in);       // llama4.cpp: its text_config
 void import_llama4_text(input& in);  // llama4.cpp: the text model's own config
 void import_gpt_oss(input& in);      // gpt_oss.cpp
