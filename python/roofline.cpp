@@ -247,20 +247,23 @@ PYBIND11_MODULE(roofline, mod) {
       "estimate",
       [](model_ptr m, hardware_ptr hw, std::int64_t batch, std::int64_t prefill, std::int64_t generate,
          const std::optional<std::string>& overlap_, int tp, int pp, int ep, int dp, int microbatches,
-         bool sequence_parallel) {
-        const workload w{.batch = batch,
-                         .prefill = prefill,
-                         .generate = generate,
-                         .parallel = layout_of(tp, pp, ep, dp, microbatches, sequence_parallel)};
+         bool sequence_parallel, std::int64_t images) {
+        workload w{.batch = batch,
+                   .prefill = prefill,
+                   .generate = generate,
+                   .parallel = layout_of(tp, pp, ep, dp, microbatches, sequence_parallel)};
+        add_images(*m, w, images, "images");
         const auto pol = policy_of(overlap_);
         return result{estimate(*m, *hw, w, pol), m, hw, w, pol};
       },
       py::arg("model"), py::arg("hardware"), py::arg("batch") = 1, py::arg("prefill") = 1,
       py::arg("generate") = 1, py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1,
       py::arg("ep") = 1, py::arg("dp") = 1, py::arg("microbatches") = 0, py::arg("sequence_parallel") = false,
+      py::arg("images") = 0,
       "TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated tokens; "
       "overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout of several "
-      "GPUs.");
+      "GPUs; images: images in each prompt (a model with a vision tower), encoded in the prefill, their "
+      "tokens added to prefill (as estimate --images).");
 
   mod.def(
       "speculate",
@@ -372,6 +375,7 @@ PYBIND11_MODULE(roofline, mod) {
                                   pol.value_or(hw->timing.overlap));
         const std::size_t n = rows.size();
         const auto kind = [&](const op& o) -> std::string {
+          if (o.layers.kind == layer_span::vision) return "vision";
           if (o.layers.kind == layer_span::embedding) return "embedding";
           if (o.layers.kind == layer_span::head) return "head";
           return m->kinds[std::size_t(o.layers.kind)].name();

@@ -90,10 +90,11 @@ def load_hardware(part: str, stack: Optional[str] = None) -> Hardware:
 
 def estimate(model: Model, hardware: Hardware, batch: int = 1, prefill: int = 1, generate: int = 1,
              overlap: Optional[str] = None, tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1,
-             microbatches: int = 0, sequence_parallel: bool = False) -> Result:
+             microbatches: int = 0, sequence_parallel: bool = False, images: int = 0) -> Result:
     """TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated
     tokens; overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout
-    of several GPUs."""
+    of several GPUs; images: images in each prompt (a model with a vision tower), encoded in the
+    prefill, their tokens added to prefill (as estimate --images)."""
 
 def speculate(model: Model, hardware: Hardware, k: int, acceptance: Union[float, Sequence[float]],
               draft: Optional[Model] = None, batch: int = 1, prefill: int = 1, generate: int = 1,

@@ -646,3 +646,44 @@ TEST_CASE("--kv-format: an fp8 KV cache is half of bf16's, nvfp4's 4.5 / 16 of i
   CHECK(only.status == 1);
   CHECK(only.err == "error: --kv-format: none of the models keeps a KV cache\n");
 }
+
+TEST_CASE("estimate --images: the vision tower runs in the prefill and its tokens join the prompt") {
+  const std::string h100 = test::source_dir + "/hw_profiles/h100_sxm.yaml";
+  const std::string gemma = test::source_dir + "/model_specs/gemma4_31b.yaml";
+  const auto run = [&](const std::string& images) {
+    const result r = run_roofline("estimate --model " + gemma + " --hw " + h100 +
+                                  " --batch 2 --prefill 100 --generate 4 --format json" + images);
+    REQUIRE(r.status == 0);
+    return nlohmann::json::parse(r.out);
+  };
+  const auto plain = run(""), with = run(" --images 2");
+  // 100 text tokens and 2 images of 280 tokens each
+  CHECK(with["workload"]["prefill"] == 660);
+  CHECK(with["workload"]["images"] == 2);
+  CHECK(with["model"]["vision_parameters"] == 575'743'536.0);
+  // the encoder's ops (kind "vision", once per encoder layer) add up to the prefill's extra FLOPs
+  // over a prompt of the same 660 tokens without images
+  const result same = run_roofline("estimate --model " + gemma + " --hw " + h100 +
+                                   " --batch 2 --prefill 660 --generate 4 --format json");
+  REQUIRE(same.status == 0);
+  const auto text = nlohmann::json::parse(same.out);
+  double vision = 0;
+  int layers = 0;
+  for (const auto& o : with["prefill"]["ops"])
+    if (o["kind"] == "vision") {
+      vision += o["flops"].get<double>();
+      layers += o["name"] == "vision_attention";
+    }
+  CHECK(layers == 27);
+  CHECK(vision > 0);
+  CHECK(with["prefill"]["flops"].get<double>() - text["prefill"]["flops"].get<double>() ==
+        doctest::Approx(vision).epsilon(1e-9));
+  CHECK(with["decode"]["flops"] == text["decode"]["flops"]);
+  CHECK(plain["workload"]["images"] == 0);
+  // a model without a vision tower is refused, naming its spec
+  const std::string llama = test::source_dir + "/model_specs/llama3.1_8b.yaml";
+  const result none = run_roofline("estimate --model " + llama + " --hw " + h100 + " --images 1");
+  CHECK(none.status == 1);
+  CHECK(none.err ==
+        "error: --images 1: model 'llama3.1_8b' (" + llama + ") has no vision tower (its spec's 'vision')\n");
+}

@@ -142,6 +142,65 @@ TEST_CASE("attention whose values are the keys' projection (k_eq_v, Gemma 4) is 
   CHECK(test::find_op(plain, p, "qkv_proj").work.value() == 2 * 5 * 8 * 24 + 5 * 24);
 }
 
+TEST_CASE("a vision tower is counted as worked out by hand") {
+  // text: d 8, one attention layer; vision: 2 layers of d 8, 2 heads (d_h 4), plain GELU MLP of 16
+  // with biases, LayerNorms (2 d each), 2 outer norms, patches of 12 inputs, 5 patches an image,
+  // 6 position rows, 2 image tokens through an adapter 16 -> 8 -> 8
+  const attention_mixer x{.n_heads = 2, .n_kv_heads = 1, .head_dim = 4};
+  model_spec m = test::stack("tiny", 8, 32, x, mlp_channel{.ffn_dim = 16}, 1);
+  m.vision = {.layers = 2,
+              .d_model = 8,
+              .n_heads = 2,
+              .ffn_dim = 16,
+              .bias = true,
+              .outer_norms = 2,
+              .patch_inputs = 12,
+              .patches = 5,
+              .positions = 6,
+              .image_tokens = 2,
+              .adapter = {16, 8, 8}};
+  SUBCASE("parameters") {
+    // patch 12 x 8; positions 6 x 8; outer norms 2 x 16; per layer q, k, v, o 4 x 64, MLP 2 x 8 x 16,
+    // norms 2 x 16, biases 3 x 8 + 8 + 16 + 8; adapter 16 x 8 + 8 x 8
+    const double layer = 256 + 256 + 32 + 56;
+    CHECK(vision_parameters(m) == 96 + 48 + 32 + 2 * layer + 128 + 64);
+    CHECK(weight_bytes(m) == bytes_of(m, parameter_counts(m)) + vision_parameters(m) * 2);
+  }
+  SUBCASE("a prefill of 3 sequences with 2 images each: 30 patch rows, 12 image-token rows") {
+    const workload with{.batch = 3, .prefill = 10, .generate = 1, .images = 2};
+    workload without = with;
+    without.images = 0;
+    const double n = 30, per_key = 2 * 2 * (4 + 4 + 2.5), norm = n * 8 * 3, pre_norm = n * 8 * (3 + 1);
+    const double layer = pre_norm + (2 * n * 8 * 24 + n * 24) + 6 * 25 * per_key + (2 * n * 8 * 8 + n * 8) +
+                         pre_norm + (2 * n * 8 * 16 + n * 16) + n * 16 * 1 + (2 * n * 16 * 8 + n * 8);
+    const double adapter = 2 * 12 * 16 * 8 + 12 * 8 * 1 + 2 * 12 * 8 * 8;
+    const double vision = 2 * n * 12 * 8 + 2 * norm + 2 * layer + adapter;
+    CHECK(count(m, prefill_pass(with)).work.value() - count(m, prefill_pass(without)).work.value() ==
+          approx(vision));
+    // the encoder's attention: no cache, q, k, v read and o written
+    const op att = test::find_op(m, prefill_pass(with), "vision_attention");
+    CHECK(att.moved.kv_cache.value() == 0);
+    CHECK(att.moved.activations.value() == n * 2 * 4 * 4 * 2);
+    // decode steps never run it
+    CHECK(count(m, decode_pass(with)).work.value() == count(m, decode_pass(without)).work.value());
+    // the activation peak: the encoder's, 6 images x 5 patches x (8 + max(24, 16)) x 2 B, when larger
+    CHECK(memory_footprint(m, with).activations.value() >= 6 * 5 * (8 + 24) * 2);
+  }
+  SUBCASE("a workload with images needs a tower, and a prompt that holds their tokens") {
+    const hardware hw = test::h100_roofline();
+    model_spec text = m;
+    text.vision = {};
+    CHECK_THROWS_WITH_AS(
+        estimate(text, hw, {.batch = 1, .prefill = 10, .generate = 1, .images = 1}),
+        "workload: 1 images a prompt, but model 'tiny' has no vision tower (its spec's 'vision')",
+        input_error);
+    CHECK_THROWS_WITH_AS(estimate(m, hw, {.batch = 1, .prefill = 3, .generate = 1, .images = 2}),
+                         "workload: prefill 3 holds fewer tokens than its 2 images become (2 each: "
+                         "'vision.image_tokens' of model 'tiny')",
+                         input_error);
+  }
+}
+
 TEST_CASE("Llama 4, Gemma 3 1B and 4, DeepSeek-V3.2, GLM-5: parameters derived from their configs by hand") {
   const auto load = [](const char* f) {
     return load_model(test::source_dir + "/model_specs/" + f + ".yaml");
@@ -155,8 +214,17 @@ TEST_CASE("Llama 4, Gemma 3 1B and 4, DeepSeek-V3.2, GLM-5: parameters derived f
     CHECK(parameters(m) == 48 * (attn + 16 * expert + 5120 * 16 + expert) + ends);
     CHECK(parameters(m) == 107'769'861'120.0);
     CHECK(active_parameters(m) == 48 * (attn + 2 * expert + 5120 * 16) + ends);
-    // published "109B" total (with the vision tower, 0.87B) and "17B" active
-    CHECK(parameters(m) + 0.87e9 == doctest::Approx(109e9).epsilon(0.005));
+    // the vision tower (model_specs/llama4_scout.yaml): patch embedding 588 x 1408, position and
+    // class rows 578 x 1408, LayerNorms before and after 4 x 1408, 34 layers of q, k, v, o with
+    // biases 4 (1408^2 + 1408), fc1 and fc2 with biases 2 x 1408 x 5632 + 5632 + 1408, two
+    // LayerNorms 4 x 1408; the adapter 5632 x 4096 + 4096 x 4096 and the projector 4096 x 5120
+    const double vit_layer = 4 * (1408.0 * 1408 + 1408) + 2 * 1408.0 * 5632 + 5632 + 1408 + 4 * 1408;
+    const double vision = 588 * 1408.0 + 578 * 1408.0 + 4 * 1408 + 34 * vit_layer + 5632 * 4096.0 +
+                          4096 * 4096.0 + 4096 * 5120.0;
+    CHECK(vision_parameters(m) == vision);
+    CHECK(vision_parameters(m) == 871'932'416.0);
+    // published "109B" total (with the vision tower) and "17B" active
+    CHECK(parameters(m) + vision_parameters(m) == doctest::Approx(109e9).epsilon(0.005));
     CHECK(active_parameters(m) == doctest::Approx(17e9).epsilon(0.015));
     // 36 chunked layers (three of every four) hold at most 8,192 tokens of KV cache
     const double kv = memory_footprint(m, {.batch = 1, .prefill = 100'000, .generate = 1}).kv_cache.value();
@@ -214,6 +282,7 @@ TEST_CASE("Llama 4, Gemma 3 1B and 4, DeepSeek-V3.2, GLM-5: parameters derived f
     const double vision = 27 * (4 * 1152.0 * 1152 + 3 * 1152.0 * 4304 + 4 * 1152 + 2 * 72) + 768 * 1152.0 +
                           2 * 10240 * 1152.0 + 2 * 1152 + 1152 * 5376.0;
     CHECK(parameters(m) + 60 + vision == 31'273'088'876.0);
+    CHECK(vision_parameters(m) == vision);  // the spec's vision block
     // KV cache at 100,000 tokens: 50 sliding layers hold 1,024 tokens of 16 x 256 keys and values,
     // 10 global layers 100,001 tokens of 4 x 512 keys and values
     const double kv = memory_footprint(m, {.batch = 1, .prefill = 100'000, .generate = 1}).kv_cache.value();

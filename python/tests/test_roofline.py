@@ -36,6 +36,7 @@ def program(name, *args):
     ("xlstm_7b", "hf_transformers_h100", 4, 1000, 100, []),
     ("mixtral_8x7b", "datasheet", 16, 2048, 64, ["--tp", "2", "--ep", "2"]),
     ("llama3.1_70b", "trtllm_h100_sxm", 32, 4096, 128, ["--tp", "4", "--pp", "2"]),
+    ("llama4_scout", "datasheet", 2, 300, 16, ["--images", "2", "--tp", "4"]),
 ])
 def test_estimate_equals_the_estimate_program(model, stack_name, batch, prefill, generate, extra):
     want = program("estimate", "--model", spec(model), "--hw", H100, "--stack", stack(stack_name), "--batch", str(batch),

@@ -24,6 +24,10 @@ int commands::estimate(int argc, char** argv) {
   examples::number_option(app, "--batch", w.batch, "sequences in the batch (B)");
   examples::number_option(app, "--prefill", w.prefill, "prompt tokens per sequence (P)");
   examples::number_option(app, "--generate", w.generate, "generated tokens per sequence (G)");
+  app.add_option("--images", w.images,
+                 "images in each prompt (a model with a vision tower): encoded in the prefill, their image "
+                 "tokens added to --prefill")
+      ->check(examples::positive_integer);
   app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the profile's")
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
   examples::format_option(app, format, {"table", "json", "csv"});
@@ -49,6 +53,7 @@ int commands::estimate(int argc, char** argv) {
     examples::output_file plot_file(plot, "--plot"), plot_tp_file(plot_tp, "--plot-tp");
     auto model = roofline::load_model(model_path);
     examples::apply_kv_format(model, kv);
+    roofline::add_images(model, w, w.images, "--images");
     const auto hw = roofline::load_hardware(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     const auto f = format == "json"  ? roofline::report_format::json

@@ -62,6 +62,7 @@ constexpr double head_item_size(double d_qk, double d_v) { return (d_qk + d_v) /
 struct layer_span {
   static constexpr int embedding = -1;
   static constexpr int head = -2;
+  static constexpr int vision = -3;  ///< a vision tower's ops (graph/vision.hpp)
   int kind = embedding;
   int count = 1;  ///< how many identical layers this op stands for
 };

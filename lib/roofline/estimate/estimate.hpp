@@ -33,8 +33,9 @@ constexpr parallel_plan plan_of(const workload& w) {
 /// The pass one GPU of stage s runs and what it sees: a micro-batch of the prefill, or one
 /// decode group's step.
 constexpr pass rank_pass(const workload& w, const parallel_plan& p, phase ph) {
-  return ph == phase::prefill ? pass{phase::prefill, p.micro_batch, double(w.prefill), 0, 1}
-                              : pass{phase::decode, p.group_batch, 1, double(w.prefill), double(w.generate)};
+  return ph == phase::prefill
+             ? pass{phase::prefill, p.micro_batch, double(w.prefill), 0, 1, 1, double(w.images)}
+             : pass{phase::decode, p.group_batch, 1, double(w.prefill), double(w.generate)};
 }
 inline rank_view rank_of(const model_spec& m, const parallel_plan& p, int s, phase ph) {
   return {p.L, stage_of(m, s, p.L.pp), ph == phase::prefill ? p.prefill_tokens_all : p.decode_tokens_all,
@@ -43,6 +44,20 @@ inline rank_view rank_of(const model_spec& m, const parallel_plan& p, int s, pha
 
 /// The format the model's GEMMs compute in by default (dtypes.compute, else the activations').
 inline dtype default_compute(const model_spec& m) { return m.dtypes.compute.value_or(m.dtypes.activations); }
+
+/// A workload whose prompts carry `images` images each (a model with a vision tower): their
+/// images x vision.image_tokens tokens are added to the prompt's P text tokens; `option` names the
+/// setting in messages. A model without a vision tower is refused, naming its spec.
+inline void add_images(const model_spec& m, workload& w, std::int64_t images, std::string_view option) {
+  w.images = images;
+  if (images == 0) return;
+  if (m.vision.layers == 0)
+    throw input_error(fmt::format("{} {}: model '{}'{} has no vision tower (its spec's 'vision')", option,
+                                  images, m.name, m.file.empty() ? "" : " (" + m.file + ")"));
+  if (images < 0 || images > max_width)
+    throw input_error(fmt::format("{} {}: from 0 to {} images a prompt", option, images, max_width));
+  w.prefill += images * m.vision.image_tokens;
+}
 
 /// Throws input_error if the hardware lacks a peak the model needs, or the spec or workload
 /// is invalid or beyond the model's maximum context (for specs built in code; io checks
@@ -64,6 +79,18 @@ inline void check_supported(const model_spec& m, const hardware& hw, const workl
                     "model '{}', {} ('max_context'{})",
                     w.prefill, w.generate, w.prefill + w.generate, m.name, m.max_context,
                     m.file.empty() ? "" : " in " + m.file));
+  if (w.images < 0 || w.images > max_width)
+    throw input_error(fmt::format("workload: images ({}) must be from 0 to {}", w.images, max_width));
+  if (w.images > 0 && m.vision.layers == 0)
+    throw input_error(
+        fmt::format("workload: {} images a prompt, but model '{}' has no vision tower (its "
+                    "spec's 'vision')",
+                    w.images, m.name));
+  if (w.images > 0 && w.prefill < w.images * m.vision.image_tokens)
+    throw input_error(
+        fmt::format("workload: prefill {} holds fewer tokens than its {} images become ({} "
+                    "each: 'vision.image_tokens' of model '{}')",
+                    w.prefill, w.images, m.vision.image_tokens, m.name));
   const auto where = [&] { return hw.file.empty() ? fmt::format("hardware '{}'", hw.name) : hw.file; };
   // The kinds of weight that GEMMs read: the mixers', the LM head's and the channels'.
   std::array<bool, all_weight_kinds.size()> used{};

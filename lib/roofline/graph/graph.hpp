@@ -9,6 +9,7 @@
 #include "roofline/graph/mla.hpp"
 #include "roofline/graph/mlstm.hpp"
 #include "roofline/graph/moe.hpp"
+#include "roofline/graph/vision.hpp"
 
 namespace roofline {
 
@@ -34,6 +35,8 @@ constexpr std::string_view mixer_norm_name(const mixer_spec& x) {
 /// specs built in code, so strings are built only for a violation.
 inline std::optional<spec_violation> check(const model_spec& m) {
   if (auto v = check_model(m)) return v;
+  if (m.vision.layers > 0)
+    if (auto v = detail::check_vision(m, m.vision)) return v;
   for (const layer_kind& k : m.kinds) {
     const detail::spec_rules mixer{"mixers", k.mixer_name}, channel{"channels", k.channel_name};
     if (auto v = std::visit([&](const auto& x) { return detail::check_spec(m, x, mixer); }, k.mixer))
@@ -69,10 +72,10 @@ inline int layer_count(const model_spec& m, std::size_t k, const stage_span& s) 
 }
 
 /// Calls sink(const op&) for every op of one forward pass of one GPU, in execution order
-/// within a layer: the embedding; for each kind of layer, once, with layers.count = the layers
-/// of that kind: the mixer's pre-norm (with the residual add), the mixer, its post-norm
-/// (post_norms), then the channel mixer's pre-norm, the channel mixer and its post-norm; the
-/// final norm and LM head. Nothing is allocated. With a layout, the ops of one rank of one
+/// within a layer: the vision tower on a prefill's images (graph/vision.hpp); the embedding; for each kind of
+/// layer, once, with layers.count = the layers of that kind: the mixer's pre-norm (with the residual add),
+/// the mixer, its post-norm (post_norms), then the channel mixer's pre-norm, the channel mixer and its
+/// post-norm; the final norm and LM head. Nothing is allocated. With a layout, the ops of one rank of one
 /// stage (p.batch: the sequences of its dp rank; tokens_all: the tokens of all dp ranks), and
 /// the communication ops between the ranks; a stage before the last sends its activations on.
 /// Adding a layer kind: a builder in graph/, a case here, in parameters() and in memory_footprint().
@@ -81,6 +84,8 @@ constexpr void for_each_op(const model_spec& m, const pass& p, const rank_view& 
   const stage_span& stage = r.stage;
   const layout& L = r.L;
   detail::counting c{m, p, r};
+  if (stage.embedding && p.phase == phase::prefill && p.images > 0 && m.vision.layers > 0)
+    detail::emit_vision(c, m.vision, sink);
   if (stage.embedding) detail::emit_embedding(c, sink);
   for (std::size_t k = 0; k < m.kinds.size(); ++k) {
     const layer_kind& kind = m.kinds[k];
@@ -159,8 +164,22 @@ constexpr param_count parameter_counts(const model_spec& m) {
   return p;
 }
 
-/// All parameters.
+/// All parameters of the text model (a vision tower's: vision_parameters).
 constexpr double parameters(const model_spec& m) { return parameter_counts(m).total(); }
+
+/// Parameters of the model's vision tower (0: none).
+constexpr double vision_parameters(const model_spec& m) { return detail::vision_parameters(m.vision); }
+
+/// Bytes of the vision tower's widest live set in a prefill of `images` images (B I N (d + the
+/// wider of q, k, v and the MLP's inner width) b_a): it runs before the text layers, so the
+/// activation peak is the larger of the two.
+constexpr double vision_activation_bytes(const model_spec& m, double images) {
+  const vision_tower& v = m.vision;
+  if (v.layers == 0 || images <= 0) return 0;
+  const double inner =
+      std::max(3 * v.n_heads * detail::vision_head_dim(v), (v.gated ? 2.0 : 1.0) * v.ffn_dim);
+  return images * v.patches * (v.d_model + inner) * size_bytes(m.dtypes.activations);
+}
 
 /// Parameters touched per token: every parameter except the routed experts a token does not use.
 constexpr double active_parameters(const model_spec& m) {
@@ -175,8 +194,15 @@ constexpr double bytes_of(const model_spec& m, const param_count& p) {
   return b;
 }
 
-/// Bytes of all weights in their storage formats (block scales included).
-constexpr double weight_bytes(const model_spec& m) { return bytes_of(m, parameter_counts(m)); }
+/// Bytes of a vision tower's weights: stored as the embedding is.
+constexpr double vision_bytes(const model_spec& m) {
+  return detail::vision_parameters(m.vision) * storage(m.dtypes, weight_kind::embedding).bytes_per_element();
+}
+
+/// Bytes of all weights in their storage formats (block scales included), the vision tower's too.
+constexpr double weight_bytes(const model_spec& m) {
+  return bytes_of(m, parameter_counts(m)) + vision_bytes(m);
+}
 
 /// Device memory a workload holds, by kind.
 struct footprint {
@@ -229,7 +255,9 @@ constexpr footprint memory_footprint(const model_spec& m, const workload& w) {
   const double ba = size_bytes(m.dtypes.activations);
   f.kv_cache = b * kv * byte;
   f.state = b * state * byte;
-  f.activations = (b * p * (m.d_model + width) * ba + b * double(m.vocab_size) * ba + b * extra) * byte;
+  f.activations = std::max(b * p * (m.d_model + width) * ba + b * double(m.vocab_size) * ba + b * extra,
+                           vision_activation_bytes(m, b * double(w.images))) *
+                  byte;
   return f;
 }
 
@@ -265,7 +293,8 @@ inline double rank_weight_bytes(const model_spec& m, const layout& L, const stag
   double b = bytes_of(m, full) - (census(layout{}) - census(L));
   const double table = double(m.vocab_size) * m.d_model / L.tp;
   if (st.embedding)
-    b += (table + double(m.learned_positions) * m.d_model) *
+    b += vision_bytes(m) +  // whole on every tp rank (graph/vision.hpp)
+         (table + double(m.learned_positions) * m.d_model) *
              storage(m.dtypes, weight_kind::embedding).bytes_per_element() +
          double(m.input_projection) * m.d_model * m.d_model *
              storage(m.dtypes, weight_kind::mixer).bytes_per_element();  // whole on every tp rank
@@ -317,8 +346,9 @@ inline footprint rank_footprint(const model_spec& m, const workload& w, const st
   const double ba = size_bytes(m.dtypes.activations);
   f.kv_cache = batch * kv * byte;
   f.state = batch * state * byte;
-  f.activations = (micro * p * (2 * m.d_model + width) * ba +
-                   (st.head ? micro * double(m.vocab_size) / tp * ba : 0) + micro * extra) *
+  f.activations = std::max(micro * p * (2 * m.d_model + width) * ba +
+                               (st.head ? micro * double(m.vocab_size) / tp * ba : 0) + micro * extra,
+                           st.embedding ? vision_activation_bytes(m, micro * double(w.images)) : 0.0) *
                   byte;
   double largest = 0;
   const pass pf{phase::prefill, micro, p, 0, 1};

@@ -270,6 +270,37 @@ channel_spec read_channel(reader x) {
   return out;
 }
 
+// Reads `vision:`, a vision tower (model_spec.hpp's vision_tower).
+vision_tower read_vision(reader x) {
+  const auto pos = [&](const char* key) { return x.positive_int(key, max_int); };
+  vision_tower v{
+      .layers = x.positive_int("layers", max_layers), .d_model = pos("d_model"), .n_heads = pos("n_heads")};
+  x.int_if("head_dim", v.head_dim, 0, max_int);
+  v.ffn_dim = pos("ffn_dim");
+  x.boolean_if("gated", v.gated);
+  if (auto n = x.optional("activation")) v.activation = x.choice<activation>(n, "activation", "activation");
+  x.boolean_if("bias", v.bias);
+  if (auto n = x.optional("norm")) v.norm = x.choice<norm_kind>(n, "norm", "norm");
+  x.boolean_if("post_norms", v.post_norms);
+  x.boolean_if("qk_norm", v.qk_norm);
+  x.int_if("outer_norms", v.outer_norms, 0, 16);
+  v.patch_inputs = pos("patch_inputs");
+  v.patches = pos("patches");
+  x.int_if("positions", v.positions, 0, max_int);
+  v.image_tokens = pos("image_tokens");
+  const YAML::Node a = x.required("adapter");
+  if (!a.IsSequence() || a.size() < 2)
+    x.fail(a, fmt::format("'{}' must list at least two widths, from a merged image token to d_model",
+                          x.dotted("adapter")));
+  for (const auto& w : a) v.adapter.push_back(int(x.integer(w, "adapter", 1, max_int)));
+  if (v.head_dim == 0 && v.d_model % v.n_heads != 0)
+    x.fail(x.required("n_heads"),
+           fmt::format("'{}' ({}) must divide '{}' ({}) when no head_dim is given", x.dotted("n_heads"),
+                       v.n_heads, x.dotted("d_model"), v.d_model));
+  x.finish();
+  return v;
+}
+
 // Reads the named definitions of `mixers:` or `channels:`.
 template <class Spec, class Read>
 std::vector<std::pair<std::string, Spec>> read_named(reader& r, const std::string& key, Read read,
@@ -399,6 +430,7 @@ model_spec read_model(const YAML::Node& root, const std::string& file) {
             "learned_positions",
             "input_projection",
             "logit_softcap",
+            "vision",
             "mixers",
             "channels",
             "layers"});
@@ -415,6 +447,12 @@ model_spec read_model(const YAML::Node& root, const std::string& file) {
   m = r.has("architecture") ? read_shorthand(r, std::move(m)) : read_stack(r, std::move(m));
   if (auto n = r.optional("dtypes")) read_dtypes(reader(file, n, "dtypes"), m.dtypes);
   if (auto n = r.optional("accounting")) read_accounting(reader(file, n, "accounting"), m.accounting);
+  if (auto n = r.optional("vision")) {
+    m.vision = read_vision(reader(file, n, "vision"));
+    if (m.vision.adapter.back() != m.d_model)
+      r.fail(n["adapter"], fmt::format("'vision.adapter' must end at the text model's d_model ({}), got {}",
+                                       m.d_model, m.vision.adapter.back()));
+  }
   r.finish();
   if (auto v = check(m))
     r.fail(root, fmt::format("'{}': {}", v->key, v->message));  // rules not tied to one key above

@@ -28,6 +28,7 @@ std::string ratio_text(flops f, bytes b, std::string_view none) {
 
 // A layer group: the embedding, the head, or a kind of layer with its count.
 std::string layer_label(const layer_span& l, const model_spec& m) {
+  if (l.kind == layer_span::vision) return l.count > 1 ? fmt::format("vision (x{})", l.count) : "vision";
   if (l.kind == layer_span::embedding) return "embedding";
   if (l.kind == layer_span::head) return "head";
   return fmt::format("{} (x{})", m.kinds[std::size_t(l.kind)].name(), l.count);
@@ -35,6 +36,7 @@ std::string layer_label(const layer_span& l, const model_spec& m) {
 
 // The kind name an op belongs to, for JSON and CSV.
 std::string kind_name(const layer_span& l, const model_spec& m) {
+  if (l.kind == layer_span::vision) return "vision";
   if (l.kind == layer_span::embedding) return "embedding";
   if (l.kind == layer_span::head) return "head";
   return m.kinds[std::size_t(l.kind)].name();
@@ -243,16 +245,29 @@ std::string layout_text(const layout& L, const model_spec& m) {
       L.sequence_parallel ? "; sequence parallel" : "");
 }
 
-std::string estimate_table(const report& r, bool per_op) {
-  const estimate_result& e = r.result;
+// The report's first two lines: the model and its parameters, the part and stack, the workload.
+std::string estimate_heading(const report& r) {
   const double total = parameters(r.model), active = active_parameters(r.model);
-  std::string out = fmt::format(
-      "{} ({}, {:.3f} billion parameters{}) on {}{}\nbatch {}, prefill {} tokens, generate {} tokens, "
+  return fmt::format(
+      "{} ({}, {:.3f} billion parameters{}{}) on {}{}\nbatch {}, prefill {} tokens{}, generate {} tokens, "
       "overlap {}\n",
       r.model.name, name(family(r.model)), total / 1e9,
-      active < total ? fmt::format(", {:.3f} billion active", active / 1e9) : "", r.hw.name,
-      r.hw.stack.empty() ? "" : fmt::format(", stack {} ({})", r.hw.stack, r.hw.stack_note), r.work.batch,
-      r.work.prefill, r.work.generate, name(e.overlap));
+      active < total ? fmt::format(", {:.3f} billion active", active / 1e9) : "",
+      r.model.vision.layers > 0
+          ? fmt::format(", vision tower {:.3f} billion", vision_parameters(r.model) / 1e9)
+          : "",
+      r.hw.name, r.hw.stack.empty() ? "" : fmt::format(", stack {} ({})", r.hw.stack, r.hw.stack_note),
+      r.work.batch, r.work.prefill,
+      r.work.images > 0
+          ? fmt::format(" ({} image{} of {} tokens among them, encoded in the prefill)", r.work.images,
+                        r.work.images > 1 ? "s" : "", r.model.vision.image_tokens)
+          : "",
+      r.work.generate, name(r.result.overlap));
+}
+
+std::string estimate_table(const report& r, bool per_op) {
+  const estimate_result& e = r.result;
+  std::string out = estimate_heading(r);
   if (!e.parallel) {
     phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
     phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops,
@@ -322,10 +337,14 @@ std::string estimate_table(const report& r, bool per_op) {
   return out;
 }
 
-// Calls f(layer index, op_row) for every op of every layer, in order: the embedding (-1), each
-// layer's ops (those of its kind), the head (n_layers).
+// Calls f(layer index, op_row) for every op of every layer, in order: the vision tower's (-2, once
+// for each of the layers an op stands for), the embedding (-1), each layer's ops (those of its
+// kind), the head (n_layers).
 template <class F>
 void each_layer_op(const model_spec& m, const std::vector<op_row>& ops, F&& f) {
+  for (const op_row& o : ops)
+    if (o.op.layers.kind == layer_span::vision)
+      for (int i = 0; i < o.op.layers.count; ++i) f(-2, o);
   for (const op_row& o : ops)
     if (o.op.layers.kind == layer_span::embedding) f(-1, o);
   for (int i = 0; i < n_layers(m); ++i)
@@ -396,6 +415,7 @@ nlohmann::json model_json(const model_spec& m) {
           {"architecture", name(family(m))},
           {"parameters", parameters(m)},
           {"active_parameters", active_parameters(m)},
+          {"vision_parameters", vision_parameters(m)},
           {"n_layers", n_layers(m)},
           {"layer_kinds", std::move(kinds)}};
 }
@@ -442,7 +462,11 @@ nlohmann::json estimate_json(const report& r) {
   nlohmann::json j = {
       {"model", model_json(r.model)},
       {"hardware", {{"name", r.hw.name}, {"stack", r.hw.stack}, {"stack_note", r.hw.stack_note}}},
-      {"workload", {{"batch", r.work.batch}, {"prefill", r.work.prefill}, {"generate", r.work.generate}}},
+      {"workload",
+       {{"batch", r.work.batch},
+        {"prefill", r.work.prefill},
+        {"generate", r.work.generate},
+        {"images", r.work.images}}},
       {"overlap", name(e.overlap)},
       {"prefill", phase_json(r.model, e.prefill, r.prefill_ops)},
       {"decode", phase_json(r.model, e.decode, r.decode_ops)},

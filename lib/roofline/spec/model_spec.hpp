@@ -221,6 +221,35 @@ constexpr dtype compute_dtype(const tensor_dtypes& t, weight_kind k) {
   return t.compute.value_or(t.activations);
 }
 
+/// A vision encoder (ViT) whose images become tokens of the prompt (Llama 4, Gemma 4): each image
+/// (each tile, for a model that tiles images) is `patches` patches of `patch_inputs` pixel values,
+/// embedded by a linear layer patch_inputs -> d_model, through `layers` encoder layers
+/// (bidirectional attention of n_heads heads of head_dim, an MLP of ffn_dim, a pre-norm each and a
+/// post-norm each with post_norms), merged into `image_tokens` tokens (pixel shuffle or pooling)
+/// and projected by the adapter's linear layers adapter[0] -> adapter[1] -> ... -> the text
+/// model's d_model (the last width), an activation between two of them. It runs in the prefill of
+/// a request with images (workload.images); its weights are held beside the text model's, stored
+/// as its embedding is (graph/vision.hpp).
+struct vision_tower {
+  int layers = 0;  ///< 0: no vision tower
+  int d_model = 0;
+  int n_heads = 0;
+  int head_dim = 0;  ///< 0: d_model / n_heads
+  int ffn_dim = 0;
+  bool gated = false;
+  enum activation activation = activation::gelu;
+  bool bias = false;  ///< biases on q, k, v, o and the MLP's layers
+  enum norm_kind norm = norm_kind::layer;
+  bool post_norms = false;
+  bool qk_norm = false;
+  int outer_norms = 0;   ///< norms outside the layers (before or after them), counted as the layers' norms
+  int patch_inputs = 0;  ///< pixel values of a patch (channels x patch x patch)
+  int patches = 0;       ///< encoder tokens of an image (a class token included)
+  int positions = 0;     ///< rows of learned position (and class) embeddings: parameters only
+  int image_tokens = 0;  ///< prompt tokens an image becomes
+  std::vector<int> adapter{};
+};
+
 struct model_spec {
   std::string name{};
   std::string file{};  ///< where it was read from (for messages); empty when built in code
@@ -241,6 +270,7 @@ struct model_spec {
   std::vector<int> layers{};        ///< kind index of each layer, first to last
   tensor_dtypes dtypes{};
   struct accounting accounting {};
+  vision_tower vision{};  ///< layers 0: none (a text model)
 };
 
 /// Layers of the stack.

@@ -40,6 +40,9 @@ struct workload {
   std::int64_t prefill = 1;   ///< P, prompt tokens per sequence (a 1-token prompt is P = 1)
   std::int64_t generate = 1;  ///< G, decode steps after the prefill
   layout parallel{};
+  /// Images in each prompt (a model with a vision tower): the encoder runs on them in the
+  /// prefill, and their image tokens are part of the P prompt tokens.
+  std::int64_t images = 0;
 };
 
 /// The layers one pipeline stage holds, [first, last), and whether it holds the embedding
@@ -75,10 +78,11 @@ struct pass {
   double context;     ///< decode: tokens cached before the first step (P); prefill: 0
   double steps;       ///< decode: steps averaged over (G); prefill: 1
   double logits = 1;  ///< positions per sequence the LM head runs on (a verify pass: all T)
+  double images = 0;  ///< prefill: images per sequence the vision tower encodes in this pass
 };
 
 constexpr pass prefill_pass(const workload& w) {
-  return {phase::prefill, double(w.batch), double(w.prefill), 0, 1};
+  return {phase::prefill, double(w.batch), double(w.prefill), 0, 1, 1, double(w.images)};
 }
 
 constexpr pass decode_pass(const workload& w) {

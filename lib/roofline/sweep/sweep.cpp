@@ -62,7 +62,7 @@ double at(const affine& a, double x) { return a.at0 + a.per * x; }
 
 /// The ops of a pass at batch x (as for_each_op emits them for one GPU of a stage).
 std::vector<op> ops_at(const model_spec& m, phase ph, double x, const workload& w, const rank_view& r) {
-  const pass p = ph == phase::prefill ? pass{phase::prefill, x, double(w.prefill), 0, 1}
+  const pass p = ph == phase::prefill ? pass{phase::prefill, x, double(w.prefill), 0, 1, 1, double(w.images)}
                                       : pass{phase::decode, x, 1, double(w.prefill), double(w.generate)};
   std::vector<op> ops;
   for_each_op(m, p, r, [&](const op& o) { ops.push_back(o); });

@@ -7,6 +7,7 @@
 #include <initializer_list>
 #include <set>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <variant>
 #include <vector>
@@ -133,6 +134,29 @@ struct spec_head {
   std::string d_model_why = "hidden_size";
 };
 void write_head(input& in, const spec_head& h);
+
+// A vision tower's keys (model_spec.hpp's vision_tower) as an importer derives them, each with the
+// fields it comes from; write() adds them as the spec's `vision:` block.
+struct vision_keys {
+  std::vector<std::tuple<std::string, value, std::string>> fields{};
+  std::string why{};
+  vision_keys() = default;
+  // The encoder's depth, width and heads from num_hidden_layers, hidden_size, num_attention_heads.
+  vision_keys(std::string model, long long layers, long long d, long long heads)
+      : why("vision_config: transformers' " + std::move(model)) {
+    add("layers", layers, "num_hidden_layers");
+    add("d_model", d, "hidden_size");
+    add("n_heads", heads, "num_attention_heads");
+  }
+  void add(const std::string& key, const value& v, const std::string& from) {
+    fields.emplace_back(key, v, from);
+  }
+  void write(spec_writer& w) const {
+    if (fields.empty()) return;
+    w.section("vision", why);
+    for (const auto& [key, v, from] : fields) w.entry(key, v, from);
+  }
+};
 
 // A multimodal config's text model: its text_config read by `text` (tied: the top object's
 // tie_word_embeddings, default true; nested: true). The top object's `towers` fields (vision and

@@ -8,8 +8,9 @@
 // same input: the MLP is written as the MoE's one shared expert. Not modelled, and refused: per-layer
 // embeddings (hidden_size_per_layer_input, the E2B and E4B models), KV sharing across layers
 // (num_kv_shared_layers), the double-wide MLP of shared layers, attention biases. Not modelled and
-// stated in the spec: the vision and audio towers, the MoE block's router scales and three extra
-// norms, and each layer's layer_scalar (element-wise, not counted).
+// stated in the spec: the MoE block's router scales and three extra norms, and each layer's
+// layer_scalar (element-wise, not counted). The vision tower is imported from vision_config; an
+// audio tower is refused.
 #include "roofline/io/hf/decoder.hpp"
 #include "roofline/io/hf/importers.hpp"
 
@@ -96,8 +97,8 @@ void gemma4_text(input& in, config& t, bool tied, bool nested) {
                "import_hf."
              : "Imported from a HuggingFace config.json (model_type gemma4_text) by roofline's import_hf.");
   w.note(
-      "Not modelled: the vision and audio towers; the MoE block's router scales and extra norms and each "
-      "layer's layer_scalar (element-wise, not counted).");
+      "Not modelled: the MoE block's router scales and extra norms and each layer's layer_scalar "
+      "(element-wise, not counted).");
   w.set("name", nested ? in.name + "_text" : in.name);
   w.set("d_model", hidden, "hidden_size");
   w.set("vocab_size", vocab, "vocab_size");
@@ -128,14 +129,65 @@ void gemma4_text(input& in, config& t, bool tied, bool nested) {
   t.finish("gemma4_text");
 }
 
+// Gemma 4's vision tower from vision_config, as transformers' Gemma4VisionModel builds it (what each
+// part is: model_specs/gemma4_31b.yaml): images of `tokens` soft tokens (vision_soft_tokens_per_image),
+// each pooled from pooling_kernel_size^2 patches of 3 x patch_size^2 pixels (RGB: the config has
+// no channel count); the encoder; the projection to the text model's width. An image of another
+// size or aspect ratio is another count of patches: this is the default budget's.
+vision_keys gemma4_vision(config& v, long long tokens, long long text_width) {
+  const long long d = v.integer("hidden_size"), layers = v.integer("num_hidden_layers", 1, max_layers);
+  const long long heads = v.integer("num_attention_heads"), dh = v.integer("head_dim");
+  const long long ffn = v.integer("intermediate_size"), patch = v.integer("patch_size");
+  const long long pool = v.integer("pooling_kernel_size"), table = v.integer("position_embedding_size");
+  if (v.integer_or("num_key_value_heads", heads, 1, heads) != heads)
+    v.fail("num_key_value_heads",
+           "'vision_config.num_key_value_heads' other than num_attention_heads is not modelled");
+  if (v.boolean_or("attention_bias", false))
+    v.fail("attention_bias", "'attention_bias' true is not modelled");
+  const bool standardize = v.boolean_or("standardize", false);
+  const std::string act = activation_name(v, "hidden_activation", "gelu_pytorch_tanh");
+  // default_output_length is the image budget the processor uses (vision_soft_tokens_per_image at the
+  // top says the same); global_head_dim equals head_dim in the vision tower; clipped linears add
+  // only clamp bounds; the rest are positions, dropout and labels
+  v.skip({"default_output_length", "global_head_dim", "use_clipped_linears", "max_position_embeddings",
+          "id2label", "label2id", "chunk_size_feed_forward", "is_encoder_decoder", "output_attentions",
+          "output_hidden_states", "return_dict", "problem_type", "dtype", "torch_dtype", "attention_dropout",
+          "architectures"});
+  v.finish("gemma4_vision");
+  vision_keys k("Gemma4VisionModel", layers, d, heads);
+  k.add("head_dim", dh, "head_dim");
+  k.add("ffn_dim", ffn, "intermediate_size; GeGLU");
+  k.add("gated", true, "gate_proj, up_proj, down_proj");
+  k.add("activation", act, "hidden_activation");
+  k.add("norm", std::string("rms"), "Gemma4RMSNorm");
+  k.add("post_norms", true, "post_attention_layernorm and post_feedforward_layernorm");
+  k.add("qk_norm", true, "q_norm and k_norm");
+  if (standardize) k.add("outer_norms", 2LL, "standardize: std_scale and std_bias");
+  k.add("patch_inputs", 3 * patch * patch, "3 x patch_size^2 (RGB)");
+  k.add("patches", tokens * pool * pool, "vision_soft_tokens_per_image x pooling_kernel_size^2");
+  k.add("positions", 2 * table, "position_embedding_table: 2 x position_embedding_size");
+  k.add("image_tokens", tokens, "vision_soft_tokens_per_image");
+  k.add("adapter", fmt::format("[{}, {}]", d, text_width),
+        "embedding_projection: hidden_size -> the text hidden_size");
+  return k;
+}
+
 }  // namespace
 
 void import_gemma4(input& in) {
-  import_text_config(
-      in,
-      {"vision_config", "audio_config", "vision_soft_tokens_per_image", "image_token_id", "video_token_id",
-       "audio_token_id", "boi_token_id", "eoi_token_id", "boa_token_id", "eoa_token_id", "eoa_token_index"},
-      "gemma4_text", gemma4_text);
+  config& c = in.c;
+  vision_keys vision;
+  if (c.has("vision_config") && c.has("text_config")) {
+    config v(in.path, c.at("vision_config"), "vision_config");
+    const long long tokens = c.integer("vision_soft_tokens_per_image");
+    vision = gemma4_vision(v, tokens, c.at("text_config")["hidden_size"].as<long long>(0));
+  }
+  if (c.has("audio_config")) c.fail("audio_config", "the audio tower (audio_config) is not modelled");
+  import_text_config(in,
+                     {"audio_config", "image_token_id", "video_token_id", "audio_token_id", "boi_token_id",
+                      "eoi_token_id", "boa_token_id", "eoa_token_id", "eoa_token_index"},
+                     "gemma4_text", gemma4_text);
+  vision.write(in.w);
 }
 
 void import_gemma4_text(input& in) {

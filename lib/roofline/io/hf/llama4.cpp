@@ -152,11 +152,59 @@ void llama4_blocks(decoder& d, const llama4_state& s) {
   }
 }
 
-void llama4_notes(decoder& d, const llama4_state& s) {
-  if (s.nested) d.in.w.note("Not modelled: the vision tower (vision_config); this is the text model.");
+void llama4_notes(decoder& d, const llama4_state&) {
   d.in.w.note(
       "Not modelled: the NoPE layers' query temperature (attn_temperature_tuning), one multiply "
       "per query element.");
+}
+
+// Llama 4's vision tower from vision_config, as transformers' Llama4VisionModel builds it (what
+// each part is: model_specs/llama4_scout.yaml): a tile of image_size^2 pixels in patch_size^2
+// patches and a class token; the encoder; the patches pixel-shuffled by pixel_shuffle_ratio into
+// tokens of hidden_size / ratio^2, which the adapter's fc1 reads as intermediate_size; fc1 to
+// projector_input_dim, fc2 projector_output_dim to itself, the projector vision_output_dim to
+// the text model's width. Sizes that do not chain are refused.
+vision_keys llama4_vision(config& v, long long text_width) {
+  const long long d = v.integer("hidden_size"), layers = v.integer("num_hidden_layers", 1, max_layers);
+  const long long heads = v.integer("num_attention_heads"), ffn = v.integer("intermediate_size");
+  const long long image = v.integer("image_size"), patch = v.integer("patch_size", 1, image);
+  const long long channels = v.integer_or("num_channels", 3, 1, 64);
+  const double ratio = v.number("pixel_shuffle_ratio", 0, 1);
+  const long long in = v.integer("projector_input_dim"), out = v.integer("projector_output_dim");
+  const long long vout = v.integer("vision_output_dim");
+  const long long side = image / patch, grid = side * side;
+  const double merged = d / (ratio * ratio), tokens = double(grid) * ratio * ratio;
+  if (image % patch != 0) v.fail("patch_size", "'vision_config.patch_size' must divide 'image_size'");
+  if (merged != double(ffn) || tokens != std::floor(tokens))
+    v.fail("pixel_shuffle_ratio",
+           fmt::format(
+               "pixel shuffle by {} of {} patches of {} makes tokens of {}, which the adapter's fc1 reads "
+               "as intermediate_size ({}): not modelled unless they match",
+               ratio, grid, d, merged, ffn));
+  if (in != out)
+    v.fail("projector_output_dim",
+           "'projector_output_dim' must equal 'projector_input_dim' (fc2 reads fc1's output)");
+  if (vout != out) v.fail("vision_output_dim", "'vision_output_dim' must equal 'projector_output_dim'");
+  if (v.boolean_or("multi_modal_projector_bias", false))
+    v.fail("multi_modal_projector_bias", "'multi_modal_projector_bias' true is not modelled");
+  if (v.integer_or("vision_feature_layer", -1, -1024, 1024) != -1)
+    v.fail("vision_feature_layer", "'vision_feature_layer' other than -1 (the last layer) is not modelled");
+  const std::string act = activation_name(v, "hidden_act", "gelu");
+  v.skip({"vision_feature_select_strategy", "projector_dropout", "norm_eps", "attention_dropout"});
+  v.finish("llama4_vision_model");
+  vision_keys k("Llama4VisionModel", layers, d, heads);
+  k.add("ffn_dim", ffn, "intermediate_size; fc1, GELU, fc2");
+  k.add("activation", act, "hidden_act");
+  k.add("bias", true, "q, k, v, o, fc1 and fc2 with biases");
+  k.add("norm", std::string("layer"), "LayerNorm");
+  k.add("outer_norms", 2LL, "layernorm_pre and layernorm_post");
+  k.add("patch_inputs", channels * patch * patch, "num_channels x patch_size^2");
+  k.add("patches", grid + 1, "(image_size / patch_size)^2 and the class token");
+  k.add("positions", grid + 2, "positional_embedding_vlm and class_embedding");
+  k.add("image_tokens", (long long)tokens, "the patches x pixel_shuffle_ratio^2");
+  k.add("adapter", fmt::format("[{}, {}, {}, {}]", ffn, in, out, text_width),
+        "intermediate_size -> projector_input_dim -> projector_output_dim -> the text hidden_size");
+  return k;
 }
 
 }  // namespace
@@ -181,8 +229,12 @@ void import_llama4_text(input& in) { import_text(in, false); }
 void import_llama4(input& in) {
   config& c = in.c;
   if (!c.has("text_config")) c.fail("text_config", "missing field 'text_config'");
-  if (c.has("vision_config")) c.at("vision_config");
   YAML::Node text = c.at("text_config");
+  vision_keys vision;
+  if (c.has("vision_config")) {
+    config v(in.path, c.at("vision_config"), "vision_config");
+    vision = llama4_vision(v, text["hidden_size"].as<long long>(0));
+  }
   // Llama4Config keeps tie_word_embeddings at the top; the text model reads it from there
   if (c.has("tie_word_embeddings") && !text["tie_word_embeddings"])
     text["tie_word_embeddings"] = c.boolean_or("tie_word_embeddings", false);
@@ -194,6 +246,7 @@ void import_llama4(input& in) {
   if (tin.f.lines.empty()) tin.f.lines = in.f.lines;
   if (!t.has("torch_dtype") && !t.has("dtype")) tin.f.activations = in.f.activations, tin.f.why = in.f.why;
   import_text(tin, true);
+  vision.write(tin.w);
   in.w = tin.w;
   in.moe = tin.moe;
 }
