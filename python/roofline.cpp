@@ -6,6 +6,8 @@
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
 
+#include <cstdlib>
+#include <filesystem>
 #include <memory>
 #include <optional>
 #include <string>
@@ -14,6 +16,7 @@
 
 #include "roofline/estimate/compare.hpp"
 #include "roofline/estimate/estimate.hpp"
+#include "roofline/io/catalog.hpp"
 #include "roofline/io/io.hpp"
 #include "roofline/report/report.hpp"
 #include "roofline/scaling/scaling.hpp"
@@ -24,6 +27,17 @@
 
 namespace py = pybind11;
 using namespace roofline;
+
+namespace {
+// Where shipped files are found by name (see data_dir in the module).
+std::string data_dir() {
+  if (const char* e = std::getenv("ROOFLINE_DATA_DIR"); e && *e) return e;
+  std::error_code ec;
+  if (std::filesystem::is_directory(std::string(ROOFLINE_SOURCE_DIR) + "/hw_profiles", ec))
+    return ROOFLINE_SOURCE_DIR;
+  return ROOFLINE_INSTALLED_DATA;
+}
+}  // namespace
 
 namespace {
 
@@ -225,23 +239,59 @@ PYBIND11_MODULE(roofline, mod) {
                            x.r.step_time.value(), name(x.r.prefill.bound), name(x.r.decode.bound));
       });
 
+  mod.def("data_dir", &data_dir,
+          "Where shipped specs, parts and stacks are found by name: $ROOFLINE_DATA_DIR, else the source tree "
+          "the module was built from, else the installed data.");
   mod.def(
       "load_model",
       [](const std::string& path, const std::optional<std::string>& kv) {
-        auto m = std::make_shared<model_spec>(load_model(path));
+        auto m = std::make_shared<model_spec>(load_model(find_model(path, data_dir(), "model")));
         if (kv) set_kv_format(*m, *kv, "kv_format");
         return m;
       },
       py::arg("path"), py::arg("kv_format") = py::none(),
-      "A model spec YAML, or a HuggingFace config.json; kv_format ('bf16', 'fp8', 'nvfp4') sets the KV "
-      "cache's storage (default: the spec's dtypes.kv_cache), as --kv-format does.");
+      "A model: a spec YAML, a HuggingFace config.json or a folder holding one, or a shipped model's name "
+      "or HuggingFace id (list_shipped('models')); kv_format ('bf16', 'fp8', 'nvfp4') sets the KV cache's "
+      "storage (default: the spec's dtypes.kv_cache), as --kv-format does.");
   mod.def(
       "load_hardware",
-      [](const std::string& part, const std::optional<std::string>& stack) {
-        return std::make_shared<hardware>(load_hardware(part, stack.value_or("")));
+      [](const std::string& part, const std::optional<std::string>& stack,
+         const std::optional<std::string>& engine) {
+        const std::string p = find_part(part, data_dir(), "part");
+        if (engine && stack)
+          throw input_error("engine and stack: give one (engine picks its stack for the part)");
+        if (engine)
+          return std::make_shared<hardware>(load_hardware(p, find_engine_stack(*engine, p, data_dir())));
+        return std::make_shared<hardware>(
+            load_hardware(p, stack ? find_stack(*stack, data_dir(), "stack") : ""));
       },
-      py::arg("part"), py::arg("stack") = py::none(),
-      "A part (hw_profiles/*.yaml) driven by a stack (stacks/*.yaml; default: the part's default stack).");
+      py::arg("part"), py::arg("stack") = py::none(), py::arg("engine") = py::none(),
+      "A part (a hw_profiles YAML or a part's name: 'h100', 'b200', ...) driven by a stack (a YAML or a "
+      "stack's name; default: the part's default stack), or by engine's ('vllm', 'sglang', 'trtllm') stack "
+      "for the part, as --engine picks it.");
+  mod.def(
+      "list_shipped",
+      [](const std::string& what) {
+        if (what != "models" && what != "parts" && what != "stacks")
+          throw input_error(fmt::format("list_shipped: 'models', 'parts' or 'stacks', not '{}'", what));
+        const auto all = what == "models"  ? list_models(data_dir())
+                         : what == "parts" ? list_parts(data_dir())
+                                           : list_stacks(data_dir());
+        py::list out;
+        for (const catalog_entry& e : all) {
+          py::dict d;
+          d["name"] = e.name;
+          d["path"] = e.path;
+          d["names"] = e.names;
+          d["about"] = e.line;
+          if (what == "stacks") d["engine"] = e.engine, d["fitted_on"] = e.fitted_part;
+          out.append(d);
+        }
+        return out;
+      },
+      py::arg("what"),
+      "The shipped 'models', 'parts' or 'stacks' as dicts: name, path, the names that find it, about (and "
+      "a stack's engine and fitted_on part), as `roofline list` prints them.");
 
   mod.def(
       "estimate",

@@ -2,7 +2,7 @@
 
 Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes, _per_s per second.
 """
-from typing import Any, Dict, Optional, Sequence, Union
+from typing import Any, Dict, List, Optional, Sequence, Union
 
 Ints = Union[int, Sequence[int]]
 
@@ -81,12 +81,24 @@ class Result:
     def to_dict(self) -> dict[str, Any]:
         """The report as `estimate --format json` prints it (every op of every layer)."""
 
-def load_model(path: str, kv_format: Optional[str] = None) -> Model:
-    """A model spec YAML, or a HuggingFace config.json; kv_format ('bf16', 'fp8', 'nvfp4') sets the
-    KV cache's storage (default: the spec's dtypes.kv_cache), as --kv-format does."""
+def data_dir() -> str:
+    """Where shipped specs, parts and stacks are found by name: $ROOFLINE_DATA_DIR, else the source
+    tree the module was built from, else the installed data."""
 
-def load_hardware(part: str, stack: Optional[str] = None) -> Hardware:
-    """A part (hw_profiles/*.yaml) driven by a stack (stacks/*.yaml; default: the part's default stack)."""
+def list_shipped(what: str) -> List[Dict[str, Any]]:
+    """The shipped 'models', 'parts' or 'stacks' as dicts: name, path, names (every name that finds
+    it), about (and a stack's engine and fitted_on part), as `roofline list` prints them."""
+
+def load_model(path: str, kv_format: Optional[str] = None) -> Model:
+    """A model: a spec YAML, a HuggingFace config.json or a folder holding one, or a shipped model's
+    name or HuggingFace id ('llama3.1-8b', 'meta-llama/Llama-3.1-8B-Instruct'); kv_format ('bf16',
+    'fp8', 'nvfp4') sets the KV cache's storage (default: the spec's dtypes.kv_cache), as
+    --kv-format does."""
+
+def load_hardware(part: str, stack: Optional[str] = None, engine: Optional[str] = None) -> Hardware:
+    """A part (a hw_profiles YAML or a part's name: 'h100', 'b200', ...) driven by a stack (a YAML or
+    a stack's name; default: the part's default stack), or by engine's ('vllm', 'sglang', 'trtllm')
+    stack for the part: the one fitted on it, else the nearest part's, moved (as --engine)."""
 
 def estimate(model: Model, hardware: Hardware, batch: int = 1, prefill: int = 1, generate: int = 1,
              overlap: Optional[str] = None, tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1,

@@ -201,7 +201,7 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
            "error: serving: not modelled: a prefill pool's max batch and max batch tokens (a prefill worker "
            "runs each prompt whole, one per dp rank at a time)\n"},
           {"estimate --model " + test::source_dir + "/model_specs",
-           "error: " + test::source_dir + "/model_specs:1:1: is a directory, not a file\n"},
+           "error: --model " + test::source_dir + "/model_specs: a folder without a config.json\n"},
           {"estimate --model " + test::source_dir + "/model_specs/gpt2.yaml --prefill 1000 --generate 100",
            "error: workload: prefill 1000 + generate 100 = 1100 tokens exceeds the maximum context of model "
            "'gpt2', "
@@ -686,4 +686,29 @@ TEST_CASE("estimate --images: the vision tower runs in the prefill and its token
   CHECK(none.status == 1);
   CHECK(none.err ==
         "error: --images 1: model 'llama3.1_8b' (" + llama + ") has no vision tower (its spec's 'vision')\n");
+}
+
+TEST_CASE("models, parts and engines by name give what their files give; roofline list names them") {
+  const result named = run_roofline(
+      "estimate --model meta-llama/Llama-3.1-8B-Instruct --hw h100 --engine vllm --batch 4 --prefill 512 "
+      "--generate 16 --format json");
+  const result files =
+      run_roofline("estimate --model " + test::source_dir + "/model_specs/llama3.1_8b.yaml --hw " +
+                   test::source_dir + "/hw_profiles/h100_sxm.yaml --stack " + test::source_dir +
+                   "/stacks/vllm_h100_sxm.yaml --batch 4 --prefill 512 --generate 16 --format json");
+  REQUIRE(named.status == 0);
+  REQUIRE(files.status == 0);
+  CHECK(named.out == files.out);
+  const result parts = run_roofline("list parts");
+  CHECK(parts.status == 0);
+  CHECK(parts.out.find("h100_sxm       NVIDIA H100 SXM5 80GB (also h100)\n") != std::string::npos);
+  const result engines = run_roofline("list engines");
+  CHECK(engines.out.find("vllm    stacks: vllm_b200_sxm, vllm_b300_sxm, vllm_gb200, vllm_h100_sxm\n") !=
+        std::string::npos);
+  const result both = run_roofline("estimate --hw h100 --engine vllm --stack datasheet");
+  CHECK(both.status == 1);
+  CHECK(both.err ==
+        "error: --engine and --stack: give one (--engine picks its engine's stack for the part)\n");
+  const result bad = run_roofline("list gpus");
+  CHECK(bad.status != 0);
 }

@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "helpers.hpp"
+#include "roofline/io/catalog.hpp"
 #include "roofline/io/io.hpp"
 
 using namespace roofline;
@@ -270,4 +271,68 @@ TEST_CASE("a stack's values reach the struct, and say where they were fitted") {
     CHECK_FALSE(load_stack(test::source_dir + "/stacks/roofline.yaml").fitted_on.has_value());
     CHECK_FALSE(load_stack(test::source_dir + "/stacks/datasheet.yaml").fitted_on.has_value());
   }
+}
+
+TEST_CASE("shipped models, parts and stacks are found by name; an unknown name gets the closest") {
+  const std::string root = test::source_dir;
+  const std::string m8 = root + "/model_specs/llama3.1_8b.yaml";
+  // a spec by its stem, written with dashes or in capitals, or by any of its HuggingFace ids
+  for (const char* name : {"llama3.1_8b", "llama3.1-8b", "LLAMA3.1-8B", "meta-llama/Llama-3.1-8B-Instruct",
+                           "meta-llama/Llama-3.1-8B"}) {
+    CAPTURE(name);
+    CHECK(find_model(name, root) == m8);
+  }
+  // a file as given, a path relative to the data folder, a HuggingFace snapshot folder's config.json
+  CHECK(find_model(m8, "/nonexistent") == m8);
+  CHECK(std::filesystem::equivalent(find_model("model_specs/llama3.1_8b.yaml", root), m8));
+  const std::filesystem::path snapshot = std::filesystem::temp_directory_path() / "roofline_snapshot_test";
+  std::filesystem::create_directories(snapshot);
+  std::filesystem::copy_file(test::test_dir + "/data/hf_configs/llama3.1_8b.json", snapshot / "config.json",
+                             std::filesystem::copy_options::overwrite_existing);
+  CHECK(find_model(snapshot.string(), root) == (snapshot / "config.json").string());
+  CHECK(parameters(load_model(find_model(snapshot.string(), root))) == parameters(load_model(m8)));
+  std::filesystem::remove(snapshot / "config.json");
+  CHECK_THROWS_WITH_AS(find_model(snapshot.string(), root),
+                       (snapshot.string() + ": a folder without a config.json").insert(0, "--model ").c_str(),
+                       input_error);
+  // parts by stem, by their names (engine runs' system ids, the short h100) and their full name
+  for (const char* name : {"h100", "H100 SXM", "h100_sxm", "NVIDIA H100 SXM5 80GB"})
+    CHECK(find_part(name, root) == root + "/hw_profiles/h100_sxm.yaml");
+  CHECK(find_part("b200_sxm", root) == root + "/hw_profiles/b200.yaml");
+  CHECK(find_stack("vllm_h100_sxm", root) == root + "/stacks/vllm_h100_sxm.yaml");
+  // unknown names: the closest three, and where the list is
+  CHECK_THROWS_WITH_AS(find_part("h20", root, "--hw"),
+                       ("--hw h20: no such file, nor a part shipped in " + root +
+                        "/hw_profiles (closest: h200, b200, h100_sxm); `roofline list parts` lists them")
+                           .c_str(),
+                       input_error);
+  CHECK_THROWS_WITH_AS(
+      find_model("llama3.1-8c", root),
+      ("--model llama3.1-8c: no such file, nor a model shipped in " + root +
+       "/model_specs (closest: llama3.1_8b, llama3_8b, llama3.1_70b); `roofline list models` "
+       "lists them")
+          .c_str(),
+      input_error);
+  // every shipped spec, part and stack is listed and found by its own name
+  for (const auto& e : list_models(root)) CHECK(find_model(e.name, root) == e.path);
+  for (const auto& e : list_parts(root)) CHECK(find_part(e.name, root) == e.path);
+  CHECK(list_models(root).size() == 36);
+}
+
+TEST_CASE("an engine's stack for a part: the one fitted on it, else the nearest part's") {
+  const std::string root = test::source_dir;
+  const auto part = [&](const char* p) { return root + "/hw_profiles/" + p + ".yaml"; };
+  CHECK(find_engine_stack("vllm", part("h100_sxm"), root) == root + "/stacks/vllm_h100_sxm.yaml");
+  CHECK(find_engine_stack("sglang", part("b300"), root) == root + "/stacks/sglang_b300_sxm.yaml");
+  // H200 has no vLLM stack: H100's is nearest (the same bf16 peak; 4.8 against 3.35 TB/s), not
+  // B200's (2.25 PFLOP/s bf16, 8 TB/s)
+  CHECK(find_engine_stack("vllm", part("h200"), root) == root + "/stacks/vllm_h100_sxm.yaml");
+  CHECK_THROWS_WITH_AS(find_engine_stack("trtllm", part("mi300x"), root),
+                       "--engine trtllm: TensorRT-LLM runs on NVIDIA GPUs, not on AMD Instinct MI300X",
+                       input_error);
+  CHECK_THROWS_WITH_AS(
+      find_engine_stack("tgi", part("h100_sxm"), root),
+      ("--engine tgi: no stack of that engine in " + root + "/stacks (engines: sglang, trtllm, vllm)")
+          .c_str(),
+      input_error);
 }

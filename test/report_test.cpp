@@ -120,7 +120,9 @@ TEST_CASE("bad command lines and bad files exit non-zero with nothing on stdout"
     CHECK(r.status != 0);
     CHECK(r.out.empty());
   }
-  CHECK(estimate_stderr("--model no_such.yaml") == "error: no_such.yaml:1:1: cannot open file\n");
+  CHECK(estimate_stderr("--model no_such.yaml") ==
+        "error: --model no_such.yaml: no such file, nor a model shipped in " + test::source_dir +
+            "/model_specs; `roofline list models` lists them\n");
   CHECK(estimate_stderr("--batch 0") == "error: --batch: must be a positive integer, got '0'\n");
   CHECK(estimate_stderr("--generate 2.5") == "error: --generate: must be a positive integer, got '2.5'\n");
 }

@@ -377,3 +377,19 @@ def test_best_deployment_simulated_with_speculation_and_a_prefix_equals_the_prog
     assert got["best"]["tpot_ms"] <= 10
     with pytest.raises(rl.InputError, match="simulator only"):
         rl.best_deployment(model, hw, prefix_tokens=512)
+
+
+def test_models_parts_and_engines_by_name_are_their_files():
+    by_name = rl.estimate(rl.load_model("meta-llama/Llama-3.1-8B-Instruct"), rl.load_hardware("h100", engine="vllm"),
+                          batch=4, prefill=512, generate=16)
+    by_file = rl.estimate(rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("vllm_h100_sxm")),
+                          batch=4, prefill=512, generate=16)
+    assert by_name.to_dict() == by_file.to_dict()
+    assert rl.load_hardware("b200", stack="sglang_b200_sxm").name == "NVIDIA B200 (HGX B200, 1000 W)"
+    parts = {p["name"]: p for p in rl.list_shipped("parts")}
+    assert "h100" in parts["h100_sxm"]["names"]
+    assert {s["engine"] for s in rl.list_shipped("stacks")} >= {"vllm", "sglang", "trtllm"}
+    with pytest.raises(rl.InputError, match=r"closest: llama3.1_8b, llama3_8b, llama3.1_70b"):
+        rl.load_model("llama3.1-8c")
+    with pytest.raises(rl.InputError, match="engine and stack: give one"):
+        rl.load_hardware("h100", stack="datasheet", engine="vllm")

@@ -84,7 +84,7 @@ int commands::best_deployment(int argc, char** argv) {
   }
   try {
     examples::output_file plot_file(plot, "--plot");
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto hw = examples::load_hardware_named(hw_path, stack_path);
     examples::resolve_speculation(app, sp.speculative, draft, kv);
     if (j_per_token && !hw.energy)
       throw roofline::input_error(fmt::format(
@@ -94,7 +94,7 @@ int commands::best_deployment(int argc, char** argv) {
     nlohmann::json all = nlohmann::json::array();
     std::string text;
     for (std::size_t i = 0; i < model_paths.size(); ++i) {
-      roofline::model_spec m = roofline::load_model(model_paths[i]);
+      roofline::model_spec m = examples::load_model_named(model_paths[i]);
       std::string label = m.name;
       examples::apply_kv_format(m, kv);
       if (!quant.empty())

@@ -18,6 +18,7 @@
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
 
+#include "roofline/io/catalog.hpp"
 #include "roofline/io/io.hpp"
 #include "roofline/serving/engine_case.hpp"
 #include "roofline/serving/serving.hpp"
@@ -78,13 +79,51 @@ CLI::Option* number_option(CLI::App& app, const std::string& flag, T& value, con
   return app.add_option(flag, value, what)->capture_default_str()->check(number_validator(rule));
 }
 
-/// --hw and --stack: the part (datasheet) and the software stack that times it, defaults shown.
+/// A model by a spec or config.json, a folder holding a config.json (a HuggingFace snapshot), or
+/// a shipped model's name or HuggingFace id (roofline::find_model in data_dir()).
+inline roofline::model_spec load_model_named(const std::string& what, const std::string& option = "--model") {
+  return roofline::load_model(roofline::find_model(what, data_dir(), option));
+}
+
+/// --engine: the engine whose stack times the part (hardware_options adds it; --stack's option, to
+/// refuse both).
+struct engine_choice {
+  std::string engine{};
+  CLI::Option* stack = nullptr;
+};
+inline engine_choice& engine_option() {
+  static engine_choice e;
+  return e;
+}
+
+/// The part --hw names (a file or a shipped part's name) driven by the stack --stack names, or by
+/// --engine's stack for that part (roofline::find_engine_stack: fitted on it, else moved from the
+/// nearest part, which the report says).
+inline roofline::hardware load_hardware_named(const std::string& hw, const std::string& stack) {
+  const std::string part = roofline::find_part(hw, data_dir());
+  const engine_choice& e = engine_option();
+  if (e.engine.empty())
+    return roofline::load_hardware(part, stack.empty() ? "" : roofline::find_stack(stack, data_dir()));
+  if (e.stack && e.stack->count() > 0)
+    throw roofline::input_error(
+        "--engine and --stack: give one (--engine picks its engine's stack for the part)");
+  return roofline::load_hardware(part, roofline::find_engine_stack(e.engine, part, data_dir()));
+}
+
+/// --hw, --stack and --engine: the part (datasheet) and the software stack that times it, defaults
+/// shown; each a file or a shipped one's name (roofline list parts, roofline list stacks).
 inline void hardware_options(
     CLI::App& app, std::string& hw, std::string& stack,
     const std::string& stack_what =
-        "software stack YAML: the timing of the part (default: achievable datasheet fractions)") {
-  app.add_option("--hw", hw, "part (hardware profile) YAML")->capture_default_str();
-  app.add_option("--stack", stack, stack_what)->capture_default_str();
+        "software stack: the timing of the part (default: achievable datasheet fractions)") {
+  app.add_option("--hw", hw, "part: a hardware profile YAML or a part's name (h100, b200, mi300x, ...)")
+      ->capture_default_str();
+  engine_option().stack =
+      app.add_option("--stack", stack, stack_what + "; a YAML or a stack's name")->capture_default_str();
+  app.add_option("--engine", engine_option().engine,
+                 "time the part by this engine's stack for it (fitted on it, else moved from the nearest "
+                 "part's): vllm, sglang, trtllm")
+      ->check(CLI::IsMember({"vllm", "sglang", "trtllm"}));
 }
 
 /// --format, one of `formats` (table first, the default).
@@ -156,7 +195,7 @@ inline void resolve_speculation(const CLI::App& app, roofline::speculation& spec
   if (spec.k == 0) return;
   if (spec.acceptance.empty()) throw roofline::input_error("--speculate: give --acceptance (0 to 1)");
   if (draft != "mtp") {
-    spec.draft = roofline::load_model(draft);
+    spec.draft = load_model_named(draft, "--draft");
     apply_kv_format(*spec.draft, kv);
   }
 }

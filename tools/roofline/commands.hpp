@@ -20,6 +20,7 @@ int optimal_model(int argc, char** argv);
 int pareto(int argc, char** argv);
 int import_hf(int argc, char** argv);
 int kernel(int argc, char** argv);
+int list(int argc, char** argv);
 
 /// Runs a command, then makes sure what it printed reached standard output: a write that failed
 /// (a full disk, a closed pipe) is an error and a non-zero exit, not a silent success.
@@ -49,6 +50,7 @@ inline constexpr std::array all{
     command{"best_deployment", best_deployment,
             "the best layout on N GPUs within latency targets, and the Pareto frontier"},
     command{"compare", compare, "several models across prompt lengths, and where their times cross"},
+    command{"list", list, "the shipped models, parts, stacks and engines, and the names that find them"},
     command{"import_hf", import_hf, "the model spec a HuggingFace config.json describes"},
     command{"kernel", kernel, "predicted time of single kernels by shape, from a stack's kernel table"},
     command{"validate", validate, "predict measured times with a profile and report the errors"},

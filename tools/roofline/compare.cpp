@@ -50,7 +50,7 @@ int commands::compare(int argc, char** argv) {
           fmt::format("--prefill-range: expected LO:HI with 1 <= LO < HI <= {} (2^40), got '{}'",
                       roofline::max_tokens, range));
     std::vector<roofline::model_spec> specs;
-    for (const auto& p : model_paths) specs.push_back(roofline::load_model(p));
+    for (const auto& p : model_paths) specs.push_back(examples::load_model_named(p, "--models"));
     if (!kv.empty()) {  // the models with a KV cache take it; at least one must have one
       bool any = false;
       for (auto& m : specs)
@@ -61,7 +61,7 @@ int commands::compare(int argc, char** argv) {
     }
     std::vector<const roofline::model_spec*> models;
     for (const auto& m : specs) models.push_back(&m);
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto hw = examples::load_hardware_named(hw_path, stack_path);
     const auto start = std::chrono::steady_clock::now();
     const auto c = roofline::compare(models, hw, w, roofline::prefill_grid(lo, hi),
                                      [&](std::size_t done, std::size_t n) {

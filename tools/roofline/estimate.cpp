@@ -18,7 +18,10 @@ int commands::estimate(int argc, char** argv) {
   roofline::workload w{.batch = 8, .prefill = 16384, .generate = 100};
   std::string overlap, format = "table";
   bool layers = false;
-  app.add_option("--model", model_path, "model spec YAML")->capture_default_str();
+  app.add_option(
+         "--model", model_path,
+         "model: a spec YAML, a config.json or its folder, or a shipped model's name or HuggingFace id")
+      ->capture_default_str();
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
   examples::hardware_options(app, hw_path, stack_path);
   examples::number_option(app, "--batch", w.batch, "sequences in the batch (B)");
@@ -51,10 +54,10 @@ int commands::estimate(int argc, char** argv) {
 
   try {
     examples::output_file plot_file(plot, "--plot"), plot_tp_file(plot_tp, "--plot-tp");
-    auto model = roofline::load_model(model_path);
+    auto model = examples::load_model_named(model_path);
     examples::apply_kv_format(model, kv);
     roofline::add_images(model, w, w.images, "--images");
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto hw = examples::load_hardware_named(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     const auto f = format == "json"  ? roofline::report_format::json
                    : format == "csv" ? roofline::report_format::csv

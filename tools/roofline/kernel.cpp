@@ -30,7 +30,7 @@ int commands::kernel(int argc, char** argv) {
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   try {
     const auto rows = roofline::load_kernel_rows(ops);
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto hw = examples::load_hardware_named(hw_path, stack_path);
     const roofline::overlap policy = examples::overlap_option(overlap).value_or(hw.timing.overlap);
     std::vector<roofline::kernel_prediction> predicted;
     for (const roofline::kernel_row& r : rows)

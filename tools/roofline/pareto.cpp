@@ -51,7 +51,7 @@ int commands::pareto(int argc, char** argv) {
   if (memory_gb > 0) limits.memory_bytes = memory_gb * 1e9;
   try {
     examples::output_file plot_file(plot, "--plot");
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto hw = examples::load_hardware_named(hw_path, stack_path);
     const auto loss_fits = roofline::load_loss_fits(fits);
     std::vector<roofline::pareto_series> series;
     std::ostringstream out;

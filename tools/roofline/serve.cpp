@@ -152,7 +152,10 @@ int commands::serve(int argc, char** argv) {
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
   roofline::serving_workload s{.isl = 4096, .osl = 512, .concurrency = 64};
   std::string mode = "agg", overlap, format = "table";
-  app.add_option("--model", model_path, "model spec YAML or config.json")->capture_default_str();
+  app.add_option(
+         "--model", model_path,
+         "model: a spec YAML, a config.json or its folder, or a shipped model's name or HuggingFace id")
+      ->capture_default_str();
   examples::hardware_options(app, hw_path, stack_path,
                              "software stack YAML: the engine's timing and serving parameters");
   examples::number_option(app, "--isl", s.isl, "prompt tokens of every request");
@@ -205,8 +208,8 @@ int commands::serve(int argc, char** argv) {
         sim.simulate || app.count("--request-rate") || app.count("--arrivals") ||
         std::any_of(sim_flags.begin(), sim_flags.end(), [&](const char* f) { return app.count(f) > 0; });
     examples::output_file timeline(sim.timeline, "--timeline"), plot(sim.plot, "--plot");
-    auto model = roofline::load_model(model_path);
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    auto model = examples::load_model_named(model_path);
+    const auto hw = examples::load_hardware_named(hw_path, stack_path);
     if (app.count("--quant") > 0) examples::apply_quant_option(model, hw, quant);
     examples::apply_kv_format(model, kv);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);

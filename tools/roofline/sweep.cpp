@@ -44,7 +44,9 @@ int commands::sweep(int argc, char** argv) {
   std::string overlap, format = "csv", out_path;
   int threads = int(std::max(1u, std::thread::hardware_concurrency()));
   std::int64_t repeat = 1;
-  app.add_option("--model", model_path, "model spec YAML (or a HuggingFace config.json)")
+  app.add_option(
+         "--model", model_path,
+         "model: a spec YAML, a config.json or its folder, or a shipped model's name or HuggingFace id")
       ->capture_default_str();
   examples::hardware_options(app, hw_path, stack_path, "software stack YAML");
   examples::number_option(app, "--batch", g.batch, "batches, comma-separated")->delimiter(',');
@@ -81,9 +83,9 @@ int commands::sweep(int argc, char** argv) {
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
-    auto model = roofline::load_model(model_path);
+    auto model = examples::load_model_named(model_path);
     examples::apply_kv_format(model, kv);
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto hw = examples::load_hardware_named(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     g.layouts.clear();
     for (int dp : dps)
