@@ -160,6 +160,14 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
   for (
       const bad& b : std::vector<bad>{
           {"nope", "error: unknown command 'nope'; roofline --help lists the commands\n"},
+          {"estimat",
+           "error: unknown command 'estimat' (did you mean 'estimate'?); roofline --help lists the "
+           "commands\n"},
+          {"estimate --prefil 5",
+           "error: unknown option --prefil (did you mean --prefill?); --help lists them\n"},
+          {"serve --concurency=8",
+           "error: unknown option --concurency=8 (did you mean --concurrency?); --help lists them\n"},
+          {"estimate --zzzzzzzz", "error: unknown option --zzzzzzzz; --help lists them\n"},
           {"estimate --generate 9223372036854775807",
            "error: workload: batch (8), prefill (16384), generate (9223372036854775807) and prefill + "
            "generate must "

@@ -20,6 +20,7 @@
 
 #include "roofline/io/catalog.hpp"
 #include "roofline/io/io.hpp"
+#include "roofline/io/io_reader.hpp"
 #include "roofline/serving/engine_case.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/serving/speculative.hpp"
@@ -281,9 +282,33 @@ class output_file {
 
 /// Parses the command line: help and version print as usual; a bad command line prints
 /// one line "error: ..." to stderr. Returns the exit status if the program should stop.
+/// The closest option of `app` to a mistyped one ("--promt": "--prefill"), or "" when none is
+/// within a third of its length.
+inline std::string closest_option(const CLI::App& app, const std::string& typed) {
+  std::string best;
+  std::size_t best_d = std::max<std::size_t>(2, typed.size() / 3) + 1;
+  for (const CLI::Option* o : app.get_options())
+    for (const std::string& name : o->get_lnames()) {
+      const std::size_t d = roofline::io_detail::distance("--" + name, typed);
+      if (d < best_d) best_d = d, best = "--" + name;
+    }
+  return best;
+}
+
 inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
   try {
     app.parse(argc, argv);
+  } catch (const CLI::ExtrasError& e) {
+    // an unknown option: name it and the closest one
+    for (const std::string& x : app.remaining())
+      if (x.rfind("--", 0) == 0) {
+        const std::string near = closest_option(app, x.substr(0, x.find('=')));
+        std::fprintf(stderr, "error: unknown option %s%s; --help lists them\n", x.c_str(),
+                     near.empty() ? "" : fmt::format(" (did you mean {}?)", near).c_str());
+        return 2;
+      }
+    std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::fprintf(stderr, "error: %s\n", e.what());

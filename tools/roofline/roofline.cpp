@@ -36,6 +36,11 @@ int main(int argc, char** argv) {
       argv[1] = program.data();
       return commands::run_checked(c.run, argc - 1, argv + 1);
     }
-  std::fprintf(stderr, "error: unknown command '%s'; roofline --help lists the commands\n", name.c_str());
+  std::string near;
+  std::size_t best = std::max<std::size_t>(2, name.size() / 3) + 1;
+  for (const commands::command& c : commands::all)
+    if (const std::size_t d = roofline::io_detail::distance(c.name, name); d < best) best = d, near = c.name;
+  std::fprintf(stderr, "error: unknown command '%s'%s; roofline --help lists the commands\n", name.c_str(),
+               near.empty() ? "" : (" (did you mean '" + near + "'?)").c_str());
   return 2;
 }
