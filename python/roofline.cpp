@@ -662,9 +662,21 @@ PYBIND11_MODULE(roofline, mod) {
                        double max_concurrency, std::optional<double> ttft_ms, std::optional<double> tpot_ms,
                        const std::string& mode, bool simulate, int percentile, std::int64_t prefix_tokens,
                        double prefix_hit_rate, int speculate_k, const py::object& acceptance,
-                       std::optional<model_ptr> draft) {
+                       std::optional<model_ptr> draft, std::optional<double> joules_per_token,
+                       const std::optional<std::string>& kv_format, const std::optional<std::string>& quant) {
         if (mode != "agg" && mode != "disagg" && mode != "both")
           throw input_error("mode: 'agg', 'disagg' or 'both', not '" + mode + "'");
+        if (joules_per_token && !hw->energy)
+          throw input_error(fmt::format(
+              "joules_per_token: {} states no energy coefficients (energy: in its profile)", hw->name));
+        if (joules_per_token && !(*joules_per_token > 0))
+          throw input_error("joules_per_token: a positive number of joules per output token");
+        if (kv_format || quant) {  // a copy in the formats asked, as the program's --kv-format and --quant
+          auto copy = std::make_shared<model_spec>(*m);
+          if (kv_format) set_kv_format(*copy, *kv_format, "kv_format");
+          if (quant) apply_quant_named(*copy, *hw, *quant, "quant");
+          m = copy;
+        }
         const deployment_space sp{.gpus = gpus,
                                   .isl = isl,
                                   .osl = osl,
@@ -683,7 +695,7 @@ PYBIND11_MODULE(roofline, mod) {
         const auto limit = [](std::optional<double> ms) {
           return ms ? std::optional(*ms * 1e-3 * second) : std::optional<seconds>{};
         };
-        const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms));
+        const auto best = best_within(points, limit(ttft_ms), limit(tpot_ms), joules_per_token);
         {
           py::gil_scoped_release free;
           frontier_intervals(*m, *hw, sp, points);  // after the best is taken, as best_deployment does
@@ -693,7 +705,7 @@ PYBIND11_MODULE(roofline, mod) {
           std::tie(lo, hi) = interval_of(
               *hw, best->result, [&](const hardware& h) { return deployment_result(*m, h, best->work, sp); });
         return json_loads(render(deployments_view{*m, *hw, sp, points, best, ttft_ms, tpot_ms,
-                                                  lo ? &*lo : nullptr, hi ? &*hi : nullptr},
+                                                  lo ? &*lo : nullptr, hi ? &*hi : nullptr, joules_per_token},
                                  report_format::json));
       },
       py::arg("model"), py::arg("hardware"), py::arg("gpus") = 8, py::arg("isl") = 4096, py::arg("osl") = 512,
@@ -701,11 +713,15 @@ PYBIND11_MODULE(roofline, mod) {
       py::arg("mode") = "both", py::arg("simulate") = false, py::arg("percentile") = 0,
       py::arg("prefix_tokens") = 0, py::arg("prefix_hit_rate") = 0.0, py::arg("speculate") = 0,
       py::arg("acceptance") = py::none(), py::arg("draft") = py::none(),
+      py::arg("joules_per_token") = py::none(), py::arg("kv_format") = py::none(),
+      py::arg("quant") = py::none(),
       "Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2, 4, ... "
       "max_concurrency, the best within the TTFT and TPOT targets and the Pareto frontier, as one model's "
       "entry "
       "of `best_deployment --format json`; simulate=True (percentile, prefix_tokens, prefix_hit_rate) serves "
-      "each point in the simulator, speculate=K with acceptance (and draft) speculates.");
+      "each point in the simulator, speculate=K with acceptance (and draft) speculates; joules_per_token is "
+      "an "
+      "energy target, kv_format and quant the formats (as --joules-per-token, --kv-format, --quant).");
 
   mod.def(
       "forward_flops_per_token",

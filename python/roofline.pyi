@@ -174,9 +174,12 @@ def best_deployment(model: Model, hardware: Hardware, gpus: int = 8, isl: int = 
                     tpot_ms: Optional[float] = None, mode: str = "both", simulate: bool = False,
                     percentile: int = 0, prefix_tokens: int = 0, prefix_hit_rate: float = 0.0,
                     speculate: int = 0, acceptance: Optional[Union[float, Sequence[float]]] = None,
-                    draft: Optional[Model] = None) -> dict[str, Any]:
+                    draft: Optional[Model] = None, joules_per_token: Optional[float] = None,
+                    kv_format: Optional[str] = None, quant: Optional[str] = None) -> dict[str, Any]:
     """Every aggregated and disaggregated layout of the model on `gpus` GPUs at concurrencies 1, 2,
-    4, ... max_concurrency, the best within the TTFT and TPOT targets (ms) and the Pareto frontier,
+    4, ... max_concurrency, the best within the TTFT and TPOT targets (ms) and the energy target
+    joules_per_token (J per output token) and the Pareto frontier; kv_format and quant ('GEMM[,MOE]')
+    set the formats of a copy of the model, as --kv-format and --quant do; the result is
     as one model's entry of `best_deployment --format json`; where the stack states a spread (an
     engine stack's end-to-end one, or a kernel table's), "best_interval" holds the best point's
     p10-p90 TTFT, TPOT and tokens/s per GPU (null otherwise), and each frontier point its own

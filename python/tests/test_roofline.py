@@ -393,3 +393,22 @@ def test_models_parts_and_engines_by_name_are_their_files():
         rl.load_model("llama3.1-8c")
     with pytest.raises(rl.InputError, match="engine and stack: give one"):
         rl.load_hardware("h100", stack="datasheet", engine="vllm")
+
+
+def test_best_deployment_takes_the_energy_target_and_formats_the_program_takes():
+    args = ("--model", spec("llama3.1_8b"), "--hw", H100, "--stack", stack("trtllm_h100_sxm"), "--gpus", "2",
+            "--isl", "1024", "--osl", "128", "--max-concurrency", "32", "--format", "json")
+    model, hw = rl.load_model(spec("llama3.1_8b")), rl.load_hardware(H100, stack("trtllm_h100_sxm"))
+    plain = rl.best_deployment(model, hw, gpus=2, isl=1024, osl=128, max_concurrency=32)
+    # a target between the frontier's lowest and highest joules per token binds
+    joules = sorted(p["j_per_output_token"] for p in plain["frontier"])
+    target = (joules[0] + joules[-1]) / 2
+    got = rl.best_deployment(model, hw, gpus=2, isl=1024, osl=128, max_concurrency=32, joules_per_token=target,
+                             kv_format="fp8", quant="fp8")
+    want = program("best_deployment", *args, "--joules-per-token", str(target), "--kv-format", "fp8", "--quant", "fp8")
+    assert got == want["models"][0]
+    assert got["best"]["j_per_output_token"] <= target
+    # the model passed in keeps its formats
+    assert rl.best_deployment(model, hw, gpus=2, isl=1024, osl=128, max_concurrency=32) == plain
+    with pytest.raises(rl.InputError, match="quant 'fp9': not a modelled format"):
+        rl.best_deployment(model, hw, quant="fp9")

@@ -201,23 +201,10 @@ inline void resolve_speculation(const CLI::App& app, roofline::speculation& spec
   }
 }
 
-/// The model in the formats of --quant GEMM[,MOE] (roofline::apply_quant; empty: bf16);
-/// throws input_error naming the option for a format not modelled or an MoE format for a
-/// model without MoE layers. Returns the label's suffix, " (GEMM[,MOE])", empty for bf16.
+/// The model in the formats of --quant GEMM[,MOE] (roofline::apply_quant_named).
 inline std::string apply_quant_option(roofline::model_spec& m, const roofline::hardware& hw,
                                       const std::string& q) {
-  const auto comma = q.find(',');
-  const std::string g = q.substr(0, comma), e = comma == std::string::npos ? g : q.substr(comma + 1);
-  if (!roofline::apply_quant(m, hw, g, e))
-    throw roofline::input_error(fmt::format(
-        "--quant '{}': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or empty for bf16)",
-        q));
-  if (comma != std::string::npos && !e.empty() && e != "bf16" && e != g && !roofline::detail::has_moe(m))
-    throw roofline::input_error(
-        fmt::format("--quant '{}': a format for MoE experts ('{}'), but model '{}' has no MoE layers; give "
-                    "one format",
-                    q, e, m.name));
-  return q.empty() ? "" : " (" + q + ")";
+  return roofline::apply_quant_named(m, hw, q, "--quant");
 }
 
 /// The policy an --overlap option names; none (the stack's own) when it was not given.

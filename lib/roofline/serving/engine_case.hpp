@@ -64,6 +64,28 @@ inline bool has_moe(const model_spec& m) {
 }
 }  // namespace detail
 
+/// The model in the formats `q` names, "GEMM[,MOE]" (apply_quant; empty: bf16; one format: the
+/// experts' too); throws input_error naming `option` for a format not modelled or an MoE format
+/// for a model without MoE layers. Returns the label's suffix, " (GEMM[,MOE])" (an empty format
+/// named bf16), empty for bf16.
+inline std::string apply_quant_named(model_spec& m, const hardware& hw, const std::string& q,
+                                     std::string_view option) {
+  const auto comma = q.find(',');
+  const std::string g = q.substr(0, comma), e = comma == std::string::npos ? g : q.substr(comma + 1);
+  if (!apply_quant(m, hw, g, e))
+    throw input_error(fmt::format(
+        "{} '{}': not a modelled format (fp8, fp8_block, nvfp4, mxfp4, fp4, int4_wo, or empty for bf16)",
+        option, q));
+  if (comma != std::string::npos && !e.empty() && e != "bf16" && e != g && !detail::has_moe(m))
+    throw input_error(
+        fmt::format("{} '{}': a format for MoE experts ('{}'), but model '{}' has no MoE layers; "
+                    "give one format",
+                    option, q, e, m.name));
+  if (q.empty()) return "";
+  // bf16 named where left empty: ",mxfp4" is bf16 GEMMs with MXFP4 experts
+  return " (" + (g.empty() ? std::string("bf16") : g) + (comma == std::string::npos ? "" : "," + e) + ")";
+}
+
 /// The serving case of a measured run on its model's spec and its part: the row's formats
 /// (apply_quant), its pools as layouts (tp, pp, attention dp as dp, moe_ep as ep; the row's
 /// moe_tp must be tp dp / moe_ep, the split the layout implies), its batch as max_batch (never
