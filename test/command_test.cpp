@@ -719,4 +719,14 @@ TEST_CASE("models, parts and engines by name give what their files give; rooflin
         "error: --engine and --stack: give one (--engine picks its engine's stack for the part)\n");
   const result bad = run_roofline("list gpus");
   CHECK(bad.status != 0);
+  // --model repeated and --models with several: the same, in compare and best_deployment alike
+  for (const char* cmd :
+       {"compare --prefill-range 1024:2048", "best_deployment --gpus 1 --max-concurrency 4"}) {
+    CAPTURE(cmd);
+    const result repeated = run_roofline(std::string(cmd) + " --model llama3_8b --model xlstm_7b");
+    const result listed = run_roofline(std::string(cmd) + " --models llama3_8b xlstm_7b");
+    REQUIRE(repeated.status == 0);
+    CHECK(repeated.out == listed.out);
+    CHECK(repeated.out.find("xlstm_7b") != std::string::npos);
+  }
 }

@@ -169,7 +169,7 @@ TEST_CASE("the KV cache bounds the concurrency a GPU admits") {
   CHECK(r.notes.back().waiting == 37);
   const serving_workload w128{.isl = 4096, .osl = 512, .concurrency = 128};
   CHECK(serving_view{m, hw, w128, r}.note_text(r.notes.back()) ==
-        "37 requests a rank wait for a slot: the KV cache admits fewer");
+        "37 requests of a rank wait for a slot: the KV cache admits fewer");
   // pages allocated as the request grows: 4,096 + 256 = 4,352 tokens (136 pages): 97 requests
   hw.timing.serving.reserve_final_length = false;
   CHECK(serve(m, hw, serving_workload{.isl = 4096, .osl = 512, .concurrency = 128}).memory.admitted == 97);
@@ -343,9 +343,10 @@ TEST_CASE("a token budget below the running requests binds: only as many run as 
     if (budget < 64) {
       CHECK(r.notes.back().what == serving_note::kind::slots_wait);
       CHECK(r.notes.back().binding == serving_note::limit::token_budget);
-      CHECK(serving_view{m, hw, w, r}.note_text(r.notes.back()) ==
-            fmt::format("{} requests a rank wait for a slot: the token budget (max_batch_tokens) runs fewer",
-                        64 - budget));
+      CHECK(
+          serving_view{m, hw, w, r}.note_text(r.notes.back()) ==
+          fmt::format("{} requests of a rank wait for a slot: the token budget (max_batch_tokens) runs fewer",
+                      64 - budget));
     }
   }
   // the decode pool of a disaggregated deployment too: 1 token an iteration, 1 request running

@@ -25,7 +25,10 @@ int commands::best_deployment(int argc, char** argv) {
   std::optional<double> ttft_ms, tpot_ms;
   std::string plot, format = "table", mode = "both";
   std::vector<std::string> quant;
-  app.add_option("--model", model_paths, "model spec YAML or config.json; repeat to compare models")
+  app.add_option(
+         "--model,--models", model_paths,
+         "model (a spec, a config.json or a shipped name); repeat --model, or give several after --models, "
+         "to compare models")
       ->required();
   app.add_option(
          "--quant", quant,

@@ -19,7 +19,10 @@ int commands::compare(int argc, char** argv) {
   std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml"), range = "512:131072", plot,
               format = "table";
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
-  app.add_option("--models", model_paths, "model spec YAMLs")->required();
+  app.add_option(
+         "--models,--model", model_paths,
+         "models (specs, config.json files or shipped names): several after --models, or --model repeated")
+      ->required();
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
   examples::hardware_options(app, hw_path, stack_path);
   examples::number_option(app, "--batch", w.batch, "sequences in the batch");

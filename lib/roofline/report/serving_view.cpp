@@ -1,6 +1,7 @@
 // report: the views of serving (report.hpp): one deployment at a concurrency, and the deployments of
 // a model on N GPUs with the best within the targets and the Pareto frontier.
 #include <algorithm>
+#include <cmath>
 
 #include <fmt/format.h>
 
@@ -89,6 +90,14 @@ std::vector<const deployment_point*> frontier_of(const std::vector<deployment_po
 
 }  // namespace
 
+namespace {
+// Requests that wait: a whole number as it is, a mean (the closed form's steady state) as one.
+std::string waiting_text(double n) {
+  if (n == std::floor(n)) return fmt::format("{:.0f} requests of", n);
+  return fmt::format("on average {:.2f} requests of", n);
+}
+}  // namespace
+
 std::string serving_view::note_text(const serving_note& n) const {
   const serving_params& sp = hw.timing.serving;
   switch (n.what) {
@@ -108,9 +117,10 @@ std::string serving_view::note_text(const serving_note& n) const {
           "one request of {} + {} tokens does not fit: {:.3g} GB of KV pool for {:.3g} GB a request", w.isl,
           w.osl, r.memory.pool.value() / 1e9, r.memory.per_request.value() / 1e9);
     case serving_note::kind::decode_slots_wait:
-      return fmt::format("{:.4g} requests a decode rank wait for a slot (max_batch or KV memory)", n.waiting);
+      return fmt::format("{} a decode rank wait for a slot (max_batch or KV memory)",
+                         waiting_text(n.waiting));
     case serving_note::kind::slots_wait:
-      return fmt::format("{:.4g} requests a rank wait for a slot: {}", n.waiting,
+      return fmt::format("{} a rank wait for a slot: {}", waiting_text(n.waiting),
                          n.binding == serving_note::limit::kv_cache ? "the KV cache admits fewer"
                          : n.binding == serving_note::limit::token_budget
                              ? "the token budget (max_batch_tokens) runs fewer"
