@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
+#include <set>
 
 #include "helpers.hpp"
 #include "roofline/fit/calibrate.hpp"
@@ -240,7 +241,11 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
            "error: serving: isl (4096) must be at least 1 and osl (1) at least 2 (a TPOT needs a second "
            "token), each "
            "at most 1099511627776\n"},
-          {"sweep --batch 1,0", "error: --batch: must be a positive integer, got '0'\n"},
+          {"sweep --batch 1,0",
+           "error: --batch: '0': each item N, A:B (doubling from A to B) or A:B:S (steps of S), whole "
+           "numbers from 1 "
+           "to 2^40\n"},
+          {"sweep --prefill 4096:1024", "error: --prefill: '4096:1024': the range ends below its start\n"},
           {"sweep --out /nonexistent_dir/x.csv",
            "error: --out /nonexistent_dir/x.csv: the folder /nonexistent_dir does not exist\n"},
           // the whole grid is checked before the file is made: no partial output
@@ -729,4 +734,20 @@ TEST_CASE("models, parts and engines by name give what their files give; rooflin
     CHECK(repeated.out == listed.out);
     CHECK(repeated.out.find("xlstm_7b") != std::string::npos);
   }
+}
+
+TEST_CASE("sweep's lists take ranges: A:B doubles, A:B:S steps") {
+  const result r = run_roofline(
+      "sweep --model llama3_8b --hw h100 --batch 1:16,24 --prefill 1024:4096:1024 "
+      "--generate 8 --format csv");
+  REQUIRE(r.status == 0);
+  const std::string path = (std::filesystem::temp_directory_path() / "roofline_range_sweep.csv").string();
+  std::ofstream(path) << r.out;
+  const auto rows = test::read_csv(path);
+  // batches 1, 2, 4, 8, 16 and 24; prompts 1,024, 2,048, 3,072, 4,096
+  REQUIRE(rows.size() == 6 * 4);
+  std::set<std::string> batches, prompts;
+  for (const auto& row : rows) batches.insert(row.at("batch")), prompts.insert(row.at("prefill"));
+  CHECK(batches == std::set<std::string>{"1", "2", "4", "8", "16", "24"});
+  CHECK(prompts == std::set<std::string>{"1024", "2048", "3072", "4096"});
 }

@@ -35,7 +35,7 @@ int commands::best_deployment(int argc, char** argv) {
          "number formats as a measured run states them, GEMM[,MOE] (fp8, fp8_block, nvfp4, mxfp4, int4_wo; "
          "empty: bf16), one per --model or one for all")
       ->delimiter(';');
-  examples::hardware_options(app, hw_path, stack_path, "engine stack YAML (timing and serving parameters)");
+  examples::hardware_options(app, hw_path, stack_path, "engine stack (timing and serving parameters)");
   std::string kv;
   examples::kv_format_option(app, kv);
   examples::number_option(app, "--gpus", sp.gpus, "GPUs of the deployment");

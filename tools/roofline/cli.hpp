@@ -135,6 +135,66 @@ inline CLI::Option* format_option(CLI::App& app, std::string& format,
       ->check(CLI::IsMember(formats));
 }
 
+/// The whole numbers of a list option's items: N, A:B (A, 2A, 4A, ... up to B: 1:256 is 1, 2, 4,
+/// ..., 256) or A:B:S (A, A + S, ... up to B: 1024:8192:1024). Throws CLI::ValidationError naming
+/// `flag` and the item.
+inline std::vector<std::int64_t> expand_ranges(const std::vector<std::string>& items,
+                                               const std::string& flag) {
+  std::vector<std::int64_t> out;
+  const auto whole = [&](const std::string& item, const std::string& part) {
+    std::size_t used = 0;
+    long long v = 0;
+    try {
+      v = std::stoll(part, &used);
+    } catch (const std::exception&) {
+      used = 0;
+    }
+    if (used == 0 || used != part.size() || v < 1 || v > (1LL << 40))
+      throw CLI::ValidationError(
+          flag,
+          fmt::format("'{}': each item N, A:B (doubling from A to B) or A:B:S (steps of S), whole numbers "
+                      "from 1 to 2^40",
+                      item));
+    return std::int64_t(v);
+  };
+  for (const std::string& item : items) {
+    const auto c1 = item.find(':');
+    if (c1 == std::string::npos) {
+      out.push_back(whole(item, item));
+      continue;
+    }
+    const auto c2 = item.find(':', c1 + 1);
+    const std::int64_t a = whole(item, item.substr(0, c1));
+    const std::int64_t b =
+        whole(item, item.substr(c1 + 1, c2 == std::string::npos ? std::string::npos : c2 - c1 - 1));
+    const std::int64_t step = c2 == std::string::npos ? 0 : whole(item, item.substr(c2 + 1));
+    if (b < a) throw CLI::ValidationError(flag, fmt::format("'{}': the range ends below its start", item));
+    for (std::int64_t v = a; v <= b; v = step > 0 ? v + step : 2 * v) {
+      out.push_back(v);
+      if (out.size() > 100000)
+        throw CLI::ValidationError(flag, fmt::format("'{}': over 100,000 values", item));
+    }
+  }
+  return out;
+}
+
+/// A list option of whole numbers that takes ranges (expand_ranges), comma-separated; the default
+/// `values` stands where it is not given.
+inline CLI::Option* range_option(CLI::App& app, const std::string& flag, std::vector<std::int64_t>& values,
+                                 const std::string& what) {
+  std::string shown;
+  for (std::int64_t v : values) shown += (shown.empty() ? "" : ",") + std::to_string(v);
+  return app
+      .add_option_function<std::vector<std::string>>(
+          flag,
+          [&values, flag](const std::vector<std::string>& items) { values = expand_ranges(items, flag); },
+          what +
+              ": comma-separated, each N, A:B (doubling: 1:256) or A:B:S (steps: 1024:8192:1024); default " +
+              shown)
+      ->delimiter(',')
+      ->type_name("LIST");
+}
+
 /// The layout options every estimating program takes: --tp, --pp, --ep, --dp, --microbatches,
 /// --sequence-parallel (all 1, off: one GPU). estimate() checks them against the model and part.
 inline void add_layout(CLI::App& app, roofline::layout& L) {

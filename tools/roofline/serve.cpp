@@ -157,7 +157,7 @@ int commands::serve(int argc, char** argv) {
          "model: a spec YAML, a config.json or its folder, or a shipped model's name or HuggingFace id")
       ->capture_default_str();
   examples::hardware_options(app, hw_path, stack_path,
-                             "software stack YAML: the engine's timing and serving parameters");
+                             "software stack: the engine's timing and serving parameters");
   examples::number_option(app, "--isl", s.isl, "prompt tokens of every request");
   examples::number_option(app, "--osl", s.osl, "generated tokens of every request (at least 2)");
   examples::number_option(app, "--concurrency", s.concurrency, "requests in flight over the deployment",

@@ -48,11 +48,10 @@ int commands::sweep(int argc, char** argv) {
          "--model", model_path,
          "model: a spec YAML, a config.json or its folder, or a shipped model's name or HuggingFace id")
       ->capture_default_str();
-  examples::hardware_options(app, hw_path, stack_path, "software stack YAML");
-  examples::number_option(app, "--batch", g.batch, "batches, comma-separated")->delimiter(',');
-  examples::number_option(app, "--prefill", g.prefill, "prompt lengths, comma-separated")->delimiter(',');
-  examples::number_option(app, "--generate", g.generate, "generated lengths, comma-separated")
-      ->delimiter(',');
+  examples::hardware_options(app, hw_path, stack_path, "software stack");
+  examples::range_option(app, "--batch", g.batch, "batches");
+  examples::range_option(app, "--prefill", g.prefill, "prompt lengths");
+  examples::range_option(app, "--generate", g.generate, "generated lengths");
   for (auto [flag, values, what] : {std::tuple{"--tp", &tps, "tensor-parallel degrees"},
                                     {"--pp", &pps, "pipeline stages"},
                                     {"--ep", &eps, "expert-parallel degrees"},
