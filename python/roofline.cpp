@@ -258,12 +258,8 @@ PYBIND11_MODULE(roofline, mod) {
       [](const std::string& part, const std::optional<std::string>& stack,
          const std::optional<std::string>& engine) {
         const std::string p = find_part(part, data_dir(), "part");
-        if (engine && stack)
-          throw input_error("engine and stack: give one (engine picks its stack for the part)");
-        if (engine)
-          return std::make_shared<hardware>(load_hardware(p, find_engine_stack(*engine, p, data_dir())));
         return std::make_shared<hardware>(
-            load_hardware(p, stack ? find_stack(*stack, data_dir(), "stack") : ""));
+            load_hardware(p, find_stack_for(p, stack, engine.value_or(""), data_dir(), "stack", "engine")));
       },
       py::arg("part"), py::arg("stack") = py::none(), py::arg("engine") = py::none(),
       "A part (a hw_profiles YAML or a part's name: 'h100', 'b200', ...) driven by a stack (a YAML or a "

@@ -8,6 +8,7 @@
 #include "helpers.hpp"
 #include "roofline/estimate/estimate.hpp"
 #include "roofline/io/io.hpp"
+#include "roofline/serving/speculative.hpp"
 
 using namespace roofline;
 
@@ -183,6 +184,9 @@ TEST_CASE("a vision tower is counted as worked out by hand") {
     CHECK(att.moved.activations.value() == n * 2 * 4 * 4 * 2);
     // decode steps never run it
     CHECK(count(m, decode_pass(with)).work.value() == count(m, decode_pass(without)).work.value());
+    // an MTP head drafts from the target's hidden states: it holds no tower of its own
+    CHECK(mtp_head(m).vision.layers == 0);
+    CHECK(weight_bytes(mtp_head(m)) == bytes_of(m, parameter_counts(mtp_head(m))));
     // the activation peak: the encoder's, 6 images x 5 patches x (8 + max(24, 16)) x 2 B, when larger
     CHECK(memory_footprint(m, with).activations.value() >= 6 * 5 * (8 + 24) * 2);
   }

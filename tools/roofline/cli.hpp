@@ -103,12 +103,12 @@ inline engine_choice& engine_option() {
 inline roofline::hardware load_hardware_named(const std::string& hw, const std::string& stack) {
   const std::string part = roofline::find_part(hw, data_dir());
   const engine_choice& e = engine_option();
-  if (e.engine.empty())
-    return roofline::load_hardware(part, stack.empty() ? "" : roofline::find_stack(stack, data_dir()));
-  if (e.stack && e.stack->count() > 0)
-    throw roofline::input_error(
-        "--engine and --stack: give one (--engine picks its engine's stack for the part)");
-  return roofline::load_hardware(part, roofline::find_engine_stack(e.engine, part, data_dir()));
+  // --stack's default stands unless --engine is named; a --stack given beside --engine is refused
+  const bool given = e.stack && e.stack->count() > 0;
+  const std::optional<std::string> named =
+      (e.engine.empty() && !stack.empty()) || given ? std::optional(stack) : std::nullopt;
+  return roofline::load_hardware(
+      part, roofline::find_stack_for(part, named, e.engine, data_dir(), "--stack", "--engine"));
 }
 
 /// --hw, --stack and --engine: the part (datasheet) and the software stack that times it, defaults

@@ -158,12 +158,13 @@ std::string find_engine_stack(const std::string& engine, const std::string& part
   std::string best;
   double best_gap = std::numeric_limits<double>::infinity();
   std::vector<std::string> engines;
+  const std::vector<catalog_entry> parts = list_parts(root);
   for (const catalog_entry& s : list_stacks(root)) {
     if (s.engine.empty()) continue;
     if (std::find(engines.begin(), engines.end(), s.engine) == engines.end()) engines.push_back(s.engine);
     if (s.engine != engine || s.fitted_part.empty()) continue;
     if (s.fitted_part == target.name) return s.path;
-    for (const catalog_entry& p : list_parts(root)) {
+    for (const catalog_entry& p : parts) {
       if (std::find(p.names.begin(), p.names.end(), s.fitted_part) == p.names.end()) continue;
       const auto [b, f] = scale(load_part(p.path));
       const double gap = std::abs(std::log(b / bw)) + (f > 0 && peak > 0 ? std::abs(std::log(f / peak)) : 0);
@@ -174,6 +175,16 @@ std::string find_engine_stack(const std::string& engine, const std::string& part
     throw input_error(fmt::format("--engine {}: no stack of that engine in {}/stacks (engines: {})", engine,
                                   root, io_detail::join(engines)));
   return best;
+}
+
+std::string find_stack_for(const std::string& part_path, const std::optional<std::string>& stack,
+                           const std::string& engine, const std::string& root, std::string_view stack_option,
+                           std::string_view engine_option) {
+  if (engine.empty()) return stack ? find_stack(*stack, root, std::string(stack_option)) : "";
+  if (stack)
+    throw input_error(fmt::format("{} and {}: give one ({} picks its engine's stack for the part)",
+                                  engine_option, stack_option, engine_option));
+  return find_engine_stack(engine, part_path, root);
 }
 
 }  // namespace roofline

@@ -3,7 +3,9 @@
 /// `roofline list` prints.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace roofline {
@@ -44,5 +46,12 @@ std::string find_stack(const std::string& what, const std::string& root,
 /// report says so. Throws input_error for an engine with no stack.
 std::string find_engine_stack(const std::string& engine, const std::string& part_path,
                               const std::string& root);
+
+/// The stack that drives the part of `part_path`: the one `stack` names (none: the part's
+/// default, ""), or `engine`'s (find_engine_stack) where one is named; both named is refused,
+/// naming the two options.
+std::string find_stack_for(const std::string& part_path, const std::optional<std::string>& stack,
+                           const std::string& engine, const std::string& root, std::string_view stack_option,
+                           std::string_view engine_option);
 
 }  // namespace roofline

@@ -66,6 +66,7 @@ inline model_spec mtp_head(const model_spec& target) {
   const layer_kind last = target.kinds[std::size_t(target.layers.back())];
   set_uniform_layers(h, last, 1);
   h.input_projection = 2;
+  h.vision = {};  // the target encodes the images; the head reads its hidden states
   return h;
 }
 

@@ -28,6 +28,12 @@ void refuse_gemma4_options(config& t) {
     t.fail("use_double_wide_mlp", "'use_double_wide_mlp' true is not modelled");
   if (t.boolean_or("attention_bias", false))
     t.fail("attention_bias", "'attention_bias' true is not modelled");
+  // "vision": image tokens see each other both ways (an image's tokens in a causal prompt change
+  // few scores); "all": every token sees every token, which the causal accounting does not count
+  if (t.text_or("use_bidirectional_attention", "vision") == "all")
+    t.fail("use_bidirectional_attention",
+           "'use_bidirectional_attention' all (every token sees every token) is not modelled: the layers are "
+           "counted causal");
   // vocab_size_per_layer_input sizes the per-layer embeddings refused above; the rest are masks,
   // caches and dropout
   t.skip({"vocab_size_per_layer_input", "use_bidirectional_attention", "attention_dropout", "use_cache",
