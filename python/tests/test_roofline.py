@@ -126,11 +126,11 @@ def test_workload_and_argument_errors_raise():
     with pytest.raises(rl.InputError, match="batch \\(0\\)"):
         rl.sweep(m, hw, batch=[1, 0], prefill=[128])
     with pytest.raises(rl.InputError, match="overlap"):
-        rl.estimate(m, hw, overlap="sometimes")
+        rl.estimate(m, hw, prefill=128, generate=8, overlap="sometimes")
     with pytest.raises(rl.InputError, match="tp 5 does not divide the 12 query heads"):
-        rl.estimate(m, hw, tp=5)
+        rl.estimate(m, hw, prefill=128, generate=8, tp=5)
     with pytest.raises(rl.InputError, match="phase"):
-        rl.ops(m, hw, phase="train")
+        rl.ops(m, hw, phase="train", prefill=128)
 
 
 @pytest.mark.parametrize("stack_name", ["roofline", "hf_transformers_h100"])
@@ -412,3 +412,18 @@ def test_best_deployment_takes_the_energy_target_and_formats_the_program_takes()
     assert rl.best_deployment(model, hw, gpus=2, isl=1024, osl=128, max_concurrency=32) == plain
     with pytest.raises(rl.InputError, match="quant 'fp9': not a modelled format"):
         rl.best_deployment(model, hw, quant="fp9")
+
+
+def test_one_default_policy_and_workload_in_python_and_the_programs():
+    """Nothing given but names: the programs' defaults (xLSTM-7B on an H100 SXM, the datasheet stack,
+    8 x 16,384 + 100 tokens) and Python's are the same estimate and the same best deployment."""
+    h100 = rl.load_hardware("h100")
+    assert h100.stack == "datasheet"
+    assert rl.estimate(rl.load_model("xlstm_7b"), h100).to_dict() == program("estimate", "--format", "json")
+    r = rl.estimate(rl.load_model("xlstm_7b"), h100)
+    assert (r.to_dict()["workload"]["batch"], r.to_dict()["workload"]["prefill"]) == (8, 16384)
+    want = program("best_deployment", "--model", "llama3.1_8b", "--gpus", "1", "--isl", "1024", "--osl", "128",
+                   "--max-concurrency", "8", "--format", "json")
+    got = rl.best_deployment(rl.load_model("llama3.1_8b"), h100, gpus=1, isl=1024, osl=128, max_concurrency=8)
+    assert got == want["models"][0]
+    assert "datasheet" in json.dumps(want)

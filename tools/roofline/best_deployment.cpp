@@ -20,7 +20,7 @@ int commands::best_deployment(int argc, char** argv) {
       "against tokens/s per GPU."};
   std::vector<std::string> model_paths;
   std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml");
-  std::string stack_path = examples::data_path("stacks/trtllm_h100_sxm.yaml");
+  std::string stack_path = examples::data_path("stacks/datasheet.yaml");
   roofline::deployment_space sp;
   std::optional<double> ttft_ms, tpot_ms;
   std::string plot, format = "table", mode = "both";
@@ -35,7 +35,9 @@ int commands::best_deployment(int argc, char** argv) {
          "number formats as a measured run states them, GEMM[,MOE] (fp8, fp8_block, nvfp4, mxfp4, int4_wo; "
          "empty: bf16), one per --model or one for all")
       ->delimiter(';');
-  examples::hardware_options(app, hw_path, stack_path, "engine stack (timing and serving parameters)");
+  examples::hardware_options(app, hw_path, stack_path,
+                             "software stack: timing and serving parameters (default: datasheet fractions; "
+                             "--engine for an engine's)");
   std::string kv;
   examples::kv_format_option(app, kv);
   examples::number_option(app, "--gpus", sp.gpus, "GPUs of the deployment");

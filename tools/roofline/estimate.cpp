@@ -15,7 +15,7 @@ int commands::estimate(int argc, char** argv) {
   CLI::App app{"Roofline estimate of prefill (time to first token) and decode (step time) of an LLM."};
   std::string model_path = examples::data_path("model_specs/xlstm_7b.yaml");
   std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml");
-  roofline::workload w{.batch = 8, .prefill = 16384, .generate = 100};
+  roofline::workload w = roofline::default_workload;
   std::string overlap, format = "table";
   bool layers = false;
   app.add_option(

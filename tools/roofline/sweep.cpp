@@ -36,8 +36,9 @@ int commands::sweep(int argc, char** argv) {
   std::string model_path = examples::data_path("model_specs/xlstm_7b.yaml");
   std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml");
   std::string stack_path = examples::data_path("stacks/datasheet.yaml");
-  roofline::sweep_grid g{
-      .batch = {1, 2, 4, 8, 16, 32, 64, 128, 256}, .prefill = {128, 1024, 8192}, .generate = {128}};
+  roofline::sweep_grid g{.batch = {1, 2, 4, 8, 16, 32, 64, 128, 256},
+                         .prefill = {128, 1024, 8192},
+                         .generate = {roofline::default_workload.generate}};
   std::vector<int> tps{1}, pps{1}, eps{1}, dps{1};
   int microbatches = 0;
   bool sequence_parallel = false;

@@ -45,6 +45,12 @@ struct workload {
   std::int64_t images = 0;
 };
 
+/// The workload every entry point assumes when none is given (estimate, sweep's points, ops and
+/// speculation, from the programs and from Python): 8 sequences of a 16,384-token prompt, 100
+/// tokens generated each; a long-context batch where prefill is compute-bound and decode
+/// memory-bound on every shipped part.
+inline constexpr workload default_workload{.batch = 8, .prefill = 16384, .generate = 100};
+
 /// The layers one pipeline stage holds, [first, last), and whether it holds the embedding
 /// (the first stage) and the final norm and LM head (the last); the whole model by default.
 struct stage_span {

@@ -82,8 +82,9 @@ class Result:
         """The report as `estimate --format json` prints it (every op of every layer)."""
 
 def data_dir() -> str:
-    """Where shipped specs, parts and stacks are found by name: $ROOFLINE_DATA_DIR, else the source
-    tree the module was built from, else the installed data."""
+    """Where shipped specs, parts and stacks are found by name: $ROOFLINE_DATA_DIR, else the
+    package's own data (pip install), else the source tree the module was built from, else the
+    installed data."""
 
 def list_shipped(what: str) -> List[Dict[str, Any]]:
     """The shipped 'models', 'parts' or 'stacks' as dicts: name, path, names (every name that finds
@@ -100,7 +101,7 @@ def load_hardware(part: str, stack: Optional[str] = None, engine: Optional[str] 
     a stack's name; default: the part's default stack), or by engine's ('vllm', 'sglang', 'trtllm')
     stack for the part: the one fitted on it, else the nearest part's, moved (as --engine)."""
 
-def estimate(model: Model, hardware: Hardware, batch: int = 1, prefill: int = 1, generate: int = 1,
+def estimate(model: Model, hardware: Hardware, batch: int = 8, prefill: int = 16384, generate: int = 100,
              overlap: Optional[str] = None, tp: int = 1, pp: int = 1, ep: int = 1, dp: int = 1,
              microbatches: int = 0, sequence_parallel: bool = False, images: int = 0) -> Result:
     """TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated
@@ -109,7 +110,7 @@ def estimate(model: Model, hardware: Hardware, batch: int = 1, prefill: int = 1,
     prefill, their tokens added to prefill (as estimate --images)."""
 
 def speculate(model: Model, hardware: Hardware, k: int, acceptance: Union[float, Sequence[float]],
-              draft: Optional[Model] = None, batch: int = 1, prefill: int = 1, generate: int = 1,
+              draft: Optional[Model] = None, batch: int = 8, prefill: int = 16384, generate: int = 100,
               overlap: Optional[str] = None, tp: int = 1, ep: int = 1, dp: int = 1) -> Dict[str, Any]:
     """Speculative decoding as estimate --speculate runs it: k draft tokens a step accepted with chance
     `acceptance` (one value, or one per position), the draft a model (default: an MTP head of the
@@ -117,7 +118,7 @@ def speculate(model: Model, hardware: Hardware, k: int, acceptance: Union[float,
     draft_prefill_s, draft_memory_bytes, break_even_batch (None: it pays at every batch that fits),
     largest_batch_tried."""
 
-def sweep(model: Model, hardware: Hardware, batch: Ints, prefill: Ints, generate: Ints = 1,
+def sweep(model: Model, hardware: Hardware, batch: Ints, prefill: Ints, generate: Ints = 100,
           overlap: Optional[str] = None, tp: Ints = 1, pp: Ints = 1, ep: Ints = 1, dp: Ints = 1,
           threads: int = 0, frame: Optional[bool] = None) -> Any:
     """Every combination of the values given, evaluated in C++ by the batched engine (threads: 0 for
@@ -125,15 +126,15 @@ def sweep(model: Model, hardware: Hardware, batch: Ints, prefill: Ints, generate
     e2e_tokens_per_s, memory_gb, fits, prefill_bound, decode_bound, the batch fastest; a pandas
     DataFrame when pandas is installed (frame=None) or frame=True, else a dict of numpy arrays."""
 
-def ops(model: Model, hardware: Hardware, phase: str = "decode", batch: int = 1, prefill: int = 1,
-        generate: int = 1, overlap: Optional[str] = None, tp: int = 1, pp: int = 1, ep: int = 1,
+def ops(model: Model, hardware: Hardware, phase: str = "decode", batch: int = 8, prefill: int = 16384,
+        generate: int = 100, overlap: Optional[str] = None, tp: int = 1, pp: int = 1, ep: int = 1,
         dp: int = 1, frame: Optional[bool] = None) -> Any:
     """The ops of one pass, one row per op of a kind of layer (`layers`: how many identical layers
     it stands for; time_s is one layer's): name, kind, class, layers, stage, flops, weight_bytes,
     activation_bytes, kv_cache_bytes, state_bytes, compute_s, memory_s, time_s, bound."""
 
 def compare(models: Sequence[Model], hardware: Hardware, prefill: Sequence[int], batch: int = 1,
-            generate: int = 1) -> dict[str, Any]:
+            generate: int = 100) -> dict[str, Any]:
     """Several models across prompt lengths and where their TTFT and step times cross, as
     `compare --format json` prints it."""
 

@@ -1,10 +1,13 @@
-// The Python module `roofline`: the C++ core behind a thin, typed layer (pybind11). Every
-// figure is the C++ estimate's; a sweep runs in C++ (sweep_engine) without a Python call per
-// point. Errors raise roofline.InputError (a ValueError) with the C++ message, "file:line:col:
-// what" for a file. Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes.
+// The Python package roofline's module roofline._core (its __init__.py re-exports it): the C++
+// core behind a thin, typed layer (pybind11). Every figure is the C++ estimate's; a sweep runs in C++
+// (sweep_engine) without a Python call per point. Errors raise roofline.InputError (a ValueError) with the
+// C++ message, "file:line:col: what" for a file. Units are in the names: _s seconds, _bytes bytes, _gb 1e9
+// bytes.
 #include <pybind11/numpy.h>
 #include <pybind11/pybind11.h>
 #include <pybind11/stl.h>
+
+#include <dlfcn.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -29,10 +32,16 @@ namespace py = pybind11;
 using namespace roofline;
 
 namespace {
-// Where shipped files are found by name (see data_dir in the module).
+// Where shipped files are found by name (see data_dir in the module): the package's own data/ is
+// that of a wheel (pip install .), found from this module's file.
 std::string data_dir() {
   if (const char* e = std::getenv("ROOFLINE_DATA_DIR"); e && *e) return e;
   std::error_code ec;
+  Dl_info self{};
+  if (dladdr(reinterpret_cast<void*>(&data_dir), &self) != 0 && self.dli_fname != nullptr) {
+    const auto beside = std::filesystem::path(self.dli_fname).parent_path() / "data";
+    if (std::filesystem::is_directory(beside / "hw_profiles", ec)) return beside.string();
+  }
   if (std::filesystem::is_directory(std::string(ROOFLINE_SOURCE_DIR) + "/hw_profiles", ec))
     return ROOFLINE_SOURCE_DIR;
   return ROOFLINE_INSTALLED_DATA;
@@ -123,7 +132,7 @@ py::object bound_names(const std::vector<std::uint8_t>& codes) {
 
 }  // namespace
 
-PYBIND11_MODULE(roofline, mod) {
+PYBIND11_MODULE(_core, mod) {
   mod.doc() =
       "Roofline estimates of LLM inference (TTFT, decode step, throughput, memory, bound) on the C++ core. "
       "Units are in the names: _s seconds, _bytes bytes, _gb 1e9 bytes, _per_s per second.";
@@ -240,8 +249,8 @@ PYBIND11_MODULE(roofline, mod) {
       });
 
   mod.def("data_dir", &data_dir,
-          "Where shipped specs, parts and stacks are found by name: $ROOFLINE_DATA_DIR, else the source tree "
-          "the module was built from, else the installed data.");
+          "Where shipped specs, parts and stacks are found by name: $ROOFLINE_DATA_DIR, else the package's "
+          "own data (pip install), else the source tree the module was built from, else the installed data.");
   mod.def(
       "load_model",
       [](const std::string& path, const std::optional<std::string>& kv) {
@@ -302,9 +311,10 @@ PYBIND11_MODULE(roofline, mod) {
         const auto pol = policy_of(overlap_);
         return result{estimate(*m, *hw, w, pol), m, hw, w, pol};
       },
-      py::arg("model"), py::arg("hardware"), py::arg("batch") = 1, py::arg("prefill") = 1,
-      py::arg("generate") = 1, py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1,
-      py::arg("ep") = 1, py::arg("dp") = 1, py::arg("microbatches") = 0, py::arg("sequence_parallel") = false,
+      py::arg("model"), py::arg("hardware"), py::arg("batch") = default_workload.batch,
+      py::arg("prefill") = default_workload.prefill, py::arg("generate") = default_workload.generate,
+      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1,
+      py::arg("dp") = 1, py::arg("microbatches") = 0, py::arg("sequence_parallel") = false,
       py::arg("images") = 0,
       "TTFT and decode step of `batch` sequences of `prefill` prompt tokens and `generate` generated tokens; "
       "overlap: 'perfect', 'none' or 'smooth' (default: the stack's); tp, pp, ep, dp: a layout of several "
@@ -339,7 +349,8 @@ PYBIND11_MODULE(roofline, mod) {
         return d;
       },
       py::arg("model"), py::arg("hardware"), py::arg("k"), py::arg("acceptance"),
-      py::arg("draft") = py::none(), py::arg("batch") = 1, py::arg("prefill") = 1, py::arg("generate") = 1,
+      py::arg("draft") = py::none(), py::arg("batch") = default_workload.batch,
+      py::arg("prefill") = default_workload.prefill, py::arg("generate") = default_workload.generate,
       py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("ep") = 1, py::arg("dp") = 1,
       "Speculative decoding as estimate --speculate runs it: k draft tokens a step accepted with chance "
       "`acceptance` (one value, or one per position), the draft a model (default: an MTP head of the "
@@ -392,9 +403,10 @@ PYBIND11_MODULE(roofline, mod) {
         c["decode_bound"] = bound_names(db);
         return table(c, frame);
       },
-      py::arg("model"), py::arg("hardware"), py::arg("batch"), py::arg("prefill"), py::arg("generate") = 1,
-      py::arg("overlap") = py::none(), py::arg("tp") = 1, py::arg("pp") = 1, py::arg("ep") = 1,
-      py::arg("dp") = 1, py::arg("threads") = 0, py::arg("frame") = py::none(),
+      py::arg("model"), py::arg("hardware"), py::arg("batch"), py::arg("prefill"),
+      py::arg("generate") = default_workload.generate, py::arg("overlap") = py::none(), py::arg("tp") = 1,
+      py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("threads") = 0,
+      py::arg("frame") = py::none(),
       "Every combination of the values given (an int or a sequence each), evaluated in C++ by the batched "
       "engine "
       "(threads: 0 for every core): columns batch, prefill, generate, tp, pp, ep, dp, ttft_s, step_s, "
@@ -453,8 +465,9 @@ PYBIND11_MODULE(roofline, mod) {
         c["bound"] = bounds;
         return table(c, frame);
       },
-      py::arg("model"), py::arg("hardware"), py::arg("phase") = "decode", py::arg("batch") = 1,
-      py::arg("prefill") = 1, py::arg("generate") = 1, py::arg("overlap") = py::none(), py::arg("tp") = 1,
+      py::arg("model"), py::arg("hardware"), py::arg("phase") = "decode",
+      py::arg("batch") = default_workload.batch, py::arg("prefill") = default_workload.prefill,
+      py::arg("generate") = default_workload.generate, py::arg("overlap") = py::none(), py::arg("tp") = 1,
       py::arg("pp") = 1, py::arg("ep") = 1, py::arg("dp") = 1, py::arg("frame") = py::none(),
       "The ops of one pass, one row per op of a kind of layer (`layers`: how many identical layers it stands "
       "for; "
@@ -471,7 +484,7 @@ PYBIND11_MODULE(roofline, mod) {
         return json_loads(render(comparison_view{c}, report_format::json));
       },
       py::arg("models"), py::arg("hardware"), py::arg("prefill"), py::arg("batch") = 1,
-      py::arg("generate") = 1,
+      py::arg("generate") = 100,  // compare's: one sequence, 100 tokens generated
       "Several models across prompt lengths and where their TTFT and step times cross, as `compare --format "
       "json` "
       "prints it: {hardware, batch, generate, models, points: [{prefill, models: [{name, ttft_s, "
