@@ -463,8 +463,8 @@ TEST_CASE("validate with a kernel stack gives each cell's interval coverage, in 
                            test::source_dir;
   const result t = run_roofline(args);
   REQUIRE(t.status == 0);
-  CHECK(t.out.find("transformer  step       2       50 %") != std::string::npos);
-  CHECK(t.out.find("transformer  ttft       2        0 %") != std::string::npos);
+  CHECK(t.out.find("transformer   step   2            50 %") != std::string::npos);
+  CHECK(t.out.find("transformer   ttft   2             0 %") != std::string::npos);
   const result j = run_roofline(args + " --format json");
   REQUIRE(j.status == 0);
   const nlohmann::json doc = nlohmann::json::parse(j.out);
@@ -750,4 +750,59 @@ TEST_CASE("sweep's lists take ranges: A:B doubles, A:B:S steps") {
   for (const auto& row : rows) batches.insert(row.at("batch")), prompts.insert(row.at("prefill"));
   CHECK(batches == std::set<std::string>{"1", "2", "4", "8", "16", "24"});
   CHECK(prompts == std::set<std::string>{"1024", "2048", "3072", "4096"});
+}
+
+TEST_CASE("tables fit 100 columns unless --wide; --format markdown gives every column as pipe tables") {
+  const auto widest = [](const std::string& text) {
+    std::size_t w = 0, at = 0;
+    while (at < text.size()) {
+      const std::size_t end = std::min(text.find('\n', at), text.size());
+      w = std::max(w, end - at);
+      at = end + 1;
+    }
+    return w;
+  };
+  const std::string runs = test::source_dir + "/measurements/serving/engine_runs.csv";
+  for (const std::string& cmd : std::vector<std::string>{
+           "estimate", "estimate --model llama3_8b --tp 2 --pp 2 --layers",
+           "estimate --model mixtral_8x7b --ep 2 --tp 2",
+           "estimate --model llama3.1_8b --speculate 3 --acceptance 0.8", "serve --model llama3.1_8b",
+           "serve --model llama3.1_8b --simulate --requests 50",
+           "best_deployment --model llama3.1_8b --gpus 2 "
+           "--max-concurrency 8 --engine trtllm",
+           "compare --models llama3_8b xlstm_7b mamba2_2.7b --prefill-range 512:1024",
+           "validate --engine-runs " + runs, "optimal_model --family xlstm --compute 1e22"}) {
+    CAPTURE(cmd);
+    const result plain = run_roofline(cmd);
+    REQUIRE(plain.status == 0);
+    CHECK(widest(plain.out) <= 100);
+    const result markdown = run_roofline(cmd + " --format markdown");
+    REQUIRE(markdown.status == 0);
+    CHECK(markdown.out.find("| ---") != std::string::npos);
+    CHECK(markdown.out.find("left out to fit") == std::string::npos);  // Markdown keeps every column
+  }
+  // the estimate's pass tables: narrow leaves the bytes by kind out and says so; --wide and
+  // Markdown hold them
+  const result narrow = run_roofline("estimate");
+  CHECK(narrow.out.find(
+            "(left out to fit 100 columns: weights, activations, KV cache, state, ops; --wide shows them)") !=
+        std::string::npos);
+  const result wide = run_roofline("estimate --wide");
+  CHECK(wide.out.find("left out") == std::string::npos);
+  CHECK(widest(wide.out) > 100);
+  const std::string head = "bytes   weights  activations  KV cache     state  FLOP/B   compute    memory";
+  CHECK(wide.out.find(head) != std::string::npos);
+  const result md = run_roofline("estimate --format markdown");
+  CHECK(md.out.find(
+            "| layer | ops | FLOPs | bytes | weights | activations | KV cache | state | FLOP/B | compute | "
+            "memory | time | share | bound |\n| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | "
+            "---: | ---: | ---: | ---: | --- |\n") != std::string::npos);
+  // xLSTM-7B's prefill: 3 rows (embedding, the 32 mLSTM blocks, the head), as in the plain table
+  CHECK(md.out.find("| mlstm+mlp (x32) | 11 ops | 53.5 TFLOP | 47.18 GB |") != std::string::npos);
+  CHECK(
+      md.out.find(
+          "| time to first token | 2.434 s | perfect overlap 2.434 s, no overlap 2.685 s; compute-bound |") !=
+      std::string::npos);
+  // a format a program does not have is refused as before
+  CHECK(run_roofline("sweep --format markdown").status != 0);
 }

@@ -12,6 +12,7 @@
 #include "helpers.hpp"
 #include "roofline/io/io.hpp"
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 
 using namespace roofline;
 
@@ -146,4 +147,34 @@ TEST_CASE("the tables match the golden reports (ROOFLINE_UPDATE_GOLDEN=1 rewrite
     CAPTURE(path);
     CHECK(r.out == golden);
   }
+}
+
+TEST_CASE("a table leaves its droppable columns out to fit, a whole rank at a time; Markdown keeps all") {
+  // widths by hand: name 4 ("x|y" 3), a 1, b 2, c 3, total 5; two spaces apart: 15 + 8 = 23
+  detail::text_table t({{"name", true}, {"a", false, 1}, {"b", false, 1}, {"c", false, 2}, {"total"}});
+  t.row({"x|y", "1", "22", "333", "4444"});
+  CHECK(t.render({.width = 23}) == "name  a   b    c  total\nx|y   1  22  333   4444\n");
+  // 22: rank 1 (a and b) leaves; name, c and total take 4 + 3 + 5 + 4 = 16; the note wraps at 22
+  CHECK(t.render({.width = 22}) ==
+        "name    c  total\nx|y   333   4444\n(left out to fit 22\n  columns: a, b;\n  --wide shows them)\n");
+  // 15: rank 2 (c) leaves too: 4 + 5 + 2 = 11
+  CHECK(t.render({.width = 15}).rfind("name  total\nx|y    4444\n(left out to\n", 0) == 0);
+  CHECK(t.render({.wide = true, .width = 10}) == "name  a   b    c  total\nx|y   1  22  333   4444\n");
+  CHECK(t.render({.markdown = true, .width = 10}) ==
+        "| name | a | b | c | total |\n| --- | ---: | ---: | ---: | ---: |\n| x\\|y | 1 | 22 | 333 | 4444 "
+        "|\n\n");
+}
+
+TEST_CASE("long lines wrap at spaces under a hanging indent; leading spaces stay") {
+  CHECK(detail::wrap("one two three", 7, 2) == "one two\n  three");
+  CHECK(detail::wrap("  ab cd ef", 6, 4) == "  ab\n    cd\n    ef");
+  CHECK(detail::wrap("a-very-long-word b", 5, 1) == "a-very-long-word\n b");
+  CHECK(detail::wrap("fits", 0, 2) == "fits");
+  detail::summary_table s(6, 4);
+  s.line("TTFT", "1 s", "first note is long");
+  // "TTFT  " + " 1 s" + "   " + note, wrapped at 20 under the note's column (13), its spaces kept
+  CHECK(s.render({.width = 20}) == "TTFT   1 s   first\n             note is\n             long\n");
+  CHECK(detail::wrap("a  b   c", 4, 0) == "a  b\nc");
+  CHECK(s.render({.markdown = true}) ==
+        "|  |  |  |\n| --- | ---: | --- |\n| TTFT | 1 s | first note is long |\n\n");
 }

@@ -94,7 +94,7 @@ int commands::best_deployment(int argc, char** argv) {
     if (j_per_token && !hw.energy)
       throw roofline::input_error(fmt::format(
           "--joules-per-token: {} states no energy coefficients (energy: in its profile)", hw.name));
-    const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+    const auto f = examples::report_format_of(format);
     std::vector<roofline::frontier_series> series;
     nlohmann::json all = nlohmann::json::array();
     std::string text;
@@ -132,7 +132,8 @@ int commands::best_deployment(int argc, char** argv) {
       if (f == roofline::report_format::json)
         all.push_back(view.json());
       else
-        text += (i ? "\n" : "") + view.table();
+        text += i && f == roofline::report_format::table ? "\n" : "";
+      text += view.table(examples::table_style_of(format));
       series.push_back({label, points});
     }
     if (f == roofline::report_format::json) text = roofline::json_text(nlohmann::json{{"models", all}});

@@ -76,7 +76,8 @@ int commands::calibrate(int argc, char** argv) {
                           examples::number_rule::positive);
   examples::format_option(app, format, {"table", "json"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
-  const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+  const auto f = examples::report_format_of(format);
+  const roofline::table_style style = examples::table_style_of(format);
   if (!runs_csv.empty()) {
     if (engine.empty() || system.empty()) {
       std::fprintf(stderr, "error: --engine-runs needs --engine and --system\n");
@@ -104,7 +105,7 @@ int commands::calibrate(int argc, char** argv) {
   try {
     examples::output_file out_file(out_path, "--out");  // checked before the fit
     std::map<std::string, roofline::model_spec> specs;
-    const roofline::part part = roofline::load_part(hw_path);
+    const roofline::part part = roofline::load_part(roofline::find_part(hw_path, examples::data_dir()));
     const roofline::stack start_stack = roofline::load_stack(stack_path);
     const auto start = roofline::drive(part, start_stack);
     const auto samples = examples::load_samples(csv, root, specs);
@@ -201,19 +202,20 @@ int commands::calibrate(int argc, char** argv) {
             in_sample, held_out}};
     out_file.write(roofline::stack_yaml(result));
     out_file.commit();
-    std::cout << roofline::render(roofline::calibration_view{in_sample, held_out}, f);
-    if (cross && f == roofline::report_format::table)
-      std::cout << "\n"
+    std::cout << roofline::render(roofline::calibration_view{in_sample, held_out}, f, style.wide);
+    if (cross && f != roofline::report_format::json)
+      std::cout << (style.markdown ? "" : "\n")
                 << roofline::coverage_view{roofline::spread_coverage(samples, out_pred),
                                            "the spread's coverage of a model it was not taken from (each "
                                            "model's held-out times inside the p10-p90 of the other models' "
                                            "held-out ratios):"}
-                       .table();
-    if (f == roofline::report_format::table) {
-      std::cout << "\nparameters:\n";
+                       .table(style);
+    if (f != roofline::report_format::json) {
+      roofline::detail::text_table t({{"parameter", true}, {"fitted"}});
       for (const auto& p :
            roofline::fit_parameters(options.share_phases, hw.timing.attention_long_from_keys > 0))
-        std::cout << fmt::format("  {:<32} {:.5g}\n", p.name, p.get(hw.timing));
+        t.row({p.name, fmt::format("{:.5g}", p.get(hw.timing))});
+      std::cout << roofline::detail::section("parameters:", style) << t.render(style);
     }
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

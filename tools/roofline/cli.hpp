@@ -2,6 +2,7 @@
 #pragma once
 
 #include <unistd.h>
+#include <algorithm>
 #include <array>
 #include <cerrno>
 #include <cmath>
@@ -21,6 +22,8 @@
 #include "roofline/io/catalog.hpp"
 #include "roofline/io/io.hpp"
 #include "roofline/io/io_reader.hpp"
+#include "roofline/report/table.hpp"
+#include "roofline/report/view.hpp"
 #include "roofline/serving/engine_case.hpp"
 #include "roofline/serving/serving.hpp"
 #include "roofline/serving/speculative.hpp"
@@ -127,12 +130,41 @@ inline void hardware_options(
       ->check(CLI::IsMember({"vllm", "sglang", "trtllm"}));
 }
 
-/// --format, one of `formats` (table first, the default).
-inline CLI::Option* format_option(CLI::App& app, std::string& format,
-                                  const std::vector<std::string>& formats) {
+/// --wide: plain tables with every column (format_option adds it).
+inline bool& wide_option() {
+  static bool wide = false;
+  return wide;
+}
+
+/// --format, one of `formats` (table first, the default; markdown beside table: the same tables
+/// as Markdown), and --wide beside a table.
+inline CLI::Option* format_option(CLI::App& app, std::string& format, std::vector<std::string> formats) {
+  if (std::find(formats.begin(), formats.end(), "table") != formats.end()) {
+    formats.insert(formats.begin() + 1, "markdown");
+    app.add_flag("--wide", wide_option(), "tables with every column (default: they fit 100 columns)");
+  }
   return app.add_option("--format", format, "output format")
       ->capture_default_str()
       ->check(CLI::IsMember(formats));
+}
+
+/// The report format --format names.
+inline roofline::report_format report_format_of(const std::string& format) {
+  return format == "json"       ? roofline::report_format::json
+         : format == "csv"      ? roofline::report_format::csv
+         : format == "markdown" ? roofline::report_format::markdown
+                                : roofline::report_format::table;
+}
+
+/// How tables are laid out for --format and --wide.
+inline roofline::table_style table_style_of(const std::string& format) {
+  return {.markdown = format == "markdown", .wide = wide_option()};
+}
+
+/// A view's text in the format --format names, --wide as given.
+template <roofline::View V>
+std::string render_as(const V& v, const std::string& format) {
+  return roofline::render(v, report_format_of(format), wide_option());
 }
 
 /// The whole numbers of a list option's items: N, A:B (A, 2A, 4A, ... up to B: 1:256 is 1, 2, 4,

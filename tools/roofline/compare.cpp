@@ -73,10 +73,8 @@ int commands::compare(int argc, char** argv) {
                                      });
     if (plot_file.wanted()) roofline::plot_comparison(c, plot_file.temp());
     plot_file.commit();
-    const auto f = format == "json"  ? roofline::report_format::json
-                   : format == "csv" ? roofline::report_format::csv
-                                     : roofline::report_format::table;
-    std::cout << roofline::render(roofline::comparison_view{c}, f);
+    const auto f = examples::report_format_of(format);
+    std::cout << roofline::render(roofline::comparison_view{c}, f, examples::wide_option());
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

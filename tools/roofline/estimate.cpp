@@ -59,9 +59,7 @@ int commands::estimate(int argc, char** argv) {
     roofline::add_images(model, w, w.images, "--images");
     const auto hw = examples::load_hardware_named(hw_path, stack_path);
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
-    const auto f = format == "json"  ? roofline::report_format::json
-                   : format == "csv" ? roofline::report_format::csv
-                                     : roofline::report_format::table;
+    const auto f = examples::report_format_of(format);
     const roofline::report report = roofline::make_report(model, hw, w, policy);
     if (plot_file.wanted()) roofline::plot_roofline(report, plot_file.temp());
     if (plot_tp_file.wanted())
@@ -69,7 +67,7 @@ int commands::estimate(int argc, char** argv) {
                                   fmt::format("{} on {} ({}), batch {}, prompt {}, {} generated", model.name,
                                               hw.name, hw.stack, w.batch, w.prefill, w.generate),
                                   plot_tp_file.temp());
-    std::string text = roofline::render(roofline::estimate_view{report, layers}, f);
+    std::string text = examples::render_as(roofline::estimate_view{report, layers}, format);
     examples::resolve_speculation(app, spec, draft, kv);
     if (spec.k > 0) {
       if (f == roofline::report_format::csv)
@@ -82,7 +80,7 @@ int commands::estimate(int argc, char** argv) {
         j["speculation"] = v.json();
         text = roofline::json_text(j);
       } else {
-        text += v.table();
+        text += v.table(examples::table_style_of(format));
       }
     }
     plot_file.commit();

@@ -35,10 +35,8 @@ int commands::kernel(int argc, char** argv) {
     std::vector<roofline::kernel_prediction> predicted;
     for (const roofline::kernel_row& r : rows)
       predicted.push_back(roofline::predict_kernel(r.shape, hw, policy));
-    const auto f = format == "json"  ? roofline::report_format::json
-                   : format == "csv" ? roofline::report_format::csv
-                                     : roofline::report_format::table;
-    std::cout << roofline::render(roofline::kernel_view{hw, rows, predicted}, f);
+    const auto f = examples::report_format_of(format);
+    std::cout << roofline::render(roofline::kernel_view{hw, rows, predicted}, f, examples::wide_option());
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -47,10 +47,12 @@ inline int calibrate_kernels(const std::string& csv, const std::string& hw_path,
   namespace fs = std::filesystem;
   try {
     output_file out_file(out_path, "--out");
-    const roofline::part part = roofline::load_part(hw_path);
+    const roofline::part part = roofline::load_part(roofline::find_part(hw_path, examples::data_dir()));
     const auto rows = roofline::load_kernel_rows(csv);
     const std::optional<roofline::part> moved_part =  // read before the fit: bad input stops it
-        moved.csv.empty() ? std::nullopt : std::optional(roofline::load_part(moved.hw_path));
+        moved.csv.empty()
+            ? std::nullopt
+            : std::optional(roofline::load_part(roofline::find_part(moved.hw_path, examples::data_dir())));
     const auto moved_rows =
         moved.csv.empty() ? std::vector<roofline::kernel_row>{} : roofline::load_kernel_rows(moved.csv);
     auto table = std::make_shared<roofline::kernel_table>();
@@ -104,18 +106,22 @@ inline int calibrate_kernels(const std::string& csv, const std::string& hw_path,
     }
     out_file.write(roofline::stack_yaml(result));
     out_file.commit();
+    const roofline::table_style style{.markdown = f == roofline::report_format::markdown,
+                                      .wide = examples::wide_option()};
+    const char* gap = style.markdown ? "" : "\n";
     if (f == roofline::report_format::json)
       std::cout << roofline::render(roofline::calibration_view{in_sample, held_out}, f);
     else
       std::cout
-          << roofline::cells_view{in_sample, "in the table's grid (interpolated: exact up to noise)"}.table()
-          << "\n"
-          << roofline::cells_view{held_out, "held-out shapes (off the grid's points)"}.table()
+          << roofline::cells_view{in_sample, "in the table's grid (interpolated: exact up to noise)"}.table(
+                 style)
+          << gap << roofline::cells_view{held_out, "held-out shapes (off the grid's points)"}.table(style)
+          << (moved_cells.empty() ? "" : gap)
           << (moved_cells.empty()
                   ? ""
-                  : "\n" + roofline::cells_view{moved_cells, fmt::format("moved to {}: its held-out shapes",
-                                                                         moved_part->name)}
-                               .table());
+                  : roofline::cells_view{moved_cells,
+                                         fmt::format("moved to {}: its held-out shapes", moved_part->name)}
+                        .table(style));
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -72,15 +72,21 @@ int commands::optimal_model(int argc, char** argv) {
               {"ffn_dim", s.ffn_dim}}}}}};
       std::cout << j.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
     } else {
-      std::cout << fmt::format("{} trained on C = {:.4g} FLOPs at context {}\n", family, compute, context)
-                << fmt::format("  power law ({}):  N* = {:.4g} parameters, D* = {:.4g} tokens\n",
-                               power->source, power->params(compute), power->tokens(compute))
-                << fmt::format("  parametric loss ({}, fit at context {}), over the shape ladder:\n",
-                               loss->source, loss->context)
-                << fmt::format(
-                       "    d_model {}, {} layers, {} heads, FFN {}: N = {:.4g} parameters, D = {:.4g} "
-                       "tokens, loss {:.4f}\n",
-                       s.d_model, s.n_layers, s.n_heads, s.ffn_dim, best.params, best.tokens, best.loss);
+      const roofline::table_style style = examples::table_style_of(format);
+      roofline::detail::text_table t(
+          {{"estimate", true}, {"source", true, 1}, {"parameters"}, {"tokens"}, {"shape", true}, {"loss"}});
+      t.row({"power law", power->source, fmt::format("{:.4g}", power->params(compute)),
+             fmt::format("{:.4g}", power->tokens(compute)), "-", "-"});
+      t.row({"parametric loss", fmt::format("{} (fit at context {})", loss->source, loss->context),
+             fmt::format("{:.4g}", best.params), fmt::format("{:.4g}", best.tokens),
+             fmt::format("d_model {}, {} layers, {} heads, FFN {}", s.d_model, s.n_layers, s.n_heads,
+                         s.ffn_dim),
+             fmt::format("{:.4f}", best.loss)});
+      t.note("the parametric loss is minimised over the shape ladder (scaling/)");
+      std::cout << roofline::detail::text_line(
+                       fmt::format("{} trained on C = {:.4g} FLOPs at context {}", family, compute, context),
+                       style)
+                << t.render(style);
     }
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -233,8 +233,7 @@ int commands::serve(int argc, char** argv) {
         roofline::plot_timeline(
             r, fmt::format("{} on {} ({}), {}", model.name, hw.name, hw.stack, load.arrivals.source),
             plot.temp());
-      std::cout << roofline::render(
-          v, format == "json" ? roofline::report_format::json : roofline::report_format::table);
+      std::cout << examples::render_as(v, format);
       if (timeline.wanted()) timeline.commit();
       if (plot.wanted()) plot.commit();
       return 0;
@@ -242,9 +241,8 @@ int commands::serve(int argc, char** argv) {
     const auto r = roofline::serve(model, hw, s, policy);
     const auto [lo, hi] = roofline::interval_of(  // the interval, as the simulated run's
         hw, r, [&](const roofline::hardware& h) { return roofline::serve(model, h, s, policy); });
-    std::cout << roofline::render(
-        roofline::serving_view{model, hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr},
-        format == "json" ? roofline::report_format::json : roofline::report_format::table);
+    std::cout << examples::render_as(
+        roofline::serving_view{model, hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr}, format);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -192,28 +192,32 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
     out_file.write(roofline::stack_yaml(result));
     out_file.commit();
     const std::string title = fmt::format("in sample ({} runs, {} models)", samples.size(), models.size());
-    std::cout << roofline::render(roofline::calibration_view{in_sample, held_out, title}, f);
-    if (cross && held_out.empty() && f == roofline::report_format::table)
-      std::cout << "\nheld out: one model only, none to hold out\n";
-    if (f == roofline::report_format::table) {
-      std::cout << "\nparameters:\n";
+    const roofline::table_style style{.markdown = f == roofline::report_format::markdown,
+                                      .wide = examples::wide_option()};
+    const bool text = f != roofline::report_format::json;
+    std::cout << roofline::render(roofline::calibration_view{in_sample, held_out, title}, f, style.wide);
+    if (cross && held_out.empty() && text)
+      std::cout << roofline::detail::section("held out: one model only, none to hold out", style);
+    if (text) {
+      roofline::detail::text_table t({{"parameter", true}, {"fitted"}});
       for (const auto& prm : roofline::serving_fit_parameters(options.simulated, bool(start.timing.kernels)))
-        std::cout << fmt::format("  {:<32} {:.5g}\n", prm.name, prm.get(fit.fitted.timing));
-      for (const auto& [reason, n] : skipped) std::cout << fmt::format("skipped {}: {}\n", n, reason);
+        t.row({prm.name, fmt::format("{:.5g}", prm.get(fit.fitted.timing))});
+      for (const auto& [reason, n] : skipped) t.note(fmt::format("skipped {}: {}", n, reason));
+      std::cout << roofline::detail::section("parameters:", style) << t.render(style);
     }
-    if (!out_pred.empty() && f == roofline::report_format::table) {
+    if (!out_pred.empty() && text) {
       std::vector<roofline::sample> as_samples;  // the runs as samples: TPOT in the step column
       for (const roofline::serving_sample& s : samples)
         as_samples.push_back({s.model, s.model_name, {}, s.ttft_s, s.tpot_s});
-      std::cout << "\n"
+      std::cout << (style.markdown ? "" : "\n")
                 << roofline::coverage_view{roofline::spread_coverage(as_samples, out_pred),
                                            "the spread's coverage of a model it was not taken from (each "
                                            "model's held-out runs inside the p10-p90 of the other models' "
                                            "held-out ratios; step: TPOT):"}
-                       .table();
+                       .table(style);
     }
-    if (!moved.cells.empty() && f == roofline::report_format::table)
-      std::cout << "\n"
+    if (!moved.cells.empty() && text)
+      std::cout << (style.markdown ? "" : "\n")
                 << roofline::render(
                        roofline::serving_cells_view{
                            moved.cells, moved.skipped,
@@ -221,7 +225,7 @@ inline int calibrate_engine(const std::string& runs_csv, const std::string& engi
                                        "(spread TTFT {:.3g}-{:.3g}, TPOT {:.3g}-{:.3g})",
                                        moved.ttft.points, engine, moved.ttft.p10, moved.ttft.p90,
                                        moved.tpot.p10, moved.tpot.p90)},
-                       f);
+                       f, style.wide);
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

@@ -56,7 +56,7 @@ int commands::validate(int argc, char** argv) {
     std::fprintf(stderr, "error: --measurements takes one --stack\n");
     return 2;
   }
-  const auto f = format == "json" ? roofline::report_format::json : roofline::report_format::table;
+  const auto f = examples::report_format_of(format);
   if (!runs_csv.empty()) {
     try {
       examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot");
@@ -71,7 +71,8 @@ int commands::validate(int argc, char** argv) {
       predictions_file.commit();
       plot_file.commit();
       const std::string title = fmt::format("{} ({} runs)", runs_csv, runs.size());
-      std::cout << roofline::render(roofline::serving_cells_view{cells, skipped, title}, f);
+      std::cout << roofline::render(roofline::serving_cells_view{cells, skipped, title}, f,
+                                    examples::wide_option());
     } catch (const roofline::input_error& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 1;
@@ -83,7 +84,8 @@ int commands::validate(int argc, char** argv) {
   try {
     examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot");
     std::map<std::string, roofline::model_spec> specs;
-    const auto hw = roofline::load_hardware(hw_path, stack_path);
+    const auto hw = roofline::load_hardware(roofline::find_part(hw_path, examples::data_dir()),
+                                            roofline::find_stack(stack_path, examples::data_dir()));
     const auto samples = examples::load_samples(csv, root, specs);
     const auto predicted = roofline::predict(hw, samples);
     const auto cells = roofline::error_cells(samples, predicted);
@@ -94,11 +96,12 @@ int commands::validate(int argc, char** argv) {
     const std::string title = fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
                                           hw.stack_note, csv, samples.size());
     if (!hw.timing.kernels && hw.timing.spreads.empty()) {  // no interval to cover
-      std::cout << roofline::render(roofline::cells_view{cells, title}, f);
+      std::cout << roofline::render(roofline::cells_view{cells, title}, f, examples::wide_option());
     } else if (const auto cover = roofline::interval_coverage(hw, samples);
-               f == roofline::report_format::table) {
-      std::cout << roofline::cells_view{cells, title}.table() << "\n"
-                << roofline::coverage_view{cover}.table();
+               f != roofline::report_format::json) {
+      const roofline::table_style style = examples::table_style_of(format);
+      std::cout << roofline::cells_view{cells, title}.table(style) << (style.markdown ? "" : "\n")
+                << roofline::coverage_view{cover}.table(style);
     } else {  // the error cells' JSON with the coverage beside them
       nlohmann::json j = roofline::cells_view{cells, title}.json();
       j["coverage"] = roofline::coverage_view{cover}.json()["coverage"];

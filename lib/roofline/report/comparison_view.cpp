@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 #include "roofline/report/text.hpp"
 
 namespace roofline {
@@ -40,34 +41,40 @@ std::string comparison_view::csv() const {
   return out;
 }
 
-std::string comparison_view::table() const {
-  std::string out = fmt::format(
-      "{}{} at batch {}, {} generated tokens; TTFT / decode step (* does not fit in memory)\n", c.hw->name,
-      c.hw->stack.empty() ? "" : ", stack " + c.hw->stack, c.work.batch, c.work.generate);
-  fmt::format_to(std::back_inserter(out), "{:>9}", "prefill");
-  for (const model_spec* m : c.models) fmt::format_to(std::back_inserter(out), "  {:>25}", m->name);
-  out += "\n";
+std::string comparison_view::table(const table_style& style) const {
+  std::string out = detail::text_line(
+      fmt::format("{}{} at batch {}, {} generated tokens; TTFT / decode step (* does not fit in memory)",
+                  c.hw->name, c.hw->stack.empty() ? "" : ", stack " + c.hw->stack, c.work.batch,
+                  c.work.generate),
+      style);
+  std::vector<detail::text_table::column> columns{{"prefill"}};
+  for (const model_spec* m : c.models) columns.push_back({m->name});
+  detail::text_table t(std::move(columns));
   for (std::size_t i = 0; i < c.grid.size(); ++i) {
-    fmt::format_to(std::back_inserter(out), "{:>9}", c.grid[i]);
+    std::vector<std::string> cells{fmt::format("{}", c.grid[i])};
     for (const estimate_result& r : c.results[i])
-      fmt::format_to(std::back_inserter(out), "  {:>25}",
-                     fmt::format("{}{} / {}", r.fits ? "" : "*", duration(r.ttft), duration(r.step_time)));
-    out += "\n";
+      cells.push_back(fmt::format("{}{} / {}", r.fits ? "" : "*", duration(r.ttft), duration(r.step_time)));
+    t.row(std::move(cells));
   }
+  out += t.render(style);
+  std::string lead;
   for (metric k : {metric::ttft, metric::step}) {  // who leads where the range starts
     std::size_t best = 0;
     for (std::size_t j = 1; j < c.models.size(); ++j)
       if ((k == metric::ttft ? c.results[0][j].ttft < c.results[0][best].ttft
                              : c.results[0][j].step_time < c.results[0][best].step_time))
         best = j;
-    fmt::format_to(std::back_inserter(out), "{}at {} tokens the fastest {} is {}\n",
-                   k == metric::ttft ? "\n" : "", c.grid[0], name(k), c.models[best]->name);
+    lead += fmt::format("at {} tokens the fastest {} is {}\n", c.grid[0], name(k), c.models[best]->name);
   }
-  out += c.crossovers.empty() ? "no crossovers in this range\n" : "crossovers\n";
-  for (const crossover& x : c.crossovers)
-    fmt::format_to(std::back_inserter(out), "  {:<5} {} is faster than {} from a prompt of {} tokens\n",
-                   name(x.metric), c.models[x.faster]->name, c.models[x.slower]->name, x.prefill);
-  return out;
+  if (!style.markdown) out += '\n';
+  out += detail::text_line(lead, style);
+  if (c.crossovers.empty()) return out + detail::text_line("no crossovers in this range", style);
+  out += detail::text_line("crossovers", style, true);
+  detail::text_table x({{"metric", true}, {"faster", true}, {"slower", true}, {"from a prompt of"}});
+  for (const crossover& k : c.crossovers)
+    x.row({std::string(name(k.metric)), c.models[k.faster]->name, c.models[k.slower]->name,
+           fmt::format("{} tokens", k.prefill)});
+  return out + x.render(style);
 }
 
 }  // namespace roofline

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 #include "roofline/report/text.hpp"
 #include "roofline/serving/interval.hpp"
 
@@ -134,36 +135,36 @@ std::string interval_from(const model_spec& m, const hardware& hw) {
   return "";
 }
 
-// The summary's energy line: joules per output token, the power of a GPU in each phase, tokens
+// The summary's energy lines: joules per output token, the power of a GPU in each phase, tokens
 // per kWh; or that the part states no energy.
-void energy_line(std::string& out, const hardware& hw, const std::optional<energy_estimate>& e) {
+void energy_line(detail::summary_table& out, const hardware& hw, const std::optional<energy_estimate>& e) {
   if (!e) {
-    fmt::format_to(std::back_inserter(out),
-                   "{:<22}{:>12}   {} states no energy coefficients (energy: in its profile)\n", "energy",
-                   "not stated", hw.name);
+    out.line("energy", "not stated",
+             fmt::format("{} states no energy coefficients (energy: in its profile)", hw.name));
     return;
   }
-  fmt::format_to(std::back_inserter(out),
-                 "{:<22}{:>12}   decode {:.4g} W a GPU{}, {} output tokens per kWh; prefill {:.4g} J "
-                 "({:.3g} J a prompt token) at {:.4g} W a GPU{}\n",
-                 "energy per token", fmt::format("{:.4g} J", e->j_per_output_token), e->decode_w,
-                 e->decode_at_tdp ? " (at TDP)" : "", detail::count_text(e->output_tokens_per_kwh),
-                 e->prefill_j, e->j_per_prompt_token, e->prefill_w, e->prefill_at_tdp ? " (at TDP)" : "");
+  out.line("energy per token", fmt::format("{:.4g} J", e->j_per_output_token),
+           fmt::format("decode {:.4g} W a GPU{}, {} output tokens per kWh", e->decode_w,
+                       e->decode_at_tdp ? " (at TDP)" : "", detail::count_text(e->output_tokens_per_kwh)));
+  out.line("prefill energy", fmt::format("{:.4g} J", e->prefill_j),
+           fmt::format("{:.3g} J a prompt token, at {:.4g} W a GPU{}", e->j_per_prompt_token, e->prefill_w,
+                       e->prefill_at_tdp ? " (at TDP)" : ""));
 }
 
 // A pass's line of the summary: its time, the interval where the stack states one, its bounds.
-void summary_line(std::string& out, const hardware& hw, std::string_view what, const phase_estimate& p) {
-  fmt::format_to(
-      std::back_inserter(out), "{:<22}{:>12}   {}perfect overlap {}, no overlap {}; {}-bound\n", what,
-      duration(p.time),
-      has_interval(hw) ? fmt::format("p10-p90 {} - {}; ", duration(p.time_p10), duration(p.time_p90)) : "",
-      duration(p.time_perfect), duration(p.time_none), name(p.bound));
+void summary_line(detail::summary_table& out, const hardware& hw, std::string_view what,
+                  const phase_estimate& p) {
+  out.line(std::string(what), duration(p.time),
+           fmt::format("{}perfect overlap {}, no overlap {}; {}-bound",
+                       has_interval(hw)
+                           ? fmt::format("p10-p90 {} - {}; ", duration(p.time_p10), duration(p.time_p90))
+                           : "",
+                       duration(p.time_perfect), duration(p.time_none), name(p.bound)));
 }
 
 // With a kernel table: how many ops it timed at measured shapes, and which it extrapolated
 // (outside its shapes, or from another part) or left to the analytic model.
-void kernel_note(std::string& out, const kernel_table& t, const hardware& hw,
-                 const std::vector<op_row>& ops) {
+std::string kernel_note(const kernel_table& t, const hardware& hw, const std::vector<op_row>& ops) {
   int table = 0;
   std::string extrapolated, model;
   for (const op_row& o : ops) {
@@ -174,64 +175,91 @@ void kernel_note(std::string& out, const kernel_table& t, const hardware& hw,
     else if (list.find(std::string(o.op.name)) == std::string::npos)
       list += (list.empty() ? "" : ", ") + std::string(o.op.name);
   }
-  fmt::format_to(std::back_inserter(out),
-                 "kernel table {} (measured on {}{}): {} ops inside its shapes (interpolated){}{}\n", t.file,
-                 t.measured_on.name, t.measured_on.name == hw.name ? "" : ", moved to this part", table,
-                 extrapolated.empty() ? "" : "; extrapolated outside them: " + extrapolated,
-                 model.empty() ? "" : "; by the analytic model (no table of their kind): " + model);
+  return fmt::format("kernel table {} (measured on {}{}): {} ops inside its shapes (interpolated){}{}",
+                     t.file, t.measured_on.name, t.measured_on.name == hw.name ? "" : ", moved to this part",
+                     table, extrapolated.empty() ? "" : "; extrapolated outside them: " + extrapolated,
+                     model.empty() ? "" : "; by the analytic model (no table of their kind): " + model);
+}
+
+// The columns of a pass's table; the bytes by kind and the ops leave a table narrower than the
+// width first, then the collectives' messages.
+// The columns of a pass's table: per layer group, or (per_op) a group's heading row and its ops
+// under it. The bytes by kind and the ops' count leave a table narrower than the width first, then
+// the collectives' messages, the compute and memory times, the intensity, the share.
+detail::text_table phase_columns(bool several, bool per_op) {
+  std::vector<detail::text_table::column> c{{per_op ? "layer / op (class)" : "layer", true}};
+  if (!per_op) c.push_back({"ops", true, 2});
+  for (const char* h : {"FLOPs", "bytes"}) c.push_back({h});
+  for (const char* h : {"weights", "activations", "KV cache", "state"}) c.push_back({h, false, 1});
+  if (several) c.push_back({"collective", false, 3});
+  c.push_back({"FLOP/B", false, 5});
+  c.push_back({"compute", false, 4});
+  c.push_back({"memory", false, 4});
+  c.push_back({"time"});
+  c.push_back({"share", false, 6});
+  c.push_back({"bound", true});
+  return detail::text_table(std::move(c));
 }
 
 void phase_table(std::string& out, const report& r, std::string_view title, const phase_estimate& e,
-                 const std::vector<op_row>& ops, bool per_op) {
+                 const std::vector<op_row>& ops, bool per_op, const table_style& style) {
   const bool several = r.result.parallel.has_value();
   const bool prefill = &e == &r.result.prefill;
-  fmt::format_to(std::back_inserter(out),
-                 "\n{}; a row of identical layers (xN) shows one layer, its share all N{}\n", title,
-                 several ? " of its stage's time" : "");
-  const std::string comm_head = several ? fmt::format(" {:>11}", "collective") : "";
-  const std::size_t op_width = several && per_op ? 40 : 28;  // room for "name (collective, link)"
-  const auto header = fmt::format(
-      "{:<28} {:<{}} {:>12} {:>11} {:>11} {:>11} {:>11}{} {:>10} {:>10} {:>10} {:>10} {:>6} {:<7}\n", "layer",
-      per_op ? "op (class)" : "ops (--layers lists them)", op_width, "FLOPs", "weights", "activations",
-      "KV cache", "state", comm_head, "FLOP/B", "compute", "memory", "time", "share", "bound");
-  out += header;
-  out += std::string(header.size() - 1, '-') + "\n";
+  out += detail::section(
+      fmt::format("{}; a row of identical layers (xN) shows one layer, its share all N{}{}", title,
+                  several ? " of its stage's time" : "", per_op ? "" : " (--layers lists the ops)"),
+      style);
+  detail::text_table t = phase_columns(several, per_op);
+  const std::size_t n_columns = (per_op ? 13 : 14) + (several ? 1 : 0);
+  const auto heading = [&](std::string label, std::string time) {  // a row of its own: a stage, a group
+    std::vector<std::string> cells(n_columns);
+    cells[0] = std::move(label);
+    cells[n_columns - 3] = std::move(time);
+    t.row(std::move(cells));
+  };
   int stage = -1;
+  std::string group;
   for (const row& w : table_rows(r, ops, per_op)) {
     if (several && r.work.parallel.pp > 1 && w.stage != stage) {
       stage = w.stage;
       const stage_span& sp = r.result.parallel->stages[std::size_t(stage)].span;
-      fmt::format_to(std::back_inserter(out), "stage {} (layers {} to {}): {}\n", stage, sp.first,
-                     std::min(sp.last, n_layers(r.model)) - 1, duration(stage_time(r, prefill, stage, e)));
+      heading(fmt::format("stage {} (layers {} to {})", stage, sp.first,
+                          std::min(sp.last, n_layers(r.model)) - 1),
+              duration(stage_time(r, prefill, stage, e)));
+      group.clear();
     }
-    auto label = per_op ? fmt::format("{} ({})", w.name, w.cls) : w.name;
-    if (label.size() > op_width) label = label.substr(0, op_width - 3) + "...";
-    const std::string comm = several ? fmt::format(" {:>11}", si(w.message.value(), "B")) : "";
+    if (per_op && w.layer != group) heading(group = w.layer, "");
     const std::string_view bound = w.comm > max(w.compute, w.memory) ? "communication"
                                    : w.compute >= w.memory           ? "compute"
                                                                      : "memory";
-    fmt::format_to(
-        std::back_inserter(out),
-        "{:<28} {:<{}} {:>12} {:>11} {:>11} {:>11} {:>11}{} {:>10} {:>10} {:>10} {:>10} {:>5.1f}% {:<7}\n",
-        w.layer, label, op_width, si(w.work.value(), "FLOP"), si(w.moved.weights.value(), "B"),
-        si(w.moved.activations.value(), "B"), si(w.moved.kv_cache.value(), "B"),
-        si(w.moved.state.value(), "B"), comm, ratio_text(w.work, w.moved.total(), "-"), duration(w.compute),
-        duration(w.memory), duration(w.time),
-        100 * (w.time * double(w.count)).value() / stage_time(r, prefill, w.stage, e).value(), bound);
+    std::vector<std::string> cells{per_op ? fmt::format("  {} ({})", w.name, w.cls) : w.layer};
+    if (!per_op) cells.push_back(w.name);
+    cells.push_back(si(w.work.value(), "FLOP"));
+    for (double b : {w.moved.total().value(), w.moved.weights.value(), w.moved.activations.value(),
+                     w.moved.kv_cache.value(), w.moved.state.value()})
+      cells.push_back(si(b, "B"));
+    if (several) cells.push_back(si(w.message.value(), "B"));
+    for (std::string c :
+         {ratio_text(w.work, w.moved.total(), "-"), duration(w.compute), duration(w.memory), duration(w.time),
+          fmt::format("{:.1f}%",
+                      100 * (w.time * double(w.count)).value() / stage_time(r, prefill, w.stage, e).value()),
+          std::string(bound)})
+      cells.push_back(std::move(c));
+    t.row(std::move(cells));
   }
-  fmt::format_to(std::back_inserter(out),
-                 "total: {}, {} ({} weights, {} activations, {} KV cache, {} state), {} FLOP/B; "
-                 "{} with overlap {} [perfect {}, none {}], {} of it overheads{}; {}-bound\n",
-                 si(e.work.value(), "FLOP"), si(e.moved.total().value(), "B"),
-                 si(e.moved.weights.value(), "B"), si(e.moved.activations.value(), "B"),
-                 si(e.moved.kv_cache.value(), "B"), si(e.moved.state.value(), "B"),
-                 ratio_text(e.work, e.moved.total(), "-"), duration(e.time), name(r.result.overlap),
-                 duration(e.time_perfect), duration(e.time_none), duration(e.overhead),
-                 several ? fmt::format(", {} communication (not hidden; stack overlap {})",
-                                       duration(e.communication), name(r.hw.timing.collectives.overlap))
-                         : "",
-                 name(e.bound));
-  if (r.hw.timing.kernels) kernel_note(out, *r.hw.timing.kernels, r.hw, ops);
+  t.note(fmt::format(
+      "total: {}, {} ({} weights, {} activations, {} KV cache, {} state), {} FLOP/B; "
+      "{} with overlap {} [perfect {}, none {}], {} of it overheads{}; {}-bound",
+      si(e.work.value(), "FLOP"), si(e.moved.total().value(), "B"), si(e.moved.weights.value(), "B"),
+      si(e.moved.activations.value(), "B"), si(e.moved.kv_cache.value(), "B"), si(e.moved.state.value(), "B"),
+      ratio_text(e.work, e.moved.total(), "-"), duration(e.time), name(r.result.overlap),
+      duration(e.time_perfect), duration(e.time_none), duration(e.overhead),
+      several ? fmt::format(", {} communication (not hidden; stack overlap {})", duration(e.communication),
+                            name(r.hw.timing.collectives.overlap))
+              : "",
+      name(e.bound)));
+  if (r.hw.timing.kernels) t.note(kernel_note(*r.hw.timing.kernels, r.hw, ops));
+  out += t.render(style);
 }
 
 // The layout in words: "tp 8 x pp 2 x dp 1 = 16 GPUs; experts over ep 8, each split over moe_tp 1".
@@ -265,76 +293,88 @@ std::string estimate_heading(const report& r) {
       r.work.generate, name(r.result.overlap));
 }
 
-std::string estimate_table(const report& r, bool per_op) {
+// The tables of both passes: per layer group (or op) of the one GPU, or of one GPU of each stage.
+void pass_tables(std::string& out, const report& r, bool per_op, const table_style& style) {
   const estimate_result& e = r.result;
-  std::string out = estimate_heading(r);
   if (!e.parallel) {
-    phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op);
+    phase_table(out, r, "prefill of the batch", e.prefill, r.prefill_ops, per_op, style);
     phase_table(out, r, "decode step of the batch (mean over the generated tokens)", e.decode, r.decode_ops,
-                per_op);
-  } else {
-    const parallel_plan& p = e.parallel->plan;
-    fmt::format_to(std::back_inserter(out), "layout {}; each dp rank serves {} of the {} sequences\n",
-                   layout_text(r.work.parallel, r.model), p.rank_batch, r.work.batch);
-    phase_table(
-        out, r,
-        p.microbatches > 1
-            ? fmt::format(
-                  "prefill: the ops of one GPU of each stage for one micro-batch of {} sequences (of {})",
-                  p.micro_batch, p.microbatches)
-            : fmt::format("prefill: the ops of one GPU of each stage for its {} sequences", p.micro_batch),
-        e.prefill, r.prefill_ops, per_op);
-    phase_table(
-        out, r,
-        p.groups > 1
-            ? fmt::format("decode step: the ops of one GPU of each stage for a group of {} sequences ({} "
-                          "groups in flight; mean over the generated tokens)",
-                          p.group_batch, p.groups)
-            : fmt::format("decode step: the ops of one GPU of each stage for its {} sequences (mean over "
-                          "the generated tokens)",
-                          p.group_batch),
-        e.decode, r.decode_ops, per_op);
+                per_op, style);
+    return;
   }
-  const auto line = [&](std::string_view what, const phase_estimate& p) { summary_line(out, r.hw, what, p); };
-  out += "\nsummary\n";
-  line("time to first token", e.prefill);
-  line("decode step", e.decode);
-  if (const std::string from = interval_from(r.model, r.hw); !from.empty())
-    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {}\n", "p10-p90 interval", "", from);
-  fmt::format_to(std::back_inserter(out),
-                 "{:<22}{:>12}   tokens/s of the batch; end to end (TTFT + G steps) {:.5g} tokens/s\n",
-                 "decode throughput", fmt::format("{:.5g}", e.throughput_tokens_per_s),
-                 e.end_to_end_tokens_per_s);
-  const footprint& m = e.memory;
+  const parallel_plan& p = e.parallel->plan;
+  out += detail::text_line(fmt::format("layout {}; each dp rank serves {} of the {} sequences",
+                                       layout_text(r.work.parallel, r.model), p.rank_batch, r.work.batch),
+                           style);
+  phase_table(
+      out, r,
+      p.microbatches > 1
+          ? fmt::format(
+                "prefill: the ops of one GPU of each stage for one micro-batch of {} sequences (of {})",
+                p.micro_batch, p.microbatches)
+          : fmt::format("prefill: the ops of one GPU of each stage for its {} sequences", p.micro_batch),
+      e.prefill, r.prefill_ops, per_op, style);
+  phase_table(
+      out, r,
+      p.groups > 1
+          ? fmt::format("decode step: the ops of one GPU of each stage for a group of {} sequences ({} "
+                        "groups in flight; mean over the generated tokens)",
+                        p.group_batch, p.groups)
+          : fmt::format("decode step: the ops of one GPU of each stage for its {} sequences (mean over "
+                        "the generated tokens)",
+                        p.group_batch),
+      e.decode, r.decode_ops, per_op, style);
+}
+
+// The memory lines of the summary: the footprint (per GPU of each stage on several GPUs) and
+// whether it fits.
+void memory_lines(detail::summary_table& t, const report& r) {
+  const estimate_result& e = r.result;
   if (!e.parallel) {
-    fmt::format_to(std::back_inserter(out),
-                   "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}; capacity {}: {}\n",
-                   "memory", si(m.total().value(), "B"), si(m.weights.value(), "B"),
-                   si(m.kv_cache.value(), "B"), si(m.state.value(), "B"), si(m.activations.value(), "B"),
-                   si(e.capacity.value(), "B"), e.fits ? "fits" : "DOES NOT FIT");
-  } else {
-    const parallel_estimate& p = *e.parallel;
-    if (r.work.parallel.pp > 1)
-      fmt::format_to(std::back_inserter(out),
-                     "{:<22}{:>12}   the slowest stage idles this long in the prefill ({:.1f}% of TTFT)\n",
-                     "pipeline bubble", duration(p.bubble), 100 * p.bubble.value() / e.ttft.value());
-    fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   tokens/s per GPU ({} GPUs)\n", "per GPU",
-                   fmt::format("{:.5g}", p.tokens_per_s_per_gpu), p.gpus);
-    for (std::size_t s = 0; s < p.stages.size(); ++s) {
-      const footprint& f = p.stages[s].memory;
-      fmt::format_to(
-          std::back_inserter(out),
-          "{:<22}{:>12}   weights {}, KV cache {}, state {}, activations {}, buffers {}; capacity {}: {}\n",
-          p.stages.size() > 1 ? fmt::format("memory per GPU, st. {}", s) : "memory per GPU",
-          si(f.total().value(), "B"), si(f.weights.value(), "B"), si(f.kv_cache.value(), "B"),
-          si(f.state.value(), "B"), si(f.activations.value(), "B"), si(f.buffers.value(), "B"),
-          si(e.capacity.value(), "B"), p.stages[s].fits ? "fits" : "DOES NOT FIT");
-    }
+    const footprint& m = e.memory;
+    t.line(
+        "memory", si(m.total().value(), "B"),
+        fmt::format("capacity {}: {}; weights {}, KV cache {}, state {}, activations {}",
+                    si(e.capacity.value(), "B"), e.fits ? "fits" : "DOES NOT FIT", si(m.weights.value(), "B"),
+                    si(m.kv_cache.value(), "B"), si(m.state.value(), "B"), si(m.activations.value(), "B")));
+    return;
   }
-  energy_line(out, r.hw, e.energy);
-  fmt::format_to(std::back_inserter(out), "{:<22}{:>12}   {} matrix peak / memory bandwidth\n", "ridge point",
-                 fmt::format("{:.1f} FLOP/B", e.ridge_point.value()), name(default_compute(r.model)));
-  return out;
+  const parallel_estimate& p = *e.parallel;
+  if (r.work.parallel.pp > 1)
+    t.line("pipeline bubble", duration(p.bubble),
+           fmt::format("the slowest stage idles this long in the prefill ({:.1f}% of TTFT)",
+                       100 * p.bubble.value() / e.ttft.value()));
+  t.line("per GPU", fmt::format("{:.5g}", p.tokens_per_s_per_gpu),
+         fmt::format("tokens/s per GPU ({} GPUs)", p.gpus));
+  for (std::size_t s = 0; s < p.stages.size(); ++s) {
+    const footprint& f = p.stages[s].memory;
+    t.line(p.stages.size() > 1 ? fmt::format("memory per GPU, st. {}", s) : "memory per GPU",
+           si(f.total().value(), "B"),
+           fmt::format("capacity {}: {}; weights {}, KV cache {}, state {}, activations {}, buffers {}",
+                       si(e.capacity.value(), "B"), p.stages[s].fits ? "fits" : "DOES NOT FIT",
+                       si(f.weights.value(), "B"), si(f.kv_cache.value(), "B"), si(f.state.value(), "B"),
+                       si(f.activations.value(), "B"), si(f.buffers.value(), "B")));
+  }
+}
+
+std::string estimate_table(const report& r, bool per_op, const table_style& style) {
+  const estimate_result& e = r.result;
+  std::string out = detail::text_line(estimate_heading(r), style);
+  pass_tables(out, r, per_op, style);
+  out += detail::section("summary", style);
+  detail::summary_table t;
+  summary_line(t, r.hw, "time to first token", e.prefill);
+  summary_line(t, r.hw, "decode step", e.decode);
+  if (const std::string from = interval_from(r.model, r.hw); !from.empty())
+    t.line("p10-p90 interval", "", from);
+  t.line("decode throughput", fmt::format("{:.5g}", e.throughput_tokens_per_s),
+         fmt::format("tokens/s of the batch; end to end (TTFT + G steps) {:.5g} tokens/s",
+                     e.end_to_end_tokens_per_s));
+  memory_lines(t, r);
+  energy_line(t, r.hw, e.energy);
+  t.line("ridge point", fmt::format("{:.1f} FLOP/B", e.ridge_point.value()),
+         fmt::format("{} matrix peak / memory bandwidth", name(default_compute(r.model))));
+  return out + t.render(style);
 }
 
 // Calls f(layer index, op_row) for every op of every layer, in order: the vision tower's (-2, once
@@ -537,7 +577,7 @@ report make_report(const model_spec& m, const hardware& hw, const workload& w,
 }
 
 nlohmann::json estimate_view::json() const { return estimate_json(r); }
-std::string estimate_view::table() const { return estimate_table(r, per_op); }
+std::string estimate_view::table(const table_style& style) const { return estimate_table(r, per_op, style); }
 std::string estimate_view::csv() const { return estimate_csv(r); }
 
 }  // namespace roofline

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 
 namespace roofline {
 namespace {
@@ -105,38 +106,43 @@ nlohmann::json kernel_view::json() const {
           {"errors", cells}};
 }
 
-std::string kernel_view::table() const {
+std::string kernel_view::table(const table_style& style) const {
   const kernel_table* t = hw.timing.kernels.get();
-  std::string out =
-      fmt::format("{} ({}){}\n", hw.name, hw.stack,
+  std::string out = detail::text_line(
+      fmt::format("{} ({}){}", hw.name, hw.stack,
                   t ? fmt::format(", kernel table {} measured on {}", t->file, t->measured_on.name)
-                    : std::string(", no kernel table: the analytic model times every kernel"));
-  fmt::format_to(std::back_inserter(out), "{:<18} {:<5} {:<34} {:>11} {:>23} {:>11} {:>8}  {}\n", "kernel",
-                 "fmt", "shape", "predicted", "p10 - p90", "measured", "error", "timed by");
+                    : std::string(", no kernel table: the analytic model times every kernel")),
+      style);
   const auto us = [](double s) {
     return std::isnan(s) ? std::string("-") : fmt::format("{:.4g} us", s * 1e6);
   };
+  detail::text_table k({{"kernel", true},
+                        {"fmt", true},
+                        {"shape", true},
+                        {"predicted"},
+                        {"p10 - p90", false, 1},
+                        {"measured"},
+                        {"error"},
+                        {"timed by", true, 2}});
   for (std::size_t i = 0; i < rows.size(); ++i) {
     const kernel_row& r = rows[i];
     const kernel_prediction& p = predicted[i];
-    fmt::format_to(std::back_inserter(out), "{:<18} {:<5} {:<34} {:>11} {:>23} {:>11} {:>8}  {}{}\n",
-                   name(r.shape.kind), name(r.shape.format), shape_words(r.shape), us(p.seconds),
-                   std::isnan(p.lo) ? std::string("-") : us(p.lo) + " - " + us(p.hi),
-                   r.measured_s ? us(*r.measured_s) : "-",
-                   r.measured_s ? fmt::format("{:+.1f} %", 100 * (p.seconds / *r.measured_s - 1)) : "-",
-                   name(p.by), p.transferred ? " (transferred)" : "");
+    k.row({std::string(name(r.shape.kind)), std::string(name(r.shape.format)), shape_words(r.shape),
+           us(p.seconds), std::isnan(p.lo) ? std::string("-") : us(p.lo) + " - " + us(p.hi),
+           r.measured_s ? us(*r.measured_s) : "-",
+           r.measured_s ? fmt::format("{:+.1f} %", 100 * (p.seconds / *r.measured_s - 1)) : "-",
+           fmt::format("{}{}", name(p.by), p.transferred ? " (transferred)" : "")});
   }
+  out += k.render(style);
   const summaries s = summarise(*this);
-  if (!s.empty()) {
-    fmt::format_to(std::back_inserter(out), "\n{:<24} {:<9} {:>5} {:>9} {:>9} {:>9}\n", "errors", "set", "n",
-                   "median %", "p90 %", "coverage");
-    for (auto [key, e] : s)
-      fmt::format_to(std::back_inserter(out), "{:<24} {:<9} {:>5} {:>9.1f} {:>9.1f} {:>9}\n", key.first,
-                     key.second.empty() ? "-" : key.second, e.errors.size(), quantile(e.errors, 0.5),
-                     quantile(e.errors, 0.9),
-                     e.with_interval ? fmt::format("{:.0f} %", 100.0 * e.inside / e.with_interval) : "-");
-  }
-  return out;
+  if (s.empty()) return out;
+  detail::text_table e({{"errors", true}, {"set", true}, {"n"}, {"median %"}, {"p90 %"}, {"coverage"}});
+  for (auto [key, c] : s)
+    e.row({key.first, key.second.empty() ? "-" : key.second, fmt::format("{}", c.errors.size()),
+           fmt::format("{:.1f}", quantile(c.errors, 0.5)), fmt::format("{:.1f}", quantile(c.errors, 0.9)),
+           c.with_interval ? fmt::format("{:.0f} %", 100.0 * c.inside / c.with_interval) : "-"});
+  if (!style.markdown) out += '\n';
+  return out + e.render(style);
 }
 
 }  // namespace roofline

@@ -43,7 +43,7 @@ struct estimate_view {
   const report& r;
   bool per_op = false;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
   std::string csv() const;
 };
 
@@ -54,7 +54,7 @@ struct estimate_view {
 struct comparison_view {
   const comparison& c;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
   std::string csv() const;
 };
 
@@ -64,7 +64,7 @@ struct cells_view {
   const std::vector<error_cell>& cells;
   std::string_view title;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
   std::string csv() const;
 };
 
@@ -77,7 +77,7 @@ struct coverage_view {
       "interval coverage: measured times inside the p10-p90 interval (the stack's end-to-end spread, or its "
       "kernel table's)";
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
 };
 
 /// A calibration's errors: in sample, and held out (leave one model out) where it was run.
@@ -87,7 +87,7 @@ struct calibration_view {
   const std::vector<error_cell>& held_out;
   std::string_view in_sample_title = "in sample (fitted on every model)";
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
 };
 
 /// Measured and predicted times of each sample, CSV: model, batch, prefill, generate,
@@ -110,7 +110,7 @@ struct serving_view {
   const serving_result* p10 = nullptr;
   const serving_result* p90 = nullptr;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
   /// A serving note in words.
   std::string note_text(const serving_note& n) const;
 };
@@ -133,7 +133,7 @@ struct simulation_view {
   const simulation_result* p10 = nullptr;  ///< as serving_view's: the run at the table's p10, p90
   const simulation_result* p90 = nullptr;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
   std::string csv() const;
 };
 
@@ -153,7 +153,7 @@ struct speculation_view {
   const speculative_estimate& e;
   struct break_even even;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
   std::string csv() const;
 };
 
@@ -162,7 +162,7 @@ struct kernel_view {
   std::span<const kernel_row> rows;
   std::span<const kernel_prediction> predicted;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
   std::string csv() const;
 };
 
@@ -188,7 +188,7 @@ struct deployments_view {
   std::optional<double> j_per_token{};  ///< the energy target, joules per output token
   bool best_interval() const { return best && best_p10 && best_p90 && best_p10->fits && best_p90->fits; }
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
 };
 
 /// Serving error cells (engine_runs.hpp) as a table, or JSON {"cells": [{"engine", "system",
@@ -200,7 +200,7 @@ struct serving_cells_view {
   const std::vector<skipped_rows>& skipped;
   std::string_view title;
   nlohmann::json json() const;
-  std::string table() const;
+  std::string table(const table_style& style = {}) const;
 };
 
 /// Each run with its measured and predicted TTFT and TPOT, the stack used, or why it was
@@ -236,7 +236,7 @@ struct sweep_summary_view {
   const hardware& hw;
   const sweep_summary& s;
   nlohmann::ordered_json json() const;
-  std::string table() const { return json_text(json()); }
+  std::string table(const table_style& = {}) const { return json_text(json()); }
 };
 
 }  // namespace roofline

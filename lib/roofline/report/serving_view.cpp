@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 #include "roofline/report/text.hpp"
 
 namespace roofline {
@@ -189,78 +190,77 @@ nlohmann::json serving_view::json() const {
   return j;
 }
 
-std::string serving_view::table() const {
-  std::string out =
-      fmt::format("serving {} on {} (stack {}, {})\n", m.name, hw.name, hw.stack, hw.stack_note);
-  fmt::format_to(std::back_inserter(out), "requests      {} prompt + {} generated tokens, {:g} in flight\n",
-                 w.isl, w.osl, w.concurrency);
-  if (w.disaggregated)
-    fmt::format_to(std::back_inserter(out), "deployment    disaggregated: prefill {}, decode {}; {} GPUs\n",
-                   layout_text(w.prefill), layout_text(w.decode), r.gpus);
-  else
-    fmt::format_to(std::back_inserter(out), "deployment    aggregated: {}; {} GPUs\n", layout_text(w.agg),
-                   r.gpus);
-  if (!r.fits) {
-    for (const serving_note& n : r.notes)
-      fmt::format_to(std::back_inserter(out), "note          {}\n", note_text(n));
-    return out + "does not fit\n";
-  }
-  fmt::format_to(std::back_inserter(out), "TTFT          {:.1f} ms   (waiting {:.1f} ms{})\n", ms(r.ttft),
-                 ms(r.wait), w.disaggregated ? fmt::format(", KV transfer {:.2f} ms", ms(r.transfer)) : "");
-  fmt::format_to(std::back_inserter(out), "TPOT          {:.2f} ms   ({:.1f} tokens/s per user)\n",
-                 ms(r.tpot), r.tokens_per_s_user);
-  fmt::format_to(std::back_inserter(out), "end to end    {:.0f} ms\n", ms(r.e2e));
-  if (w.speculative.k > 0)
-    fmt::format_to(std::back_inserter(out),
-                   "speculation   {} draft tokens a step ({}): {:.4g} tokens a step\n", w.speculative.k,
-                   draft_name(m, w.speculative), tokens_per_step(w.speculative));
-  if (p10 && p90 && p10->fits && p90->fits)
-    fmt::format_to(std::back_inserter(out),
-                   "interval      p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - "
-                   "{:.2f} ms, {:.0f} - {:.0f} tokens/s\n",
-                   interval_source(hw), ms(p10->ttft), ms(p90->ttft), ms(p10->tpot), ms(p90->tpot),
-                   p90->tokens_per_s, p10->tokens_per_s);
-  fmt::format_to(std::back_inserter(out), "throughput    {:.0f} tokens/s, {:.1f} per GPU\n", r.tokens_per_s,
-                 r.tokens_per_s_gpu);
-  if (r.j_per_output_token)
-    fmt::format_to(std::back_inserter(out),
-                   "energy        {:.4g} J per output token ({} tokens per kWh), {:.0f} W over {} GPUs{}\n",
-                   *r.j_per_output_token, detail::count_text(3.6e6 / *r.j_per_output_token), *r.power_w,
-                   r.gpus, r.at_tdp ? " (a pool at its TDP)" : "");
-  else
-    fmt::format_to(std::back_inserter(out), "energy        not stated: {} states no energy coefficients\n",
-                   hw.name);
-  const serving_memory& mm = r.memory;
-  fmt::format_to(
-      std::back_inserter(out),
-      "memory/GPU    weights {:.1f} GB, activations {:.1f} GB, KV pool {:.1f} GB: {:.4g} GB a request, "
-      "{:g} requests a rank; at most {:g} in flight\n",
-      mm.gpu.weights.value() / 1e9, mm.gpu.activations.value() / 1e9, mm.pool.value() / 1e9,
-      mm.per_request.value() / 1e9, mm.admitted, r.max_concurrency);
+// The serving report's lines of what the iterations hold and where their time goes.
+void iteration_lines(detail::summary_table& t, const serving_workload& w, const serving_result& r) {
   const serving_iterations& it = r.iterations;
-  const auto line = [&](const char* what, const phase_estimate& e, seconds t) {
-    fmt::format_to(std::back_inserter(out),
-                   "  {:<11} {:>8.2f} ms: compute-bound {:.2f}, memory-bound {:.2f}, overhead {:.2f}, "
-                   "communication {:.2f} ms; {}-bound\n",
-                   what, ms(t), ms(e.compute_bound_time), ms(e.memory_bound_time), ms(e.overhead),
-                   ms(e.communication), name(e.bound));
+  const auto line = [&](const char* what, const phase_estimate& e, seconds time) {
+    t.line(fmt::format("  {}", what), "",
+           fmt::format(
+               "{:.2f} ms: compute-bound {:.2f}, memory-bound {:.2f}, overhead {:.2f}, communication {:.2f} "
+               "ms; {}-bound",
+               ms(time), ms(e.compute_bound_time), ms(e.memory_bound_time), ms(e.overhead),
+               ms(e.communication), name(e.bound)));
   };
-  fmt::format_to(std::back_inserter(out),
-                 "iterations    {:.4g} requests running a rank ({:.4g} waiting), {:.4g} decoding", it.running,
-                 it.waiting, it.decoding);
-  if (!w.disaggregated)
-    fmt::format_to(std::back_inserter(out),
-                   "; a prompt in {:g} chunk{} of {:g} tokens; {:.3g}% of iterations mixed "
-                   "({:.0f} prompt tokens each)\n",
-                   it.chunks, it.chunks == 1 ? "" : "s", it.chunk, 100 * it.mixed_share, it.prefill_tokens);
-  else
-    out += "\n";
+  t.line("iterations", "",
+         fmt::format("{:.4g} requests running a rank ({:.4g} waiting), {:.4g} decoding (means over time){}",
+                     it.running, it.waiting, it.decoding,
+                     w.disaggregated ? ""
+                                     : fmt::format("; a prompt in {:g} chunk{} of {:g} tokens; {:.3g}% of "
+                                                   "iterations mixed ({:.0f} prompt tokens each)",
+                                                   it.chunks, it.chunks == 1 ? "" : "s", it.chunk,
+                                                   100 * it.mixed_share, it.prefill_tokens)));
   if (!w.disaggregated) line("mixed", it.mixed, it.mixed_time);
   line("decode", it.decode, it.decode_time);
   if (r.prefill_iterations) line("prefill", r.prefill_iterations->mixed, r.prefill_iterations->mixed_time);
-  for (const serving_note& n : r.notes)
-    fmt::format_to(std::back_inserter(out), "note          {}\n", note_text(n));
-  return out;
+}
+
+std::string serving_view::table(const table_style& style) const {
+  std::string out = detail::text_line(
+      fmt::format("serving {} on {} (stack {}, {})", m.name, hw.name, hw.stack, hw.stack_note), style);
+  detail::summary_table t(14, 0);
+  const auto gpus = [](int n) { return fmt::format("{} GPU{}", n, n == 1 ? "" : "s"); };
+  t.line("requests", "",
+         fmt::format("{} prompt + {} generated tokens, {:g} in flight", w.isl, w.osl, w.concurrency));
+  t.line("deployment", "",
+         w.disaggregated ? fmt::format("disaggregated: prefill {}, decode {}; {}", layout_text(w.prefill),
+                                       layout_text(w.decode), gpus(r.gpus))
+                         : fmt::format("aggregated: {}; {}", layout_text(w.agg), gpus(r.gpus)));
+  if (!r.fits) {
+    for (const serving_note& n : r.notes) t.line("note", "", note_text(n));
+    return out + t.render(style) + detail::text_line("does not fit", style);
+  }
+  t.line("TTFT", "",
+         fmt::format("{:.1f} ms   (waiting {:.1f} ms{})", ms(r.ttft), ms(r.wait),
+                     w.disaggregated ? fmt::format(", KV transfer {:.2f} ms", ms(r.transfer)) : ""));
+  t.line("TPOT", "", fmt::format("{:.2f} ms   ({:.1f} tokens/s per user)", ms(r.tpot), r.tokens_per_s_user));
+  t.line("end to end", "", fmt::format("{:.0f} ms", ms(r.e2e)));
+  if (w.speculative.k > 0)
+    t.line("speculation", "",
+           fmt::format("{} draft tokens a step ({}): {:.4g} tokens a step", w.speculative.k,
+                       draft_name(m, w.speculative), tokens_per_step(w.speculative)));
+  if (p10 && p90 && p10->fits && p90->fits)
+    t.line("interval", "",
+           fmt::format(
+               "p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - {:.2f} ms, {:.0f} - {:.0f} tokens/s",
+               interval_source(hw), ms(p10->ttft), ms(p90->ttft), ms(p10->tpot), ms(p90->tpot),
+               p90->tokens_per_s, p10->tokens_per_s));
+  t.line("throughput", "",
+         fmt::format("{:.0f} tokens/s, {:.1f} per GPU", r.tokens_per_s, r.tokens_per_s_gpu));
+  t.line("energy", "",
+         r.j_per_output_token
+             ? fmt::format("{:.4g} J per output token ({} tokens per kWh), {:.0f} W over {}{}",
+                           *r.j_per_output_token, detail::count_text(3.6e6 / *r.j_per_output_token),
+                           *r.power_w, gpus(r.gpus), r.at_tdp ? " (a pool at its TDP)" : "")
+             : fmt::format("not stated: {} states no energy coefficients", hw.name));
+  const serving_memory& mm = r.memory;
+  t.line("memory/GPU", "",
+         fmt::format("weights {:.1f} GB, activations {:.1f} GB, KV pool {:.1f} GB: {:.4g} GB a request, {:g} "
+                     "requests a rank; at most {:g} in flight",
+                     mm.gpu.weights.value() / 1e9, mm.gpu.activations.value() / 1e9, mm.pool.value() / 1e9,
+                     mm.per_request.value() / 1e9, mm.admitted, r.max_concurrency));
+  iteration_lines(t, w, r);
+  for (const serving_note& n : r.notes) t.line("note", "", note_text(n));
+  return out + t.render(style);
 }
 
 nlohmann::json deployments_view::json() const {
@@ -287,53 +287,65 @@ nlohmann::json deployments_view::json() const {
           {"frontier", fr}};
 }
 
-std::string deployments_view::table() const {
+// A table of deployment points: mode, concurrency, TTFT, TPOT, tokens/s per user and per GPU, the
+// layout; under a point with an interval, its p10-p90 TTFT and TPOT.
+detail::text_table deployment_table(const std::vector<const deployment_point*>& points) {
+  detail::text_table t({{"mode", true},
+                        {"conc"},
+                        {"TTFT ms"},
+                        {"TPOT ms"},
+                        {"tok/s/user"},
+                        {"tok/s/GPU"},
+                        {"deployment", true}});
+  for (const deployment_point* p : points) {
+    t.row({p->work.disaggregated ? "disagg" : "agg", fmt::format("{:g}", p->work.concurrency),
+           fmt::format("{:.1f}", p->result.ttft.value() * 1e3),
+           fmt::format("{:.2f}", p->result.tpot.value() * 1e3),
+           fmt::format("{:.1f}", p->result.tokens_per_s_user),
+           fmt::format("{:.1f}", p->result.tokens_per_s_gpu), deployment_text(p->work)});
+    if (has_point_interval(*p))
+      t.row({"", "", fmt::format("{:.1f}-{:.1f}", ms(p->p10->ttft), ms(p->p90->ttft)),
+             fmt::format("{:.2f}-{:.2f}", ms(p->p10->tpot), ms(p->p90->tpot))});
+  }
+  return t;
+}
+
+std::string deployments_view::table(const table_style& style) const {
   const std::vector<const deployment_point*> frontier = frontier_of(points);
-  std::string out = fmt::format(
-      "deployments of {} on {} x {} (stack {}, {}), {} prompt + {} generated tokens{}: {} "
-      "served\n",
-      m.name, sp.gpus, hw.name, hw.stack, hw.stack_note, sp.isl, sp.osl,
-      sp.speculative.k > 0 ? fmt::format(", speculating {} tokens a step ({:.4g} expected)", sp.speculative.k,
-                                         tokens_per_step(sp.speculative))
-                           : "",
-      points.size());
+  std::string out = detail::text_line(
+      fmt::format("deployments of {} on {} x {} (stack {}, {}), {} prompt + {} generated tokens{}: {} served",
+                  m.name, sp.gpus, hw.name, hw.stack, hw.stack_note, sp.isl, sp.osl,
+                  sp.speculative.k > 0 ? fmt::format(", speculating {} tokens a step ({:.4g} expected)",
+                                                     sp.speculative.k, tokens_per_step(sp.speculative))
+                                       : "",
+                  points.size()),
+      style);
   const std::string targets =
       fmt::format("TTFT {}, TPOT {}{}", ttft_ms ? fmt::format("<= {:g} ms", *ttft_ms) : "any",
                   tpot_ms ? fmt::format("<= {:g} ms", *tpot_ms) : "any",
                   j_per_token ? fmt::format(", energy <= {:g} J per output token", *j_per_token) : "");
-  const auto row = [&](const deployment_point& p) {
-    return fmt::format("{:<7} {:>6g} {:>10.1f} {:>9.2f} {:>11.1f} {:>10.1f}  {}\n",
-                       p.work.disaggregated ? "disagg" : "agg", p.work.concurrency,
-                       p.result.ttft.value() * 1e3, p.result.tpot.value() * 1e3, p.result.tokens_per_s_user,
-                       p.result.tokens_per_s_gpu, deployment_text(p.work));
-  };
-  const std::string head = fmt::format("{:<7} {:>6} {:>10} {:>9} {:>11} {:>10}  {}\n", "mode", "conc",
-                                       "TTFT ms", "TPOT ms", "tok/s/user", "tok/s/GPU", "deployment");
-  if (!best) out += fmt::format("no deployment meets {}\n", targets);
-  if (best) out += fmt::format("best within {}:\n", targets) + head + row(*best);
-  if (best && best->result.j_per_output_token)
-    out += fmt::format("energy: {:.4g} J per output token, {:.0f} W over its {} GPUs{}\n",
-                       *best->result.j_per_output_token, *best->result.power_w, best->result.gpus,
-                       best->result.at_tdp ? " (a pool at its TDP)" : "");
-  if (best_interval())
-    out += fmt::format(
-        "interval: p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - {:.2f} ms, "
-        "{:.1f} - {:.1f} tokens/s per GPU\n",
-        interval_source(hw), ms(best_p10->ttft), ms(best_p90->ttft), ms(best_p10->tpot), ms(best_p90->tpot),
-        best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu);
+  if (!best) out += detail::text_line(fmt::format("no deployment meets {}", targets), style);
+  if (best) {
+    detail::text_table t = deployment_table({&*best});
+    if (best->result.j_per_output_token)
+      t.note(fmt::format("energy: {:.4g} J per output token, {:.0f} W over its {} GPUs{}",
+                         *best->result.j_per_output_token, *best->result.power_w, best->result.gpus,
+                         best->result.at_tdp ? " (a pool at its TDP)" : ""));
+    if (best_interval())
+      t.note(fmt::format(
+          "interval: p10-p90 ({}): TTFT {:.1f} - {:.1f} ms, TPOT {:.2f} - {:.2f} ms, {:.1f} - {:.1f} "
+          "tokens/s per GPU",
+          interval_source(hw), ms(best_p10->ttft), ms(best_p90->ttft), ms(best_p10->tpot), ms(best_p90->tpot),
+          best_p90->tokens_per_s_gpu, best_p10->tokens_per_s_gpu));
+    out += detail::text_line(fmt::format("best within {}:", targets), style, true) + t.render(style);
+  }
   const bool intervals = std::any_of(frontier.begin(), frontier.end(),
                                      [](const deployment_point* p) { return has_point_interval(*p); });
-  out += fmt::format("\nPareto frontier (tokens/s per user against per GPU){}:\n",
-                     intervals ? "; under each point its p10-p90 TTFT and TPOT" : "") +
-         head;
-  for (const deployment_point* p : frontier) {
-    out += row(*p);
-    if (has_point_interval(*p))
-      out += fmt::format("{:<14} {:>10} {:>9}\n", "",
-                         fmt::format("{:.1f}-{:.1f}", ms(p->p10->ttft), ms(p->p90->ttft)),
-                         fmt::format("{:.2f}-{:.2f}", ms(p->p10->tpot), ms(p->p90->tpot)));
-  }
-  return out;
+  return out +
+         detail::section(fmt::format("Pareto frontier (tokens/s per user against per GPU){}:",
+                                     intervals ? "; under each point its p10-p90 TTFT and TPOT" : ""),
+                         style) +
+         deployment_table(frontier).render(style);
 }
 
 }  // namespace roofline

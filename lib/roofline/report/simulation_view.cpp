@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 
 namespace roofline {
 namespace {
@@ -100,58 +101,73 @@ nlohmann::json simulation_view::json() const {
                               : nlohmann::json(nullptr)}};
 }
 
-std::string simulation_view::table() const {
-  std::string out = fmt::format("simulated serving of {} on {} (stack {}, {}; {} scheduler)\n", m.name,
-                                hw.name, hw.stack, hw.stack_note, name(hw.timing.serving.policy));
-  const auto add = [&](std::string_view f, auto&&... a) {
-    fmt::format_to(std::back_inserter(out), fmt::runtime(f), a...);
+// The simulation report's lines under its latency table: rates, queue, KV cache, prefix cache,
+// energy, speculation, where iterations' time went, notes.
+void simulation_lines(detail::summary_table& t, const simulation_view& v) {
+  const simulation_result& r = v.r;
+  const auto add = [&](const char* what, std::string_view f, auto&&... a) {
+    t.line(what, "", fmt::format(fmt::runtime(f), a...));
   };
-  add("load          {} requests ({} warm-up): prompts {}, outputs {} tokens; {}\n", r.requests, load.warmup,
-      dist_text(load.isl), dist_text(load.osl), arrivals_text(load.arrivals));
-  if (w.disaggregated)
-    add("deployment    disaggregated: prefill {}, decode {}; {} GPUs\n", pool_text(w.prefill),
-        pool_text(w.decode), r.gpus);
-  else
-    add("deployment    aggregated: {}; {} GPUs\n", pool_text(w.agg), r.gpus);
-  add("{:<13} {:>10} {:>10} {:>10} {:>10}   ms\n", "", "mean", "p50", "p90", "p99");
-  for (auto [what, s] :
-       {std::pair{"TTFT", &r.ttft}, {"TPOT", &r.tpot}, {"ITL", &r.itl}, {"end to end", &r.e2e}})
-    add("{:<13} {:>10.2f} {:>10.2f} {:>10.2f} {:>10.2f}\n", what, s->mean * 1e3, s->p50 * 1e3, s->p90 * 1e3,
-        s->p99 * 1e3);
-  if (p10 && p90)
-    add("interval      p10-p90 ({}): mean TTFT {:.2f} - {:.2f} ms, mean TPOT {:.2f} - "
-        "{:.2f} ms, {:.0f} - {:.0f} tokens/s\n",
-        interval_source(hw), p10->ttft.mean * 1e3, p90->ttft.mean * 1e3, p10->tpot.mean * 1e3,
-        p90->tpot.mean * 1e3, p90->tokens_per_s, p10->tokens_per_s);
-  add("throughput    {:.0f} output tokens/s ({:.1f} per GPU, {:.1f} per user), {:.0f} prompt tokens/s, "
-      "{:.3g} "
-      "requests/s over {:.3g} s\n",
+  if (v.p10 && v.p90)
+    add("interval",
+        "p10-p90 ({}): mean TTFT {:.2f} - {:.2f} ms, mean TPOT {:.2f} - {:.2f} ms, {:.0f} - {:.0f} tokens/s",
+        interval_source(v.hw), v.p10->ttft.mean * 1e3, v.p90->ttft.mean * 1e3, v.p10->tpot.mean * 1e3,
+        v.p90->tpot.mean * 1e3, v.p90->tokens_per_s, v.p10->tokens_per_s);
+  add("throughput",
+      "{:.0f} output tokens/s ({:.1f} per GPU, {:.1f} per user), {:.0f} prompt tokens/s, {:.3g} requests/s "
+      "over "
+      "{:.3g} s",
       r.tokens_per_s, r.tokens_per_s_gpu, r.tokens_per_s_user, r.input_tokens_per_s, r.requests_per_s,
       r.duration);
-  add("goodput       {:.3g} requests/s within the targets\n", r.goodput);
-  add("queue         {:.4g} in the system on average; a rank {:.4g} running and {:.4g} waiting (at most "
-      "{:g})\n",
+  add("goodput", "{:.3g} requests/s within the targets", r.goodput);
+  add("queue", "{:.4g} in the system on average; a rank {:.4g} running and {:.4g} waiting (at most {:g})",
       r.mean_in_system, r.mean_running, r.mean_waiting, r.max_waiting);
-  add("KV cache      {:.1f}% of the pool in use on average, {:.1f}% at most; {} preemptions; pool {:.1f} GB "
-      "a GPU\n",
+  add("KV cache",
+      "{:.1f}% of the pool in use on average, {:.1f}% at most; {} preemptions; pool {:.1f} GB a GPU",
       100 * r.mean_kv_use, 100 * r.max_kv_use, r.preemptions, r.memory.pool.value() / 1e9);
-  if (load.prefix.any())
-    add("prefix cache  {:.1f}% of prompt tokens found cached (a shared prefix of {} tokens, {:.3g} GB a rank "
-        "held once; {:g} of the rest found)\n",
-        100 * r.prefix_found, load.prefix.shared, r.shared_prefix.value() / 1e9, load.prefix.hit_rate);
+  if (v.load.prefix.any())
+    add("prefix cache",
+        "{:.1f}% of prompt tokens found cached (a shared prefix of {} tokens, {:.3g} GB a rank held once; "
+        "{:g} of "
+        "the rest found)",
+        100 * r.prefix_found, v.load.prefix.shared, r.shared_prefix.value() / 1e9, v.load.prefix.hit_rate);
   if (r.j_per_output_token)
-    add("energy        {:.4g} J per output token, {:.4g} W over its {} GPUs{} (the part's coefficients)\n",
-        *r.j_per_output_token, *r.power_w, r.gpus, r.at_tdp ? ", some iterations at the TDP" : "");
+    add("energy", "{:.4g} J per output token, {:.4g} W over its {} GPU{}{} (the part's coefficients)",
+        *r.j_per_output_token, *r.power_w, r.gpus, r.gpus == 1 ? "" : "s",
+        r.at_tdp ? ", some iterations at the TDP" : "");
   if (r.draft_tokens > 0)
-    add("speculation   {} draft tokens a step ({}): {:.4g} tokens a decode step emitted ({:.4g} expected)\n",
+    add("speculation", "{} draft tokens a step ({}): {:.4g} tokens a decode step emitted ({:.4g} expected)",
         r.draft_tokens, r.draft, r.tokens_per_step, r.expected_tokens_per_step);
   const double busy = r.busy_prefill + r.busy_decode + r.busy_mixed;
-  add("iterations    {}: {:.3g} s busy, {:.1f}% prompts only, {:.1f}% decodes only, {:.1f}% mixed\n",
-      r.iterations, busy, busy > 0 ? 100 * r.busy_prefill / busy : 0,
-      busy > 0 ? 100 * r.busy_decode / busy : 0, busy > 0 ? 100 * r.busy_mixed / busy : 0);
+  const auto share = [&](double b) { return busy > 0 ? 100 * b / busy : 0.0; };
+  add("iterations", "{}: {:.3g} s busy, {:.1f}% prompts only, {:.1f}% decodes only, {:.1f}% mixed",
+      r.iterations, busy, share(r.busy_prefill), share(r.busy_decode), share(r.busy_mixed));
   const serving_result empty{};
-  for (const serving_note& n : r.notes) add("note          {}\n", serving_view{m, hw, w, empty}.note_text(n));
-  return out;
+  for (const serving_note& n : r.notes) t.line("note", "", serving_view{v.m, v.hw, v.w, empty}.note_text(n));
+}
+
+std::string simulation_view::table(const table_style& style) const {
+  std::string out =
+      detail::text_line(fmt::format("simulated serving of {} on {} (stack {}, {}; {} scheduler)", m.name,
+                                    hw.name, hw.stack, hw.stack_note, name(hw.timing.serving.policy)),
+                        style);
+  const auto gpus = [](int n) { return fmt::format("{} GPU{}", n, n == 1 ? "" : "s"); };
+  detail::summary_table head(14, 0);
+  head.line("load", "",
+            fmt::format("{} requests ({} warm-up): prompts {}, outputs {} tokens; {}", r.requests,
+                        load.warmup, dist_text(load.isl), dist_text(load.osl), arrivals_text(load.arrivals)));
+  head.line("deployment", "",
+            w.disaggregated ? fmt::format("disaggregated: prefill {}, decode {}; {}", pool_text(w.prefill),
+                                          pool_text(w.decode), gpus(r.gpus))
+                            : fmt::format("aggregated: {}; {}", pool_text(w.agg), gpus(r.gpus)));
+  detail::text_table latency({{"ms", true}, {"mean"}, {"p50"}, {"p90"}, {"p99"}});
+  for (auto [what, s] :
+       {std::pair{"TTFT", &r.ttft}, {"TPOT", &r.tpot}, {"ITL", &r.itl}, {"end to end", &r.e2e}})
+    latency.row({what, fmt::format("{:.2f}", s->mean * 1e3), fmt::format("{:.2f}", s->p50 * 1e3),
+                 fmt::format("{:.2f}", s->p90 * 1e3), fmt::format("{:.2f}", s->p99 * 1e3)});
+  detail::summary_table rest(14, 0);
+  simulation_lines(rest, *this);
+  return out + head.render(style) + latency.render(style) + rest.render(style);
 }
 
 std::string simulation_view::csv() const {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 #include "roofline/report/text.hpp"
 
 namespace roofline {
@@ -23,27 +24,28 @@ nlohmann::json speculation_view::json() const {
           {"largest_batch_tried", even.largest}};
 }
 
-std::string speculation_view::table() const {
+std::string speculation_view::table(const table_style& style) const {
   std::string acc;
   for (double a : s.acceptance) acc += fmt::format("{}{:g}", acc.empty() ? "" : ", ", a);
-  std::string out = fmt::format("\nspeculative decoding: draft {}, k {}, acceptance {}\n", draft, s.k, acc);
-  const auto row = [&](std::string_view what, const std::string& v, const std::string& note = {}) {
-    out += fmt::format("{:<26}{:>10}   {}\n", what, v, note);
-  };
-  row("tokens per step", fmt::format("{:.4g}", e.tokens_per_step), "1 + sum of a_1 ... a_i over i = 1 .. k");
-  row("draft", detail::duration(e.draft), fmt::format("{} passes of one token per sequence", s.k));
-  row("verify", detail::duration(e.verify), fmt::format("the target over {} tokens per sequence", s.k + 1));
-  row("time per output token", detail::duration(e.tpot),
-      fmt::format("(draft + verify) / tokens per step; plain decode step {}: {:.3g}x",
-                  detail::duration(e.plain_step), (e.plain_step / e.tpot).value()));
-  row("draft prefill", detail::duration(e.draft_prefill), "added to the time to first token");
-  row("draft memory", detail::si(e.draft_memory.value(), "B"),
-      "weights (an MTP head: its layer) and KV cache a GPU");
-  row("stops paying at batch", even.batch ? fmt::format("{}", *even.batch) : std::string("none"),
-      even.batch ? "the smallest of 1, 2, 4, ... whose TPOT is no shorter than a plain step"
-                 : fmt::format("it pays at every batch of 1, 2, 4, ... that fits the memory (up to {})",
-                               even.largest));
-  return out;
+  std::string out = detail::section(
+      fmt::format("speculative decoding: draft {}, k {}, acceptance {}", draft, s.k, acc), style);
+  detail::summary_table t(26, 10);
+  t.line("tokens per step", fmt::format("{:.4g}", e.tokens_per_step),
+         "1 + sum of a_1 ... a_i over i = 1 .. k");
+  t.line("draft", detail::duration(e.draft), fmt::format("{} passes of one token per sequence", s.k));
+  t.line("verify", detail::duration(e.verify),
+         fmt::format("the target over {} tokens per sequence", s.k + 1));
+  t.line("time per output token", detail::duration(e.tpot),
+         fmt::format("(draft + verify) / tokens per step; plain decode step {}: {:.3g}x",
+                     detail::duration(e.plain_step), (e.plain_step / e.tpot).value()));
+  t.line("draft prefill", detail::duration(e.draft_prefill), "added to the time to first token");
+  t.line("draft memory", detail::si(e.draft_memory.value(), "B"),
+         "weights (an MTP head: its layer) and KV cache a GPU");
+  t.line("stops paying at batch", even.batch ? fmt::format("{}", *even.batch) : std::string("none"),
+         even.batch ? "the smallest of 1, 2, 4, ... whose TPOT is no shorter than a plain step"
+                    : fmt::format("it pays at every batch of 1, 2, 4, ... that fits the memory (up to {})",
+                                  even.largest));
+  return out + t.render(style);
 }
 
 std::string speculation_view::csv() const {

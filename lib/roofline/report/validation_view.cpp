@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "roofline/report/report.hpp"
+#include "roofline/report/table.hpp"
 
 namespace roofline {
 
@@ -24,13 +25,14 @@ std::string cells_view::csv() const {
   return out;
 }
 
-std::string cells_view::table() const {
-  std::string out = fmt::format("{}\n{:<12} {:<6} {:>5} {:>9} {:>9} {:>9} {:>9}\n", title, "architecture",
-                                "phase", "n", "median %", "mean %", "p90 %", "max %");
+std::string cells_view::table(const table_style& style) const {
+  detail::text_table t(
+      {{"architecture", true}, {"phase", true}, {"n"}, {"median %"}, {"mean %"}, {"p90 %"}, {"max %"}});
   for (const error_cell& c : cells)
-    fmt::format_to(std::back_inserter(out), "{:<12} {:<6} {:>5} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f}\n",
-                   c.architecture, c.phase, c.n, c.median_ape, c.mean_ape, c.p90_ape, c.max_ape);
-  return out;
+    t.row({c.architecture, c.phase, fmt::format("{}", c.n), fmt::format("{:.1f}", c.median_ape),
+           fmt::format("{:.1f}", c.mean_ape), fmt::format("{:.1f}", c.p90_ape),
+           fmt::format("{:.1f}", c.max_ape)});
+  return detail::text_line(title, style, true) + t.render(style);
 }
 
 nlohmann::json coverage_view::json() const {
@@ -40,23 +42,22 @@ nlohmann::json coverage_view::json() const {
   return {{"coverage", list}};
 }
 
-std::string coverage_view::table() const {
-  std::string out = std::string(title) + "\n";
+std::string coverage_view::table(const table_style& style) const {
+  detail::text_table t({{"architecture", true}, {"phase", true}, {"n"}, {"inside p10-p90"}});
   for (const coverage_cell& c : cells)
-    fmt::format_to(std::back_inserter(out), "{:<12} {:<6} {:>5} {:>8.0f} %\n", c.architecture, c.phase, c.n,
-                   100 * c.share);
-  return out;
+    t.row({c.architecture, c.phase, fmt::format("{}", c.n), fmt::format("{:.0f} %", 100 * c.share)});
+  return detail::text_line(title, style, true) + t.render(style);
 }
 
 nlohmann::json calibration_view::json() const {
   return {{"in_sample", cells_view{in_sample, ""}.json()}, {"held_out", cells_view{held_out, ""}.json()}};
 }
 
-std::string calibration_view::table() const {
-  std::string out = cells_view{in_sample, in_sample_title}.table();
+std::string calibration_view::table(const table_style& style) const {
+  std::string out = cells_view{in_sample, in_sample_title}.table(style);
   if (!held_out.empty()) {  // appended in two steps: GCC 12 warns of "\n" + string (-Wrestrict)
-    out += "\n";
-    out += cells_view{held_out, "held out (each model predicted by a fit on the others)"}.table();
+    if (!style.markdown) out += "\n";
+    out += cells_view{held_out, "held out (each model predicted by a fit on the others)"}.table(style);
   }
   return out;
 }
@@ -75,18 +76,38 @@ std::string predictions_csv(std::span<const sample> samples, std::span<const pre
 
 nlohmann::json serving_cells_view::json() const { return {{"cells", cells}, {"skipped", skipped}}; }
 
-std::string serving_cells_view::table() const {
-  std::string out = fmt::format("{}\n{:<7} {:<9} {:<5} {:>5} {:>6} {:>9} {:>9} {:>9} {:>9} {:>9}  {}\n",
-                                title, "engine", "system", "what", "n", "models", "median %", "mean %",
-                                "p90 %", "max %", "p10-p90", "stack");
-  for (const serving_cell& c : cells)  // p10-p90: measured inside the stack's end-to-end interval
-    fmt::format_to(std::back_inserter(out),
-                   "{:<7} {:<9} {:<5} {:>5} {:>6} {:>9.1f} {:>9.1f} {:>9.1f} {:>9.1f} {:>9}  {}\n", c.engine,
-                   c.system, c.metric, c.n, c.models, c.median_ape, c.mean_ape, c.p90_ape, c.max_ape,
-                   c.coverage_n ? fmt::format("{:.0f} %", 100 * c.coverage) : "-", c.stack);
-  for (const skipped_rows& s : skipped)
-    fmt::format_to(std::back_inserter(out), "skipped {:>5}: {}\n", s.n, s.reason);
-  return out;
+namespace {
+// A stack's note without its "fitted on ": "this part", or where it was fitted and moved from.
+std::string fitted_on(std::string note) {
+  constexpr std::string_view prefix = "fitted on ";
+  return note.rfind(prefix, 0) == 0 ? note.substr(prefix.size()) : note;
+}
+}  // namespace
+
+std::string serving_cells_view::table(const table_style& style) const {
+  // p10-p90: the share measured inside the stack's end-to-end interval
+  detail::text_table t({{"engine", true},
+                        {"system", true},
+                        {"what", true},
+                        {"n"},
+                        {"models"},
+                        {"median %"},
+                        {"mean %", false, 1},
+                        {"p90 %"},
+                        {"max %"},
+                        {"p10-p90"},
+                        {"stack", true},
+                        {"fitted on", true}});
+  for (const serving_cell& c : cells) {
+    const std::size_t note = c.stack.find(" (");  // "name (fitted on this part)": the note its own column
+    t.row({c.engine, c.system, c.metric, fmt::format("{}", c.n), fmt::format("{}", c.models),
+           fmt::format("{:.1f}", c.median_ape), fmt::format("{:.1f}", c.mean_ape),
+           fmt::format("{:.1f}", c.p90_ape), fmt::format("{:.1f}", c.max_ape),
+           c.coverage_n ? fmt::format("{:.0f} %", 100 * c.coverage) : "-", c.stack.substr(0, note),
+           fitted_on(note == std::string::npos ? "" : c.stack.substr(note + 2, c.stack.size() - note - 3))});
+  }
+  for (const skipped_rows& s : skipped) t.note(fmt::format("skipped {}: {}", s.n, s.reason));
+  return detail::text_line(title, style, true) + t.render(style);
 }
 
 std::string serving_predictions_csv(const std::vector<engine_run>& runs,
