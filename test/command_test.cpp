@@ -806,3 +806,18 @@ TEST_CASE("tables fit 100 columns unless --wide; --format markdown gives every c
   // a format a program does not have is refused as before
   CHECK(run_roofline("sweep --format markdown").status != 0);
 }
+
+TEST_CASE("long work says how far it is on standard error (ROOFLINE_PROGRESS=1 off a terminal)") {
+  const std::string args = "best_deployment --model llama3_8b --gpus 2 --max-concurrency 8";
+  const result quiet = run_roofline(args);
+  REQUIRE(quiet.status == 0);
+  CHECK(quiet.err.empty());  // off a terminal, nothing unless asked
+  ::setenv("ROOFLINE_PROGRESS", "1", 1);
+  const result told = run_roofline(args);
+  ::unsetenv("ROOFLINE_PROGRESS");
+  REQUIRE(told.status == 0);
+  CHECK(told.out == quiet.out);  // the report is the same
+  // concurrencies 1, 2, 4, 8: the first line and the last at least
+  CHECK(told.err.rfind("best_deployment llama3_8b: 0 of 4 concurrencies, ", 0) == 0);
+  CHECK(told.err.find("best_deployment llama3_8b: 4 of 4 concurrencies, ") != std::string::npos);
+}

@@ -105,7 +105,12 @@ int commands::best_deployment(int argc, char** argv) {
       if (!quant.empty())
         label += examples::apply_quant_option(m, hw, quant.size() == 1 ? quant[0] : quant[i]);
       roofline::deployment_refusal why;
+      examples::progress_line progress(fmt::format("best_deployment {}", m.name));
+      sp.progress = [&](int done, int all) {
+        progress.update(std::size_t(done), std::size_t(all), "concurrencies");
+      };
       auto points = roofline::enumerate_deployments(m, hw, sp, &why);
+      sp.progress = nullptr;
       if (points.empty()) {  // nothing to print but why
         std::string reason = why.error.empty() ? "no layout of the GPUs splits the model" : why.error;
         if (why.unfit && !why.unfit->result.notes.empty())

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <cerrno>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -129,6 +130,47 @@ inline void hardware_options(
                  "part's): vllm, sglang, trtllm")
       ->check(CLI::IsMember({"vllm", "sglang", "trtllm"}));
 }
+
+/// A progress line on standard error for work that may take more than two seconds: on a terminal it
+/// appears once two seconds have passed and is redrawn at most every half second, then erased;
+/// ROOFLINE_PROGRESS=1 prints every update as a line of its own wherever standard error goes (logs,
+/// tests); otherwise nothing.
+class progress_line {
+ public:
+  explicit progress_line(std::string what)
+      : what_(std::move(what)), start_(std::chrono::steady_clock::now()) {
+    const char* e = std::getenv("ROOFLINE_PROGRESS");
+    lines_ = e && std::string_view(e) == "1";
+    terminal_ = !lines_ && ::isatty(2);
+  }
+  progress_line(const progress_line&) = delete;
+  progress_line& operator=(const progress_line&) = delete;
+  ~progress_line() {
+    if (drawn_) std::fprintf(stderr, "\r%*s\r", int(width_), "");
+  }
+  /// `done` of `total` steps of `unit` (requests, concurrencies, runs).
+  void update(std::size_t done, std::size_t total, const char* unit) {
+    const double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
+    const std::string text = fmt::format("{}: {} of {} {}, {:.1f} s", what_, done, total, unit, s);
+    if (lines_) {  // the first, the last, and at most one every half second between
+      if (done != 0 && done != total && s - last_ < 0.5) return;
+      std::fprintf(stderr, "%s\n", text.c_str());
+      last_ = s;
+    } else if (terminal_ && s >= 2 && s - last_ >= 0.5) {
+      std::fprintf(stderr, "\r%-*s", int(width_), text.c_str());
+      width_ = std::max(width_, text.size());
+      drawn_ = true;
+      last_ = s;
+    }
+  }
+
+ private:
+  std::string what_;
+  std::chrono::steady_clock::time_point start_;
+  bool lines_ = false, terminal_ = false, drawn_ = false;
+  double last_ = 0;
+  std::size_t width_ = 0;
+};
 
 /// --wide: plain tables with every column (format_option adds it).
 inline bool& wide_option() {

@@ -64,7 +64,11 @@ int commands::validate(int argc, char** argv) {
       const auto runs = roofline::load_engine_runs(runs_csv);
       std::vector<roofline::run_prediction> pred;
       pred.reserve(runs.size());
-      for (const auto& r : runs) pred.push_back(roofline::predict_run(cat, r, simulated));
+      examples::progress_line progress(simulated ? "validate --simulate" : "validate");
+      for (const auto& r : runs) {
+        pred.push_back(roofline::predict_run(cat, r, simulated));
+        progress.update(pred.size(), runs.size(), "runs");
+      }
       if (predictions_file.wanted()) predictions_file.write(roofline::serving_predictions_csv(runs, pred));
       const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
       if (plot_file.wanted()) roofline::plot_serving_validation(runs, pred, plot_file.temp());

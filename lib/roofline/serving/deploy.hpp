@@ -4,6 +4,7 @@
 #pragma once
 
 #include <algorithm>
+#include <functional>
 #include <optional>
 #include <string>
 #include <tuple>
@@ -44,6 +45,9 @@ struct deployment_space {
   int percentile = 0;
   prefix_reuse prefix{};      ///< simulated: the load's prefix caching (spec/load.hpp)
   speculation speculative{};  ///< every deployment's speculative decoding (k 0: none)
+  /// Called before each concurrency of the search and at its end with (concurrencies done,
+  /// concurrencies in all): for a progress line.
+  std::function<void(int, int)> progress{};
 };
 
 namespace detail {
@@ -155,7 +159,10 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
       if (why && why->error.empty()) why->error = e.what();
     }
   };
+  int levels = 0, done = 0;
+  for (double c = 1; c <= sp.max_concurrency; c *= 2) ++levels;
   for (double c = 1; c <= sp.max_concurrency; c *= 2) {
+    if (sp.progress) sp.progress(done++, levels);
     if (sp.aggregated)
       for (const layout& L : layouts) {
         if (sp.gpus % L.gpus() != 0) continue;
@@ -183,6 +190,7 @@ inline std::vector<deployment_point> enumerate_deployments(const model_spec& m, 
           }
         }
   }
+  if (sp.progress) sp.progress(levels, levels);
   // the frontier: sorted by tokens/s per user, a point is on it when no faster-per-user point
   // serves as many tokens/s per GPU
   std::vector<std::size_t> order(out.size());
