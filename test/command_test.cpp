@@ -821,3 +821,37 @@ TEST_CASE("long work says how far it is on standard error (ROOFLINE_PROGRESS=1 o
   CHECK(told.err.rfind("best_deployment llama3_8b: 0 of 4 concurrencies, ", 0) == 0);
   CHECK(told.err.find("best_deployment llama3_8b: 4 of 4 concurrencies, ") != std::string::npos);
 }
+
+TEST_CASE(
+    "the frontier chart draws the targets, marks the best and labels the frontier; the roofline chart names "
+    "its stack") {
+  namespace fs = std::filesystem;
+  const std::string svg =
+      (fs::temp_directory_path() / (std::to_string(::getpid()) + "_frontier.svg")).string();
+  const result r = run_roofline(
+      "best_deployment --model llama3_8b --gpus 1 --max-concurrency 8 --tpot-ms 20 --ttft-ms 900 "
+      "--format json --plot " +
+      svg);
+  REQUIRE(r.status == 0);
+  const nlohmann::json best = nlohmann::json::parse(r.out)["models"][0]["best"];
+  std::ifstream in(svg);
+  const std::string s((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  CHECK(s.find("(stack datasheet)") != std::string::npos);
+  CHECK(s.find("targets: TTFT &lt;= 900 ms, TPOT &lt;= 20 ms") != std::string::npos);
+  CHECK(s.find("TPOT &lt;= 20 ms</text>") != std::string::npos);  // the line's own label
+  CHECK(s.find(fmt::format("best: agg 1x tp 1, {:g} in flight", best["concurrency"].get<double>())) !=
+        std::string::npos);
+  CHECK(s.find("llama3_8b: frontier (concurrency)") != std::string::npos);
+  CHECK(s.find("llama3_8b: disaggregated") != std::string::npos);
+  // the roofline chart: the stack in the title and on its ceiling; xLSTM-7B's prefill GEMMs at one point
+  const std::string chart =
+      (fs::temp_directory_path() / (std::to_string(::getpid()) + "_roofline.svg")).string();
+  REQUIRE(run_roofline("estimate --stack hf_transformers_h100 --plot " + chart).status == 0);
+  std::ifstream cin(chart);
+  const std::string c((std::istreambuf_iterator<char>(cin)), std::istreambuf_iterator<char>());
+  CHECK(c.find("(stack hf_transformers_h100): batch 8, prefill 16384, overlap smooth") != std::string::npos);
+  CHECK(c.find("matrix bf16 at stack hf_transformers_h100") != std::string::npos);
+  CHECK(c.find("qkv_proj, o_gate, out_proj, ffn_gate_up, ffn_down") != std::string::npos);
+  fs::remove(svg);
+  fs::remove(chart);
+}

@@ -139,13 +139,14 @@ int commands::best_deployment(int argc, char** argv) {
       else
         text += i && f == roofline::report_format::table ? "\n" : "";
       text += view.table(examples::table_style_of(format));
-      series.push_back({label, points});
+      series.push_back({label, points, best});
     }
     if (f == roofline::report_format::json) text = roofline::json_text(nlohmann::json{{"models", all}});
     if (plot_file.wanted())
       roofline::plot_frontier(
-          series, fmt::format("{} x {} ({}), {} + {} tokens", sp.gpus, hw.name, hw.stack, sp.isl, sp.osl),
-          plot_file.temp());
+          series,
+          fmt::format("{} x {} (stack {}), {} + {} tokens", sp.gpus, hw.name, hw.stack, sp.isl, sp.osl),
+          plot_file.temp(), {.ttft_ms = ttft_ms, .tpot_ms = tpot_ms});
     plot_file.commit();
     std::cout << text;  // only when everything succeeded
   } catch (const roofline::input_error& e) {

@@ -1,11 +1,14 @@
 // plot: gnuplot scripts with inline data blocks, piped to gnuplot.
 #include "roofline/report/plot.hpp"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
 
 #include <unistd.h>
+#include <limits>
 #include <map>
 #include <set>
 #include <tuple>
@@ -13,6 +16,7 @@
 #include <fmt/format.h>
 
 #include "roofline/base/error.hpp"
+#include "roofline/report/text.hpp"
 
 namespace roofline {
 namespace {
@@ -136,16 +140,30 @@ void plot_roofline(const report& r, const std::string& path) {
   // Ops with FLOPs and bytes: intensity (FLOP/B) and attained FLOP/s of one layer.
   const auto points = [&](const std::vector<op_row>& ops, const char* block) {
     g += fmt::format("${} << EOD\n", block);
+    // an op within 0.15 decades (a factor 1.4) of a point already placed, in both coordinates,
+    // joins its label ("qkv_proj, out_proj") instead of drawing its own: labels do not pile up
+    std::vector<std::tuple<double, double, std::string>> placed;
     for (const op_row& o : ops) {
       const double f = o.op.work.value(), b = o.op.moved.total().value(), t = o.time.total.value();
-      if (f > 0 && b > 0 && t > 0) g += fmt::format("{:.6g} {:.6g} \"{}\"\n", f / b, f / t, o.op.name);
+      if (!(f > 0 && b > 0 && t > 0)) continue;
+      const auto near = std::find_if(placed.begin(), placed.end(), [&](const auto& p) {
+        return std::abs(std::log10(std::get<0>(p) * b / f)) < 0.15 &&
+               std::abs(std::log10(std::get<1>(p) * t / f)) < 0.15;
+      });
+      if (near == placed.end()) {
+        placed.emplace_back(f / b, f / t, std::string(o.op.name));
+      } else if (std::string& names = std::get<2>(*near);
+                 (", " + names + ",").find(", " + std::string(o.op.name) + ",") == std::string::npos) {
+        names += ", " + std::string(o.op.name);
+      }
     }
+    for (const auto& [x, y, names] : placed) g += fmt::format("{:.6g} {:.6g} \"{}\"\n", x, y, names);
     g += "EOD\n";
   };
   points(r.prefill_ops, "prefill");
   points(r.decode_ops, "decode");
-  g += fmt::format("set title '{} on {}: batch {}, prefill {}, overlap {}'\n", r.model.name, hw.name,
-                   r.work.batch, r.work.prefill, name(r.result.overlap));
+  g += fmt::format("set title '{} on {} (stack {}): batch {}, prefill {}, overlap {}'\n", r.model.name,
+                   hw.name, hw.stack, r.work.batch, r.work.prefill, name(r.result.overlap));
   g += "min(a, b) = a < b ? a : b\nset samples 400\n";
   g += "set logscale xy\nset grid\nset key right bottom\nset xlabel 'arithmetic intensity (FLOP/B)'\n"
        "set ylabel 'attained (FLOP/s)'\nset xrange [0.1:100000]\nset format y '%.0e'\n";
@@ -165,9 +183,9 @@ void plot_roofline(const report& r, const std::string& path) {
   const class_timing& mt = hw.timing.of(op_class::matrix);
   if (auto p = peak_of(hw.matrix, default_compute(r.model)); p && (mt.compute < 1 || mt.memory < 1))
     g += fmt::format(
-        "min(x * {:.6g}, {:.6g}) with lines dt 2 lc 'black' title 'matrix {} calibrated ({:.0f}% of peak, "
-        "{:.0f}% of bandwidth)', ",
-        bw * mt.memory, p->value() * mt.compute, name(default_compute(r.model)), 100 * mt.compute,
+        "min(x * {:.6g}, {:.6g}) with lines dt 2 lc 'black' title 'matrix {} at stack {}: {:.0f}% of peak, "
+        "{:.0f}% of bandwidth', ",
+        bw * mt.memory, p->value() * mt.compute, name(default_compute(r.model)), hw.stack, 100 * mt.compute,
         100 * mt.memory);
   g += "$prefill using 1:2 with points pt 7 ps 1.2 lc rgb '#d62728' title 'prefill ops', "
        "$prefill using 1:2:3 with labels offset 0.8,0.6 left font ',8' tc rgb '#d62728' notitle, "
@@ -303,37 +321,73 @@ void plot_serving_validation(const std::vector<engine_run>& runs, const std::vec
   run_gnuplot(g, path);
 }
 
-void plot_frontier(const std::vector<frontier_series>& series, const std::string& title,
-                   const std::string& path) {
-  std::string g = terminal(path, 1000, 700);
-  int k = 0;
-  for (const frontier_series& fs : series) {
-    std::string agg, dis, front;
-    std::vector<const deployment_point*> f;
-    for (const deployment_point& p : fs.points) {
-      (p.work.disaggregated ? dis : agg) +=
-          fmt::format("{:.6g} {:.6g}\n", p.result.tokens_per_s_user, p.result.tokens_per_s_gpu);
-      if (p.frontier) f.push_back(&p);
-    }
-    std::sort(f.begin(), f.end(),
-              [](auto* a, auto* b) { return a->result.tokens_per_s_user < b->result.tokens_per_s_user; });
-    for (const deployment_point* p : f)
-      front += fmt::format("{:.6g} {:.6g}\n", p->result.tokens_per_s_user, p->result.tokens_per_s_gpu);
-    g += fmt::format("$a{0} << EOD\n{1}EOD\n$d{0} << EOD\n{2}EOD\n$f{0} << EOD\n{3}EOD\n", k,
-                     agg.empty() ? "NaN NaN\n" : agg, dis.empty() ? "NaN NaN\n" : dis,
-                     front.empty() ? "NaN NaN\n" : front);
-    ++k;
+namespace {
+// gnuplot's data block of a series: aggregated points, disaggregated points, the frontier with
+// each point's concurrency, the best point with its label.
+std::string frontier_data(const frontier_series& fs, int k) {
+  std::string agg, dis, front, best;
+  std::vector<const deployment_point*> f;
+  for (const deployment_point& p : fs.points) {
+    (p.work.disaggregated ? dis : agg) +=
+        fmt::format("{:.6g} {:.6g}\n", p.result.tokens_per_s_user, p.result.tokens_per_s_gpu);
+    if (p.frontier) f.push_back(&p);
   }
+  std::sort(f.begin(), f.end(),
+            [](auto* a, auto* b) { return a->result.tokens_per_s_user < b->result.tokens_per_s_user; });
+  for (const deployment_point* p : f)
+    front += fmt::format("{:.6g} {:.6g} \"{:g}\"\n", p->result.tokens_per_s_user, p->result.tokens_per_s_gpu,
+                         p->work.concurrency);
+  if (fs.best)
+    best = fmt::format("{:.6g} {:.6g} \"best: {}, {:g} in flight\"\n", fs.best->result.tokens_per_s_user,
+                       fs.best->result.tokens_per_s_gpu,
+                       fmt::format("{} {}", fs.best->work.disaggregated ? "disagg" : "agg",
+                                   detail::short_deployment(fs.best->work)),
+                       fs.best->work.concurrency);
+  const auto block = [&](const char* name, const std::string& rows, const char* none) {
+    return fmt::format("${}{} << EOD\n{}EOD\n", name, k, rows.empty() ? none : rows);
+  };
+  return block("a", agg, "NaN NaN\n") + block("d", dis, "NaN NaN\n") + block("f", front, "NaN NaN \"\"\n") +
+         block("b", best, "NaN NaN \"\"\n");
+}
+}  // namespace
+
+void plot_frontier(const std::vector<frontier_series>& series, const std::string& title,
+                   const std::string& path, const frontier_targets& targets) {
+  std::string g = terminal(path, 1000, 700);
+  for (std::size_t k = 0; k < series.size(); ++k) g += frontier_data(series[k], int(k));
+  std::string target_text;
+  if (targets.ttft_ms || targets.tpot_ms)
+    target_text = fmt::format("\\ntargets: TTFT {}, TPOT {}",
+                              targets.ttft_ms ? fmt::format("<= {:g} ms", *targets.ttft_ms) : "any",
+                              targets.tpot_ms ? fmt::format("<= {:g} ms", *targets.tpot_ms) : "any");
   g += fmt::format(
-      "set title '{}'\nset logscale x\nset grid\nset key right top font ',9'\n"
-      "set xlabel 'tokens/s per user (1 / TPOT)'\nset ylabel 'output tokens/s per GPU'\nplot ",
-      title);
-  for (int i = 0; i < k; ++i)
+      "set title \"{}{}\"\nset logscale x\nset grid\nset key right top font ',9'\n"
+      "set xlabel 'tokens/s per user (1 / TPOT)'\nset ylabel 'output tokens/s per GPU'\n"
+      "set offsets 0, 0, graph 0.1, 0\n",  // room above the highest point for its labels
+      title, target_text);
+  double lo = std::numeric_limits<double>::infinity(), hi = 0;  // the x range: every point and the target
+  for (const frontier_series& fs : series)
+    for (const deployment_point& p : fs.points)
+      lo = std::min(lo, p.result.tokens_per_s_user), hi = std::max(hi, p.result.tokens_per_s_user);
+  if (targets.tpot_ms) lo = std::min(lo, 1000 / *targets.tpot_ms), hi = std::max(hi, 1000 / *targets.tpot_ms);
+  if (hi > 0) g += fmt::format("set xrange [{:.6g}:{:.6g}]\n", lo / 1.5, hi * 1.5);
+  if (targets.tpot_ms)  // the TPOT target: deployments left of the line miss it
     g += fmt::format(
-        "$a{0} using 1:2 with points pt 7 ps 0.3 lc {1} title '{2}: aggregated', "
-        "$d{0} using 1:2 with points pt 6 ps 0.4 lc {1} title '{2}: disaggregated', "
-        "$f{0} using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc {1} title '{2}: frontier', ",
-        i, colour(i), series[std::size_t(i)].label);
+        "set arrow from {0:.6g}, graph 0 to {0:.6g}, graph 1 nohead dt 2 lw 1.5 lc rgb '#555555'\n"
+        "set label 'TPOT <= {1:g} ms' at {0:.6g}, graph 0.04 offset 0.5,0 font ',9' tc rgb '#555555'\n",
+        1000 / *targets.tpot_ms, *targets.tpot_ms);
+  g += "plot ";
+  for (std::size_t k = 0; k < series.size(); ++k) {
+    const std::string c = colour(int(k)), label = series[k].label;
+    g += fmt::format(
+        "$a{0} using 1:2 with points pt 7 ps 0.35 lc {1} title '{2}: aggregated', "
+        "$d{0} using 1:2 with points pt 9 ps 0.5 lc {1} title '{2}: disaggregated', "
+        "$f{0} using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc {1} title '{2}: frontier (concurrency)', "
+        "$f{0} using 1:2:3 with labels offset 0,0.8 font ',7' tc {1} notitle, "
+        "$b{0} using 1:2 with points pt 3 ps 3 lw 2 lc {1} title '{2}: best within the targets', "
+        "$b{0} using 1:2:3 with labels offset 0,-1.4 font ',8' tc {1} notitle, ",
+        k, c, label);
+  }
   g.resize(g.size() - 2);
   g += "\n";
   run_gnuplot(g, path);

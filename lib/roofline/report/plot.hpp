@@ -1,6 +1,7 @@
 /// plot: pictures of predictions, drawn by gnuplot (report layer: the only code that draws).
 #pragma once
 
+#include <optional>
 #include <span>
 #include <string>
 
@@ -55,16 +56,25 @@ void plot_serving_validation(const std::vector<engine_run>& runs, const std::vec
 /// prompt and decode tokens. SVG, or PNG for a path ending in .png.
 void plot_timeline(const simulation_result& r, const std::string& title, const std::string& path);
 
-/// One model's deployments on a frontier chart.
+/// One model's deployments on a frontier chart, and the best of them within the targets (none:
+/// no deployment meets them).
 struct frontier_series {
   std::string label;
   std::vector<deployment_point> points;
+  std::optional<deployment_point> best{};
 };
 
-/// Tokens/s per GPU against tokens/s per user (log x): every deployment a faint point (aggregated
-/// and disaggregated apart), each series' Pareto frontier a line, the best within the targets
-/// marked. SVG, or PNG for a path ending in .png.
+/// The targets a frontier chart draws: TPOT as the line of tokens/s per user = 1000 / TPOT ms
+/// (deployments left of it miss it); TTFT, which these axes do not show, in the title.
+struct frontier_targets {
+  std::optional<double> ttft_ms{}, tpot_ms{};
+};
+
+/// Tokens/s per GPU against tokens/s per user (log x): every deployment a faint point
+/// (aggregated circles, disaggregated triangles), each series' Pareto frontier a line with each
+/// point's concurrency beside it, the TPOT target a dashed line and the best within the targets
+/// a large star labelled with its layout and concurrency. SVG, or PNG for a path ending in .png.
 void plot_frontier(const std::vector<frontier_series>& series, const std::string& title,
-                   const std::string& path);
+                   const std::string& path, const frontier_targets& targets = {});
 
 }  // namespace roofline

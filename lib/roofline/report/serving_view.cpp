@@ -302,7 +302,7 @@ detail::text_table deployment_table(const std::vector<const deployment_point*>& 
            fmt::format("{:.1f}", p->result.ttft.value() * 1e3),
            fmt::format("{:.2f}", p->result.tpot.value() * 1e3),
            fmt::format("{:.1f}", p->result.tokens_per_s_user),
-           fmt::format("{:.1f}", p->result.tokens_per_s_gpu), deployment_text(p->work)});
+           fmt::format("{:.1f}", p->result.tokens_per_s_gpu), detail::short_deployment(p->work)});
     if (has_point_interval(*p))
       t.row({"", "", fmt::format("{:.1f}-{:.1f}", ms(p->p10->ttft), ms(p->p90->ttft)),
              fmt::format("{:.2f}-{:.2f}", ms(p->p10->tpot), ms(p->p90->tpot))});

@@ -9,6 +9,7 @@
 #include <fmt/format.h>
 
 #include "roofline/base/units.hpp"
+#include "roofline/serving/serving.hpp"
 
 namespace roofline::detail {
 
@@ -36,6 +37,18 @@ inline std::string duration(seconds t) {
   if (s >= 1e-3) return fmt::format("{:.4g} ms", s * 1e3);
   if (s >= 1e-6) return fmt::format("{:.4g} us", s * 1e6);
   return fmt::format("{:.4g} ns", s * 1e9);
+}
+
+/// A deployment in a few words for tables and charts: "1x tp 2" (aggregated: workers x layout)
+/// or "prefill 4x tp 1, decode 1x tp 1 dp 4 ep 4"; pp, dp and ep only where above 1.
+inline std::string short_deployment(const serving_workload& w) {
+  const auto pool = [](const worker_pool& p) {
+    return fmt::format("{}x tp {}{}{}{}", p.workers, p.L.tp, p.L.pp > 1 ? fmt::format(" pp {}", p.L.pp) : "",
+                       p.L.dp > 1 ? fmt::format(" dp {}", p.L.dp) : "",
+                       p.L.ep > 1 ? fmt::format(" ep {}", p.L.ep) : "");
+  };
+  return w.disaggregated ? fmt::format("prefill {}, decode {}", pool(w.prefill), pool(w.decode))
+                         : pool(w.agg);
 }
 
 }  // namespace roofline::detail
