@@ -94,10 +94,22 @@ TEST_CASE("the CSV report lists every op of every layer and the phase totals") {
   const run_result r = run_estimate("--model " + xlstm + " --hw " + h100 + " --format csv");
   REQUIRE(r.status == 0);
   const auto lines = std::count(r.out.begin(), r.out.end(), '\n');
-  CHECK(lines == 1 + 2 * (32 * 11 + 3 + 1));  // header, ops and a total per phase
+  CHECK(lines == 1 + 2 * (32 * 11 + 3 + 1) + 3);  // header, ops and a total per phase, 3 summary rows
   CHECK(r.out.rfind("phase,layer,kind,op,class,flops,", 0) == 0);
   CHECK(r.out.find("\nprefill,31,mlstm+mlp,mlstm_cell,recurrent,") != std::string::npos);
   CHECK(r.out.find("\ndecode,all,,total,") != std::string::npos);
+  // the summary rows: TTFT and step as the JSON report of the same run gives them; the memory by
+  // kind, its weights 6,865,424,896 parameters x 2 B and its state 8 sequences x 32 layers x 8
+  // heads x (256 x 512 + 256 + 1) x 4 B, as the JSON test above counts them
+  const auto j =
+      nlohmann::json::parse(run_estimate("--model " + xlstm + " --hw " + h100 + " --format json").out);
+  CHECK(r.out.find(fmt::format("\nsummary,all,,ttft,,,,,,,,,,{:.6g},compute\n", j["ttft_s"].get<double>())) !=
+        std::string::npos);
+  CHECK(r.out.find(fmt::format("\nsummary,all,,step,,,,,,,,,,{:.6g},memory\n",
+                               j["step_time_s"].get<double>())) != std::string::npos);
+  CHECK(r.out.find(fmt::format("\nsummary,all,,memory,,,{:.10g},", 6865424896.0 * 2)) != std::string::npos);
+  CHECK(r.out.find(fmt::format(",0,{:.10g},,,,,fits\n", 8.0 * 32 * 8 * (256 * 512 + 256 + 1) * 4)) !=
+        std::string::npos);
 }
 
 TEST_CASE("the table names the overlap policy, both bounds and the ridge point") {

@@ -564,6 +564,18 @@ std::string estimate_csv(const report& r) {
   };
   phase("prefill", r.result.prefill, r.prefill_ops);
   phase("decode", r.result.decode, r.decode_ops);
+  // the summary: TTFT and the decode step (time_s, with their bounds), and the memory of a GPU
+  // (of the first stage on several) by kind in the byte columns, bound "fits" or "does_not_fit"
+  const estimate_result& e = r.result;
+  fmt::format_to(std::back_inserter(out), "summary,all,,ttft,,,,,,,,,,{:.6g},{}\n", e.ttft.value(),
+                 name(e.prefill.bound));
+  fmt::format_to(std::back_inserter(out), "summary,all,,step,,,,,,,,,,{:.6g},{}\n", e.step_time.value(),
+                 name(e.decode.bound));
+  const footprint& m = e.parallel ? e.parallel->stages.front().memory : e.memory;
+  const bool fits = e.parallel ? e.parallel->stages.front().fits : e.fits;
+  fmt::format_to(std::back_inserter(out), "summary,all,,memory,,,{:.10g},{:.10g},{:.10g},{:.10g},,,,,{}\n",
+                 m.weights.value(), m.activations.value() + m.buffers.value(), m.kv_cache.value(), m.state.value(),
+                 fits ? "fits" : "does_not_fit");
   return out;
 }
 
