@@ -574,8 +574,8 @@ std::string estimate_csv(const report& r) {
   const footprint& m = e.parallel ? e.parallel->stages.front().memory : e.memory;
   const bool fits = e.parallel ? e.parallel->stages.front().fits : e.fits;
   fmt::format_to(std::back_inserter(out), "summary,all,,memory,,,{:.10g},{:.10g},{:.10g},{:.10g},,,,,{}\n",
-                 m.weights.value(), m.activations.value() + m.buffers.value(), m.kv_cache.value(), m.state.value(),
-                 fits ? "fits" : "does_not_fit");
+                 m.weights.value(), m.activations.value() + m.buffers.value(), m.kv_cache.value(),
+                 m.state.value(), fits ? "fits" : "does_not_fit");
   return out;
 }
 
