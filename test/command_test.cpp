@@ -771,7 +771,8 @@ TEST_CASE("tables fit 100 columns unless --wide; --format markdown gives every c
            "best_deployment --model llama3.1_8b --gpus 2 "
            "--max-concurrency 8 --engine trtllm",
            "compare --models llama3_8b xlstm_7b mamba2_2.7b --prefill-range 512:1024",
-           "validate --engine-runs " + runs, "optimal_model --family xlstm --compute 1e22"}) {
+           "validate --engine-runs " + runs, "optimal_model --family xlstm --compute 1e22",
+           "pareto --compute 3e21 --contexts 16384 --target-loss 2.5 --ttft-ms 100"}) {
     CAPTURE(cmd);
     const result plain = run_roofline(cmd);
     REQUIRE(plain.status == 0);

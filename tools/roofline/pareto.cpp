@@ -19,7 +19,7 @@ int commands::pareto(int argc, char** argv) {
       "Loss against inference time for models trained on a budget: Pareto frontiers per family and context."};
   std::string hw_path = examples::data_path("hw_profiles/h100_sxm.yaml"),
               fits = examples::data_path("scaling/loss_fits.yaml");
-  std::string plot, fit_name = "default";
+  std::string plot, fit_name = "default", format = "table";
   double compute = 0;
   std::vector<std::int64_t> contexts{2048, 8192, 16384};
   roofline::workload w{.batch = 1, .prefill = 1, .generate = 100};
@@ -45,6 +45,7 @@ int commands::pareto(int argc, char** argv) {
                           examples::number_rule::non_negative);
   app.add_option("--fit", fit_name, "parametric loss fit: default | huber_1e-3")->capture_default_str();
   app.add_option("--plot", plot, "draw the frontiers to this SVG (or .png)");
+  examples::format_option(app, format, {"table"});
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   if (ttft_ms > 0) limits.ttft_s = ttft_ms * 1e-3;
   if (step_ms > 0) limits.step_s = step_ms * 1e-3;
@@ -54,11 +55,14 @@ int commands::pareto(int argc, char** argv) {
     const auto hw = examples::load_hardware_named(hw_path, stack_path);
     const auto loss_fits = roofline::load_loss_fits(fits);
     std::vector<roofline::pareto_series> series;
+    const roofline::table_style style = examples::table_style_of(format);
     std::ostringstream out;
-    out << fmt::format(
-        "trained on {:.3g} FLOPs, served on {} at batch {} with {} generated tokens; loss from the "
-        "paper's fit at context 8192; only models that fit in memory\n",
-        compute, hw.name, w.batch, w.generate);
+    out << roofline::detail::text_line(
+        fmt::format(
+            "trained on {:.3g} FLOPs, served on {} (stack {}) at batch {} with {} generated tokens; loss "
+            "from the paper's fit at context 8192; only models that fit in memory",
+            compute, hw.name, hw.stack, w.batch, w.generate),
+        style);
     for (std::int64_t t : contexts) {
       w.prefill = t;
       for (auto arch : {roofline::architecture::transformer, roofline::architecture::xlstm}) {
@@ -72,30 +76,32 @@ int commands::pareto(int argc, char** argv) {
         std::erase_if(served, [](const roofline::served_model& m) { return !m.inference.fits; });
         const auto front = roofline::pareto_front(
             served, [](const roofline::served_model& m) { return m.inference.ttft.value(); });
-        out << fmt::format(
-            "\n{} at context {}: frontier of loss against TTFT\n  {:>7} {:>10} {:>8} {:>11} {:>11}\n",
-            name(arch), t, "d_model", "params", "loss", "TTFT", "step");
+        roofline::detail::text_table table({{"d_model"}, {"params"}, {"loss"}, {"TTFT ms"}, {"step ms"}});
         for (const auto& m : front)
-          out << fmt::format("  {:>7} {:>10.3g} {:>8.4f} {:>9.2f}ms {:>9.3f}ms\n", m.trained.shape.d_model,
-                             m.trained.params, m.trained.loss, m.inference.ttft.value() * 1e3,
-                             m.inference.step_time.value() * 1e3);
+          table.row({fmt::format("{}", m.trained.shape.d_model), fmt::format("{:.3g}", m.trained.params),
+                     fmt::format("{:.4f}", m.trained.loss),
+                     fmt::format("{:.2f}", m.inference.ttft.value() * 1e3),
+                     fmt::format("{:.3f}", m.inference.step_time.value() * 1e3)});
         if (target_loss > 0) {
           const auto c =
               roofline::cheapest_for_loss(roofline::ladder(arch), *fit, target_loss, double(t), lifetime);
-          out << (c ? fmt::format(
-                          "  cheapest to reach loss {}: d_model {} ({:.3g} parameters, {:.3g} tokens): "
-                          "{:.3g} training + {:.3g} inference FLOPs\n",
-                          target_loss, c->trained.shape.d_model, c->trained.params, c->trained.tokens,
-                          c->training_flops, c->inference_flops)
-                    : fmt::format("  no model of the ladder reaches loss {}\n", target_loss));
+          table.note(
+              c ? fmt::format("cheapest to reach loss {}: d_model {} ({:.3g} parameters, {:.3g} tokens): "
+                              "{:.3g} training + {:.3g} inference FLOPs",
+                              target_loss, c->trained.shape.d_model, c->trained.params, c->trained.tokens,
+                              c->training_flops, c->inference_flops)
+                : fmt::format("no model of the ladder reaches loss {}", target_loss));
         }
         if (limits.ttft_s || limits.step_s || limits.memory_bytes) {
           const auto best = roofline::best_within(served, limits);
-          out << (best ? fmt::format(
-                             "  lowest loss within the limits: d_model {} ({:.3g} parameters), loss {:.4f}\n",
-                             best->trained.shape.d_model, best->trained.params, best->trained.loss)
-                       : std::string("  no model meets the limits\n"));
+          table.note(
+              best ? fmt::format("lowest loss within the limits: d_model {} ({:.3g} parameters), loss {:.4f}",
+                                 best->trained.shape.d_model, best->trained.params, best->trained.loss)
+                   : std::string("no model meets the limits"));
         }
+        out << roofline::detail::section(
+                   fmt::format("{} at context {}: frontier of loss against TTFT", name(arch), t), style)
+            << table.render(style);
         series.push_back({fmt::format("{}, {}", name(arch), t), std::move(served)});
       }
     }
