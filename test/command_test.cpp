@@ -14,6 +14,7 @@
 
 #include "helpers.hpp"
 #include "roofline/fit/calibrate.hpp"
+#include "roofline/report/text.hpp"
 
 namespace {
 
@@ -179,6 +180,11 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
           // output paths are checked before any work: nothing printed, nothing written
           {"best_deployment --model " + llama + " --gpus 2 --max-concurrency 2 --plot /tmp",
            "error: --plot /tmp: is a folder; name a file\n"},
+          {"serve --report /nonexistent_dir/r.html",
+           "error: --report /nonexistent_dir/r.html: the folder /nonexistent_dir does not exist\n"},
+          {"validate --engine-runs " + test::source_dir +
+               "/measurements/serving/engine_runs.csv --report /tmp",
+           "error: --report /tmp: is a folder; name a file\n"},
           {"calibrate --hw " + h100 + " --out /tmp --measurements " + measurements,
            "error: --out /tmp: is a folder; name a file\n"},
           // nothing served: why, and a non-zero exit, instead of an empty table
@@ -844,6 +850,13 @@ TEST_CASE(
         std::string::npos);
   CHECK(s.find("llama3_8b: frontier (concurrency)") != std::string::npos);
   CHECK(s.find("llama3_8b: disaggregated") != std::string::npos);
+  // hovering the best deployment's point shows its layout, concurrency and numbers (gnuplot's script)
+  CHECK(s.find(fmt::format(
+            "showHypertext(evt,'agg 1x tp 1, {:g} in flight\\nTTFT {}, TPOT {}\\n",
+            best["concurrency"].get<double>(),
+            roofline::detail::duration(best["ttft_ms"].get<double>() * 1e-3 * roofline::second),
+            roofline::detail::duration(best["tpot_ms"].get<double>() * 1e-3 * roofline::second))) !=
+        std::string::npos);
   // the roofline chart: the stack in the title and on its ceiling; xLSTM-7B's prefill GEMMs at one point
   const std::string chart =
       (fs::temp_directory_path() / (std::to_string(::getpid()) + "_roofline.svg")).string();
@@ -853,6 +866,7 @@ TEST_CASE(
   CHECK(c.find("(stack hf_transformers_h100): batch 8, prefill 16384, overlap smooth") != std::string::npos);
   CHECK(c.find("matrix bf16 at stack hf_transformers_h100") != std::string::npos);
   CHECK(c.find("qkv_proj, o_gate, out_proj, ffn_gate_up, ffn_down") != std::string::npos);
+  CHECK(c.find("showHypertext(evt,'qkv_proj: ") != std::string::npos);  // each op's numbers on hover
   fs::remove(svg);
   fs::remove(chart);
 }

@@ -11,6 +11,7 @@
 
 #include "helpers.hpp"
 #include "roofline/io/io.hpp"
+#include "roofline/report/html.hpp"
 #include "roofline/report/report.hpp"
 #include "roofline/report/table.hpp"
 
@@ -189,4 +190,42 @@ TEST_CASE("long lines wrap at spaces under a hanging indent; leading spaces stay
   CHECK(detail::wrap("a  b   c", 4, 0) == "a  b\nc");
   CHECK(s.render({.markdown = true}) ==
         "|  |  |  |\n| --- | ---: | --- |\n| TTFT | 1 s | first note is long |\n\n");
+}
+
+TEST_CASE(
+    "an HTML page shows the Markdown tables as HTML, escapes its text and keeps charts and JSON apart") {
+  const roofline::html_page page{
+      .title = "a <b> & 'c'",
+      .command = "roofline estimate --model 'x y'",
+      .markdown = "### ops\n\n| op | time |\n| --- | ---: |\n| qkv | <2 ms> |\n",
+      .charts =
+          {{.caption = "the \"roofline\"",
+            .svg = "<?xml version=\"1.0\"?>\n<svg viewBox=\"0 0 600 400\"><text>q &amp; r</text></svg>\n"}},
+      .assumptions = {"one `x`", "two <i>"},
+      .json = "{\"a\": \"</script>\"}\n"};
+  const std::string h = roofline::html_text(page);
+  CHECK(h.starts_with("<!DOCTYPE html>\n"));
+  CHECK(h.find("<title>a &lt;b&gt; &amp; &#39;c&#39;</title>") != std::string::npos);
+  CHECK(h.find("<code>roofline estimate --model &#39;x y&#39;</code>") != std::string::npos);
+  // the pipe table as an HTML table, its alignment kept; raw HTML in a cell is text
+  CHECK(h.find("<h3>ops</h3>") != std::string::npos);
+  CHECK(h.find("<th>op</th>") != std::string::npos);
+  CHECK(h.find("<th align=\"right\">time</th>") != std::string::npos);
+  CHECK(h.find("<td align=\"right\">&lt;2 ms&gt;</td>") != std::string::npos);
+  // the chart: its SVG (from <svg on, no XML prolog) in an iframe's srcdoc, escaped once; the
+  // iframe as wide as the page and as tall as the viewBox's ratio says
+  CHECK(h.find("style=\"aspect-ratio: 600 / 400\"") != std::string::npos);
+  CHECK(h.find("&lt;svg viewBox=&quot;0 0 600 400&quot;&gt;&lt;text&gt;q &amp;amp; r&lt;/text&gt;") !=
+        std::string::npos);
+  CHECK(h.find("<svg") == std::string::npos);
+  CHECK(h.find("&lt;?xml") == std::string::npos);
+  CHECK(h.find("<figcaption>the &quot;roofline&quot;</figcaption>") != std::string::npos);
+  CHECK(h.find("<li>one <code>x</code></li>") != std::string::npos);
+  CHECK(h.find("<li>two <i></li>") == std::string::npos);  // raw HTML is not passed through
+  // the JSON whole, but "</" written "<\/" so that it cannot end the script element
+  CHECK(
+      h.find("<script type=\"application/json\" id=\"report-json\">\n{\"a\": \"<\\/script>\"}\n</script>") !=
+      std::string::npos);
+  // nothing from elsewhere
+  CHECK(h.find("http") == std::string::npos);
 }

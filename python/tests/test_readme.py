@@ -6,6 +6,7 @@ Run by the test command on the build tree (PYTHONPATH=build/python) and on the p
 package (the wheel step of ./quickstart test).
 """
 import ast
+import importlib.util
 import math
 import os
 import re
@@ -77,7 +78,7 @@ NOT_RUN = {
     "build/examples/calibrate --engine-runs measurements/serving/engine_runs.csv --engine vllm --system b200_sxm":
         "an engine stack's fit with cross-validation takes about a minute; tested in test/calibrate_test.cpp",
 }
-OUTPUTS = ("--plot", "--plot-tp", "--out", "--timeline", "--predictions")
+OUTPUTS = ("--plot", "--plot-tp", "--out", "--timeline", "--predictions", "--report")
 
 
 def readme_commands():
@@ -124,24 +125,58 @@ def placeholder(cmd):
     return None
 
 
-def test_every_readme_command_runs_as_written(tmp_path):
-    """build/examples/NAME of the build tree; in the wheel step the installed `roofline NAME`."""
+def programs():
+    """How a README command's program runs here: build/examples/NAME of the build tree; in the wheel
+    step the installed `roofline NAME`. None: neither is here."""
     build = os.environ.get("ROOFLINE_BUILD_DIR", os.path.join(ROOT, "build"))
     installed = os.path.join(sysconfig.get_path("scripts"), "roofline") if os.environ.get("ROOFLINE_WHEEL_TEST") else ""
     if not installed and not os.path.isdir(os.path.join(build, "examples")):
+        return None
+    return lambda name: [installed, name] if installed else [os.path.join(build, "examples", name)]
+
+
+def command_args(cmd, tmp_path, program):
+    """A README command's arguments, its outputs sent to a folder of the test's, not over docs/."""
+    args = cmd.split()
+    for i, a in enumerate(args[:-1]):
+        if a in OUTPUTS:
+            args[i + 1] = str(tmp_path / os.path.basename(args[i + 1]))
+    return program(args[0][len("build/examples/"):]) + args[1:]
+
+
+def test_every_readme_command_runs_as_written(tmp_path):
+    program = programs()
+    if program is None:
         pytest.skip("no build tree here: the installed command is tested in the wheel step")
     ran = 0
     for line, cmd in readme_commands():
         if any(cmd.startswith(k) for k in NOT_RUN) or placeholder(cmd):
             continue
-        args = cmd.split()
-        for i, a in enumerate(args[:-1]):  # outputs go to a folder of the test's, not over docs/
-            if a in OUTPUTS:
-                args[i + 1] = str(tmp_path / os.path.basename(args[i + 1]))
-        program = args[0][len("build/examples/"):]
-        args[:1] = [installed, program] if installed else [os.path.join(build, "examples", program)]
-        done = subprocess.run(args, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
+        done = subprocess.run(command_args(cmd, tmp_path, program), cwd=ROOT, capture_output=True, text=True,
+                              timeout=120, check=False)
         assert done.returncode == 0, f"README.md:{line}: {cmd}\n{done.stderr}"
         assert done.stdout, f"README.md:{line}: {cmd} printed nothing"
         ran += 1
     assert ran >= 15  # the README's commands, not a handful
+
+
+def test_readme_charts_are_drawn_by_their_commands_and_captioned_from_that_run(tmp_path):
+    """tools/readme_images.py: README's caption under each chart is the chart's own title (the run's
+    model, part, stack and workload, as report/plot.cpp writes it) beside its command; the command,
+    run again, draws a chart with that title."""
+    spec = importlib.util.spec_from_file_location("readme_images", os.path.join(ROOT, "tools", "readme_images.py"))
+    images = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(images)
+    text = open(os.path.join(ROOT, "README.md"), encoding="utf-8").read()
+    assert images.readme_with_captions(text) == text, "tools/readme_images.py regenerate rewrites the captions"
+    shown = set(re.findall(r"!\[[^\]]*\]\((docs/[^)]+\.svg)\)", text)) - {"docs/python_sweep.svg"}
+    assert shown <= set(images.IMAGES)
+    program = programs()
+    if program is None:
+        pytest.skip("no build tree here: the installed command is tested in the wheel step")
+    for image, cmd in images.IMAGES.items():
+        done = subprocess.run(command_args(cmd, tmp_path, program), cwd=ROOT, capture_output=True, text=True,
+                              timeout=300, check=False)
+        assert done.returncode == 0, f"{image}: {cmd}\n{done.stderr}"
+        drawn = images.svg_title(str(tmp_path / os.path.basename(image)))
+        assert drawn and drawn == images.svg_title(os.path.join(ROOT, image)), (image, drawn)

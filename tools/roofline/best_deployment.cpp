@@ -71,6 +71,8 @@ int commands::best_deployment(int argc, char** argv) {
   std::string draft = "mtp";
   examples::speculation_options(app, sp.speculative, draft, "every deployment speculates");
   examples::format_option(app, format, {"table", "json"});
+  std::string report_path;
+  examples::report_option(app, report_path);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   for (const char* flag : {"--percentile", "--prefix-tokens", "--prefix-hit-rate"})
     if (app.count(flag) > 0 && !sp.simulated) {
@@ -88,7 +90,7 @@ int commands::best_deployment(int argc, char** argv) {
     return 2;
   }
   try {
-    examples::output_file plot_file(plot, "--plot");
+    examples::output_file plot_file(plot, "--plot"), report_file(report_path, "--report");
     const auto hw = examples::load_hardware_named(hw_path, stack_path);
     examples::resolve_speculation(app, sp.speculative, draft, kv);
     if (j_per_token && !hw.energy)
@@ -97,7 +99,8 @@ int commands::best_deployment(int argc, char** argv) {
     const auto f = examples::report_format_of(format);
     std::vector<roofline::frontier_series> series;
     nlohmann::json all = nlohmann::json::array();
-    std::string text;
+    std::string text, markdown;
+    std::vector<std::string> assumptions;
     for (std::size_t i = 0; i < model_paths.size(); ++i) {
       roofline::model_spec m = examples::load_model_named(model_paths[i]);
       std::string label = m.name;
@@ -139,15 +142,49 @@ int commands::best_deployment(int argc, char** argv) {
       else
         text += i && f == roofline::report_format::table ? "\n" : "";
       text += view.table(examples::table_style_of(format));
+      if (report_file.wanted()) {
+        markdown += view.table({.markdown = true});
+        if (f != roofline::report_format::json) all.push_back(view.json());
+        for (std::string& a : roofline::estimate_assumptions(m, hw, std::nullopt))
+          if (i == 0 || a.starts_with("Model ")) assumptions.push_back(std::move(a));
+      }
       series.push_back({label, points, best});
     }
+    const std::string chart_title =
+        fmt::format("{} x {} (stack {}), {} + {} tokens", sp.gpus, hw.name, hw.stack, sp.isl, sp.osl);
+    const roofline::frontier_targets targets{.ttft_ms = ttft_ms, .tpot_ms = tpot_ms};
     if (f == roofline::report_format::json) text = roofline::json_text(nlohmann::json{{"models", all}});
-    if (plot_file.wanted())
-      roofline::plot_frontier(
-          series,
-          fmt::format("{} x {} (stack {}), {} + {} tokens", sp.gpus, hw.name, hw.stack, sp.isl, sp.osl),
-          plot_file.temp(), {.ttft_ms = ttft_ms, .tpot_ms = tpot_ms});
+    if (plot_file.wanted()) roofline::plot_frontier(series, chart_title, plot_file.temp(), targets);
+    if (report_file.wanted()) {
+      for (std::string& a : roofline::serving_assumptions(hw)) assumptions.push_back(std::move(a));
+      assumptions.push_back(fmt::format(
+          "Searched: every layout of {} GPUs ({}), tp, dp and the pools in powers of two, pp 1 or 2, ep 1 or "
+          "tp x dp for MoE models, at concurrencies 1, 2, 4, ... up to {:g}; each point served by {}; the "
+          "best is the most tokens/s per GPU within the targets.",
+          sp.gpus,
+          mode == "both"  ? "aggregated and disaggregated"
+          : mode == "agg" ? "aggregated"
+                          : "disaggregated",
+          sp.max_concurrency,
+          sp.simulated ? "the scheduler simulator (a closed loop of max(500, 10 x concurrency) requests)"
+                       : "the closed form"));
+      const roofline::html_page page{
+          .title = fmt::format("Best deployment on {} x {} (stack {}): {} + {} tokens", sp.gpus, hw.name,
+                               hw.stack, sp.isl, sp.osl),
+          .command = examples::command_line(argc, argv),
+          .markdown = markdown,
+          .charts = {roofline::html_chart_of(
+              "Tokens/s per GPU against tokens/s per user: every deployment a point (aggregated circles, "
+              "disaggregated triangles), the Pareto frontier a line with each point's concurrency, the TPOT "
+              "target dashed, the best within the targets a star; hover a point for its layout, concurrency, "
+              "TTFT, TPOT and throughput.",
+              [&](const std::string& svg) { roofline::plot_frontier(series, chart_title, svg, targets); })},
+          .assumptions = assumptions,
+          .json = roofline::json_text(nlohmann::json{{"models", all}})};
+      report_file.write(roofline::html_text(page));
+    }
     plot_file.commit();
+    report_file.commit();
     std::cout << text;  // only when everything succeeded
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

@@ -23,6 +23,7 @@
 #include "roofline/io/catalog.hpp"
 #include "roofline/io/io.hpp"
 #include "roofline/io/io_reader.hpp"
+#include "roofline/report/html.hpp"
 #include "roofline/report/table.hpp"
 #include "roofline/report/view.hpp"
 #include "roofline/serving/engine_case.hpp"
@@ -207,6 +208,32 @@ inline roofline::table_style table_style_of(const std::string& format) {
 template <roofline::View V>
 std::string render_as(const V& v, const std::string& format) {
   return roofline::render(v, report_format_of(format), wide_option());
+}
+
+/// --report FILE: the run as one self-contained HTML page (roofline/report/html.hpp).
+inline void report_option(CLI::App& app, std::string& path) {
+  app.add_option("--report", path,
+                 "also write the run as one self-contained HTML page (its tables, charts whose points show "
+                 "their numbers on hover, the assumptions, the JSON) to this file; it opens offline");
+}
+
+/// The command line as it was typed, for a report to say what made it: each argument in single
+/// quotes where a shell would need them.
+inline std::string command_line(int argc, char** argv) {
+  static constexpr std::string_view safe =
+      "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_./:=,+@%";
+  std::string out;
+  for (int i = 0; i < argc; ++i) {  // argv[0] ("roofline estimate") as it is
+    const std::string a = argv[i];
+    std::string word = a;
+    if (i > 0 && (a.empty() || a.find_first_not_of(safe) != std::string::npos)) {
+      word = "'";
+      for (char c : a) word += c == '\'' ? std::string("'\\''") : std::string(1, c);
+      word += "'";
+    }
+    out += (i ? " " : "") + word;
+  }
+  return out;
 }
 
 /// The whole numbers of a list option's items: N, A:B (A, 2A, 4A, ... up to B: 1:256 is 1, 2, 4,

@@ -43,6 +43,8 @@ int commands::estimate(int argc, char** argv) {
                  "draw where the prefill's and a decode step's time go at tp = 1, 2, 4, ... --max-tp to this "
                  "SVG (or .png)");
   examples::number_option(app, "--max-tp", max_tp, "largest tensor-parallel degree of --plot-tp");
+  std::string report_path;
+  examples::report_option(app, report_path);
   examples::add_layout(app, w.parallel);
   std::string kv;
   examples::kv_format_option(app, kv);
@@ -53,7 +55,8 @@ int commands::estimate(int argc, char** argv) {
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
 
   try {
-    examples::output_file plot_file(plot, "--plot"), plot_tp_file(plot_tp, "--plot-tp");
+    examples::output_file plot_file(plot, "--plot"), plot_tp_file(plot_tp, "--plot-tp"),
+        report_file(report_path, "--report");
     auto model = examples::load_model_named(model_path);
     examples::apply_kv_format(model, kv);
     roofline::add_images(model, w, w.images, "--images");
@@ -69,22 +72,40 @@ int commands::estimate(int argc, char** argv) {
                                   plot_tp_file.temp());
     std::string text = examples::render_as(roofline::estimate_view{report, layers}, format);
     examples::resolve_speculation(app, spec, draft, kv);
+    roofline::html_page page{
+        .title = fmt::format("{} on {} (stack {}): batch {}, prompt {}, {} generated", model.name, hw.name,
+                             hw.stack, w.batch, w.prefill, w.generate),
+        .command = examples::command_line(argc, argv),
+        .markdown = roofline::estimate_view{report, layers}.table({.markdown = true}),
+        .assumptions = roofline::estimate_assumptions(model, hw, policy),
+        .json = roofline::json_text(roofline::estimate_view{report, layers}.json())};
     if (spec.k > 0) {
       if (f == roofline::report_format::csv)
         throw roofline::input_error("--speculate: not in the CSV report; use --format table or json");
       const auto e = roofline::speculate(model, hw, w, spec, policy);
       const auto even = roofline::break_even_batch(model, hw, w, spec, policy);
       const roofline::speculation_view v{spec, roofline::draft_name(model, spec), e, even};
+      page.markdown += v.table({.markdown = true});
+      nlohmann::json both = roofline::estimate_view{report, layers}.json();
+      both["speculation"] = v.json();
+      page.json = roofline::json_text(both);
       if (f == roofline::report_format::json) {
-        nlohmann::json j = roofline::estimate_view{report, layers}.json();
-        j["speculation"] = v.json();
-        text = roofline::json_text(j);
+        text = page.json;
       } else {
         text += v.table(examples::table_style_of(format));
       }
     }
+    if (report_file.wanted()) {
+      page.charts.push_back(roofline::html_chart_of(
+          "The roofline: the part's ceilings and each op of the prefill (circles) and of a decode step "
+          "(squares) at its arithmetic intensity and attained FLOP/s, one layer of each group; hover a point "
+          "for its ops' FLOPs, bytes, time and bound.",
+          [&](const std::string& svg) { roofline::plot_roofline(report, svg); }));
+      report_file.write(roofline::html_text(page));
+    }
     plot_file.commit();
     plot_tp_file.commit();
+    report_file.commit();
     std::cout << text;
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());

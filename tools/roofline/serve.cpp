@@ -177,6 +177,8 @@ int commands::serve(int argc, char** argv) {
   app.add_option("--overlap", overlap, "compute/memory overlap policy; default: the stack's")
       ->check(CLI::IsMember({"perfect", "none", "smooth"}));
   examples::format_option(app, format, {"table", "json"});
+  std::string report_path;
+  examples::report_option(app, report_path);
   sim_options sim;
   add_simulation(app, sim);
   roofline::speculation spec;
@@ -207,7 +209,8 @@ int commands::serve(int argc, char** argv) {
     const bool simulated =
         sim.simulate || app.count("--request-rate") || app.count("--arrivals") ||
         std::any_of(sim_flags.begin(), sim_flags.end(), [&](const char* f) { return app.count(f) > 0; });
-    examples::output_file timeline(sim.timeline, "--timeline"), plot(sim.plot, "--plot");
+    examples::output_file timeline(sim.timeline, "--timeline"), plot(sim.plot, "--plot"),
+        report_file(report_path, "--report");
     auto model = examples::load_model_named(model_path);
     const auto hw = examples::load_hardware_named(hw_path, stack_path);
     if (app.count("--quant") > 0) examples::apply_quant_option(model, hw, quant);
@@ -215,11 +218,20 @@ int commands::serve(int argc, char** argv) {
     const std::optional<roofline::overlap> policy = examples::overlap_option(overlap);
     examples::resolve_speculation(app, spec, draft, kv);
     s.speculative = spec;
+    roofline::html_page page{
+        .title = fmt::format("{} served on {} x {} (stack {}): {} + {} tokens", model.name,
+                             s.disaggregated ? s.prefill.gpus() + s.decode.gpus() : s.agg.gpus(), hw.name,
+                             hw.stack, s.isl, s.osl),
+        .command = examples::command_line(argc, argv),
+        .no_charts = "The closed form draws no chart; with --simulate the page shows the run's timeline.",
+        .assumptions = roofline::estimate_assumptions(model, hw, policy)};
+    for (std::string& a : roofline::serving_assumptions(hw)) page.assumptions.push_back(std::move(a));
     if (simulated) {
       const roofline::simulation_load load = load_of(app, sim, s);
-      const roofline::simulation_options opt{.policy = policy,
-                                             .timeline = timeline.wanted() || plot.wanted(),
-                                             .targets = {sim.ttft_ms / 1e3, sim.tpot_ms / 1e3}};
+      const roofline::simulation_options opt{
+          .policy = policy,
+          .timeline = timeline.wanted() || plot.wanted() || report_file.wanted(),
+          .targets = {sim.ttft_ms / 1e3, sim.tpot_ms / 1e3}};
       const auto r = roofline::simulate(model, hw, s, load, opt);
       // the interval (interval_source): the stack's end-to-end spread, or the same run with the
       // kernel table at the p10 and p90 of its spread
@@ -229,20 +241,45 @@ int commands::serve(int argc, char** argv) {
           hw, r, [&](const roofline::hardware& h) { return roofline::simulate(model, h, s, load, quiet); });
       const roofline::simulation_view v{model, hw, s, load, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
       if (timeline.wanted()) timeline.write(roofline::render(v, roofline::report_format::csv));
-      if (plot.wanted())
-        roofline::plot_timeline(
-            r, fmt::format("{} on {} ({}), {}", model.name, hw.name, hw.stack, load.arrivals.source),
-            plot.temp());
+      const std::string title =
+          fmt::format("{} on {} ({}), {}", model.name, hw.name, hw.stack, load.arrivals.source);
+      if (plot.wanted()) roofline::plot_timeline(r, title, plot.temp());
+      if (report_file.wanted()) {
+        page.markdown = v.table({.markdown = true});
+        page.json = roofline::json_text(v.json());
+        page.charts.push_back(
+            roofline::html_chart_of("The run's timeline (the first worker): running and waiting requests, "
+                                    "the KV pool's use, and each "
+                                    "iteration's time with its prompt and decode tokens.",
+                                    [&](const std::string& svg) { roofline::plot_timeline(r, title, svg); }));
+        page.assumptions.push_back(
+            "Simulated: the engine's scheduler iteration by iteration; each iteration lasts the roofline of "
+            "exactly the prompt chunks and decode tokens it runs, plus the iteration overhead; the latencies "
+            "are of the requests after the warm-up.");
+        report_file.write(roofline::html_text(page));
+      }
       std::cout << examples::render_as(v, format);
       if (timeline.wanted()) timeline.commit();
       if (plot.wanted()) plot.commit();
+      report_file.commit();
       return 0;
     }
     const auto r = roofline::serve(model, hw, s, policy);
     const auto [lo, hi] = roofline::interval_of(  // the interval, as the simulated run's
         hw, r, [&](const roofline::hardware& h) { return roofline::serve(model, h, s, policy); });
-    std::cout << examples::render_as(
-        roofline::serving_view{model, hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr}, format);
+    const roofline::serving_view v{model, hw, s, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
+    if (report_file.wanted()) {
+      page.markdown = v.table({.markdown = true});
+      page.json = roofline::json_text(v.json());
+      page.assumptions.push_back(
+          "Closed form: the steady state of a closed loop of equal requests; TPOT is the mean iteration a "
+          "request sees while decoding (mixed iterations while prompts run beside it), TTFT the request "
+          "overhead, the wait for admission and a slot, the burst of prompts and its own chunks; end to end "
+          "and throughput by Little's law; means only (--simulate gives percentiles).");
+      report_file.write(roofline::html_text(page));
+    }
+    std::cout << examples::render_as(v, format);
+    report_file.commit();
   } catch (const roofline::input_error& e) {
     std::fprintf(stderr, "error: %s\n", e.what());
     return 1;

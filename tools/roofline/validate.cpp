@@ -43,6 +43,8 @@ int commands::validate(int argc, char** argv) {
       ->capture_default_str();
   app.add_option("--root", root, "directory the model paths are relative to")->capture_default_str();
   examples::format_option(app, format, {"table", "json"});
+  std::string report_path;
+  examples::report_option(app, report_path);
   if (const auto stop = examples::parse(app, argc, argv)) return *stop;
   if (runs_csv.empty() == csv.empty()) {
     std::fprintf(stderr, "error: give --measurements (with --hw) or --engine-runs\n");
@@ -59,7 +61,8 @@ int commands::validate(int argc, char** argv) {
   const auto f = examples::report_format_of(format);
   if (!runs_csv.empty()) {
     try {
-      examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot");
+      examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot"),
+          report_file(report_path, "--report");
       const auto cat = examples::load_catalogue(root, stack_paths, fallback);
       const auto runs = roofline::load_engine_runs(runs_csv);
       std::vector<roofline::run_prediction> pred;
@@ -72,11 +75,35 @@ int commands::validate(int argc, char** argv) {
       if (predictions_file.wanted()) predictions_file.write(roofline::serving_predictions_csv(runs, pred));
       const auto [cells, skipped] = roofline::serving_error_cells(runs, pred);
       if (plot_file.wanted()) roofline::plot_serving_validation(runs, pred, plot_file.temp());
+      const std::string title = fmt::format("{} ({} runs)", runs_csv, runs.size());
+      const roofline::serving_cells_view view{cells, skipped, title};
+      if (report_file.wanted())
+        report_file.write(roofline::html_text(roofline::html_page{
+            .title = fmt::format("Serving predictions against {} measured runs ({})", runs.size(),
+                                 simulated ? "simulated" : "closed form"),
+            .command = examples::command_line(argc, argv),
+            .markdown = view.table({.markdown = true}),
+            .charts = {roofline::html_chart_of(
+                "Predicted against measured TTFT and TPOT, a panel per engine and metric, a colour per "
+                "model, "
+                "y = x and the lines of +-30%; hover a point for its run and both times.",
+                [&](const std::string& svg) { roofline::plot_serving_validation(runs, pred, svg); })},
+            .assumptions =
+                {fmt::format("Measured runs: `{}`; each run's model found by its HuggingFace name, its part "
+                             "by name, its stack by engine and part (fitted on it, else moved from the "
+                             "nearest part, as the stack column says).",
+                             runs_csv),
+                 fmt::format("Each run replayed {}: its concurrency, prompt and output lengths and layout.",
+                             simulated ? "in the scheduler simulator as a closed loop"
+                                       : "through the closed-form steady state"),
+                 "Errors: absolute percentage error |predicted / measured - 1| per run; a cell's median, "
+                 "mean, "
+                 "p90 and maximum over its runs; skipped runs are counted by reason, not predicted."},
+            .json = roofline::json_text(view.json())}));
       predictions_file.commit();
       plot_file.commit();
-      const std::string title = fmt::format("{} ({} runs)", runs_csv, runs.size());
-      std::cout << roofline::render(roofline::serving_cells_view{cells, skipped, title}, f,
-                                    examples::wide_option());
+      report_file.commit();
+      std::cout << roofline::render(view, f, examples::wide_option());
     } catch (const roofline::input_error& e) {
       std::fprintf(stderr, "error: %s\n", e.what());
       return 1;
@@ -86,7 +113,8 @@ int commands::validate(int argc, char** argv) {
   const std::string stack_path =
       stack_paths.empty() ? examples::data_path("stacks/datasheet.yaml") : stack_paths[0];
   try {
-    examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot");
+    examples::output_file predictions_file(predictions_out, "--predictions"), plot_file(plot_out, "--plot"),
+        report_file(report_path, "--report");
     std::map<std::string, roofline::model_spec> specs;
     const auto hw = roofline::load_hardware(roofline::find_part(hw_path, examples::data_dir()),
                                             roofline::find_stack(stack_path, examples::data_dir()));
@@ -95,10 +123,38 @@ int commands::validate(int argc, char** argv) {
     const auto cells = roofline::error_cells(samples, predicted);
     if (predictions_file.wanted()) predictions_file.write(roofline::predictions_csv(samples, predicted));
     if (plot_file.wanted()) roofline::plot_validation(samples, predicted, plot_batch, plot_file.temp());
-    predictions_file.commit();
-    plot_file.commit();
     const std::string title = fmt::format("{}, stack {} ({}), on {} ({} points)", hw.name, hw.stack,
                                           hw.stack_note, csv, samples.size());
+    if (report_file.wanted()) {
+      roofline::html_page page{
+          .title = fmt::format("Predictions against {} measured runs on {} (stack {})", samples.size(),
+                               hw.name, hw.stack),
+          .command = examples::command_line(argc, argv),
+          .markdown = roofline::cells_view{cells, title}.table({.markdown = true}),
+          .charts = {roofline::html_chart_of(
+              fmt::format("Predicted against measured time, and TTFT and decode step time against the prompt "
+                          "length at batch {} (points measured, lines predicted); hover a point for its run.",
+                          plot_batch),
+              [&](const std::string& svg) {
+                roofline::plot_validation(samples, predicted, plot_batch, svg);
+              })},
+          .assumptions = {fmt::format("Measured runs: `{}`, each a fixed batch, prompt and generated length; "
+                                      "models found relative to `{}`.",
+                                      csv, root),
+                          "Errors: absolute percentage error |predicted / measured - 1| per time; a cell's "
+                          "median, mean, p90 and maximum over its architecture and phase."},
+          .json = roofline::json_text(roofline::cells_view{cells, title}.json())};
+      if (hw.timing.kernels || !hw.timing.spreads.empty())  // the interval's coverage, as the tables show it
+        page.markdown +=
+            roofline::coverage_view{roofline::interval_coverage(hw, samples)}.table({.markdown = true});
+      if (!specs.empty())
+        for (std::string& a : roofline::estimate_assumptions(specs.begin()->second, hw, std::nullopt))
+          if (!a.starts_with("Model ")) page.assumptions.push_back(std::move(a));
+      report_file.write(roofline::html_text(page));
+    }
+    predictions_file.commit();
+    plot_file.commit();
+    report_file.commit();
     if (!hw.timing.kernels && hw.timing.spreads.empty()) {  // no interval to cover
       std::cout << roofline::render(roofline::cells_view{cells, title}, f, examples::wide_option());
     } else if (const auto cover = roofline::interval_coverage(hw, samples);

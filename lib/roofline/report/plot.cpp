@@ -6,6 +6,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 
 #include <unistd.h>
 #include <limits>
@@ -21,10 +22,33 @@
 namespace roofline {
 namespace {
 
+// An SVG's <title> (gnuplot writes "Gnuplot"): the chart's caption, from the run that drew it, so
+// that a document showing the chart can state what it shows from the chart itself (README's
+// captions: tools/readme_images.py); a browser shows it as the chart's name.
+void set_svg_title(const std::string& path, const std::string& caption) {
+  std::string svg;
+  {
+    std::ifstream in(path, std::ios::binary);
+    svg.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  const std::string gnuplot = "<title>Gnuplot</title>";
+  const auto at = svg.find(gnuplot);
+  if (at == std::string::npos) return;
+  std::string text;
+  for (char c : caption)
+    text += c == '&'   ? std::string("&amp;")
+            : c == '<' ? std::string("&lt;")
+            : c == '>' ? std::string("&gt;")
+                       : std::string(1, c);
+  svg.replace(at, gnuplot.size(), "<title>" + text + "</title>");
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  if (!(out << svg) || !out.flush()) throw input_error(fmt::format("{}:1:1: writing failed", path));
+}
+
 // Runs a gnuplot script; the script writes its own output file, which must be writable first
 // (gnuplot would otherwise draw to its standard output). Its messages go to standard error only
-// when it fails.
-void run_gnuplot(const std::string& script, const std::string& out) {
+// when it fails. An SVG's title is set to `caption`.
+void run_gnuplot(const std::string& script, const std::string& out, const std::string& caption) {
   {
     std::ofstream probe(out, std::ios::out | std::ios::trunc);
     if (!probe) throw input_error(fmt::format("{}:1:1: cannot write file", out));
@@ -43,6 +67,7 @@ void run_gnuplot(const std::string& script, const std::string& out) {
   if (status != 0)
     throw input_error(fmt::format("{}:1:1: gnuplot failed{} (is it installed? apt-get install gnuplot-nox)",
                                   out, first.empty() ? "" : ": " + first));
+  if (!out.ends_with(".png")) set_svg_title(out, caption);
 }
 
 // Twelve distinguishable colours (a colour per model; they repeat after twelve).
@@ -59,10 +84,29 @@ std::string model_name(const std::string& path) {
   return base;
 }
 
+// An SVG carries gnuplot's script (mouse standalone): opened in a browser, hovering a point drawn
+// `with labels hypertext` shows its text, a click on a legend entry hides its series. Where
+// scripts do not run (an <img>, a PNG) the chart is the same, without the hover.
 std::string terminal(const std::string& path, int width, int height) {
   return fmt::format("set terminal {} size {},{} noenhanced font 'sans,11'\nset output '{}'\n",
-                     path.ends_with(".png") ? "pngcairo" : "svg dynamic", width, height, path);
+                     path.ends_with(".png") ? "pngcairo" : "svg dynamic mouse standalone", width, height,
+                     path);
 }
+
+// The text a point shows on hover, as a quoted gnuplot string of a data block: lines joined by
+// \n; quotes and backslashes, which would end the string or gnuplot's script call, dropped.
+std::string hover_text(const std::vector<std::string>& lines) {
+  std::string out = "\"";
+  for (std::size_t i = 0; i < lines.size(); ++i) {
+    if (i) out += "\\n";
+    for (char c : lines[i])
+      if (c != '"' && c != '\'' && c != '\\') out += c;
+  }
+  return out + "\"";
+}
+
+// Milliseconds for people (detail::duration: "20.03 s", "1.25 ms", "830 us").
+std::string ms_text(double ms) { return detail::duration(ms * 1e-3 * second); }
 
 }  // namespace
 
@@ -94,7 +138,11 @@ void plot_comparison(const comparison& c, const std::string& path) {
                        colour(int(j)), c.models[j]->name, j + 1 < c.models.size() ? ", " : "\n");
   }
   g += "unset multiplot\n";
-  run_gnuplot(g, path);
+  std::string names;
+  for (const model_spec* m : c.models) names += (names.empty() ? "" : ", ") + m->name;
+  run_gnuplot(g, path,
+              fmt::format("TTFT and decode step against prompt length on {} (stack {}), batch {}: {}",
+                          c.hw->name, c.hw->stack, c.work.batch, names));
 }
 
 void plot_tp_breakdown(const std::vector<tp_point>& sweep, const std::string& title,
@@ -130,7 +178,7 @@ void plot_tp_breakdown(const std::vector<tp_point>& sweep, const std::string& ti
         ph, colour(0), colour(1), colour(7), colour(3));
   }
   g += "unset multiplot\n";
-  run_gnuplot(g, path);
+  run_gnuplot(g, path, title);
 }
 
 void plot_roofline(const report& r, const std::string& path) {
@@ -142,28 +190,38 @@ void plot_roofline(const report& r, const std::string& path) {
     g += fmt::format("${} << EOD\n", block);
     // an op within 0.15 decades (a factor 1.4) of a point already placed, in both coordinates,
     // joins its label ("qkv_proj, out_proj") instead of drawing its own: labels do not pile up
-    std::vector<std::tuple<double, double, std::string>> placed;
+    // (hover: each op's numbers, one line an op)
+    std::vector<std::tuple<double, double, std::string, std::vector<std::string>>> placed;
     for (const op_row& o : ops) {
       const double f = o.op.work.value(), b = o.op.moved.total().value(), t = o.time.total.value();
       if (!(f > 0 && b > 0 && t > 0)) continue;
+      const std::string numbers =
+          fmt::format("{}: {}, {}, {:.1f} FLOP/B, {} a layer ({}-bound), {}", o.op.name,
+                      detail::si(f, "FLOP"), detail::si(b, "B"), f / b, detail::duration(o.time.total),
+                      name(o.time.bound), detail::si(f / t, "FLOP/s"));
       const auto near = std::find_if(placed.begin(), placed.end(), [&](const auto& p) {
         return std::abs(std::log10(std::get<0>(p) * b / f)) < 0.15 &&
                std::abs(std::log10(std::get<1>(p) * t / f)) < 0.15;
       });
       if (near == placed.end()) {
-        placed.emplace_back(f / b, f / t, std::string(o.op.name));
-      } else if (std::string& names = std::get<2>(*near);
-                 (", " + names + ",").find(", " + std::string(o.op.name) + ",") == std::string::npos) {
-        names += ", " + std::string(o.op.name);
+        placed.emplace_back(f / b, f / t, std::string(o.op.name), std::vector{numbers});
+        continue;
       }
+      std::get<3>(*near).push_back(numbers);
+      if (std::string& names = std::get<2>(*near);
+          (", " + names + ",").find(", " + std::string(o.op.name) + ",") == std::string::npos)
+        names += ", " + std::string(o.op.name);
     }
-    for (const auto& [x, y, names] : placed) g += fmt::format("{:.6g} {:.6g} \"{}\"\n", x, y, names);
+    for (const auto& [x, y, names, numbers] : placed)
+      g += fmt::format("{:.6g} {:.6g} \"{}\" {}\n", x, y, names, hover_text(numbers));
     g += "EOD\n";
   };
   points(r.prefill_ops, "prefill");
   points(r.decode_ops, "decode");
-  g += fmt::format("set title '{} on {} (stack {}): batch {}, prefill {}, overlap {}'\n", r.model.name,
-                   hw.name, hw.stack, r.work.batch, r.work.prefill, name(r.result.overlap));
+  const std::string title =
+      fmt::format("{} on {} (stack {}): batch {}, prefill {}, overlap {}", r.model.name, hw.name, hw.stack,
+                  r.work.batch, r.work.prefill, name(r.result.overlap));
+  g += "set title '" + title + "'\n";
   g += "min(a, b) = a < b ? a : b\nset samples 400\n";
   g += "set logscale xy\nset grid\nset key right bottom\nset xlabel 'arithmetic intensity (FLOP/B)'\n"
        "set ylabel 'attained (FLOP/s)'\nset xrange [0.1:100000]\nset format y '%.0e'\n";
@@ -187,11 +245,11 @@ void plot_roofline(const report& r, const std::string& path) {
         "{:.0f}% of bandwidth', ",
         bw * mt.memory, p->value() * mt.compute, name(default_compute(r.model)), hw.stack, 100 * mt.compute,
         100 * mt.memory);
-  g += "$prefill using 1:2 with points pt 7 ps 1.2 lc rgb '#d62728' title 'prefill ops', "
+  g += "$prefill using 1:2:4 with labels hypertext point pt 7 ps 1.2 lc rgb '#d62728' title 'prefill ops', "
        "$prefill using 1:2:3 with labels offset 0.8,0.6 left font ',8' tc rgb '#d62728' notitle, "
-       "$decode using 1:2 with points pt 5 ps 1.2 lc rgb '#1f77b4' title 'decode ops', "
+       "$decode using 1:2:4 with labels hypertext point pt 5 ps 1.2 lc rgb '#1f77b4' title 'decode ops', "
        "$decode using 1:2:3 with labels offset 0.8,-0.6 left font ',8' tc rgb '#1f77b4' notitle\n";
-  run_gnuplot(g, path);
+  run_gnuplot(g, path, "The roofline of " + title);
 }
 
 void plot_pareto(const std::vector<pareto_series>& series, const std::string& title,
@@ -226,7 +284,7 @@ void plot_pareto(const std::vector<pareto_series>& series, const std::string& ti
           i + 1 < series.size() ? ", " : "\n");
   }
   g += "unset multiplot\n";
-  run_gnuplot(g, path);
+  run_gnuplot(g, path, title);
 }
 
 void plot_validation(std::span<const sample> samples, std::span<const prediction> predicted,
@@ -236,9 +294,15 @@ void plot_validation(std::span<const sample> samples, std::span<const prediction
   for (std::size_t i = 0; i < samples.size(); ++i) {
     const sample& s = samples[i];
     const std::string m = model_name(s.model_path);
-    for (auto [meas, pred] :
-         {std::pair{s.ttft_s, predicted[i].ttft_s}, std::pair{s.step_s, predicted[i].step_s}})
-      if (!std::isnan(meas)) scatter[m] += fmt::format("{:.6g} {:.6g}\n", meas * 1e3, pred * 1e3);
+    for (auto [meas, pred, what] : {std::tuple{s.ttft_s, predicted[i].ttft_s, "TTFT"},
+                                    std::tuple{s.step_s, predicted[i].step_s, "decode step"}})
+      if (!std::isnan(meas))
+        scatter[m] += fmt::format(
+            "{:.6g} {:.6g} {}\n", meas * 1e3, pred * 1e3,
+            hover_text({fmt::format("{}, batch {}, prefill {}, generate {}", m, s.work.batch, s.work.prefill,
+                                    s.work.generate),
+                        fmt::format("{} measured {}, predicted {} ({:+.0f}%)", what, ms_text(meas * 1e3),
+                                    ms_text(pred * 1e3), 100 * (pred / meas - 1))}));
     if (s.work.batch == batch)
       lines[m] += fmt::format(
           "{} {} {:.6g} {} {:.6g}\n", s.work.prefill,
@@ -255,7 +319,8 @@ void plot_validation(std::span<const sample> samples, std::span<const prediction
        "(ms)'\nplot ";
   k = 0;
   for (const auto& entry : scatter) {
-    g += fmt::format("$s{} using 1:2 with points pt 7 ps 0.4 lc {} title '{}', ", k, colour(k), entry.first);
+    g += fmt::format("$s{} using 1:2:3 with labels hypertext point pt 7 ps 0.4 lc {} title '{}', ", k,
+                     colour(k), entry.first);
     ++k;
   }
   g += "x with lines lc 'black' dt 2 title 'y = x'\n";
@@ -277,7 +342,13 @@ void plot_validation(std::span<const sample> samples, std::span<const prediction
   panel("time to first token", 2, 3);
   panel("decode step", 4, 5);
   g += "unset multiplot\n";
-  run_gnuplot(g, svg_path);
+  std::string models;
+  for (const auto& [m, rows] : scatter) models += (models.empty() ? "" : ", ") + m;
+  run_gnuplot(
+      g, svg_path,
+      fmt::format("Predicted against measured time of {} runs ({}); TTFT and decode step against prefill "
+                  "at batch {}",
+                  samples.size(), models, batch));
 }
 
 void plot_serving_validation(const std::vector<engine_run>& runs, const std::vector<run_prediction>& pred,
@@ -293,10 +364,17 @@ void plot_serving_validation(const std::vector<engine_run>& runs, const std::vec
   std::map<std::tuple<std::string, int, std::string>, std::string> rows;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (!pred[i].skip.empty()) continue;
-    rows[{runs[i].engine, 0, runs[i].model}] +=
-        fmt::format("{:.6g} {:.6g}\n", runs[i].ttft_ms, pred[i].ttft_ms);
-    rows[{runs[i].engine, 1, runs[i].model}] +=
-        fmt::format("{:.6g} {:.6g}\n", runs[i].tpot_ms, pred[i].tpot_ms);
+    const engine_run& r = runs[i];
+    const std::string run = fmt::format("{} on {}, {} + {} tokens, concurrency {:g} (line {})", r.model,
+                                        r.system, r.isl, r.osl, r.concurrency, r.line);
+    rows[{r.engine, 0, r.model}] += fmt::format(
+        "{:.6g} {:.6g} {}\n", r.ttft_ms, pred[i].ttft_ms,
+        hover_text({run, fmt::format("TTFT measured {}, predicted {} ({:+.0f}%)", ms_text(r.ttft_ms),
+                                     ms_text(pred[i].ttft_ms), 100 * (pred[i].ttft_ms / r.ttft_ms - 1))}));
+    rows[{r.engine, 1, r.model}] += fmt::format(
+        "{:.6g} {:.6g} {}\n", r.tpot_ms, pred[i].tpot_ms,
+        hover_text({run, fmt::format("TPOT measured {}, predicted {} ({:+.0f}%)", ms_text(r.tpot_ms),
+                                     ms_text(pred[i].tpot_ms), 100 * (pred[i].tpot_ms / r.tpot_ms - 1))}));
   }
   int k = 0;
   std::map<std::tuple<std::string, int, std::string>, int> block;
@@ -312,13 +390,18 @@ void plot_serving_validation(const std::vector<engine_run>& runs, const std::vec
                        e, metric ? "TPOT" : "TTFT");
       for (const auto& [key, b] : block)
         if (std::get<0>(key) == e && std::get<1>(key) == metric)
-          g += fmt::format("$b{} using 1:2 with points pt 7 ps 0.4 lc {} title '{}', ", b,
+          g += fmt::format("$b{} using 1:2:3 with labels hypertext point pt 7 ps 0.4 lc {} title '{}', ", b,
                            colour(models[std::get<2>(key)]), model_name(std::get<2>(key)));
       g += "x with lines lc 'black' dt 2 title 'y = x', 1.3*x with lines lc 'gray' dt 3 title '±30%', "
            "x/1.3 with lines lc 'gray' dt 3 notitle\n";
     }
   g += "unset multiplot\n";
-  run_gnuplot(g, path);
+  std::string names;
+  for (const std::string& e : engines) names += (names.empty() ? "" : ", ") + e;
+  std::size_t drawn = 0;
+  for (const run_prediction& p : pred) drawn += p.skip.empty();
+  run_gnuplot(g, path,
+              fmt::format("Predicted against measured TTFT and TPOT of {} serving runs ({})", drawn, names));
 }
 
 namespace {
@@ -328,8 +411,14 @@ std::string frontier_data(const frontier_series& fs, int k) {
   std::string agg, dis, front, best;
   std::vector<const deployment_point*> f;
   for (const deployment_point& p : fs.points) {
-    (p.work.disaggregated ? dis : agg) +=
-        fmt::format("{:.6g} {:.6g}\n", p.result.tokens_per_s_user, p.result.tokens_per_s_gpu);
+    const serving_result& r = p.result;
+    (p.work.disaggregated ? dis : agg) += fmt::format(
+        "{:.6g} {:.6g} {}\n", r.tokens_per_s_user, r.tokens_per_s_gpu,
+        hover_text({fmt::format("{} {}, {:g} in flight", p.work.disaggregated ? "disagg" : "agg",
+                                detail::short_deployment(p.work), p.work.concurrency),
+                    fmt::format("TTFT {}, TPOT {}", detail::duration(r.ttft), detail::duration(r.tpot)),
+                    fmt::format("{:.4g} tokens/s a user, {:.4g} a GPU{}", r.tokens_per_s_user,
+                                r.tokens_per_s_gpu, p.frontier ? " (on the frontier)" : "")}));
     if (p.frontier) f.push_back(&p);
   }
   std::sort(f.begin(), f.end(),
@@ -346,8 +435,8 @@ std::string frontier_data(const frontier_series& fs, int k) {
   const auto block = [&](const char* name, const std::string& rows, const char* none) {
     return fmt::format("${}{} << EOD\n{}EOD\n", name, k, rows.empty() ? none : rows);
   };
-  return block("a", agg, "NaN NaN\n") + block("d", dis, "NaN NaN\n") + block("f", front, "NaN NaN \"\"\n") +
-         block("b", best, "NaN NaN \"\"\n");
+  return block("a", agg, "NaN NaN \"\"\n") + block("d", dis, "NaN NaN \"\"\n") +
+         block("f", front, "NaN NaN \"\"\n") + block("b", best, "NaN NaN \"\"\n");
 }
 }  // namespace
 
@@ -377,20 +466,30 @@ void plot_frontier(const std::vector<frontier_series>& series, const std::string
         "set label 'TPOT <= {1:g} ms' at {0:.6g}, graph 0.04 offset 0.5,0 font ',9' tc rgb '#555555'\n",
         1000 / *targets.tpot_ms, *targets.tpot_ms);
   g += "plot ";
-  for (std::size_t k = 0; k < series.size(); ++k) {
-    const std::string c = colour(int(k)), label = series[k].label;
+  for (std::size_t k = 0; k < series.size(); ++k)  // the frontiers and best points first
     g += fmt::format(
-        "$a{0} using 1:2 with points pt 7 ps 0.35 lc {1} title '{2}: aggregated', "
-        "$d{0} using 1:2 with points pt 9 ps 0.5 lc {1} title '{2}: disaggregated', "
         "$f{0} using 1:2 with linespoints lw 2 pt 7 ps 0.6 lc {1} title '{2}: frontier (concurrency)', "
         "$f{0} using 1:2:3 with labels offset 0,0.8 font ',7' tc {1} notitle, "
         "$b{0} using 1:2 with points pt 3 ps 3 lw 2 lc {1} title '{2}: best within the targets', "
         "$b{0} using 1:2:3 with labels offset 0,-1.4 font ',8' tc {1} notitle, ",
-        k, c, label);
+        k, colour(int(k)), series[k].label);
+  for (std::size_t k = 0; k < series.size(); ++k) {  // every deployment on top: nothing covers its hover
+    bool agg = false, dis = false;
+    for (const deployment_point& p : series[k].points) (p.work.disaggregated ? dis : agg) = true;
+    // a set with no point drawn as plain points: gnuplot 5.4.4 crashes on hypertext labels that are all NaN
+    for (const auto& [block, any, pt, ps, what] :
+         {std::tuple{'a', agg, 7, 0.35, "aggregated"}, std::tuple{'d', dis, 9, 0.5, "disaggregated"}})
+      g += fmt::format("${}{} using {} pt {} ps {} lc {} title '{}: {}', ", block, k,
+                       any ? "1:2:3 with labels hypertext point" : "1:2 with points", pt, ps, colour(int(k)),
+                       series[k].label, what);
   }
   g.resize(g.size() - 2);
   g += "\n";
-  run_gnuplot(g, path);
+  std::string labels;
+  for (const frontier_series& fs : series) labels += (labels.empty() ? "" : ", ") + fs.label;
+  run_gnuplot(g, path,
+              "Deployments of " + labels + " on " + title +
+                  (target_text.empty() ? "" : "; " + target_text.substr(2)));
 }
 
 void plot_timeline(const simulation_result& r, const std::string& title, const std::string& path) {
@@ -417,7 +516,7 @@ void plot_timeline(const simulation_result& r, const std::string& title, const s
        " title 'prompt tokens', '' using 1:7 axes x1y2 with points pt 7 ps 0.3 lc " + colour(4) +
        " title 'decode tokens'\n";
   g += "unset multiplot\n";
-  run_gnuplot(g, path);
+  run_gnuplot(g, path, "Timeline of " + title);
 }
 
 }  // namespace roofline

@@ -71,7 +71,8 @@ struct frontier_targets {
 };
 
 /// Tokens/s per GPU against tokens/s per user (log x): every deployment a faint point
-/// (aggregated circles, disaggregated triangles), each series' Pareto frontier a line with each
+/// (aggregated circles, disaggregated triangles; drawn over the frontier, so that hovering one in an
+/// SVG shows its layout and numbers), each series' Pareto frontier a line with each
 /// point's concurrency beside it, the TPOT target a dashed line and the best within the targets
 /// a large star labelled with its layout and concurrency. SVG, or PNG for a path ending in .png.
 void plot_frontier(const std::vector<frontier_series>& series, const std::string& title,

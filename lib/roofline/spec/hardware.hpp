@@ -298,6 +298,7 @@ struct hardware : part {
   std::string stack_note{};
   /// The part the stack was fitted on where drive() moved it to this one; empty: not moved.
   std::string transferred_from{};
+  std::string stack_describes{};  ///< the stack's `describes` (engine, kernels, what it was fitted on)
 };
 
 /// Per-item and per-step times (times on one compute unit) moved from a part of clock c_from to
@@ -326,6 +327,7 @@ inline void scale_per_unit(timing_params& t, double clock_from, double clock_to)
 /// - the GEMM tile and the overlap policy are the software's, kept.
 inline hardware drive(const part& p, const stack& s) {
   hardware h{p, s.timing, s.calibration, s.name, "generic: for any part"};
+  h.stack_describes = s.describes;
   if (!s.fitted_on) return h;
   if (s.fitted_on->part == p.name) {
     h.stack_note = "fitted on this part";
