@@ -175,6 +175,10 @@ TEST_CASE("every bad command line gets one error line, a non-zero exit and no ou
            "generate must "
            "each be at most 1099511627776 (2^40)\n"},
           {"estimate --batch 0x10", "error: --batch: must be a positive integer, got '0x10'\n"},
+          {"estimate --wide --format json",
+           "error: --wide widens plain tables; --format json has every column already\n"},
+          {"serve --format markdown --wide",
+           "error: --wide widens plain tables; --format markdown has every column already\n"},
           {"estimate --plot /nonexistent_dir/x.svg",
            "error: --plot /nonexistent_dir/x.svg: the folder /nonexistent_dir does not exist\n"},
           // output paths are checked before any work: nothing printed, nothing written

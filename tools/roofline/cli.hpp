@@ -16,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <tuple>
+#include <utility>
 
 #include <fmt/format.h>
 #include <CLI/CLI.hpp>
@@ -179,12 +180,22 @@ inline bool& wide_option() {
   return wide;
 }
 
+/// The --format value format_option bound (null: the program has none), for parse() to refuse
+/// --wide beside a format that has every column anyway.
+inline const std::string*& format_value() {
+  static const std::string* format = nullptr;
+  return format;
+}
+
 /// --format, one of `formats` (table first, the default; markdown beside table: the same tables
 /// as Markdown), and --wide beside a table.
 inline CLI::Option* format_option(CLI::App& app, std::string& format, std::vector<std::string> formats) {
+  wide_option() = false;  // a command run again in one process (the fuzz target) starts afresh
+  format_value() = nullptr;
   if (std::find(formats.begin(), formats.end(), "table") != formats.end()) {
     formats.insert(formats.begin() + 1, "markdown");
     app.add_flag("--wide", wide_option(), "tables with every column (default: they fit 100 columns)");
+    format_value() = &format;
   }
   return app.add_option("--format", format, "output format")
       ->capture_default_str()
@@ -460,6 +471,12 @@ inline std::optional<int> parse(CLI::App& app, int argc, char** argv) {
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);
     std::fprintf(stderr, "error: %s\n", e.what());
+    return 2;
+  }
+  const std::string* format = std::exchange(format_value(), nullptr);  // the command's own, not kept
+  if (wide_option() && format && *format != "table") {
+    std::fprintf(stderr, "error: --wide widens plain tables; --format %s has every column already\n",
+                 format->c_str());
     return 2;
   }
   return std::nullopt;

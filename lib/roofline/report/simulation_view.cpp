@@ -120,7 +120,9 @@ void simulation_lines(detail::summary_table& t, const simulation_view& v) {
       r.tokens_per_s, r.tokens_per_s_gpu, r.tokens_per_s_user, r.input_tokens_per_s, r.requests_per_s,
       r.duration);
   add("goodput", "{:.3g} requests/s within the targets", r.goodput);
-  add("queue", "{:.4g} in the system on average; a rank {:.4g} running and {:.4g} waiting (at most {:g})",
+  add("queue",
+      "{:.4g} in the system on average; a rank {:.4g} running and {:.4g} waiting on average, at most {:g} "
+      "waiting",
       r.mean_in_system, r.mean_running, r.mean_waiting, r.max_waiting);
   add("KV cache",
       "{:.1f}% of the pool in use on average, {:.1f}% at most; {} preemptions; pool {:.1f} GB a GPU",
