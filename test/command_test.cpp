@@ -874,3 +874,26 @@ TEST_CASE(
   fs::remove(svg);
   fs::remove(chart);
 }
+
+TEST_CASE("a simulated report says what its goodput counted against") {
+  // no targets: every measured request counts, so goodput equals the request rate
+  const result none = run_roofline("serve --simulate --requests 100 --format json");
+  REQUIRE(none.status == 0);
+  const nlohmann::json a = nlohmann::json::parse(none.out);
+  CHECK(a["goodput_targets_ms"]["ttft"].is_null());
+  CHECK(a["goodput_targets_ms"]["tpot"].is_null());
+  CHECK(a["goodput_requests_per_s"].get<double>() ==
+        doctest::Approx(a["requests_per_s"].get<double>()).epsilon(1e-12));
+  CHECK(run_roofline("serve --simulate --requests 100")
+            .out.find("requests/s: no targets (--ttft-ms, --tpot-ms), every request counts") !=
+        std::string::npos);
+  // a TTFT target below every request's TTFT: none counts; the target is stated
+  const result tight = run_roofline("serve --simulate --requests 100 --ttft-ms 0.001 --format json");
+  REQUIRE(tight.status == 0);
+  const nlohmann::json b = nlohmann::json::parse(tight.out);
+  CHECK(b["goodput_targets_ms"]["ttft"].get<double>() == doctest::Approx(0.001).epsilon(1e-9));
+  CHECK(b["goodput_targets_ms"]["tpot"].is_null());
+  CHECK(b["goodput_requests_per_s"].get<double>() == 0);
+  CHECK(run_roofline("serve --simulate --requests 100 --ttft-ms 0.001")
+            .out.find("within TTFT <= 0.001 ms and TPOT <= any") != std::string::npos);
+}

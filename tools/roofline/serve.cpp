@@ -241,8 +241,14 @@ int commands::serve(int argc, char** argv) {
           hw, r, [&](const roofline::hardware& h) { return roofline::simulate(model, h, s, load, quiet); });
       const roofline::simulation_view v{model, hw, s, load, r, lo ? &*lo : nullptr, hi ? &*hi : nullptr};
       if (timeline.wanted()) timeline.write(roofline::render(v, roofline::report_format::csv));
-      const std::string title =
-          fmt::format("{} on {} ({}), {}", model.name, hw.name, hw.stack, load.arrivals.source);
+      const roofline::arrival_process& a = load.arrivals;  // the load in words: who sends what, how often
+      const std::string arrivals = a.what == roofline::arrival_process::kind::closed
+                                       ? fmt::format("closed loop of {:g} users", a.concurrency)
+                                   : a.what == roofline::arrival_process::kind::trace
+                                       ? a.source
+                                       : fmt::format("{} at {:g} requests/s", a.source, a.rate);
+      const std::string title = fmt::format("{} on {} ({}), {}; prompts {}, outputs {}", model.name, hw.name,
+                                            hw.stack, arrivals, load.isl.source, load.osl.source);
       if (plot.wanted()) roofline::plot_timeline(r, title, plot.temp());
       if (report_file.wanted()) {
         page.markdown = v.table({.markdown = true});

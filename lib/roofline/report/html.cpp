@@ -96,6 +96,7 @@ code,pre{font-family:ui-monospace,"DejaVu Sans Mono",monospace;font-size:.85rem}
 .command{background:#f4f4f4;padding:.5rem .8rem;border-radius:4px;overflow-x:auto;white-space:pre-wrap}
 table{border-collapse:collapse;margin:.5rem 0;font-size:.85rem}
 th,td{border:1px solid #d0d0d0;padding:.2rem .5rem}th{background:#f0f0f0}
+thead:not(:has(th:not(:empty))){display:none}
 tbody tr:nth-child(even){background:#fafafa}
 figure{margin:1rem 0}iframe.chart{width:100%;border:1px solid #ddd;display:block}
 figcaption{font-size:.9rem;color:#444;margin-top:.3rem}

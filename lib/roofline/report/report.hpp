@@ -120,7 +120,8 @@ struct serving_view {
 /// "policy", "mode", "gpus", "load": {"isl", "osl", "arrivals", "requests", "warmup", "seed"},
 /// "ttft_ms", "tpot_ms", "itl_ms", "e2e_ms" (each {"mean", "p50", "p90", "p99", "n"}),
 /// "requests_per_s", "tokens_per_s", "input_tokens_per_s", "tokens_per_s_gpu",
-/// "tokens_per_s_user", "goodput_requests_per_s", "duration_s", "mean_in_system",
+/// "tokens_per_s_user", "goodput_requests_per_s", "goodput_targets_ms": {"ttft", "tpot"} (null: none),
+/// "duration_s", "mean_in_system",
 /// "mean_running", "mean_waiting", "max_waiting", "mean_kv_use", "max_kv_use", "preemptions",
 /// "iterations", "busy_s": {"prefill", "decode", "mixed"}, "memory", "notes"}. CSV: the timeline
 /// (one row per iteration of the first worker), when it was recorded.

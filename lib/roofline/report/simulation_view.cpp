@@ -82,6 +82,9 @@ nlohmann::json simulation_view::json() const {
       {"tokens_per_s_gpu", r.tokens_per_s_gpu},
       {"tokens_per_s_user", r.tokens_per_s_user},
       {"goodput_requests_per_s", r.goodput},
+      {"goodput_targets_ms",  // null: no target of that kind
+       {{"ttft", r.targets.ttft > 0 ? nlohmann::json(r.targets.ttft * 1e3) : nlohmann::json()},
+        {"tpot", r.targets.tpot > 0 ? nlohmann::json(r.targets.tpot * 1e3) : nlohmann::json()}}},
       {"duration_s", r.duration},
       {"mean_in_system", r.mean_in_system},
       {"mean_running", r.mean_running},
@@ -119,7 +122,13 @@ void simulation_lines(detail::summary_table& t, const simulation_view& v) {
       "{:.3g} s",
       r.tokens_per_s, r.tokens_per_s_gpu, r.tokens_per_s_user, r.input_tokens_per_s, r.requests_per_s,
       r.duration);
-  add("goodput", "{:.3g} requests/s within the targets", r.goodput);
+  const latency_targets& g = r.targets;
+  if (g.ttft <= 0 && g.tpot <= 0)
+    add("goodput", "{:.3g} requests/s: no targets (--ttft-ms, --tpot-ms), every request counts", r.goodput);
+  else
+    add("goodput", "{:.3g} requests/s within TTFT <= {} and TPOT <= {}", r.goodput,
+        g.ttft > 0 ? fmt::format("{:g} ms", g.ttft * 1e3) : "any",
+        g.tpot > 0 ? fmt::format("{:g} ms", g.tpot * 1e3) : "any");
   add("queue",
       "{:.4g} in the system on average; a rank {:.4g} running and {:.4g} waiting on average, at most {:g} "
       "waiting",

@@ -551,6 +551,7 @@ simulation_result simulator::results() const {
   out.tokens_per_s_gpu = out.tokens_per_s / out.gpus;
   out.tokens_per_s_user = tpot.empty() ? 0 : per_user / double(tpot.size());
   out.goodput = good / out.duration;
+  out.targets = opt_.targets;
   out.mean_in_system = in_system_area_ / out.duration;
   out.mean_running = running_ / rank_time_, out.mean_waiting = waiting_ / rank_time_;
   out.max_waiting = max_waiting_;

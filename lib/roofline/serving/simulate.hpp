@@ -59,6 +59,7 @@ struct simulation_result {
   double tokens_per_s_gpu = 0;
   double tokens_per_s_user = 0;  ///< mean over the measured requests of 1 / their TPOT
   double goodput = 0;            ///< measured requests a second within the targets (all without targets)
+  latency_targets targets{};     ///< what goodput counted against (simulation_options::targets)
   double mean_in_system = 0;     ///< requests arrived and not finished, averaged over the duration
   double mean_running = 0;       ///< per dp rank, averaged over iterations' time
   double mean_waiting = 0;
