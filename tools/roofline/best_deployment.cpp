@@ -145,8 +145,7 @@ int commands::best_deployment(int argc, char** argv) {
       if (report_file.wanted()) {
         markdown += view.table({.markdown = true});
         if (f != roofline::report_format::json) all.push_back(view.json());
-        for (std::string& a : roofline::estimate_assumptions(m, hw, std::nullopt))
-          if (i == 0 || a.starts_with("Model ")) assumptions.push_back(std::move(a));
+        assumptions.push_back(roofline::model_assumption(m));
       }
       series.push_back({label, points, best});
     }
@@ -156,6 +155,8 @@ int commands::best_deployment(int argc, char** argv) {
     if (f == roofline::report_format::json) text = roofline::json_text(nlohmann::json{{"models", all}});
     if (plot_file.wanted()) roofline::plot_frontier(series, chart_title, plot_file.temp(), targets);
     if (report_file.wanted()) {
+      for (std::string& a : roofline::hardware_assumptions(hw, std::nullopt))
+        assumptions.push_back(std::move(a));
       for (std::string& a : roofline::serving_assumptions(hw)) assumptions.push_back(std::move(a));
       assumptions.push_back(fmt::format(
           "Searched: every layout of {} GPUs ({}), tp, dp and the pools in powers of two, pp 1 or 2, ep 1 or "

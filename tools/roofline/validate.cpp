@@ -147,9 +147,8 @@ int commands::validate(int argc, char** argv) {
       if (hw.timing.kernels || !hw.timing.spreads.empty())  // the interval's coverage, as the tables show it
         page.markdown +=
             roofline::coverage_view{roofline::interval_coverage(hw, samples)}.table({.markdown = true});
-      if (!specs.empty())
-        for (std::string& a : roofline::estimate_assumptions(specs.begin()->second, hw, std::nullopt))
-          if (!a.starts_with("Model ")) page.assumptions.push_back(std::move(a));
+      for (std::string& a : roofline::hardware_assumptions(hw, std::nullopt))
+        page.assumptions.push_back(std::move(a));
       report_file.write(roofline::html_text(page));
     }
     predictions_file.commit();

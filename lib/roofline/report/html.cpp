@@ -121,14 +121,17 @@ std::string html_text(const html_page& p) {
   if (!p.json.empty()) {
     // "</" would end the script element early: written "<\/", the same JSON string
     std::string json;
-    for (std::size_t i = 0; i < p.json.size(); ++i)
-      json += p.json[i] == '<' && i + 1 < p.json.size() && p.json[i + 1] == '/' ? "<\\" : p.json.substr(i, 1);
+    std::size_t from = 0;
+    for (auto at = p.json.find("</"); at != std::string::npos; from = at + 1, at = p.json.find("</", from)) {
+      json.append(p.json, from, at + 1 - from);
+      json += '\\';
+    }
+    json.append(p.json, from);
     out += "<script type=\"application/json\" id=\"report-json\">\n" + json + "</script>\n";
   }
   out += "<footer>Made by roofline " ROOFLINE_VERSION
          ". Hover a chart's points for their numbers; click a legend entry to hide its series. The report's "
-         "JSON is "
-         "in the page (the script element report-json).</footer>\n</body>\n</html>\n";
+         "JSON is in the page (the script element report-json).</footer>\n</body>\n</html>\n";
   return out;
 }
 
@@ -152,13 +155,22 @@ html_chart html_chart_of(std::string caption, const std::function<void(const std
   return {std::move(caption), text.str()};
 }
 
+std::string model_assumption(const model_spec& m) {
+  return fmt::format("Model {}{}: {} parameters, {} active a token; read from `{}`.", m.name,
+                     m.hf_names.empty() ? "" : " (" + m.hf_names.front() + ")",
+                     detail::count_text(parameters(m)), detail::count_text(active_parameters(m)),
+                     m.file.empty() ? "built in code" : m.file);
+}
+
 std::vector<std::string> estimate_assumptions(const model_spec& m, const hardware& hw,
                                               std::optional<overlap> policy) {
+  std::vector<std::string> a = hardware_assumptions(hw, policy);
+  a.insert(a.begin(), model_assumption(m));
+  return a;
+}
+
+std::vector<std::string> hardware_assumptions(const hardware& hw, std::optional<overlap> policy) {
   std::vector<std::string> a;
-  a.push_back(fmt::format("Model {}{}: {} parameters, {} active a token; read from `{}`.", m.name,
-                          m.hf_names.empty() ? "" : " (" + m.hf_names.front() + ")",
-                          detail::count_text(parameters(m)), detail::count_text(active_parameters(m)),
-                          m.file.empty() ? "built in code" : m.file));
   std::string sources;
   for (const std::string& s : hw.sources) sources += (sources.empty() ? "" : "; ") + s;
   a.push_back(fmt::format("Part {}: its datasheet numbers (peaks, {} of memory, {}/s), from {}.", hw.name,

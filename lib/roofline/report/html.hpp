@@ -41,9 +41,15 @@ std::string html_text(const html_page& p);
 /// .svg, removed afterwards).
 html_chart html_chart_of(std::string caption, const std::function<void(const std::string&)>& draw);
 
-/// The assumptions every estimate rests on, in words: the model's source and size, the part's
-/// datasheet sources, the stack (what it is, how it relates to the part, what it was fitted on),
-/// the overlap policy (`policy`; none: the stack's) and what the pure roofline leaves out.
+/// The model an estimate is of, in words: its source and parameter counts.
+std::string model_assumption(const model_spec& m);
+
+/// The assumptions every estimate on `hw` rests on, in words: the part's datasheet sources, the
+/// stack (what it is, how it relates to the part, what it was fitted on), the overlap policy
+/// (`policy`; none: the stack's) and what is counted rather than measured.
+std::vector<std::string> hardware_assumptions(const hardware& hw, std::optional<overlap> policy);
+
+/// An estimate's: model_assumption, then hardware_assumptions.
 std::vector<std::string> estimate_assumptions(const model_spec& m, const hardware& hw,
                                               std::optional<overlap> policy);
 
