@@ -1,6 +1,9 @@
-// calibrate: error statistics, measurement files, the profile writer, and the fit on synthetic data.
+// calibrate: error statistics, measurement files, the profile writer, the fit on synthetic data, and
+// the fit against Ceres's own numeric differentiation of estimate_pass.
+#include <ceres/ceres.h>
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -176,6 +179,133 @@ TEST_CASE("the fit recovers timing parameters from data they generated") {
         .value();
   };
   CHECK(fixed(fit.fitted.timing) == doctest::Approx(fixed(truth.timing)).epsilon(0.02));
+}
+
+namespace {
+// The fit as its definition states it: Ceres's numeric central differences of estimate_pass
+// (the graph built at every evaluation, every op re-timed for every parameter), with the solver
+// settings fit_timing states (calibrate.hpp: Levenberg-Marquardt, dense QR, bounds, Huber,
+// tolerance 1e-10).
+struct reference_residuals {
+  const sample* s;
+  hardware* hw;
+  const std::vector<fit_parameter>* params;
+  bool operator()(double const* const* x, double* r) const {
+    for (std::size_t i = 0; i < params->size(); ++i)
+      (*params)[i].set(hw->timing, std::clamp(x[0][i], (*params)[i].lower, (*params)[i].upper));
+    int k = 0;
+    if (!std::isnan(s->ttft_s))
+      r[k++] = std::log(estimate_pass(*s->model, *hw, prefill_pass(s->work), overlap::smooth).time.value() /
+                        s->ttft_s);
+    if (!std::isnan(s->step_s))
+      r[k++] = std::log(estimate_pass(*s->model, *hw, decode_pass(s->work), overlap::smooth).time.value() /
+                        s->step_s);
+    return true;
+  }
+};
+
+std::vector<double> reference_fit(const hardware& start, std::span<const sample> samples, int iterations) {
+  const std::vector<fit_parameter> params = fit_parameters(false, start.timing.attention_long_from_keys > 0);
+  std::vector<hardware> copies(samples.size(), start);
+  for (hardware& h : copies) {
+    h.timing.overlap = overlap::smooth;
+    h.timing.gemm_tile_m = h.timing.gemm_tile_n = 128;
+    h.timing.gemm_waves = false;
+  }
+  std::vector<double> x;
+  for (const fit_parameter& p : params) x.push_back(p.start);
+  ceres::Problem problem;
+  for (std::size_t i = 0; i < samples.size(); ++i) {
+    auto* cost = new ceres::DynamicNumericDiffCostFunction<reference_residuals, ceres::CENTRAL>(
+        new reference_residuals{&samples[i], &copies[i], &params});
+    cost->AddParameterBlock(int(x.size()));
+    cost->SetNumResiduals(int(!std::isnan(samples[i].ttft_s)) + int(!std::isnan(samples[i].step_s)));
+    problem.AddResidualBlock(cost, new ceres::HuberLoss(0.1), x.data());
+  }
+  for (std::size_t i = 0; i < params.size(); ++i) {
+    problem.SetParameterLowerBound(x.data(), int(i), params[i].lower);
+    problem.SetParameterUpperBound(x.data(), int(i), params[i].upper);
+  }
+  ceres::Solver::Options o;
+  o.linear_solver_type = ceres::DENSE_QR;
+  o.max_num_iterations = iterations;
+  o.num_threads = 1;
+  o.function_tolerance = o.parameter_tolerance = 1e-10;
+  ceres::Solver::Summary summary;
+  ceres::Solve(o, &problem, &summary);
+  return x;
+}
+}  // namespace
+
+TEST_CASE("the fit's cached ops and sparse differences give Ceres's numeric differentiation to the bit") {
+  // Measured runs of a Transformer (prompts past the long-prompt kernel's 2,048 keys too) and an
+  // xLSTM, one of them with only a TTFT; the start is the shipped stack, which has that kernel.
+  std::vector<model_spec> models;
+  for (const char* m : {"llama2_160m", "xlstm_400m"})
+    models.push_back(load_model(test::source_dir + "/model_specs/paper/" + m + ".yaml"));
+  const hardware start = test::h100_calibrated();
+  REQUIRE(start.timing.attention_long_from_keys > 0);
+  const double nan = std::numeric_limits<double>::quiet_NaN();
+  std::vector<sample> samples;
+  for (const model_spec& m : models)
+    for (std::int64_t b : {1, 8, 32})
+      for (std::int64_t pre : {256, 1024, 4096}) {
+        const estimate_result r = estimate(m, start, {.batch = b, .prefill = pre, .generate = 100});
+        // measured: the stack's times, off by a factor that varies, so that the fit has work to do
+        const double f = 1 + 0.1 * double((b + pre / 256) % 5);
+        samples.push_back({&m,
+                           m.name,
+                           {.batch = b, .prefill = pre, .generate = 100},
+                           r.ttft.value() * f,
+                           b == 32 && pre == 4096 ? nan : r.step_time.value() / f});
+      }
+  for (int iterations : {1, 6}) {
+    CAPTURE(iterations);
+    const std::vector<double> want = reference_fit(start, samples, iterations);
+    const fit_report got = fit_timing(start, samples, {.max_iterations = iterations, .threads = 1});
+    const std::vector<fit_parameter> params = fit_parameters(false, true);
+    REQUIRE(want.size() == params.size());
+    int moved = 0;
+    for (std::size_t i = 0; i < params.size(); ++i) {
+      CAPTURE(std::string(params[i].name));
+      timing_params t = got.fitted.timing;  // the reference's value, written as the fit writes it
+      params[i].set(t, std::clamp(want[i], params[i].lower, params[i].upper));
+      CHECK(params[i].get(got.fitted.timing) == params[i].get(t));
+      moved += want[i] != params[i].start;
+    }
+    CHECK(moved > 10);  // the steps moved most parameters: the comparison covers their columns
+  }
+}
+
+TEST_CASE("cross-validation's folds in parallel give what each fit on the other models predicts") {
+  std::vector<model_spec> models;
+  for (const char* m : {"llama2_160m", "xlstm_160m", "llama2_400m"})
+    models.push_back(load_model(test::source_dir + "/model_specs/paper/" + m + ".yaml"));
+  const hardware start = test::h100_calibrated();
+  std::vector<sample> samples;
+  for (const model_spec& m : models)
+    for (std::int64_t b : {1, 16})
+      for (std::int64_t pre : {128, 2048}) {
+        const workload w{.batch = b, .prefill = pre, .generate = 50};
+        const estimate_result r = estimate(m, start, w);
+        const double f = 1 + 0.05 * double((b + pre / 128) % 7);
+        samples.push_back({&m, m.name, w, r.ttft.value() * f, r.step_time.value() * f});
+      }
+  const fit_options options{.max_iterations = 20, .threads = 2};
+  const std::vector<prediction> got = cross_validate(start, samples, options, {});
+  REQUIRE(got.size() == samples.size());
+  for (const model_spec& held : models) {
+    std::vector<sample> train;
+    for (const sample& s : samples)
+      if (s.model_path != held.name) train.push_back(s);
+    const hardware fitted = fit_timing(start, train, options).fitted;
+    for (std::size_t i = 0; i < samples.size(); ++i)
+      if (samples[i].model_path == held.name) {
+        const estimate_result r = estimate(held, fitted, samples[i].work);
+        CHECK(got[i].ttft_s == r.ttft.value());
+        CHECK(got[i].step_s == r.step_time.value());
+      }
+  }
 }
 
 TEST_CASE("the validation plot is an SVG with the models and panel titles") {

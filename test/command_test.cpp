@@ -453,6 +453,28 @@ TEST_CASE("calibrate --kernels writes a stack that names its table and part rela
   std::filesystem::remove_all(dir);
 }
 
+TEST_CASE("calibrate on the paper's runs writes the shipped H100 stack's fitted values, digit for digit") {
+  // stacks/hf_transformers_h100.yaml states that this command reproduces it (--cross-validate
+  // adds the spreads, not tested here: ten times as long)
+  const std::string dir =
+      (std::filesystem::temp_directory_path() / (std::to_string(::getpid()) + "_pstack")).string();
+  std::filesystem::create_directories(dir);
+  const std::string out = dir + "/h100.yaml";
+  const result r = run_roofline("calibrate --hw " + h100 + " --stack " + test::source_dir +
+                                "/stacks/roofline.yaml --measurements " + test::source_dir +
+                                "/measurements/h100_paper.csv --out " + out);
+  REQUIRE(r.status == 0);
+  const roofline::part part = roofline::load_part(h100);
+  const roofline::hardware got = roofline::drive(part, roofline::load_stack(out));
+  const roofline::hardware shipped =
+      roofline::drive(part, roofline::load_stack(test::source_dir + "/stacks/hf_transformers_h100.yaml"));
+  for (const roofline::fit_parameter& p : roofline::fit_parameters(false, true)) {
+    CAPTURE(std::string(p.name));
+    CHECK(p.get(got.timing) == p.get(shipped.timing));
+  }
+  std::filesystem::remove_all(dir);
+}
+
 TEST_CASE("validate with a kernel stack gives each cell's interval coverage, in its table and JSON") {
   // Llama-3-8B on the H100 kernel stack: a step measured at the middle of its p10-p90 interval
   // is inside, one at 3x its point outside; TTFT at 3x its point and at its point x 0.2, outside.

@@ -204,10 +204,12 @@ namespace detail {
 /// touch, which at hundreds of tokens are all of them); an elementwise op and a collective
 /// likewise (their FLOPs, activations and messages add). Kept apart: attention (the prompt
 /// kernel and the decode kernel are two launches), recurrent cells, and any op one pass has
-/// and the other not. Allocates the decode pass's ops (tens of them).
-inline std::vector<op> mixed_ops(const model_spec& m, const pass& prefill, const pass& decode,
-                                 const rank_view& rp = {}, const rank_view& rd = {}) {
-  std::vector<op> out, dec;
+/// and the other not. Writes them into `out`, with `dec` for the decode pass's ops (both cleared
+/// first; their capacity is kept, so buffers reused allocate nothing once grown).
+inline void mixed_ops(const model_spec& m, const pass& prefill, const pass& decode, const rank_view& rp,
+                      const rank_view& rd, std::vector<op>& out, std::vector<op>& dec) {
+  out.clear();
+  dec.clear();
   for_each_op(m, decode, rd, [&](const op& o) { dec.push_back(o); });
   std::vector<bool> used(dec.size(), false);
   std::size_t cursor = 0;
@@ -246,6 +248,13 @@ inline std::vector<op> mixed_ops(const model_spec& m, const pass& prefill, const
   });
   for (std::size_t j = 0; j < dec.size(); ++j)
     if (!used[j]) out.push_back(dec[j]);
+}
+
+/// mixed_ops into a vector of their own.
+inline std::vector<op> mixed_ops(const model_spec& m, const pass& prefill, const pass& decode,
+                                 const rank_view& rp = {}, const rank_view& rd = {}) {
+  std::vector<op> out, dec;
+  mixed_ops(m, prefill, decode, rp, rd, out, dec);
   return out;
 }
 
@@ -259,7 +268,9 @@ inline phase_estimate estimate_mixed(const model_spec& m, const hardware& hw, co
                                      const rank_view& rd = {}) {
   if (prefill.batch <= 0) return estimate_pass(m, hw, decode, policy, rd);
   if (decode.batch <= 0) return estimate_pass(m, hw, prefill, policy, rp);
-  const std::vector<op> ops = detail::mixed_ops(m, prefill, decode, rp, rd);
+  // the thread's buffers: serving fits and the simulator time iterations in tight loops
+  thread_local std::vector<op> ops, dec;
+  detail::mixed_ops(m, prefill, decode, rp, rd, ops, dec);
   return detail::time_ops(hw, policy, true, [&](auto&& f) {
     for (const op& o : ops) f(o);
   });

@@ -1,11 +1,18 @@
-// calibrate: fitting with Ceres. The only code that includes Ceres.
+// calibrate: fitting with Ceres. The only library code that includes Ceres (test/calibrate_test.cpp
+// fits with it directly, the reference the fit here must equal).
 #include "roofline/fit/calibrate.hpp"
 
 #include <ceres/ceres.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <exception>
+#include <mutex>
 #include <optional>
 #include <set>
+#include <thread>
 
 namespace roofline {
 namespace {
@@ -60,24 +67,134 @@ void set_clamped(hardware& h, const std::vector<fit_parameter>& params, const do
     params[i].set(h.timing, std::clamp(x[i], params[i].lower, params[i].upper));
 }
 
-// Residuals log(predicted / measured) of one sample's measured phases.
-struct sample_residuals {
-  const sample* s;
-  hardware hw;  // own copy: the parameters are written into it
-  const std::vector<fit_parameter>* params;
-  int count() const { return int(!std::isnan(s->ttft_s)) + int(!std::isnan(s->step_s)); }
-  bool operator()(double const* const* x, double* r) const {
-    hardware& h = const_cast<hardware&>(hw);
-    set_clamped(h, *params, x[0]);
-    int k = 0;
-    if (!std::isnan(s->ttft_s))
-      r[k++] = std::log(estimate_pass(*s->model, h, prefill_pass(s->work), h.timing.overlap).time.value() /
-                        s->ttft_s);
-    if (!std::isnan(s->step_s))
-      r[k++] = std::log(estimate_pass(*s->model, h, decode_pass(s->work), h.timing.overlap).time.value() /
-                        s->step_s);
+// Which timing fields a fit parameter writes: the class_timing slots (timing_params::classes by
+// op class, then attention_long) and whether it writes the smooth exponent (read by every op)
+// or something else no op's slot holds (then every op is taken as reading it). Found by setting
+// the parameter to its two bounds and comparing.
+constexpr std::size_t slots = all_op_classes.size() + 1;  // + attention_long
+struct parameter_reach {
+  std::array<bool, slots> slot{};
+  bool every_op = false;
+};
+
+const class_timing& slot_of(const timing_params& t, std::size_t i) {
+  return i < all_op_classes.size() ? t.classes[i] : t.attention_long;
+}
+
+bool same(const class_timing& a, const class_timing& b) {
+  return a.compute == b.compute && a.memory == b.memory && a.half_parallel == b.half_parallel &&
+         a.overhead == b.overhead && a.per_item == b.per_item && a.per_step == b.per_step;
+}
+
+parameter_reach reach_of(const fit_parameter& p, const timing_params& base) {
+  timing_params lo = base, hi = base;
+  p.set(lo, p.lower);
+  p.set(hi, p.upper);
+  parameter_reach r;
+  bool found = false;
+  for (std::size_t i = 0; i < slots; ++i) found |= r.slot[i] = !same(slot_of(lo, i), slot_of(hi, i));
+  r.every_op = lo.smooth_exponent != hi.smooth_exponent;
+  found |= r.every_op || lo.overhead_per_forward != hi.overhead_per_forward ||
+           lo.overhead_per_batched_forward != hi.overhead_per_batched_forward;
+  if (!found) r.every_op = true;  // writes a field not compared here: every op may read it
+  return r;
+}
+
+// One measured pass of a sample: its ops, built once (their counts do not depend on the timing
+// parameters), and each op's last time (time x layers). pass_time sums them as estimate_pass's
+// time_ops does, in the same order and arithmetic, so that the time is the same to the bit.
+struct measured_pass {
+  std::vector<op> ops;
+  std::vector<std::uint8_t> slot;  // the class_timing slot each op reads (slots: a kernel table's op)
+  std::vector<seconds> times;
+  bool batched = false;
+  double measured_s = 0;
+
+  measured_pass(const model_spec& m, const pass& p, const hardware& hw, double measured)
+      : batched(p.batch * p.tokens > 1), measured_s(measured) {
+    for_each_op(m, p, rank_view{}, [&](const op& o) {
+      ops.push_back(o);
+      const bool table = hw.timing.kernels && shape_of(o);  // may be timed by the table, which may
+                                                            // move its time by the analytic model's
+      const bool long_kernel = &hw.timing.of(o) == &hw.timing.attention_long;
+      slot.push_back(std::uint8_t(table || o.cls == op_class::communication ? slots
+                                  : long_kernel                             ? all_op_classes.size()
+                                                                            : std::size_t(o.cls)));
+    });
+    times.resize(ops.size());
+  }
+  bool reads(std::size_t i, const parameter_reach& r) const {
+    return r.every_op || slot[i] == slots || r.slot[slot[i]];
+  }
+  seconds time_of(std::size_t i, const hardware& hw) const {
+    return time_op(ops[i], hw, hw.timing.overlap).total * double(ops[i].layers.count);
+  }
+  // log(predicted / measured), the ops' times given by time(i)
+  template <class Time>
+  double residual(const hardware& hw, Time&& time) const {
+    seconds total{}, comm{};
+    for (std::size_t i = 0; i < ops.size(); ++i)
+      (ops[i].cls == op_class::communication ? comm : total) += time(i);
+    const seconds fwd =
+        hw.timing.overhead_per_forward + (batched ? hw.timing.overhead_per_batched_forward : 0 * second);
+    total += fwd;
+    if (comm.value() > 0)
+      total = combine(total, comm, hw.timing.collectives.overlap, hw.timing.smooth_exponent);
+    return std::log(total.value() / measured_s);
+  }
+};
+
+// Residuals log(predicted / measured) of one sample's measured phases, with their Jacobian by
+// central differences as Ceres's numeric differentiation takes them (the same step, the same
+// arithmetic: the same numbers to the bit), except that a parameter's two steps re-time only
+// the ops that read what it writes (parameter_reach); the others keep their time at x.
+class sample_cost final : public ceres::CostFunction {
+ public:
+  sample_cost(const sample& s, const hardware& base, const std::vector<fit_parameter>& params,
+              const std::vector<parameter_reach>& reach)
+      : hw_(base), params_(&params), reach_(&reach) {
+    if (!std::isnan(s.ttft_s)) passes_.emplace_back(*s.model, prefill_pass(s.work), base, s.ttft_s);
+    if (!std::isnan(s.step_s)) passes_.emplace_back(*s.model, decode_pass(s.work), base, s.step_s);
+    set_num_residuals(int(passes_.size()));
+    mutable_parameter_block_sizes()->push_back(int(params.size()));
+  }
+  bool Evaluate(double const* const* x, double* r, double** jacobians) const override {
+    hardware& h = hw_;
+    const std::vector<fit_parameter>& params = *params_;
+    set_clamped(h, params, x[0]);
+    for (std::size_t k = 0; k < passes_.size(); ++k) {
+      measured_pass& p = passes_[k];
+      for (std::size_t i = 0; i < p.ops.size(); ++i) p.times[i] = p.time_of(i, h);
+      r[k] = p.residual(h, [&](std::size_t i) { return p.times[i]; });
+    }
+    if (!jacobians || !jacobians[0]) return true;
+    const std::size_t n = params.size();
+    const double min_step = std::sqrt(std::numeric_limits<double>::epsilon());
+    for (std::size_t j = 0; j < n; ++j) {
+      const fit_parameter& q = params[j];
+      const double delta = std::max(min_step, std::abs(x[0][j]) * 1e-6);
+      const auto residual_at = [&](const measured_pass& p, double v) {
+        q.set(h.timing, std::clamp(v, q.lower, q.upper));
+        return p.residual(
+            h, [&](std::size_t i) { return p.reads(i, (*reach_)[j]) ? p.time_of(i, h) : p.times[i]; });
+      };
+      for (std::size_t k = 0; k < passes_.size(); ++k) {
+        const double plus = residual_at(passes_[k], x[0][j] + delta);
+        const double minus = residual_at(passes_[k], x[0][j] - delta);
+        double one_over_delta = 1.0 / delta;
+        one_over_delta /= 2;
+        jacobians[0][k * n + j] = (plus - minus) * one_over_delta;
+      }
+      q.set(h.timing, std::clamp(x[0][j], q.lower, q.upper));
+    }
     return true;
   }
+
+ private:
+  mutable hardware hw_;  // own copy: the parameters are written into it
+  const std::vector<fit_parameter>* params_;
+  const std::vector<parameter_reach>* reach_;
+  mutable std::vector<measured_pass> passes_;
 };
 
 // Residuals log(predicted / measured) of one serving run's TTFT and TPOT.
@@ -270,27 +387,51 @@ namespace {
 
 // Leave one model out: for each model (a sample's `model` field), fit on the samples of the others
 // and predict its own with that fit; `none` where a sample is not predicted (fewer than
-// `min_models` models, or `predict` returns nothing). `progress(fold, folds, model)` before each.
+// `min_models` models, or `predict` returns nothing). The folds run in parallel, `threads` of
+// them at a time, each fit on `threads` threads as well (Ceres's sums depend on its thread count:
+// so the folds give the numbers they give one after another); fit(train, alone) learns whether it
+// runs alone (its per-iteration progress would interleave with another's). A fold's result does
+// not depend on the others. `progress(fold, folds, model)` as each fold starts (from the thread
+// that runs it, one call at a time).
 template <class Sample, class Fit, class Predict>
 std::vector<prediction> leave_one_model_out(
     std::span<const Sample> samples, std::string Sample::*model, std::size_t min_models, prediction none,
-    Fit&& fit, Predict&& predict, const std::function<void(int, int, const std::string&)>& progress) {
-  std::set<std::string> models;
-  for (const Sample& s : samples) models.insert(s.*model);
+    int threads, Fit&& fit, Predict&& predict,
+    const std::function<void(int, int, const std::string&)>& progress) {
+  std::set<std::string> model_set;
+  for (const Sample& s : samples) model_set.insert(s.*model);
   std::vector<prediction> out(samples.size(), none);
-  if (models.size() < min_models) return out;
-  int fold = 0;
-  for (const std::string& held : models) {
-    if (progress) progress(fold, int(models.size()), held);
-    ++fold;
-    std::vector<Sample> train;
-    for (const Sample& s : samples)
-      if (s.*model != held) train.push_back(s);
-    const hardware fitted = fit(train);
-    for (std::size_t i = 0; i < samples.size(); ++i)
-      if (samples[i].*model == held)
-        if (const std::optional<prediction> p = predict(samples[i], fitted)) out[i] = *p;
-  }
+  if (model_set.size() < min_models) return out;
+  const std::vector<std::string> models(model_set.begin(), model_set.end());
+  const int workers = std::clamp(threads, 1, int(models.size()));
+  std::atomic<std::size_t> next{0};
+  std::mutex progress_lock;
+  std::vector<std::exception_ptr> failed(models.size());
+  const auto work = [&] {
+    for (std::size_t fold = next++; fold < models.size(); fold = next++) {
+      try {
+        if (progress) {
+          const std::lock_guard<std::mutex> lock(progress_lock);
+          progress(int(fold), int(models.size()), models[fold]);
+        }
+        std::vector<Sample> train;
+        for (const Sample& s : samples)
+          if (s.*model != models[fold]) train.push_back(s);
+        const hardware fitted = fit(train, workers == 1);
+        for (std::size_t i = 0; i < samples.size(); ++i)  // each fold writes its own model's samples
+          if (samples[i].*model == models[fold])
+            if (const std::optional<prediction> p = predict(samples[i], fitted)) out[i] = *p;
+      } catch (...) {
+        failed[fold] = std::current_exception();
+      }
+    }
+  };
+  std::vector<std::thread> pool;
+  for (int t = 1; t < workers; ++t) pool.emplace_back(work);
+  work();
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : failed)
+    if (e) std::rethrow_exception(e);
   return out;
 }
 
@@ -300,8 +441,12 @@ std::vector<prediction> cross_validate_serving(const hardware& start, std::span<
                                                const fit_options& options) {
   const double nan = std::numeric_limits<double>::quiet_NaN();
   return leave_one_model_out(
-      samples, &serving_sample::model_name, 2, {nan, nan},
-      [&](const std::vector<serving_sample>& train) { return fit_serving(start, train, options).fitted; },
+      samples, &serving_sample::model_name, 2, {nan, nan}, options.threads,
+      [&](const std::vector<serving_sample>& train, bool alone) {
+        fit_options o = options;
+        if (!alone) o.progress = {};
+        return fit_serving(start, train, o).fitted;
+      },
       [&](const serving_sample& s, const hardware& fitted) {
         return predict_serving(s, fitted, options.simulated);
       },
@@ -360,17 +505,13 @@ fit_report fit_timing(const hardware& start, std::span<const sample> samples, co
   for (const sample& s : samples) check_supported(*s.model, base, s.work);
   std::vector<double> x = start_values(params, options);
 
+  std::vector<parameter_reach> reach;
+  for (const fit_parameter& p : params) reach.push_back(reach_of(p, base.timing));
   ceres::Problem problem;
   for (const sample& s : samples) {
-    auto* f = new sample_residuals{&s, base, &params};
-    if (f->count() == 0) {
-      delete f;
-      continue;
-    }
-    auto* cost = new ceres::DynamicNumericDiffCostFunction<sample_residuals, ceres::CENTRAL>(f);
-    cost->AddParameterBlock(int(x.size()));
-    cost->SetNumResiduals(f->count());
-    problem.AddResidualBlock(cost, new ceres::HuberLoss(options.huber_delta), x.data());
+    if (std::isnan(s.ttft_s) && std::isnan(s.step_s)) continue;
+    problem.AddResidualBlock(new sample_cost(s, base, params, reach),
+                             new ceres::HuberLoss(options.huber_delta), x.data());
   }
   fit_report r{base};
   solve(problem, x, params, options, 1e-10, r);
@@ -430,8 +571,12 @@ std::vector<prediction> cross_validate(const hardware& start, std::span<const sa
                                        const fit_options& options,
                                        const std::function<void(int, int, const std::string&)>& progress) {
   return leave_one_model_out(
-      samples, &sample::model_path, 1, {0, 0},
-      [&](const std::vector<sample>& train) { return fit_timing(start, train, options).fitted; },
+      samples, &sample::model_path, 1, {0, 0}, options.threads,
+      [&](const std::vector<sample>& train, bool alone) {
+        fit_options o = options;
+        if (!alone) o.progress = {};
+        return fit_timing(start, train, o).fitted;
+      },
       [](const sample& s, const hardware& fitted) -> std::optional<prediction> {
         const estimate_result r = estimate(*s.model, fitted, s.work);
         return prediction{r.ttft.value(), r.step_time.value()};

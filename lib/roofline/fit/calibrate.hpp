@@ -189,8 +189,8 @@ struct fit_options {
   double huber_delta = 0.1;  ///< Huber threshold on log(predicted / measured)
   int max_iterations = 500;
   int threads = 2;
-  std::map<std::string, double> start;  ///< starting values by parameter name, clamped to its bounds
-  bool share_phases = false;            ///< see fit_parameters
+  std::map<std::string, double> start{};  ///< starting values by parameter name, clamped to its bounds
+  bool share_phases = false;              ///< see fit_parameters
   bool gemm_waves = false;  ///< GEMM tiles in waves of the compute units (timing_params::gemm_waves)
   /// Serving fits: each run predicted by replaying it in the simulator (serving/simulate.hpp:
   /// a closed loop at its concurrency, its lengths, serving_sample::replay requests) instead of
