@@ -562,3 +562,55 @@ TEST_CASE("speculative decoding in the closed form: one request alone by hand, t
   CHECK_THROWS_WITH_AS(serve(m, hw, staged), "speculation: not modelled with pipeline stages (pp > 1)",
                        input_error);
 }
+
+TEST_CASE("serve with a memo re-times what it built and gives serve's numbers at every timing") {
+  // Every deployment of a dense and a MoE model on 4 H100s (tp, pp, dp, expert parallel,
+  // disaggregated), each served with one memo at four timing parameter sets in turn (what a
+  // serving fit does; two of them differ in the engine's overheads and queue alone): each result
+  // equals serve's without a memo to the bit.
+  hardware a = h100(), b = h100(), c = h100();
+  b.timing.overlap = c.timing.overlap = overlap::smooth;
+  b.timing.smooth_exponent = 3;
+  for (class_timing& e : b.timing.classes) e.compute = 0.6, e.memory = 0.8, e.overhead = 4e-6 * second;
+  b.timing.collectives.efficiency.fill(0.7);
+  b.timing.collectives.overhead = 12e-6 * second;
+  b.timing.serving.iteration_overhead = 2e-3 * second;
+  b.timing.serving.request_overhead = 30e-3 * second;
+  b.timing.serving.queued_requests = 2;
+  b.timing.serving.burst = 0.5;
+  hardware d = b;  // b's op timing, other engine terms: the memo's times at b are taken again
+  d.timing.serving.iteration_overhead = 5e-3 * second;
+  d.timing.serving.request_overhead = 1e-3 * second;
+  d.timing.serving.queued_requests = 0.5;
+  c.timing.smooth_exponent = 1.5;
+  for (class_timing& e : c.timing.classes) e.compute = 0.3, e.memory = 0.5;
+  int compared = 0, disaggregated = 0, mixed_pools = 0;
+  for (const char* name : {"llama3.1_8b", "qwen3_30b_a3b"}) {
+    const model_spec m = spec(name);
+    for (const deployment_point& p : enumerate_deployments(
+             m, a, deployment_space{.gpus = 4, .isl = 2048, .osl = 128, .max_concurrency = 64})) {
+      serving_memo memo;
+      for (const hardware* hw : {&a, &b, &d, &c, &a}) {
+        const serving_result want = serve(m, *hw, p.work), got = serve(m, *hw, p.work, std::nullopt, &memo);
+        CAPTURE(name);
+        CAPTURE(p.work.concurrency);
+        REQUIRE(got.fits == want.fits);
+        CHECK(got.ttft == want.ttft);
+        CHECK(got.tpot == want.tpot);
+        CHECK(got.wait == want.wait);
+        CHECK(got.transfer == want.transfer);
+        CHECK(got.tokens_per_s == want.tokens_per_s);
+        CHECK(got.iterations.mixed.time == want.iterations.mixed.time);
+        CHECK(got.iterations.decode.time == want.iterations.decode.time);
+        CHECK(got.iterations.decode.communication == want.iterations.decode.communication);
+        CHECK(got.memory.admitted == want.memory.admitted);
+        ++compared;
+      }
+      disaggregated += p.work.disaggregated;
+      mixed_pools += memo.iterations.size() == 2;
+    }
+  }
+  CHECK(compared > 100);
+  CHECK(disaggregated > 0);
+  CHECK(mixed_pools > 0);  // a memo kept a mixed and a decode iteration
+}

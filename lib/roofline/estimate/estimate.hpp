@@ -160,7 +160,12 @@ inline phase_estimate time_ops(const hardware& hw, overlap policy, bool batched,
     e.time_p90 += t.total * (t.p90 * n);
     e.time_perfect += (max(max(t.compute, t.memory), t.steps) + extra) * n;
     e.time_none += (t.compute + t.memory + t.steps + extra) * n;
-    (t.bound == bound::compute ? e.compute_bound_time : e.memory_bound_time) += (t.total - extra) * n;
+    // a branch, not a reference picked per op: summed through a pointer, the field went through
+    // memory and stalled the loop on the next op's loads (store forwarding)
+    if (t.bound == bound::compute)
+      e.compute_bound_time += (t.total - extra) * n;
+    else
+      e.memory_bound_time += (t.total - extra) * n;
     e.overhead += extra * n;
   });
   const seconds fwd =

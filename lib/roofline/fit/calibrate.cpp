@@ -81,18 +81,13 @@ const class_timing& slot_of(const timing_params& t, std::size_t i) {
   return i < all_op_classes.size() ? t.classes[i] : t.attention_long;
 }
 
-bool same(const class_timing& a, const class_timing& b) {
-  return a.compute == b.compute && a.memory == b.memory && a.half_parallel == b.half_parallel &&
-         a.overhead == b.overhead && a.per_item == b.per_item && a.per_step == b.per_step;
-}
-
 parameter_reach reach_of(const fit_parameter& p, const timing_params& base) {
   timing_params lo = base, hi = base;
   p.set(lo, p.lower);
   p.set(hi, p.upper);
   parameter_reach r;
   bool found = false;
-  for (std::size_t i = 0; i < slots; ++i) found |= r.slot[i] = !same(slot_of(lo, i), slot_of(hi, i));
+  for (std::size_t i = 0; i < slots; ++i) found |= r.slot[i] = slot_of(lo, i) != slot_of(hi, i);
   r.every_op = lo.smooth_exponent != hi.smooth_exponent;
   found |= r.every_op || lo.overhead_per_forward != hi.overhead_per_forward ||
            lo.overhead_per_batched_forward != hi.overhead_per_batched_forward;
@@ -198,15 +193,23 @@ class sample_cost final : public ceres::CostFunction {
 };
 
 // Residuals log(predicted / measured) of one serving run's TTFT and TPOT.
+// The closed form keeps what the fitted parameters do not change in a memo (serving_memo: the
+// checks, the memory, the iterations' ops), built at the first evaluation.
 struct serving_residuals {
   const serving_sample* s;
   hardware hw;
   const std::vector<fit_parameter>* params;
   bool simulated = false;
+  mutable serving_memo memo{};
   bool operator()(double const* const* x, double* r) const {
     hardware& h = const_cast<hardware&>(hw);
     set_clamped(h, *params, x[0]);
-    const std::optional<prediction> p = predict_serving(*s, h, simulated);
+    std::optional<prediction> p;
+    if (simulated) {
+      p = predict_serving(*s, h, true);
+    } else if (const serving_result c = serve(*s->model, h, s->work, std::nullopt, &memo); c.fits) {
+      p = prediction{c.ttft.value(), c.tpot.value()};
+    }
     if (!p) return false;
     r[0] = std::log(p->ttft_s / s->ttft_s);
     r[1] = std::log(p->step_s / s->tpot_s);

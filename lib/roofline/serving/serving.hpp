@@ -12,109 +12,11 @@
 #include <fmt/format.h>
 
 #include "roofline/estimate/estimate.hpp"
+#include "roofline/serving/serving_result.hpp"
 #include "roofline/serving/speculative.hpp"
 #include "roofline/spec/measurement.hpp"
 
 namespace roofline {
-
-/// A pool of identical workers (engine instances), each spread over GPUs by a layout.
-struct worker_pool {
-  layout L{};
-  int workers = 1;
-  std::optional<double> max_batch{};         ///< running requests per dp rank; absent: the stack's
-  std::optional<double> max_batch_tokens{};  ///< tokens per iteration; absent: the stack's
-  constexpr int gpus() const { return L.gpus() * workers; }
-};
-
-/// What is served and how: every request a prompt of `isl` tokens generating `osl` tokens,
-/// `concurrency` requests in flight over the deployment (a closed loop: a finished request is
-/// replaced at once, as a load generator at fixed concurrency does). Aggregated: `agg`
-/// workers run prefill and decode together. Disaggregated: `prefill` workers run prompts, send
-/// the KV cache to `decode` workers, which generate.
-struct serving_workload {
-  std::int64_t isl = 1;
-  std::int64_t osl = 2;
-  double concurrency = 1;
-  bool disaggregated = false;
-  worker_pool agg{};
-  worker_pool prefill{};
-  worker_pool decode{};
-  /// Speculative decoding (k 0: none; speculative.hpp): every decode iteration a decoding
-  /// request's draft proposes k tokens and the target verifies k + 1 (a pass of k + 1 tokens
-  /// after its context, logits at each, beside the iteration's prompt chunks; the draft's k
-  /// passes of one token and its pass over the prompt chunks added to the iteration); a request
-  /// emits tokens_per_step() tokens a step. One pipeline stage.
-  speculation speculative{};
-  int gpus() const { return disaggregated ? prefill.gpus() + decode.gpus() : agg.gpus(); }
-};
-
-/// What one GPU of a worker holds and how many requests its memory admits.
-struct serving_memory {
-  footprint gpu{};  ///< weights, activations of a full iteration, buffers; kv_cache: of `admitted` requests
-  bytes per_request{};  ///< KV cache and state of one request (at isl + osl tokens, or its mean), in whole
-                        ///< pages
-  bytes pool{};         ///< memory_fraction x capacity - weights - activations - buffers
-  double admitted = 0;  ///< requests one dp rank can hold: floor(pool / per_request)
-  int stage = 0;        ///< the pipeline stage of that GPU (the one that admits the fewest)
-};
-
-/// Where the time of a worker's iterations goes.
-struct serving_iterations {
-  phase_estimate mixed{};   ///< an iteration that runs prefill chunks (with the running decodes)
-  phase_estimate decode{};  ///< an iteration of decode tokens only
-  seconds mixed_time{};     ///< with the iteration overhead
-  seconds decode_time{};
-  double running = 0;         ///< requests running on one dp rank
-  double waiting = 0;         ///< requests queued on one dp rank for a slot (memory or max_batch)
-  double decoding = 0;        ///< of the running, those decoding in a mean iteration, n (osl - 1) / Λ
-  double decoding_mixed = 0;  ///< decode tokens of a mixed iteration: n less the prompts it runs
-  double decoding_light = 0;  ///< decode tokens of a decode-only iteration
-  double chunk = 0;           ///< prompt tokens of one request an iteration takes (T_c)
-  double chunks = 1;          ///< iterations one prompt takes, k_p
-  double prefill_tokens = 0;  ///< prompt tokens of a mixed iteration
-  double mixed_share = 0;     ///< mixed iterations / all, in steady state
-  double cycle = 0;           ///< iterations from a request's start to its successor's, Λ
-};
-
-/// An assumption that binds for a serving case, for the report to put in words (report/).
-struct serving_note {
-  enum class kind {
-    engine_defaults,    ///< the stack states no serving parameters: the engine defaults are used
-    request_too_large,  ///< one request's KV cache does not fit the pool (memory: the sizes)
-    decode_slots_wait,  ///< disaggregated: requests wait for a decode slot (max_batch or KV memory)
-    slots_wait,         ///< aggregated: requests wait for a slot on a rank
-  } what;
-  /// slots_wait: which limit sets the slots, the KV cache (it admits fewer than max_batch and
-  /// the budget, and than the rank's requests), else the token budget (below max_batch and the
-  /// KV cache), else max_batch.
-  enum class limit { max_batch, kv_cache, token_budget };
-  double waiting = 0;  ///< the wait notes: requests a rank waiting
-  limit binding = limit::max_batch;
-};
-
-struct serving_result {
-  seconds ttft{};                ///< mean time to first token, with queueing and the request overhead
-  seconds tpot{};                ///< mean time per output token after the first
-  seconds e2e{};                 ///< TTFT + (osl - 1) TPOT
-  seconds wait{};                ///< of the TTFT: waiting to be scheduled (admission, queue)
-  seconds transfer{};            ///< of the TTFT, disaggregated: the KV cache sent to the decode worker
-  double tokens_per_s_user = 0;  ///< 1 / TPOT
-  double tokens_per_s = 0;       ///< output tokens/s of the deployment: concurrency osl / e2e (Little's law)
-  double tokens_per_s_gpu = 0;
-  int gpus = 0;
-  double max_concurrency = 0;       ///< requests the deployment's KV memory admits at once
-  bool fits = false;                ///< one request fits in every worker's memory
-  serving_iterations iterations{};  ///< aggregated; disaggregated: the decode workers'
-  std::optional<serving_iterations> prefill_iterations{};  ///< disaggregated: the prefill workers'
-  serving_memory memory{};                                 ///< aggregated; disaggregated: the decode workers'
-  std::optional<serving_memory> prefill_memory{};
-  std::vector<serving_note> notes{};  ///< assumptions that bind for this case (defaults used, limits hit)
-  /// Energy, where the part states its coefficients (serving_energy()): the deployment's mean
-  /// board power over all its GPUs, and joules per output token (power / tokens_per_s).
-  std::optional<double> power_w{};
-  std::optional<double> j_per_output_token{};
-  bool at_tdp = false;  ///< a pool's GPUs would draw more than the TDP: counted at the TDP
-};
 
 namespace detail {
 
@@ -151,13 +53,89 @@ struct iteration_shape {
   const model_spec* draft = nullptr;  ///< its draft
 };
 
+}  // namespace detail
+
+/// What serve() builds that only the hardware's part and serving limits decide, not the timing
+/// of ops or the engine's overheads: whether the case passed its checks, the pools' memory, and
+/// each iteration's ops per pipeline stage (in the order estimate_mixed takes them). A serving
+/// fit evaluates one run at many timing parameter sets; with a memo, serve() builds these the
+/// first time and re-times them after, to the same numbers (test/serving_test.cpp). A memo
+/// belongs to one model, serving workload and part; only timing_params may change between its
+/// calls, and of those not the serving limits (max_batch, max_batch_tokens, memory_fraction,
+/// block_tokens, reserve_final_length), which set the memory and the iterations' shapes.
+struct serving_memo {
+  struct stage_ops {
+    std::vector<op> ops;
+    bool batched = false;  ///< estimate_pass's: more than one token in the iteration
+  };
+  struct iteration_ops {
+    layout L{};
+    detail::iteration_shape shape{};
+    std::vector<stage_ops> stages{};
+    /// The last timing and policy it was timed with, and the time: what a fit's steps in the
+    /// engine's own terms (overheads, queueing), which time no op, take again.
+    std::optional<timing_params> timed_with{};
+    overlap policy = overlap::perfect;
+    phase_estimate time{};
+  };
+  bool checked = false;
+  std::optional<serving_memory> memory{}, prefill_memory{};
+  std::vector<iteration_ops> iterations{};
+};
+
+namespace detail {
+
 /// Time of one iteration of a worker: every pipeline stage's GPU runs its layers of the
 /// iteration one after another (a token's latency through the stages; micro-batching the
 /// stages is not modelled for serving), the slowest dp rank sets it (ranks run in step); the
 /// engine's iteration overhead is added by the caller.
 inline phase_estimate iteration(const model_spec& m, const hardware& hw, const layout& L,
-                                const iteration_shape& it, overlap pol) {
+                                const iteration_shape& it, overlap pol, serving_memo* memo = nullptr) {
   const auto [prefill_seqs, chunk, context, decoding, isl, osl, k, draft] = it;
+  if (memo && k == 0) {  // speculation's draft passes are not kept: built each time below
+    const auto same = [&](const serving_memo::iteration_ops& e) {
+      const iteration_shape& a = e.shape;
+      return e.L == L && a.prefill_seqs == prefill_seqs && a.chunk == chunk && a.context == context &&
+             a.decoding == decoding && a.isl == isl && a.osl == osl;
+    };
+    auto found = std::find_if(memo->iterations.begin(), memo->iterations.end(), same);
+    if (found == memo->iterations.end()) {
+      serving_memo::iteration_ops e{.L = L, .shape = it};
+      const pass pf{phase::prefill, prefill_seqs, chunk, context, 1};
+      const pass dc{phase::decode, decoding, 1, double(isl), double(std::max<std::int64_t>(osl - 1, 1))};
+      for (int s = 0; s < L.pp; ++s) {
+        const stage_span st = stage_of(m, s, L.pp);
+        const rank_view rp{L, st, L.dp * prefill_seqs * chunk, false},
+            rd{L, st, L.dp * decoding * dc.tokens, false};
+        serving_memo::stage_ops so;
+        // as estimate_mixed: one pass alone where the other is empty, else both merged
+        const pass* alone = pf.batch <= 0 ? &dc : dc.batch <= 0 ? &pf : nullptr;
+        if (alone) {
+          for_each_op(m, *alone, alone == &dc ? rd : rp, [&](const op& o) { so.ops.push_back(o); });
+          so.batched = alone->batch * alone->tokens > 1;
+        } else {
+          std::vector<op> dec;
+          detail::mixed_ops(m, pf, dc, rp, rd, so.ops, dec);
+          so.batched = true;
+        }
+        e.stages.push_back(std::move(so));
+      }
+      memo->iterations.push_back(std::move(e));
+      found = memo->iterations.end() - 1;
+    }
+    if (found->timed_with && found->policy == pol && found->timed_with->times_ops_as(hw.timing))
+      return found->time;
+    phase_estimate total{};
+    for (const serving_memo::stage_ops& so : found->stages)
+      total += detail::time_ops(hw, pol, so.batched, [&](auto&& f) {
+        for (const op& o : so.ops) f(o);
+      });
+    total.classify();
+    found->timed_with = hw.timing;
+    found->policy = pol;
+    found->time = total;
+    return total;
+  }
   const pass pf{phase::prefill, prefill_seqs, chunk, context, 1};
   const double steps = double(std::max<std::int64_t>(osl - 1, 1));
   const pass plain{phase::decode, decoding, 1, double(isl), steps};
@@ -249,7 +227,7 @@ inline serving_memory memory_of(const model_spec& m, const hardware& hw, const w
 inline serving_iterations aggregated(const model_spec& m, const hardware& hw, const worker_pool& w,
                                      double per_rank, double admitted, std::int64_t isl, std::int64_t osl,
                                      overlap pol, const speculation& spec = {},
-                                     const model_spec* draft = nullptr) {
+                                     const model_spec* draft = nullptr, serving_memo* memo = nullptr) {
   const serving_params& sp = hw.timing.serving;
   serving_iterations it{};
   const double e = spec.k > 0 ? tokens_per_step(spec) : 1, cost = spec.k + 1.0;
@@ -289,11 +267,11 @@ inline serving_iterations aggregated(const model_spec& m, const hardware& hw, co
                         .osl = osl,
                         .k = spec.k,
                         .draft = draft},
-                       pol);
+                       pol, memo);
   it.decode = iteration(
       m, hw, w.L,
       {.decoding = std::max(it.decoding_light, 1.0), .isl = isl, .osl = osl, .k = spec.k, .draft = draft},
-      pol);
+      pol, memo);
   it.mixed_time = it.mixed.time + sp.iteration_overhead;
   it.decode_time = it.decode.time + sp.iteration_overhead;
   return it;
@@ -382,12 +360,12 @@ namespace detail {
 /// iterations while prompts run beside it; TTFT the request overhead, the wait for admission and
 /// a slot (Little's law on the running requests), the burst of prompts and its own chunks.
 inline void serve_aggregated(const model_spec& m, const hardware& hw, const serving_workload& s, overlap pol,
-                             serving_result& r) {
+                             serving_result& r, serving_memo* memo = nullptr) {
   const serving_params& sp = hw.timing.serving;
   const double out = double(s.osl - 1), per_rank = s.concurrency / (s.agg.workers * s.agg.L.dp);
   const std::optional<model_spec> draft = draft_if(m, s.speculative);
   serving_iterations it = aggregated(m, hw, s.agg, per_rank, r.memory.admitted, s.isl, s.osl, pol,
-                                     s.speculative, draft ? &*draft : nullptr);
+                                     s.speculative, draft ? &*draft : nullptr, memo);
   // a request's decode: out / E iterations (speculation's E tokens a step), seen of them mixed
   const double steps = out / (s.speculative.k > 0 ? tokens_per_step(s.speculative) : 1);
   const double seen = std::clamp(it.cycle * it.mixed_share - it.chunks, 0.0, steps);
@@ -411,7 +389,7 @@ inline void serve_aggregated(const model_spec& m, const hardware& hw, const serv
 /// rho))) + the KV transfer), at the request rate x that closes the loop, x (TTFT + (osl - 1) TPOT)
 /// = concurrency (bisection); requests beyond the decode slots wait for one (Little's law).
 inline void serve_disaggregated(const model_spec& m, const hardware& hw, const serving_workload& s,
-                                overlap pol, serving_result& r) {
+                                overlap pol, serving_result& r, serving_memo* memo = nullptr) {
   const serving_params& sp = hw.timing.serving;
   const worker_pool& dec = s.decode;
   const double out = double(s.osl - 1), per_rank = s.concurrency / (dec.workers * dec.L.dp);
@@ -428,7 +406,7 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
                         .osl = s.osl,
                         .k = s.speculative.k,
                         .draft = draft ? &*draft : nullptr},
-                       pol);
+                       pol, memo);
   d.decode_time = d.decode.time + sp.iteration_overhead;
   d.cycle = out / e;
   r.tpot = d.decode_time / e;
@@ -441,7 +419,7 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
                        .osl = s.osl,
                        .k = s.speculative.k,
                        .draft = draft ? &*draft : nullptr},
-                      pol);
+                      pol, memo);
   p.mixed_time = p.mixed.time + sp.iteration_overhead;
   r.transfer = kv_transfer(m, hw, s);
   // prompts a second the prefill pool serves: each worker one per dp rank per t_p
@@ -455,7 +433,9 @@ inline void serve_disaggregated(const model_spec& m, const hardware& hw, const s
   double lo = 0, hi = serve_rate * (1 - 1e-9);
   for (int i = 0; i < 200; ++i) {
     const double x = (lo + hi) / 2;
+    const bool last = x == lo || x == hi;  // no double between them: after this step, lo stays
     (x * (ttft_at(x) + decode_time) < s.concurrency ? lo : hi) = x;
+    if (last) break;
   }
   r.ttft = ttft_at(lo) * second;
   r.wait = (ttft_at(lo) - sp.request_overhead.value() - p.mixed_time.value() - r.transfer.value()) * second;
@@ -509,25 +489,32 @@ inline void serving_energy(const hardware& hw, const serving_workload& s, servin
 /// serve_disaggregated), then end to end and throughput by Little's law:
 /// e2e = TTFT + (osl - 1) TPOT, tokens/s = concurrency osl / e2e.
 inline serving_result serve(const model_spec& m, const hardware& hw, const serving_workload& s,
-                            std::optional<overlap> policy = std::nullopt) {
-  check_serving(m, hw, s);
+                            std::optional<overlap> policy = std::nullopt, serving_memo* memo = nullptr) {
+  if (!memo || !memo->checked) check_serving(m, hw, s);
+  if (memo) memo->checked = true;
   const overlap pol = policy.value_or(hw.timing.overlap);
   serving_result r{.gpus = s.gpus()};
   if (!hw.timing.serving.stated) r.notes.push_back({.what = serving_note::kind::engine_defaults});
   const worker_pool& dec = s.disaggregated ? s.decode : s.agg;
-  r.memory = detail::memory_of(m, hw, dec, s.isl, s.osl, s.speculative);
+  const auto memory = [&](std::optional<serving_memory>* kept, const worker_pool& w, std::int64_t osl) {
+    if (memo && *kept) return **kept;
+    const serving_memory got = detail::memory_of(m, hw, w, s.isl, osl, s.speculative);
+    if (memo) *kept = got;
+    return got;
+  };
+  r.memory = memory(memo ? &memo->memory : nullptr, dec, s.osl);
   r.max_concurrency = r.memory.admitted * dec.L.dp * dec.workers;
   r.fits = r.memory.admitted >= 1;
   if (s.disaggregated) {
-    r.prefill_memory = detail::memory_of(m, hw, s.prefill, s.isl, 1, s.speculative);
+    r.prefill_memory = memory(memo ? &memo->prefill_memory : nullptr, s.prefill, 1);
     r.fits = r.fits && r.prefill_memory->admitted >= 1;
   }
   if (!r.fits) {
     r.notes.push_back({.what = serving_note::kind::request_too_large});
     return r;
   }
-  s.disaggregated ? detail::serve_disaggregated(m, hw, s, pol, r)
-                  : detail::serve_aggregated(m, hw, s, pol, r);
+  s.disaggregated ? detail::serve_disaggregated(m, hw, s, pol, r, memo)
+                  : detail::serve_aggregated(m, hw, s, pol, r, memo);
   r.e2e = r.ttft + double(s.osl - 1) * r.tpot;
   r.tokens_per_s_user = 1 / r.tpot.value();
   r.tokens_per_s = s.concurrency * double(s.osl) / r.e2e.value();

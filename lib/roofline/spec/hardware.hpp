@@ -42,6 +42,7 @@ struct class_timing {
   seconds per_step{};        ///< work-item classes: latency of one step of an item's serial loop (a key an
                              ///< attention item reads, a chunk an mLSTM item walks); ceil(items / units) x
                              ///< steps x this, overlapped with the op's compute and memory time
+  constexpr bool operator==(const class_timing&) const = default;
 };
 
 /// How a stack's collectives use the links: the fraction of a link's bandwidth each collective
@@ -53,6 +54,7 @@ struct collective_timing {
   enum overlap overlap = overlap::none;  ///< of a pass's communication with its computation
 
   constexpr double of(collective c) const { return efficiency[static_cast<std::size_t>(c)]; }
+  constexpr bool operator==(const collective_timing&) const = default;
 };
 
 /// The spread of prediction errors, measured / predicted at the 10th and 90th percentiles over
@@ -166,6 +168,16 @@ struct timing_params {
 
   constexpr const class_timing& of(op_class c) const { return classes[static_cast<std::size_t>(c)]; }
   constexpr class_timing& of(op_class c) { return classes[static_cast<std::size_t>(c)]; }
+  /// Whether two timings give every op the same time (time_op and time_ops read these), the
+  /// serving parameters and spreads aside.
+  bool times_ops_as(const timing_params& o) const {
+    return overlap == o.overlap && smooth_exponent == o.smooth_exponent && classes == o.classes &&
+           overhead_per_forward == o.overhead_per_forward &&
+           overhead_per_batched_forward == o.overhead_per_batched_forward &&
+           attention_long == o.attention_long && attention_long_from_keys == o.attention_long_from_keys &&
+           gemm_tile_m == o.gemm_tile_m && gemm_tile_n == o.gemm_tile_n && gemm_waves == o.gemm_waves &&
+           collectives == o.collectives && kernels == o.kernels;
+  }
   /// The parameters that time op o: those of its class, except that prompt attention whose
   /// items read at least attention_long_from_keys keys takes attention_long's (another kernel).
   constexpr const class_timing& of(const op& o) const {
