@@ -1,6 +1,8 @@
-// calibrate: fitting with Ceres. The only library code that includes Ceres (test/calibrate_test.cpp
-// fits with it directly, the reference the fit here must equal).
+// calibrate: fitting with Ceres. The only library code that includes Ceres, with its internal
+// sample_cost.hpp (test/calibrate_test.cpp fits with it directly, the reference the fit here
+// must equal).
 #include "roofline/fit/calibrate.hpp"
+#include "roofline/fit/sample_cost.hpp"
 
 #include <ceres/ceres.h>
 
@@ -16,6 +18,10 @@
 
 namespace roofline {
 namespace {
+using fit_detail::parameter_reach;
+using fit_detail::reach_of;
+using fit_detail::sample_cost;
+using fit_detail::set_clamped;
 
 // Which class_timing a parameter belongs to: an op class's, or (no class) the long-prompt
 // attention kernel's.
@@ -59,138 +65,6 @@ void add_class(std::vector<fit_parameter>& out, class_ref c, const char* compute
     out.push_back({step, 0, 200, 0.01, get([](const class_timing& e) { return e.per_step.value() * 1e6; }),
                    both([](class_timing& e, double v) { e.per_step = v * 1e-6 * second; })});
 }
-
-// Writes the parameters x into the timing of h, each clamped to its bounds: central differences
-// step just outside them, and clamped, a latency never goes negative.
-void set_clamped(hardware& h, const std::vector<fit_parameter>& params, const double* x) {
-  for (std::size_t i = 0; i < params.size(); ++i)
-    params[i].set(h.timing, std::clamp(x[i], params[i].lower, params[i].upper));
-}
-
-// Which timing fields a fit parameter writes: the class_timing slots (timing_params::classes by
-// op class, then attention_long) and whether it writes the smooth exponent (read by every op)
-// or something else no op's slot holds (then every op is taken as reading it). Found by setting
-// the parameter to its two bounds and comparing.
-constexpr std::size_t slots = all_op_classes.size() + 1;  // + attention_long
-struct parameter_reach {
-  std::array<bool, slots> slot{};
-  bool every_op = false;
-};
-
-const class_timing& slot_of(const timing_params& t, std::size_t i) {
-  return i < all_op_classes.size() ? t.classes[i] : t.attention_long;
-}
-
-parameter_reach reach_of(const fit_parameter& p, const timing_params& base) {
-  timing_params lo = base, hi = base;
-  p.set(lo, p.lower);
-  p.set(hi, p.upper);
-  parameter_reach r;
-  bool found = false;
-  for (std::size_t i = 0; i < slots; ++i) found |= r.slot[i] = slot_of(lo, i) != slot_of(hi, i);
-  r.every_op = lo.smooth_exponent != hi.smooth_exponent;
-  found |= r.every_op || lo.overhead_per_forward != hi.overhead_per_forward ||
-           lo.overhead_per_batched_forward != hi.overhead_per_batched_forward;
-  if (!found) r.every_op = true;  // writes a field not compared here: every op may read it
-  return r;
-}
-
-// One measured pass of a sample: its ops, built once (their counts do not depend on the timing
-// parameters), and each op's last time (time x layers). pass_time sums them as estimate_pass's
-// time_ops does, in the same order and arithmetic, so that the time is the same to the bit.
-struct measured_pass {
-  std::vector<op> ops;
-  std::vector<std::uint8_t> slot;  // the class_timing slot each op reads (slots: a kernel table's op)
-  std::vector<seconds> times;
-  bool batched = false;
-  double measured_s = 0;
-
-  measured_pass(const model_spec& m, const pass& p, const hardware& hw, double measured)
-      : batched(p.batch * p.tokens > 1), measured_s(measured) {
-    for_each_op(m, p, rank_view{}, [&](const op& o) {
-      ops.push_back(o);
-      const bool table = hw.timing.kernels && shape_of(o);  // may be timed by the table, which may
-                                                            // move its time by the analytic model's
-      const bool long_kernel = &hw.timing.of(o) == &hw.timing.attention_long;
-      slot.push_back(std::uint8_t(table || o.cls == op_class::communication ? slots
-                                  : long_kernel                             ? all_op_classes.size()
-                                                                            : std::size_t(o.cls)));
-    });
-    times.resize(ops.size());
-  }
-  bool reads(std::size_t i, const parameter_reach& r) const {
-    return r.every_op || slot[i] == slots || r.slot[slot[i]];
-  }
-  seconds time_of(std::size_t i, const hardware& hw) const {
-    return time_op(ops[i], hw, hw.timing.overlap).total * double(ops[i].layers.count);
-  }
-  // log(predicted / measured), the ops' times given by time(i)
-  template <class Time>
-  double residual(const hardware& hw, Time&& time) const {
-    seconds total{}, comm{};
-    for (std::size_t i = 0; i < ops.size(); ++i)
-      (ops[i].cls == op_class::communication ? comm : total) += time(i);
-    const seconds fwd =
-        hw.timing.overhead_per_forward + (batched ? hw.timing.overhead_per_batched_forward : 0 * second);
-    total += fwd;
-    if (comm.value() > 0)
-      total = combine(total, comm, hw.timing.collectives.overlap, hw.timing.smooth_exponent);
-    return std::log(total.value() / measured_s);
-  }
-};
-
-// Residuals log(predicted / measured) of one sample's measured phases, with their Jacobian by
-// central differences as Ceres's numeric differentiation takes them (the same step, the same
-// arithmetic: the same numbers to the bit), except that a parameter's two steps re-time only
-// the ops that read what it writes (parameter_reach); the others keep their time at x.
-class sample_cost final : public ceres::CostFunction {
- public:
-  sample_cost(const sample& s, const hardware& base, const std::vector<fit_parameter>& params,
-              const std::vector<parameter_reach>& reach)
-      : hw_(base), params_(&params), reach_(&reach) {
-    if (!std::isnan(s.ttft_s)) passes_.emplace_back(*s.model, prefill_pass(s.work), base, s.ttft_s);
-    if (!std::isnan(s.step_s)) passes_.emplace_back(*s.model, decode_pass(s.work), base, s.step_s);
-    set_num_residuals(int(passes_.size()));
-    mutable_parameter_block_sizes()->push_back(int(params.size()));
-  }
-  bool Evaluate(double const* const* x, double* r, double** jacobians) const override {
-    hardware& h = hw_;
-    const std::vector<fit_parameter>& params = *params_;
-    set_clamped(h, params, x[0]);
-    for (std::size_t k = 0; k < passes_.size(); ++k) {
-      measured_pass& p = passes_[k];
-      for (std::size_t i = 0; i < p.ops.size(); ++i) p.times[i] = p.time_of(i, h);
-      r[k] = p.residual(h, [&](std::size_t i) { return p.times[i]; });
-    }
-    if (!jacobians || !jacobians[0]) return true;
-    const std::size_t n = params.size();
-    const double min_step = std::sqrt(std::numeric_limits<double>::epsilon());
-    for (std::size_t j = 0; j < n; ++j) {
-      const fit_parameter& q = params[j];
-      const double delta = std::max(min_step, std::abs(x[0][j]) * 1e-6);
-      const auto residual_at = [&](const measured_pass& p, double v) {
-        q.set(h.timing, std::clamp(v, q.lower, q.upper));
-        return p.residual(
-            h, [&](std::size_t i) { return p.reads(i, (*reach_)[j]) ? p.time_of(i, h) : p.times[i]; });
-      };
-      for (std::size_t k = 0; k < passes_.size(); ++k) {
-        const double plus = residual_at(passes_[k], x[0][j] + delta);
-        const double minus = residual_at(passes_[k], x[0][j] - delta);
-        double one_over_delta = 1.0 / delta;
-        one_over_delta /= 2;
-        jacobians[0][k * n + j] = (plus - minus) * one_over_delta;
-      }
-      q.set(h.timing, std::clamp(x[0][j], q.lower, q.upper));
-    }
-    return true;
-  }
-
- private:
-  mutable hardware hw_;  // own copy: the parameters are written into it
-  const std::vector<fit_parameter>* params_;
-  const std::vector<parameter_reach>* reach_;
-  mutable std::vector<measured_pass> passes_;
-};
 
 // Residuals log(predicted / measured) of one serving run's TTFT and TPOT.
 // The closed form keeps what the fitted parameters do not change in a memo (serving_memo: the

@@ -49,6 +49,9 @@ struct op_time {
   /// The 10th and 90th percentiles of measured / predicted of the op's kernel kind (a kernel
   /// table's held-out spread); 1, 1: none stated (the analytic model's ops).
   double p10 = 1, p90 = 1;
+  /// The analytic model's overlap(t_c, t_m, t_s), `total` less the overhead as it was added
+  /// (total = busy + overhead to the bit: a fit that changes only overheads re-adds them to it).
+  seconds busy{};
 };
 
 /// Fraction of the tensor units a GEMM keeps busy: its m x n outputs are cut into tiles of
@@ -193,7 +196,13 @@ inline op_time analytic_time(const op& o, const part& hw, const timing_params& t
   const seconds ts = waves(o, hw) * w.steps * e.per_step;
   const seconds extra = op_overhead(o, hw, t);
   const seconds busy = combine(combine(tc, tm, policy, t.smooth_exponent), ts, policy, t.smooth_exponent);
-  return {tc, tm, busy + extra, tc >= max(tm, ts) ? bound::compute : bound::memory, extra, ts};
+  return {.compute = tc,
+          .memory = tm,
+          .total = busy + extra,
+          .bound = tc >= max(tm, ts) ? bound::compute : bound::memory,
+          .overhead = extra,
+          .steps = ts,
+          .busy = busy};
 }
 
 }  // namespace roofline
