@@ -93,10 +93,10 @@ inline phase_estimate iteration(const model_spec& m, const hardware& hw, const l
                                 const iteration_shape& it, overlap pol, serving_memo* memo = nullptr) {
   const auto [prefill_seqs, chunk, context, decoding, isl, osl, k, draft] = it;
   if (memo && k == 0) {  // speculation's draft passes are not kept: built each time below
-    const auto same = [&](const serving_memo::iteration_ops& e) {
-      const iteration_shape& a = e.shape;
-      return e.L == L && a.prefill_seqs == prefill_seqs && a.chunk == chunk && a.context == context &&
-             a.decoding == decoding && a.isl == isl && a.osl == osl;
+    const auto same = [&](const serving_memo::iteration_ops& e) {  // `it`, not its bindings: clang
+      const iteration_shape& a = e.shape;                          // captures no structured binding
+      return e.L == L && a.prefill_seqs == it.prefill_seqs && a.chunk == it.chunk &&
+             a.context == it.context && a.decoding == it.decoding && a.isl == it.isl && a.osl == it.osl;
     };
     auto found = std::find_if(memo->iterations.begin(), memo->iterations.end(), same);
     if (found == memo->iterations.end()) {
