@@ -60,7 +60,7 @@ inline parameter_reach reach_of(const fit_parameter& p, const timing_params& bas
 }
 
 // One measured pass of a sample: its ops, built once (their counts do not depend on the timing
-// parameters), and each op's last time (time x layers). pass_time sums them as estimate_pass's
+// parameters), and each op's last time (time x layers). residual() sums them as estimate_pass's
 // time_ops does, in the same order and arithmetic, so that the time is the same to the bit.
 struct measured_pass {
   std::vector<op> ops;
