@@ -66,6 +66,15 @@ void add_class(std::vector<fit_parameter>& out, class_ref c, const char* compute
                    both([](class_timing& e, double v) { e.per_step = v * 1e-6 * second; })});
 }
 
+// A serving sample's TTFT and TPOT by the closed form (predict_serving's), through `memo` where
+// one is given; nothing when a request does not fit.
+std::optional<prediction> closed_form(const serving_sample& s, const hardware& hw,
+                                      serving_memo* memo = nullptr) {
+  const serving_result r = serve(*s.model, hw, s.work, std::nullopt, memo);
+  if (!r.fits) return std::nullopt;
+  return prediction{r.ttft.value(), r.tpot.value()};
+}
+
 // Residuals log(predicted / measured) of one serving run's TTFT and TPOT.
 // The closed form keeps what the fitted parameters do not change in a memo (serving_memo: the
 // checks, the memory, the iterations' ops), built at the first evaluation.
@@ -78,12 +87,7 @@ struct serving_residuals {
   bool operator()(double const* const* x, double* r) const {
     hardware& h = const_cast<hardware&>(hw);
     set_clamped(h, *params, x[0]);
-    std::optional<prediction> p;
-    if (simulated) {
-      p = predict_serving(*s, h, true);
-    } else if (const serving_result c = serve(*s->model, h, s->work, std::nullopt, &memo); c.fits) {
-      p = prediction{c.ttft.value(), c.tpot.value()};
-    }
+    const std::optional<prediction> p = simulated ? predict_serving(*s, h, true) : closed_form(*s, h, &memo);
     if (!p) return false;
     r[0] = std::log(p->ttft_s / s->ttft_s);
     r[1] = std::log(p->step_s / s->tpot_s);
@@ -144,9 +148,7 @@ std::optional<prediction> predict_serving(const serving_sample& s, const hardwar
       return std::nullopt;
     }
   }
-  const serving_result r = serve(*s.model, hw, s.work);
-  if (!r.fits) return std::nullopt;
-  return prediction{r.ttft.value(), r.tpot.value()};
+  return closed_form(s, hw);
 }
 
 namespace {
